@@ -1,0 +1,118 @@
+/**
+ * The inventory schema: one YAML file (or a folder of them) describing each ECE environment.
+ * Secrets are references only (`env:NAME`, `file:PATH`), never values (DESIGN.md, Inventory).
+ */
+import { z } from 'zod';
+
+/** `env:NAME` or `file:PATH` (relative to the inventory file). */
+export const SecretRef = z
+  .string()
+  .regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/, {
+    message: 'must be a secret reference: env:NAME or file:PATH (secret values never go in the inventory)',
+  });
+
+const HostPort = z.strictObject({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+});
+
+const Email = z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, { message: 'must be an email address' });
+const Guid = z.string().regex(/^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/, { message: 'must be a GUID' });
+
+/** Where ecebot talks to: the real Microsoft hosts by default, the lab's when overridden. */
+export const EndpointsSchema = z.strictObject({
+  login: HostPort.optional(),
+  graph: HostPort.optional(),
+  exo: HostPort.optional(),
+  imap: HostPort.optional(),
+  pop3: HostPort.optional(),
+  smtp: HostPort.optional(),
+  /** Extra CA file (PEM) to trust, e.g. the lab's or a TLS-inspecting proxy's. */
+  caFile: z.string().min(1).optional(),
+  /** Static name → IP map (like a hosts file). */
+  hosts: z.record(z.string(), z.string().min(1)).optional(),
+});
+
+const ServerEndpoints = EndpointsSchema.omit({ caFile: true, hosts: true }).extend({
+  /** Override of where this server reaches the ECE external URL (lab only). */
+  ece: HostPort.optional(),
+});
+
+export const ServerSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { message: 'must be a host-like name (letters, digits, . _ -)' }),
+  role: z.enum(['services', 'application']),
+  /** Per-server endpoint overrides (what this server's network looks like). */
+  endpoints: ServerEndpoints.optional(),
+});
+
+export const MailboxSchema = z
+  .strictObject({
+    address: Email,
+    /** `mailbox`: the mailbox's own account and token; `shared`: an account with Full Access. */
+    access: z.enum(['mailbox', 'shared']),
+    account: Email.optional(),
+    retrieve: z.enum(['imap', 'pop3']),
+    /** Refresh token for this mailbox's token (from `ecebot signin` or ECE), by reference. */
+    refreshToken: SecretRef.optional(),
+    /** Send a test message to the mailbox itself during the connectivity check. */
+    sendTest: z.boolean().optional(),
+  })
+  .refine(m => m.access !== 'shared' || !!m.account, {
+    message: 'a shared mailbox needs `account`: the account whose token ECE uses',
+    path: ['account'],
+  });
+
+export const BudgetSchema = z.strictObject({
+  dnsMs: z.number().int().positive().optional(),
+  connectMs: z.number().int().positive().optional(),
+  tlsMs: z.number().int().positive().optional(),
+  greetingMs: z.number().int().positive().optional(),
+  commandMs: z.number().int().positive().optional(),
+  totalMs: z.number().int().positive().optional(),
+  /** A mail step slower than this is reported as a warning. */
+  slowMs: z.number().int().positive().optional(),
+});
+
+export const EnvironmentSchema = z.strictObject({
+  description: z.string().optional(),
+  ece: z.strictObject({
+    /** ECE release as Cisco writes it, e.g. `12.6(1)`. */
+    version: z.string().regex(/^\d+\.\d+\(\d+\)$/, { message: 'must look like 12.6(1)' }),
+    /** Engineering Special number installed (0 = none). */
+    es: z.number().int().min(0),
+    /** Engineering Test fix on top of the ES (11.6(1) needs ES12 ET1). */
+    et: z.number().int().min(0).optional(),
+    /** "External URL of the application"; absent when not configured. */
+    externalUrl: z.string().optional(),
+    /** URL admins use to open the administration console, when it differs. */
+    adminUrl: z.string().optional(),
+  }),
+  servers: z.array(ServerSchema).min(1, { message: 'list at least the services server' }),
+  tenant: z.strictObject({ id: Guid, domain: z.string().optional() }),
+  app: z
+    .strictObject({
+      clientId: Guid,
+      secret: SecretRef.optional(),
+      certificate: z.strictObject({ cert: SecretRef, key: SecretRef }).optional(),
+    })
+    .refine(a => !!a.secret || !!a.certificate, { message: 'the ECE app needs `secret` or `certificate`' }),
+  /** ecebot's own read-only app for Graph and Exchange admin reads (checks skip without it). */
+  probe: z.strictObject({ clientId: Guid, secret: SecretRef }).optional(),
+  mailboxes: z.array(MailboxSchema).min(1, { message: 'list at least one mailbox' }),
+  endpoints: EndpointsSchema.optional(),
+  budget: BudgetSchema.optional(),
+  /** Scheduled checks, e.g. `5m` (used by the queue). */
+  schedule: z.strictObject({ every: z.string().regex(/^\d+[smhd]$/, { message: 'like 5m, 1h' }) }).optional(),
+});
+
+export const InventorySchema = z.strictObject({
+  environments: z.record(
+    z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { message: 'environment names are lowercase letters, digits, - and _' }),
+    EnvironmentSchema,
+  ),
+});
+
+export type InventoryInput = z.infer<typeof InventorySchema>;
+export type EnvironmentInput = z.infer<typeof EnvironmentSchema>;
+export type MailboxInput = z.infer<typeof MailboxSchema>;
+export type ServerInput = z.infer<typeof ServerSchema>;

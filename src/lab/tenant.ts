@@ -1,0 +1,208 @@
+/**
+ * The simulated tenant: the state every lab server reads. Scenarios (./scenarios.ts) start
+ * from `healthyTenant()` and change one thing. Field names follow Graph and Exchange Online
+ * (o365-facts.md §3) so the servers can return them nearly as they are.
+ */
+import { randomUUID } from 'node:crypto';
+
+/** Exchange Online service plan ids (o365-facts.md §3.3). */
+export const PLAN = {
+  EXCHANGE_S_ENTERPRISE: 'efb87545-963c-4e0d-99df-69c6916d9eb0',
+  EXCHANGE_S_STANDARD: '9aaf7827-d63c-4b61-89c3-182f06f82e5c',
+} as const;
+
+/** SKU ids (o365-facts.md §3.3). */
+export const SKU = {
+  ENTERPRISEPACK: '6fd2c87f-b296-42f0-b197-1e91e994b900',
+  STANDARDPACK: '18181a46-0d4e-45cd-891e-60aabd171b4e',
+} as const;
+
+/** Resource app ids. */
+export const RESOURCE = {
+  EXCHANGE: '00000002-0000-0ff1-ce00-000000000000',
+  GRAPH: '00000003-0000-0000-c000-000000000000',
+} as const;
+
+/** Delegated permission ids on Microsoft Graph (o365-facts.md §1.6). */
+export const SCOPE_ID = {
+  'IMAP.AccessAsUser.All': '652390e4-393a-48de-9484-05f9b1212954',
+  'POP.AccessAsUser.All': 'd7b7f2d9-0f45-4ea1-9d42-e50810c06991',
+  'SMTP.Send': '258f6531-6087-4cc4-bb90-092c5fb3ed3f',
+  offline_access: '7427e0e9-2fba-42fe-b0c0-848c9e6a8182',
+} as const;
+
+export interface LabLicense {
+  skuId: string;
+  skuPartNumber: string;
+  servicePlans: { servicePlanId: string; servicePlanName: string; provisioningStatus: string; appliesTo: string }[];
+}
+
+export interface LabUser {
+  id: string;
+  userPrincipalName: string;
+  displayName: string;
+  licenses: LabLicense[];
+}
+
+export interface LabMailbox {
+  address: string;
+  /** The owning user's UPN (for a shared mailbox, the mailbox's own directory object). */
+  owner: string;
+  imapEnabled: boolean;
+  popEnabled: boolean;
+  /** `null` follows the tenant setting; `true` disabled; `false` enabled (overrides the tenant). */
+  smtpClientAuthenticationDisabled: boolean | null;
+  /** UPNs with Full Access besides the owner (Get-MailboxPermission). */
+  fullAccess: string[];
+  /** Messages in the inbox (for POP3 STAT / IMAP SELECT). */
+  messages: number;
+}
+
+export interface LabSecret {
+  keyId: string;
+  displayName: string;
+  hint: string;
+  /** The secret value; only the lab and the inventory's secret file know it. */
+  value: string;
+  startDateTime: string;
+  endDateTime: string;
+}
+
+export interface LabApp {
+  appId: string;
+  /** Application object id (Graph /applications/{id}). */
+  id: string;
+  /** Service principal (Enterprise application) object id. */
+  spId: string;
+  displayName: string;
+  signInAudience: 'AzureADMyOrg' | 'AzureADMultipleOrgs';
+  redirectUris: string[];
+  secrets: LabSecret[];
+  /** Delegated scopes configured under API permissions (names, e.g. IMAP.AccessAsUser.All). */
+  requiredScopes: string[];
+  /** Delegated scopes with admin consent (oauth2PermissionGrants, consentType AllPrincipals). */
+  consentedScopes: string[];
+  /** Access token lifetime in minutes (Entra default 60–90; a token lifetime policy can lower it). */
+  accessTokenLifetimeMinutes: number;
+}
+
+/** ecebot's own read-only app (client credentials) for Graph and Exchange admin reads. */
+export interface LabProbeApp {
+  appId: string;
+  secret: string;
+  /** App roles granted: Graph (Application.Read.All…) and Exchange.ManageAsApp. */
+  roles: string[];
+}
+
+/** A refresh token the lab will redeem. */
+export interface LabRefreshToken {
+  /** Whose token it is (the user who signed in). */
+  upn: string;
+  clientId: string;
+  /** Entra error to answer instead of a token (e.g. 700082 inactive 90 days). */
+  failWith?: number;
+  /** `amr` claim of tokens minted from it; `wia` marks a Kerberos/Seamless SSO sign-in. */
+  amr: string[];
+}
+
+export interface LabSignIn {
+  createdDateTime: string;
+  userPrincipalName: string;
+  appId: string;
+  errorCode: number;
+}
+
+export interface LabTenant {
+  tenantId: string;
+  domain: string;
+  /** Entra ID P1/P2: without it, Graph sign-in logs answer 403 (o365-facts.md §3.4). */
+  hasP1: boolean;
+  /** Get-TransportConfig SmtpClientAuthenticationDisabled (org-wide). */
+  smtpAuthDisabledOrg: boolean;
+  users: LabUser[];
+  mailboxes: LabMailbox[];
+  eceApp: LabApp;
+  probeApp: LabProbeApp;
+  /** Opaque refresh token string → what it stands for. */
+  refreshTokens: Record<string, LabRefreshToken>;
+  signIns: LabSignIn[];
+}
+
+const E3: LabLicense = {
+  skuId: SKU.ENTERPRISEPACK,
+  skuPartNumber: 'ENTERPRISEPACK',
+  servicePlans: [
+    { servicePlanId: PLAN.EXCHANGE_S_ENTERPRISE, servicePlanName: 'EXCHANGE_S_ENTERPRISE', provisioningStatus: 'Success', appliesTo: 'User' },
+  ],
+};
+
+/** Opaque refresh token in the shape Entra hands out (`0.A…`), random per lab. */
+export function newRefreshToken(): string {
+  return `0.A${randomUUID().replace(/-/g, '')}${randomUUID().replace(/-/g, '')}`;
+}
+
+/**
+ * A tenant where everything on the checklist passes: support@ (own token, IMAP), sales@
+ * (shared, served by svc-ece@ over POP3), jdoe@ (a workstation user, for the Kerberos trap).
+ * `externalHost` is the ECE external URL's host[:port], for the redirect URI.
+ */
+export function healthyTenant(externalOrigin: string, now: Date = new Date()): LabTenant {
+  const domain = 'example.com';
+  const user = (local: string, name: string, licensed = true): LabUser => ({
+    id: randomUUID(),
+    userPrincipalName: `${local}@${domain}`,
+    displayName: name,
+    licenses: licensed ? [structuredClone(E3)] : [],
+  });
+  const day = 86400000;
+  const eceAppId = randomUUID();
+  const rtSupport = newRefreshToken();
+  const rtSvc = newRefreshToken();
+  return {
+    tenantId: randomUUID(),
+    domain,
+    hasP1: true,
+    smtpAuthDisabledOrg: false,
+    users: [user('support', 'Support'), user('sales', 'Sales'), user('svc-ece', 'ECE service account'), user('jdoe', 'Jan Doe')],
+    mailboxes: [
+      { address: `support@${domain}`, owner: `support@${domain}`, imapEnabled: true, popEnabled: true, smtpClientAuthenticationDisabled: false, fullAccess: [], messages: 3 },
+      { address: `sales@${domain}`, owner: `sales@${domain}`, imapEnabled: true, popEnabled: true, smtpClientAuthenticationDisabled: false, fullAccess: [`svc-ece@${domain}`], messages: 5 },
+    ],
+    eceApp: {
+      appId: eceAppId,
+      id: randomUUID(),
+      spId: randomUUID(),
+      displayName: 'Cisco ECE',
+      signInAudience: 'AzureADMyOrg',
+      redirectUris: [`${externalOrigin}/system/oauth2/callback`],
+      secrets: [
+        {
+          keyId: randomUUID(),
+          displayName: 'ece-2026',
+          hint: 'lab',
+          value: `lab~${randomUUID()}`,
+          startDateTime: new Date(now.getTime() - 30 * day).toISOString(),
+          endDateTime: new Date(now.getTime() + 365 * day).toISOString(),
+        },
+      ],
+      requiredScopes: ['IMAP.AccessAsUser.All', 'POP.AccessAsUser.All', 'SMTP.Send', 'offline_access'],
+      consentedScopes: ['IMAP.AccessAsUser.All', 'POP.AccessAsUser.All', 'SMTP.Send', 'offline_access'],
+      accessTokenLifetimeMinutes: 75,
+    },
+    probeApp: {
+      appId: randomUUID(),
+      secret: `probe~${randomUUID()}`,
+      roles: ['Application.Read.All', 'Directory.Read.All', 'User.Read.All', 'AuditLog.Read.All', 'Exchange.ManageAsApp'],
+    },
+    refreshTokens: {
+      [rtSupport]: { upn: `support@${domain}`, clientId: eceAppId, amr: ['pwd'] },
+      [rtSvc]: { upn: `svc-ece@${domain}`, clientId: eceAppId, amr: ['pwd'] },
+    },
+    signIns: [],
+  };
+}
+
+/** The refresh token the lab hands out for a user (first match). */
+export function refreshTokenOf(t: LabTenant, upn: string): string | undefined {
+  return Object.entries(t.refreshTokens).find(([, v]) => v.upn === upn)?.[0];
+}

@@ -1,0 +1,66 @@
+/**
+ * Redaction at the source: every text that goes into an observation, a log line, a card or an
+ * error passes through a Redactor first. It removes the secrets it was told about and anything
+ * shaped like a bearer token, a JWT or an XOAUTH2 blob, so a secret we were never told about
+ * (a token a server echoes back) is still caught.
+ */
+
+const JWT = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g;
+const BEARER = /(Bearer\s+)[^\s\x01"']+/gi;
+// XOAUTH2 initial responses start with base64("user=") = "dXNlcj".
+const XOAUTH2_BLOB = /dXNlcj[A-Za-z0-9+/=]{16,}/g;
+const REFRESH_TOKEN = /\b(0\.A[A-Za-z0-9_-]{40,}|M\.[A-Za-z0-9_!*.-]{40,})/g;
+
+/** Replaces known secrets and token-shaped strings with `<redacted>` markers. */
+export class Redactor {
+  private readonly secrets = new Set<string>();
+
+  constructor(secrets: Iterable<string> = []) {
+    for (const s of secrets) this.add(s);
+  }
+
+  /** Remember a secret value; values shorter than 4 characters are ignored (too common to mask). */
+  add(secret: string | undefined): this {
+    if (secret && secret.length >= 4) this.secrets.add(secret);
+    return this;
+  }
+
+  /** A copy that also knows the given secrets. */
+  with(secrets: Iterable<string | undefined>): Redactor {
+    const r = new Redactor(this.secrets);
+    for (const s of secrets) r.add(s);
+    return r;
+  }
+
+  /** Redact one string. */
+  text(input: string): string {
+    let out = input;
+    // Longest first, so a secret containing another is removed whole.
+    for (const s of [...this.secrets].sort((a, b) => b.length - a.length)) {
+      if (out.includes(s)) out = out.split(s).join(`<redacted ${s.length} chars>`);
+    }
+    out = out.replace(JWT, m => `<redacted token ${m.length} chars>`);
+    out = out.replace(BEARER, (_m, p: string) => `${p}<redacted>`);
+    out = out.replace(XOAUTH2_BLOB, m => `<redacted xoauth2 ${m.length} chars>`);
+    out = out.replace(REFRESH_TOKEN, m => `<redacted refresh token ${m.length} chars>`);
+    return out;
+  }
+
+  /** Redact every string inside a JSON-like value (returns a deep copy). */
+  value<T>(input: T): T {
+    if (typeof input === 'string') return this.text(input) as T;
+    if (Array.isArray(input)) return input.map(v => this.value(v)) as T;
+    if (input && typeof input === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(input)) {
+        out[k] = SECRET_KEYS.test(k) && typeof v === 'string' ? '<redacted>' : this.value(v);
+      }
+      return out as T;
+    }
+    return input;
+  }
+}
+
+/** Object keys whose string values are always secrets. */
+export const SECRET_KEYS =
+  /^(access_?token|refresh_?token|id_?token|client_?secret|secret|password|secretText|authorization|device_code|code)$/i;
