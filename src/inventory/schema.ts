@@ -5,19 +5,22 @@
 import { z } from 'zod';
 
 /** `env:NAME` or `file:PATH` (relative to the inventory file). */
-export const SecretRef = z
-  .string()
-  .regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/, {
-    message: 'must be a secret reference: env:NAME or file:PATH (secret values never go in the inventory)',
-  });
+export const SecretRef = z.string().regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/, {
+  message:
+    'must be a secret reference: env:NAME or file:PATH (secret values never go in the inventory)',
+});
 
 const HostPort = z.strictObject({
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535),
 });
 
-const Email = z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, { message: 'must be an email address' });
-const Guid = z.string().regex(/^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/, { message: 'must be a GUID' });
+const Email = z
+  .string()
+  .regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, { message: 'must be an email address' });
+const Guid = z
+  .string()
+  .regex(/^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/, { message: 'must be a GUID' });
 
 /** Where ecebot talks to: the real Microsoft hosts by default, the lab's when overridden. */
 export const EndpointsSchema = z.strictObject({
@@ -39,7 +42,11 @@ const ServerEndpoints = EndpointsSchema.omit({ caFile: true, hosts: true }).exte
 });
 
 export const ServerSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { message: 'must be a host-like name (letters, digits, . _ -)' }),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
+      message: 'must be a host-like name (letters, digits, . _ -)',
+    }),
   role: z.enum(['services', 'application']),
   /** Per-server endpoint overrides (what this server's network looks like). */
   endpoints: ServerEndpoints.optional(),
@@ -95,19 +102,27 @@ export const EnvironmentSchema = z.strictObject({
       secret: SecretRef.optional(),
       certificate: z.strictObject({ cert: SecretRef, key: SecretRef }).optional(),
     })
-    .refine(a => !!a.secret || !!a.certificate, { message: 'the ECE app needs `secret` or `certificate`' }),
+    .refine(a => !!a.secret || !!a.certificate, {
+      message: 'the ECE app needs `secret` or `certificate`',
+    }),
   /** ecebot's own read-only app for Graph and Exchange admin reads (checks skip without it). */
   probe: z.strictObject({ clientId: Guid, secret: SecretRef }).optional(),
   mailboxes: z.array(MailboxSchema).min(1, { message: 'list at least one mailbox' }),
   endpoints: EndpointsSchema.optional(),
   budget: BudgetSchema.optional(),
   /** Scheduled checks, e.g. `5m` (used by the queue). */
-  schedule: z.strictObject({ every: z.string().regex(/^\d+[smhd]$/, { message: 'like 5m, 1h' }) }).optional(),
+  schedule: z
+    .strictObject({ every: z.string().regex(/^\d+[smhd]$/, { message: 'like 5m, 1h' }) })
+    .optional(),
 });
 
 export const InventorySchema = z.strictObject({
   environments: z.record(
-    z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { message: 'environment names are lowercase letters, digits, - and _' }),
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]*$/, {
+        message: 'environment names are lowercase letters, digits, - and _',
+      }),
     EnvironmentSchema,
   ),
 });

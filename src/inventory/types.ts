@@ -6,7 +6,9 @@ import type { HostPort } from '../probes/context';
 import type { EnvironmentInput } from './schema';
 
 /** Real Exchange Online / Entra endpoints (o365-facts.md §1.1). */
-export const DEFAULT_ENDPOINTS: Readonly<Record<'login' | 'graph' | 'exo' | 'imap' | 'pop3' | 'smtp', HostPort>> = {
+export const DEFAULT_ENDPOINTS: Readonly<
+  Record<'login' | 'graph' | 'exo' | 'imap' | 'pop3' | 'smtp', HostPort>
+> = {
   login: { host: 'login.microsoftonline.com', port: 443 },
   graph: { host: 'graph.microsoft.com', port: 443 },
   exo: { host: 'outlook.office365.com', port: 443 },

@@ -50,7 +50,10 @@ export function createCa(commonName = 'ecebot lab CA'): LabCa {
   cert.serialNumber = serial();
   cert.validity.notBefore = new Date(Date.now() - 86400000);
   cert.validity.notAfter = new Date(Date.now() + 10 * 365 * 86400000);
-  const subject = [{ name: 'commonName', value: commonName }, { name: 'organizationName', value: 'ecebot lab' }];
+  const subject = [
+    { name: 'commonName', value: commonName },
+    { name: 'organizationName', value: 'ecebot lab' },
+  ];
   cert.setSubject(subject);
   cert.setIssuer(subject);
   cert.setExtensions([
@@ -80,7 +83,10 @@ export function createCa(commonName = 'ecebot lab CA'): LabCa {
         // type 2 = dNSName, 7 = iPAddress (RFC 5280 §4.2.1.6).
         altNames: opts.names.map(n => (isIP(n) ? { type: 7, ip: n } : { type: 2, value: n })),
       },
-      { name: 'authorityKeyIdentifier', keyIdentifier: cert.generateSubjectKeyIdentifier().getBytes() },
+      {
+        name: 'authorityKeyIdentifier',
+        keyIdentifier: cert.generateSubjectKeyIdentifier().getBytes(),
+      },
     ]);
     leaf.sign(caKey, forge.md.sha256.create());
     return { keyPem: leafKeys.privatePem, certPem: forge.pki.certificateToPem(leaf) };

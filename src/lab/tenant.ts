@@ -34,7 +34,12 @@ export const SCOPE_ID = {
 export interface LabLicense {
   skuId: string;
   skuPartNumber: string;
-  servicePlans: { servicePlanId: string; servicePlanName: string; provisioningStatus: string; appliesTo: string }[];
+  servicePlans: {
+    servicePlanId: string;
+    servicePlanName: string;
+    provisioningStatus: string;
+    appliesTo: string;
+  }[];
 }
 
 export interface LabUser {
@@ -132,7 +137,12 @@ const E3: LabLicense = {
   skuId: SKU.ENTERPRISEPACK,
   skuPartNumber: 'ENTERPRISEPACK',
   servicePlans: [
-    { servicePlanId: PLAN.EXCHANGE_S_ENTERPRISE, servicePlanName: 'EXCHANGE_S_ENTERPRISE', provisioningStatus: 'Success', appliesTo: 'User' },
+    {
+      servicePlanId: PLAN.EXCHANGE_S_ENTERPRISE,
+      servicePlanName: 'EXCHANGE_S_ENTERPRISE',
+      provisioningStatus: 'Success',
+      appliesTo: 'User',
+    },
   ],
 };
 
@@ -163,10 +173,31 @@ export function healthyTenant(externalOrigin: string, now: Date = new Date()): L
     domain,
     hasP1: true,
     smtpAuthDisabledOrg: false,
-    users: [user('support', 'Support'), user('sales', 'Sales'), user('svc-ece', 'ECE service account'), user('jdoe', 'Jan Doe')],
+    users: [
+      user('support', 'Support'),
+      user('sales', 'Sales'),
+      user('svc-ece', 'ECE service account'),
+      user('jdoe', 'Jan Doe'),
+    ],
     mailboxes: [
-      { address: `support@${domain}`, owner: `support@${domain}`, imapEnabled: true, popEnabled: true, smtpClientAuthenticationDisabled: false, fullAccess: [], messages: 3 },
-      { address: `sales@${domain}`, owner: `sales@${domain}`, imapEnabled: true, popEnabled: true, smtpClientAuthenticationDisabled: false, fullAccess: [`svc-ece@${domain}`], messages: 5 },
+      {
+        address: `support@${domain}`,
+        owner: `support@${domain}`,
+        imapEnabled: true,
+        popEnabled: true,
+        smtpClientAuthenticationDisabled: false,
+        fullAccess: [],
+        messages: 3,
+      },
+      {
+        address: `sales@${domain}`,
+        owner: `sales@${domain}`,
+        imapEnabled: true,
+        popEnabled: true,
+        smtpClientAuthenticationDisabled: false,
+        fullAccess: [`svc-ece@${domain}`],
+        messages: 5,
+      },
     ],
     eceApp: {
       appId: eceAppId,
@@ -185,14 +216,30 @@ export function healthyTenant(externalOrigin: string, now: Date = new Date()): L
           endDateTime: new Date(now.getTime() + 365 * day).toISOString(),
         },
       ],
-      requiredScopes: ['IMAP.AccessAsUser.All', 'POP.AccessAsUser.All', 'SMTP.Send', 'offline_access'],
-      consentedScopes: ['IMAP.AccessAsUser.All', 'POP.AccessAsUser.All', 'SMTP.Send', 'offline_access'],
+      requiredScopes: [
+        'IMAP.AccessAsUser.All',
+        'POP.AccessAsUser.All',
+        'SMTP.Send',
+        'offline_access',
+      ],
+      consentedScopes: [
+        'IMAP.AccessAsUser.All',
+        'POP.AccessAsUser.All',
+        'SMTP.Send',
+        'offline_access',
+      ],
       accessTokenLifetimeMinutes: 75,
     },
     probeApp: {
       appId: randomUUID(),
       secret: `probe~${randomUUID()}`,
-      roles: ['Application.Read.All', 'Directory.Read.All', 'User.Read.All', 'AuditLog.Read.All', 'Exchange.ManageAsApp'],
+      roles: [
+        'Application.Read.All',
+        'Directory.Read.All',
+        'User.Read.All',
+        'AuditLog.Read.All',
+        'Exchange.ManageAsApp',
+      ],
     },
     refreshTokens: {
       [rtSupport]: { upn: `support@${domain}`, clientId: eceAppId, amr: ['pwd'] },

@@ -17,7 +17,13 @@ export interface LabKeys {
 export function createKeys(): LabKeys {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = randomUUID().replace(/-/g, '').slice(0, 27);
-  const jwk = { ...createPublicKey(publicKey).export({ format: 'jwk' }), kid, use: 'sig', kty: 'RSA', alg: 'RS256' };
+  const jwk = {
+    ...createPublicKey(publicKey).export({ format: 'jwk' }),
+    kid,
+    use: 'sig',
+    kty: 'RSA',
+    alg: 'RS256',
+  };
   return { kid, privateKey, publicKey, jwk };
 }
 
@@ -68,7 +74,10 @@ export function mintAccessToken(keys: LabKeys, c: AccessClaims): string {
 }
 
 /** A v2.0 id_token for delegated grants (msal reads oid, tid, preferred_username, name). */
-export function mintIdToken(keys: LabKeys, o: { issuerOrigin: string; tid: string; clientId: string; oid: string; upn: string }): string {
+export function mintIdToken(
+  keys: LabKeys,
+  o: { issuerOrigin: string; tid: string; clientId: string; oid: string; upn: string },
+): string {
   const iat = Math.floor(Date.now() / 1000);
   return jwt.sign(
     {
@@ -100,11 +109,13 @@ export function verifyAccessToken(keys: LabKeys, token: string, audiences: strin
     const claims = jwt.verify(token, keys.publicKey, { algorithms: ['RS256'] });
     if (typeof claims !== 'object' || claims === null) return { ok: false, reason: 'malformed' };
     const aud = (claims as Record<string, unknown>).aud;
-    if (typeof aud !== 'string' || !audiences.includes(aud)) return { ok: false, reason: 'audience' };
+    if (typeof aud !== 'string' || !audiences.includes(aud))
+      return { ok: false, reason: 'audience' };
     return { ok: true, claims: claims as Record<string, unknown> };
   } catch (err) {
     if (err instanceof jwt.TokenExpiredError) return { ok: false, reason: 'expired' };
-    if (err instanceof jwt.JsonWebTokenError && /malformed|jwt must be/.test(err.message)) return { ok: false, reason: 'malformed' };
+    if (err instanceof jwt.JsonWebTokenError && /malformed|jwt must be/.test(err.message))
+      return { ok: false, reason: 'malformed' };
     return { ok: false, reason: 'signature' };
   }
 }

@@ -4,6 +4,7 @@
  * nodemailer 2 min) are far above the Teams reply budget (anchors.md B), so each phase gets
  * its own deadline from the run budget.
  */
+import { rootCertificates } from 'node:tls';
 import type { Redactor } from '../util/redact';
 import type { Vantage } from './types';
 
@@ -47,4 +48,12 @@ export interface ProbeContext {
    */
   hosts: Record<string, string>;
   redactor: Redactor;
+}
+
+/**
+ * The `ca` option for a TLS connection: Node's bundled roots plus the context's extra CA.
+ * (Node's `ca` replaces the defaults, so they are added back explicitly.)
+ */
+export function caOption(ctx: ProbeContext): { ca?: string[] } {
+  return ctx.ca ? { ca: [...rootCertificates, ctx.ca] } : {};
 }

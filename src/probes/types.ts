@@ -70,16 +70,7 @@ export interface ObservationBase {
 }
 
 export type ObservationKind =
-  | 'dns'
-  | 'tcp'
-  | 'tls'
-  | 'https'
-  | 'imap'
-  | 'pop3'
-  | 'smtp'
-  | 'entra-token'
-  | 'graph'
-  | 'exo';
+  'dns' | 'tcp' | 'tls' | 'https' | 'imap' | 'pop3' | 'smtp' | 'entra-token' | 'graph' | 'exo';
 
 export interface DnsObservation extends ObservationBase {
   kind: 'dns';
@@ -171,7 +162,13 @@ export interface EntraTokenObservation extends ObservationBase {
 export interface GraphObservation extends ObservationBase {
   kind: 'graph';
   /** Which read: application, servicePrincipal, grants, exchangeServicePrincipal, licenseDetails, signIns. */
-  resource: 'application' | 'servicePrincipal' | 'grants' | 'resourceServicePrincipal' | 'licenseDetails' | 'signIns';
+  resource:
+    | 'application'
+    | 'servicePrincipal'
+    | 'grants'
+    | 'resourceServicePrincipal'
+    | 'licenseDetails'
+    | 'signIns';
   status?: number;
   /** The JSON body (or the relevant part) Graph returned; never contains secrets. */
   data?: unknown;

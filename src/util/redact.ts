@@ -6,6 +6,7 @@
  */
 
 const JWT = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g;
+// eslint-disable-next-line no-control-regex -- XOAUTH2 separates fields with 0x01 (o365-facts.md §1.5)
 const BEARER = /(Bearer\s+)[^\s\x01"']+/gi;
 // XOAUTH2 initial responses start with base64("user=") = "dXNlcj".
 const XOAUTH2_BLOB = /dXNlcj[A-Za-z0-9+/=]{16,}/g;

@@ -1,0 +1,139 @@
+/**
+ * A small HTTPS JSON client for Graph, the Exchange admin API and msal's network module: the
+ * CA from the context (never a global switch), the hosts map, and one deadline per request.
+ * It never throws for an HTTP status; it throws only when no answer came (network, TLS, timeout),
+ * with a registry code on the error.
+ */
+import https from 'node:https';
+import type { Code } from '../knowledge/codes';
+import { caOption, type HostPort, type ProbeContext } from './context';
+import { lookupFor } from './net';
+
+/** One HTTP answer. */
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** Raw body text. */
+  text: string;
+  /** Parsed JSON body, or undefined when the body is not JSON. */
+  json: unknown;
+}
+
+/** Network-level failure: no HTTP answer at all. */
+export class HttpNetworkError extends Error {
+  constructor(
+    message: string,
+    readonly code: Code,
+    readonly sysCode?: string,
+  ) {
+    super(message);
+    this.name = 'HttpNetworkError';
+  }
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST';
+  target: HostPort;
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Deadline for the whole exchange; defaults to ctx.deadlines.commandMs. */
+  timeoutMs?: number;
+}
+
+/** Map a Node socket/TLS error code to a registry code. */
+export function networkCode(sysCode: string | undefined): Code {
+  switch (sysCode) {
+    case 'ECONNREFUSED':
+      return 'CONNECT_REFUSED';
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return 'CONNECT_RESET';
+    case 'ENOTFOUND':
+    case 'EAI_NONAME':
+      return 'DNS_NOT_FOUND';
+    case 'CERT_HAS_EXPIRED':
+    case 'CERT_NOT_YET_VALID':
+      return 'TLS_CERT_EXPIRED';
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+    case 'CERT_UNTRUSTED':
+      return 'TLS_CERT_INVALID';
+    case 'ERR_SSL_WRONG_VERSION_NUMBER':
+    case 'EPROTO':
+      return 'TLS_HANDSHAKE_FAILED';
+    default:
+      return 'CONNECT_RESET';
+  }
+}
+
+/** Perform one HTTPS request with the context's CA, hosts map and deadline. */
+export function httpsRequest(ctx: ProbeContext, req: HttpRequest): Promise<HttpAnswer> {
+  const timeoutMs = req.timeoutMs ?? ctx.deadlines.commandMs;
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { ...(req.headers ?? {}) };
+    if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
+    const r = https.request(
+      {
+        method: req.method,
+        host: req.target.host,
+        port: req.target.port,
+        path: req.path,
+        headers,
+        servername: req.target.host,
+        lookup: lookupFor(ctx),
+        // Extra CAs for these requests only, on top of Node's bundled roots.
+        ...caOption(ctx),
+        agent: false,
+      },
+      res => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          clearTimeout(timer);
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = text ? JSON.parse(text) : undefined;
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        });
+        res.on('error', (err: NodeJS.ErrnoException) => {
+          clearTimeout(timer);
+          reject(
+            new HttpNetworkError(
+              `response from ${req.target.host} broke: ${err.message}`,
+              networkCode(err.code),
+              err.code,
+            ),
+          );
+        });
+      },
+    );
+    const timer = setTimeout(() => {
+      r.destroy(
+        new HttpNetworkError(
+          `no answer from ${req.target.host}:${req.target.port} within ${timeoutMs} ms`,
+          'TIMEOUT',
+        ),
+      );
+    }, timeoutMs);
+    r.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (err instanceof HttpNetworkError) return reject(err);
+      reject(
+        new HttpNetworkError(
+          `${req.method} https://${req.target.host}:${req.target.port}${req.path.split('?')[0]} failed: ${err.code ?? err.message}`,
+          networkCode(err.code),
+          err.code,
+        ),
+      );
+    });
+    r.end(req.body);
+  });
+}
