@@ -47,6 +47,11 @@ export interface ProbeContext {
    * the real Microsoft host names to 127.0.0.1, so certificates are checked against real names.
    */
   hosts: Record<string, string>;
+  /**
+   * DNS servers to ask instead of the system resolver (`ip` or `ip:port`), e.g. the customer's
+   * internal DNS as the ECE server sees it. Unset: the operating system's resolver (getaddrinfo).
+   */
+  dnsServers?: string[];
   redactor: Redactor;
 }
 

@@ -4,7 +4,7 @@
  * the DNS deadline. Connections then go to the address with the real name as TLS servername,
  * so certificates are always checked against the name a user would type.
  */
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { lookup as dnsLookup, Resolver, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import type { ProbeContext } from './context';
 
@@ -15,7 +15,14 @@ export interface Resolution {
 }
 
 /** Error codes from the system resolver that mean "no such name". */
-const NOT_FOUND = new Set(['ENOTFOUND', 'ENODATA', 'EAI_NONAME', 'EAI_NODATA']);
+const NOT_FOUND = new Set([
+  'ENOTFOUND',
+  'ENODATA',
+  'EAI_NONAME',
+  'EAI_NODATA',
+  'NOTFOUND',
+  'NODATA',
+]);
 
 /** Thrown by resolveHost; `code` is a registry code. */
 export class ResolveError extends Error {
@@ -34,6 +41,7 @@ export function resolveHost(ctx: ProbeContext, host: string): Promise<Resolution
   const mapped = ctx.hosts[host.toLowerCase()] ?? ctx.hosts[host];
   if (mapped) return Promise.resolve({ addresses: [mapped], source: 'inventory' });
   if (isIP(host)) return Promise.resolve({ addresses: [host], source: 'literal' });
+  if (ctx.dnsServers?.length) return resolveWithServers(ctx, host);
   return new Promise((resolve, reject) => {
     let done = false;
     const timer = setTimeout(() => {
@@ -50,14 +58,7 @@ export function resolveHost(ctx: ProbeContext, host: string): Promise<Resolution
       done = true;
       clearTimeout(timer);
       if (err) {
-        const code = NOT_FOUND.has(err.code ?? '') ? 'DNS_NOT_FOUND' : 'DNS_TIMEOUT';
-        reject(
-          new ResolveError(
-            `DNS lookup of ${host} failed: ${err.code ?? err.message}`,
-            code,
-            err.code,
-          ),
-        );
+        reject(failure(host, err));
         return;
       }
       if (!addrs.length) {
@@ -67,6 +68,35 @@ export function resolveHost(ctx: ProbeContext, host: string): Promise<Resolution
       resolve({ addresses: addrs.map(a => a.address), source: 'dns' });
     });
   });
+}
+
+function failure(host: string, err: NodeJS.ErrnoException): ResolveError {
+  const code = NOT_FOUND.has(err.code ?? '') ? 'DNS_NOT_FOUND' : 'DNS_TIMEOUT';
+  return new ResolveError(
+    `DNS lookup of ${host} failed: ${err.code ?? err.message}`,
+    code,
+    err.code,
+  );
+}
+
+/** Ask the given DNS servers directly (A, then AAAA), one try, within the DNS deadline. */
+async function resolveWithServers(ctx: ProbeContext, host: string): Promise<Resolution> {
+  const resolver = new Resolver({ timeout: ctx.deadlines.dnsMs, tries: 1 });
+  resolver.setServers(ctx.dnsServers ?? []);
+  const ask = (fn: 'resolve4' | 'resolve6') =>
+    new Promise<string[]>((ok, fail) => resolver[fn](host, (err, a) => (err ? fail(err) : ok(a))));
+  try {
+    return { addresses: await ask('resolve4'), source: 'dns' };
+  } catch (err4) {
+    const e = err4 as NodeJS.ErrnoException;
+    // c-ares answers ENODATA when the name exists without A records: try AAAA before giving up.
+    if (e.code !== 'ENODATA') throw failure(host, e);
+    try {
+      return { addresses: await ask('resolve6'), source: 'dns' };
+    } catch (err6) {
+      throw failure(host, err6 as NodeJS.ErrnoException);
+    }
+  }
 }
 
 /**

@@ -33,3 +33,39 @@ if (!net.Socket.prototype.__ecebotGuard) {
   };
   net.Socket.prototype.__ecebotGuard = true;
 }
+
+// Name lookups: a real query would go to the machine's resolver off loopback. Only IP literals
+// and localhost resolve in tests; everything else must come from a hosts map or a local DNS
+// server the test starts (ProbeContext.dnsServers).
+const dns = require('dns');
+if (!dns.__ecebotGuard) {
+  const { isIP } = require('net');
+  const allowed = h => isIP(h) !== 0 || h === 'localhost';
+  const refuse = h =>
+    Object.assign(new Error(`loopback guard: refused DNS lookup of ${h}`), {
+      code: 'ELOOPBACKGUARD',
+    });
+  const lookup = dns.lookup;
+  dns.lookup = function (hostname, options, callback) {
+    const cb = typeof options === 'function' ? options : callback;
+    if (!allowed(hostname)) return process.nextTick(() => cb(refuse(hostname)));
+    return lookup.apply(this, arguments);
+  };
+  const plookup = dns.promises.lookup;
+  dns.promises.lookup = function (hostname, ...rest) {
+    if (!allowed(hostname)) return Promise.reject(refuse(hostname));
+    return plookup.call(this, hostname, ...rest);
+  };
+  const setServers = dns.Resolver.prototype.setServers;
+  dns.Resolver.prototype.setServers = function (servers) {
+    for (const s of servers) {
+      const ip = s
+        .replace(/^\[/, '')
+        .replace(/\](:\d+)?$/, '')
+        .replace(/:\d+$/, '');
+      if (!/^127\./.test(ip) && ip !== '::1') throw refuse(`server ${s}`);
+    }
+    return setServers.call(this, servers);
+  };
+  dns.__ecebotGuard = true;
+}
