@@ -83,6 +83,10 @@ export const CODES = {
     'token',
   ),
   XOAUTH2_NOT_OFFERED: c('The server does not advertise the XOAUTH2 mechanism.', 'connectivity'),
+  SEND_REJECTED: c(
+    'The SMTP server refused the test message at MAIL FROM, RCPT TO or DATA (4xx/5xx reply).',
+    'connectivity',
+  ),
 
   // Entra ID (AADSTS codes, o365-facts.md §2.3).
   AADSTS50011: c(
@@ -271,6 +275,18 @@ export const CODES = {
   ),
   NO_WORKER: c('No worker served this vantage point in time.', null),
   CHECK_CRASHED: c('The check itself failed (a bug or an unexpected answer).', null),
+  SLOW_RESPONSE: c(
+    "A mail protocol step took longer than the environment's slow threshold (budget.slowMs).",
+    'connectivity',
+  ),
+  PROBE_UNAVAILABLE: c(
+    "ecebot's own Graph/Exchange read credentials (inventory `probe`) are not configured or were refused, so tenant settings could not be read.",
+    null,
+  ),
+  DEVICE_CODE_CANCELLED: c(
+    'ecebot stopped waiting for a device-code sign-in because it was cancelled (not an Entra answer).',
+    null,
+  ),
 } as const satisfies Record<string, CodeInfo>;
 
 /** A stable code. */

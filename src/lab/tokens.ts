@@ -3,7 +3,7 @@
  * the way Exchange Online and Graph do (signature, expiry, audience). Claims follow
  * o365-facts.md §2.4: Exchange tokens are v1.0 JWTs issued by https://sts.windows.net/{tid}/.
  */
-import { createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 
 /** The lab's signing key pair and its JWK (served at /discovery/v2.0/keys). */
@@ -18,7 +18,7 @@ export function createKeys(): LabKeys {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = randomUUID().replace(/-/g, '').slice(0, 27);
   const jwk = {
-    ...createPublicKey(publicKey).export({ format: 'jwk' }),
+    ...publicKey.export({ format: 'jwk' }),
     kid,
     use: 'sig',
     kty: 'RSA',

@@ -7,7 +7,8 @@
 import https from 'node:https';
 import type { Code } from '../knowledge/codes';
 import { caOption, type HostPort, type ProbeContext } from './context';
-import { lookupFor } from './net';
+import { isIP } from 'node:net';
+import { resolveHost, type ResolveError } from './net';
 
 /** One HTTP answer. */
 export interface HttpAnswer {
@@ -70,21 +71,34 @@ export function networkCode(sysCode: string | undefined): Code {
   }
 }
 
-/** Perform one HTTPS request with the context's CA, hosts map and deadline. */
-export function httpsRequest(ctx: ProbeContext, req: HttpRequest): Promise<HttpAnswer> {
+/**
+ * Perform one HTTPS request with the context's CA, hosts map and deadline. The name is resolved
+ * first (hosts map, then DNS) and the socket goes to the address, with the real name as TLS
+ * servername and Host header, so the certificate is checked against the name.
+ */
+export async function httpsRequest(ctx: ProbeContext, req: HttpRequest): Promise<HttpAnswer> {
   const timeoutMs = req.timeoutMs ?? ctx.deadlines.commandMs;
+  let address: string;
+  try {
+    address = (await resolveHost(ctx, req.target.host)).addresses[0]!;
+  } catch (err) {
+    const e = err as ResolveError;
+    throw new HttpNetworkError(e.message, e.code, e.sysCode);
+  }
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { ...(req.headers ?? {}) };
+    const headers: Record<string, string> = {
+      host: req.target.port === 443 ? req.target.host : `${req.target.host}:${req.target.port}`,
+      ...(req.headers ?? {}),
+    };
     if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
     const r = https.request(
       {
         method: req.method,
-        host: req.target.host,
+        host: address,
         port: req.target.port,
         path: req.path,
         headers,
-        servername: req.target.host,
-        lookup: lookupFor(ctx),
+        servername: isIP(req.target.host) ? undefined : req.target.host,
         // Extra CAs for these requests only, on top of Node's bundled roots.
         ...caOption(ctx),
         agent: false,
