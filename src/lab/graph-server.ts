@@ -1,0 +1,534 @@
+/**
+ * The lab's Microsoft Graph (https://graph.microsoft.com/v1.0): the reads ecebot makes for the
+ * app-registration, license and token items (o365-facts.md §3.1–§3.4), answered from the lab
+ * tenant as it is at the moment of the request, so scenario mutations show up at once.
+ *
+ * Only what ecebot reads is modelled: the `eq` filters of §3, `$select`, `$top` on sign-ins,
+ * app-role checks per route (§3.6), and Graph's error envelope
+ * `{"error":{"code","message","innerError":{date,request-id,client-request-id}}}`.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { aadstsCode, CODES } from '../knowledge/codes';
+import { bearerToken, sendJson, splitUrl, startHttpsServer, type ServerTls } from './http-util';
+import type { LabState, RunningServer } from './server-types';
+import { RESOURCE, SCOPE_ID, type LabApp, type LabTenant, type LabUser } from './tenant';
+import { verifyAccessToken } from './tokens';
+
+/** The audience Graph accepts in the lab (a token for Exchange Online is refused). */
+export const GRAPH_AUDIENCE = 'https://graph.microsoft.com';
+
+/** Base of `@odata.context` values: Graph names its own public URL whatever port we listen on. */
+const CONTEXT_BASE = 'https://graph.microsoft.com/v1.0/$metadata#';
+
+/** App role Exchange Online exposes for the admin API (o365-facts.md §3.5). */
+const EXCHANGE_MANAGE_AS_APP_ID = 'dc50a0fb-09a3-484d-be87-e023b12c6440';
+
+/** Options for `startGraphServer`. */
+export interface GraphServerOptions {
+  /** Tenant and keys; read on every request, never copied. */
+  state: LabState;
+  /** Certificate for graph.microsoft.com from the lab CA. */
+  tls: ServerTls;
+  /** Port on 127.0.0.1; 0 or unset picks a free one. */
+  port?: number;
+}
+
+/** Object ids of the first-party resource service principals in this lab tenant. */
+interface ResourceIds {
+  exchangeSpId: string;
+  graphSpId: string;
+}
+
+/** A failed request: status, Graph error code and message, and extra headers. */
+interface GraphFailure {
+  status: number;
+  code: string;
+  message: string;
+  headers?: Record<string, string>;
+}
+
+/** A route's answer: a JSON body or a Graph error. */
+type RouteResult = { status: 200; body: Record<string, unknown> } | GraphFailure;
+
+/** What a route gets: the tenant, the parsed query, the path parameters. */
+interface RouteInput {
+  tenant: LabTenant;
+  ids: ResourceIds;
+  query: URLSearchParams;
+  params: string[];
+}
+
+/** One route: its path pattern, the app roles it needs (all of them), and its reader. */
+interface Route {
+  /** Path segments after `v1.0`; `*` matches one segment (captured into params). */
+  pattern: string[];
+  /** Permissions per o365-facts.md §3.6 (app roles, or the same names as delegated scopes). */
+  roles: string[];
+  read(input: RouteInput): RouteResult;
+}
+
+/**
+ * Start the lab Graph server on 127.0.0.1. Every request needs a bearer token for
+ * https://graph.microsoft.com signed by the lab keys, with the app roles of its route.
+ */
+export function startGraphServer(opts: GraphServerOptions): Promise<RunningServer> {
+  // Resource service principals exist once per tenant; their object ids stay fixed while the
+  // server runs so grants (resourceId) and SP reads agree.
+  const ids: ResourceIds = { exchangeSpId: randomUUID(), graphSpId: randomUUID() };
+  return startHttpsServer(opts.tls, (req, res) => handle(opts.state, ids, req, res), opts.port);
+}
+
+function handle(state: LabState, ids: ResourceIds, req: IncomingMessage, res: ServerResponse) {
+  const requestId = randomUUID();
+  const clientRequestId = headerValue(req, 'client-request-id') ?? requestId;
+  const reply = (r: RouteResult) => {
+    const headers = {
+      'request-id': requestId,
+      'client-request-id': clientRequestId,
+      ...('headers' in r ? r.headers : {}),
+    };
+    if ('body' in r) {
+      sendJson(res, 200, r.body, {
+        ...headers,
+        'content-type': 'application/json;odata.metadata=minimal;charset=utf-8',
+      });
+      return;
+    }
+    const f = r as GraphFailure;
+    sendJson(
+      res,
+      f.status,
+      {
+        error: {
+          code: f.code,
+          message: f.message,
+          innerError: {
+            // Graph writes the date without milliseconds or zone.
+            date: new Date().toISOString().slice(0, 19),
+            'request-id': requestId,
+            'client-request-id': clientRequestId,
+          },
+        },
+      },
+      headers,
+    );
+  };
+
+  const { path, query } = splitUrl(req);
+  let segments: string[];
+  try {
+    segments = path.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return reply(badRequest('Invalid request URL.'));
+  }
+  if (req.method !== 'GET') {
+    return reply({
+      status: 405,
+      code: 'Request_BadRequest',
+      message: 'Specified HTTP method is not allowed for the request target.',
+    });
+  }
+  if (segments[0] !== 'v1.0') return reply(badRequest(`Invalid version: ${segments[0] ?? ''}`));
+
+  const auth = authenticate(state, req);
+  if ('status' in auth) return reply(auth);
+
+  const rest = segments.slice(1);
+  const route = ROUTES.find(r => matches(r.pattern, rest));
+  if (!route) {
+    return reply(badRequest(`Resource not found for the segment '${rest[0] ?? ''}'.`));
+  }
+  if (!route.roles.every(role => auth.permissions.has(role))) {
+    // Graph's wording for a missing app role on directory reads (o365-facts.md §3.6).
+    return reply({
+      status: 403,
+      code: 'Authorization_RequestDenied',
+      message: 'Insufficient privileges to complete the operation.',
+    });
+  }
+  const params = route.pattern.flatMap((p, i) => (p === '*' ? [rest[i]!] : []));
+  return reply(route.read({ tenant: state.tenant, ids, query, params }));
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function badRequest(message: string): GraphFailure {
+  return { status: 400, code: 'BadRequest', message };
+}
+
+function matches(pattern: string[], segments: string[]): boolean {
+  return (
+    pattern.length === segments.length &&
+    pattern.every((p, i) => p === '*' || p.toLowerCase() === segments[i]!.toLowerCase())
+  );
+}
+
+/**
+ * Check the bearer token as Graph does: signature, lifetime, audience, tenant. Messages are
+ * the ones Graph sends for each case (seen in public issue reports), with the WWW-Authenticate
+ * challenge Graph adds to every 401.
+ */
+function authenticate(
+  state: LabState,
+  req: IncomingMessage,
+): { permissions: Set<string> } | GraphFailure {
+  const unauthorized = (message: string): GraphFailure => ({
+    status: 401,
+    code: 'InvalidAuthenticationToken',
+    message,
+    headers: {
+      'www-authenticate':
+        'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"',
+    },
+  });
+  const token = bearerToken(req);
+  if (!token) return unauthorized('Access token is empty.');
+  const v = verifyAccessToken(state.keys, token, [GRAPH_AUDIENCE]);
+  if (!v.ok) {
+    switch (v.reason) {
+      case 'expired':
+        return unauthorized('Access token has expired or is not yet valid.');
+      case 'malformed':
+        return unauthorized('CompactToken parsing failed with error code: 80049217');
+      case 'audience':
+        return unauthorized('Access token validation failure. Invalid audience.');
+      default:
+        return unauthorized('Access token validation failure.');
+    }
+  }
+  if (v.claims.tid !== state.tenant.tenantId) {
+    return unauthorized('Access token validation failure. Invalid issuer.');
+  }
+  // App-only tokens carry `roles`; delegated ones carry the same names in `scp`.
+  const roles = Array.isArray(v.claims.roles) ? v.claims.roles.map(String) : [];
+  const scp = typeof v.claims.scp === 'string' ? v.claims.scp.split(' ') : [];
+  return { permissions: new Set([...roles, ...scp]) };
+}
+
+/** Result of parsing `$filter`. */
+type Filter = { field: string; value: string } | undefined;
+
+/**
+ * Parse the only filter form ecebot sends: `<property> eq '<value>'` (OData v4 §5.1.1.1.1),
+ * with a quote inside the literal doubled (OData ABNF `SQUOTE-in-string`).
+ */
+function parseFilter(query: URLSearchParams, allowed: string[]): Filter | GraphFailure {
+  const raw = query.get('$filter');
+  if (raw === null) return undefined;
+  const m = /^\s*([A-Za-z]+)\s+eq\s+'((?:[^']|'')*)'\s*$/.exec(raw);
+  if (!m) return badRequest(`Invalid filter clause: ${raw}`);
+  const field = allowed.find(f => f.toLowerCase() === m[1]!.toLowerCase());
+  if (!field) {
+    return { status: 400, code: 'Request_UnsupportedQuery', message: 'Unsupported Query.' };
+  }
+  return { field, value: m[2]!.replace(/''/g, "'") };
+}
+
+function isFailure(x: unknown): x is GraphFailure {
+  return typeof x === 'object' && x !== null && 'status' in x && 'code' in x;
+}
+
+/** Apply `$select` (comma-separated top-level properties); unknown names are skipped. */
+function select(obj: Record<string, unknown>, query: URLSearchParams): Record<string, unknown> {
+  const raw = query.get('$select');
+  if (!raw) return obj;
+  const wanted = raw.split(',').map(s => s.trim().toLowerCase());
+  return Object.fromEntries(Object.entries(obj).filter(([k]) => wanted.includes(k.toLowerCase())));
+}
+
+/** A collection answer: filter by one property, project, wrap with `@odata.context`. */
+function collection(
+  context: string,
+  items: Record<string, unknown>[],
+  query: URLSearchParams,
+  filterable: string[],
+): RouteResult {
+  const filter = parseFilter(query, filterable);
+  if (isFailure(filter)) return filter;
+  const kept = filter
+    ? items.filter(i => String(i[filter.field]).toLowerCase() === filter.value.toLowerCase())
+    : items;
+  return {
+    status: 200,
+    body: { '@odata.context': CONTEXT_BASE + context, value: kept.map(i => select(i, query)) },
+  };
+}
+
+/** A stable GUID-shaped id derived from parts, so repeated reads return the same ids. */
+function stableId(...parts: string[]): string {
+  const h = createHash('sha256').update(parts.join('|')).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** The ECE app registration as Graph's `application` resource (o365-facts.md §3.1). */
+function applicationJson(app: LabApp): Record<string, unknown> {
+  // Names without a known permission id cannot be expressed in requiredResourceAccess.
+  const access = app.requiredScopes.flatMap(name =>
+    name in SCOPE_ID ? [{ id: SCOPE_ID[name as keyof typeof SCOPE_ID], type: 'Scope' }] : [],
+  );
+  return {
+    id: app.id,
+    appId: app.appId,
+    displayName: app.displayName,
+    signInAudience: app.signInAudience,
+    isFallbackPublicClient: null,
+    web: {
+      homePageUrl: null,
+      logoutUrl: null,
+      redirectUris: [...app.redirectUris],
+      implicitGrantSettings: { enableAccessTokenIssuance: false, enableIdTokenIssuance: false },
+    },
+    spa: { redirectUris: [] },
+    publicClient: { redirectUris: [] },
+    // Graph never returns a secret's value after creation: secretText is always null.
+    passwordCredentials: app.secrets.map(s => ({
+      customKeyIdentifier: null,
+      displayName: s.displayName,
+      endDateTime: s.endDateTime,
+      hint: s.hint,
+      keyId: s.keyId,
+      secretText: null,
+      startDateTime: s.startDateTime,
+    })),
+    keyCredentials: [],
+    requiredResourceAccess: access.length
+      ? [{ resourceAppId: RESOURCE.GRAPH, resourceAccess: access }]
+      : [],
+  };
+}
+
+/** Delegated permission as a resource SP lists it under oauth2PermissionScopes. */
+function scopeJson(value: keyof typeof SCOPE_ID, displayName: string): Record<string, unknown> {
+  return {
+    id: SCOPE_ID[value],
+    value,
+    type: 'User',
+    isEnabled: true,
+    adminConsentDisplayName: displayName,
+    userConsentDisplayName: displayName,
+  };
+}
+
+/** Service principals in the tenant: the ECE app's, Exchange Online's and Graph's (§3.2). */
+function servicePrincipals(tenant: LabTenant, ids: ResourceIds): Record<string, unknown>[] {
+  const app = tenant.eceApp;
+  return [
+    {
+      id: app.spId,
+      appId: app.appId,
+      displayName: app.displayName,
+      servicePrincipalType: 'Application',
+      accountEnabled: true,
+      appRoleAssignmentRequired: false,
+      signInAudience: app.signInAudience,
+      replyUrls: [...app.redirectUris],
+      appRoles: [],
+      oauth2PermissionScopes: [],
+    },
+    {
+      id: ids.exchangeSpId,
+      appId: RESOURCE.EXCHANGE,
+      displayName: 'Office 365 Exchange Online',
+      servicePrincipalType: 'Application',
+      accountEnabled: true,
+      appRoleAssignmentRequired: false,
+      appRoles: [
+        {
+          id: EXCHANGE_MANAGE_AS_APP_ID,
+          value: 'Exchange.ManageAsApp',
+          allowedMemberTypes: ['Application'],
+          isEnabled: true,
+          displayName: 'Manage Exchange As Application',
+        },
+      ],
+      // Whether Exchange's scopes share Graph's GUIDs is unverified (o365-facts.md §1.6,
+      // open question 4); the lab reuses them so a name resolves the same on either resource.
+      oauth2PermissionScopes: [
+        scopeJson('IMAP.AccessAsUser.All', 'Read and write access to mailboxes via IMAP.'),
+        scopeJson('POP.AccessAsUser.All', 'Read and write access to mailboxes via POP.'),
+        scopeJson('SMTP.Send', 'Send emails from mailboxes using SMTP AUTH.'),
+      ],
+    },
+    {
+      id: ids.graphSpId,
+      appId: RESOURCE.GRAPH,
+      displayName: 'Microsoft Graph',
+      servicePrincipalType: 'Application',
+      accountEnabled: true,
+      appRoleAssignmentRequired: false,
+      oauth2PermissionScopes: [
+        scopeJson('IMAP.AccessAsUser.All', 'Read and write access to mailboxes via IMAP.'),
+        scopeJson('POP.AccessAsUser.All', 'Read and write access to mailboxes via POP.'),
+        scopeJson('SMTP.Send', 'Send emails from mailboxes using SMTP AUTH.'),
+        scopeJson('offline_access', 'Maintain access to data you have given it access to'),
+      ],
+    },
+  ];
+}
+
+/**
+ * Admin consent as one AllPrincipals grant from the ECE app's SP to Microsoft Graph, where its
+ * permissions are configured (o365-facts.md §3.2); no grant at all when nothing is consented.
+ */
+function grants(tenant: LabTenant, ids: ResourceIds): Record<string, unknown>[] {
+  const app = tenant.eceApp;
+  if (!app.consentedScopes.length) return [];
+  return [
+    {
+      id: stableId('grant', app.spId, ids.graphSpId),
+      clientId: app.spId,
+      consentType: 'AllPrincipals',
+      principalId: null,
+      resourceId: ids.graphSpId,
+      scope: app.consentedScopes.join(' '),
+    },
+  ];
+}
+
+function findUser(tenant: LabTenant, idOrUpn: string): LabUser | undefined {
+  const key = idOrUpn.toLowerCase();
+  return tenant.users.find(u => u.userPrincipalName.toLowerCase() === key || u.id === idOrUpn);
+}
+
+function userNotFound(idOrUpn: string): GraphFailure {
+  return {
+    status: 404,
+    code: 'Request_ResourceNotFound',
+    message: `Resource '${idOrUpn}' does not exist or one of its queried reference-property objects are not present.`,
+  };
+}
+
+function userJson(u: LabUser): Record<string, unknown> {
+  return {
+    id: u.id,
+    userPrincipalName: u.userPrincipalName,
+    displayName: u.displayName,
+    mail: u.userPrincipalName,
+    accountEnabled: true,
+  };
+}
+
+/** Sign-ins newest first in the §3.4 shape; `$top` caps the page (Graph's maximum is 1000). */
+function signIns(tenant: LabTenant, query: URLSearchParams): RouteResult {
+  const topRaw = query.get('$top');
+  let top = 1000;
+  if (topRaw !== null) {
+    const n = Number(topRaw);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) {
+      return badRequest(`Invalid $top value '${topRaw}'.`);
+    }
+    top = n;
+  }
+  const app = tenant.eceApp;
+  const rows = tenant.signIns
+    .map((s, i) => {
+      const user = findUser(tenant, s.userPrincipalName);
+      const code = s.errorCode === 0 ? 'OK' : aadstsCode(s.errorCode);
+      return {
+        id: stableId('signin', String(i), s.createdDateTime, s.userPrincipalName),
+        createdDateTime: s.createdDateTime,
+        userDisplayName: user?.displayName ?? null,
+        userPrincipalName: s.userPrincipalName,
+        userId: user?.id ?? null,
+        appId: s.appId,
+        appDisplayName: s.appId === app.appId ? app.displayName : null,
+        ipAddress: null,
+        clientAppUsed: 'Browser',
+        correlationId: stableId('correlation', String(i), s.createdDateTime),
+        conditionalAccessStatus: 'notApplied',
+        isInteractive: true,
+        resourceDisplayName: 'Office 365 Exchange Online',
+        resourceId: RESOURCE.EXCHANGE,
+        status: {
+          errorCode: s.errorCode,
+          failureReason: s.errorCode === 0 ? null : CODES[code].meaning,
+          additionalDetails: null,
+        },
+        appliedConditionalAccessPolicies: [],
+      };
+    })
+    .sort((a, b) => b.createdDateTime.localeCompare(a.createdDateTime));
+  const result = collection('auditLogs/signIns', rows, query, ['appId']);
+  if ('body' in result) {
+    const value = result.body.value as unknown[];
+    result.body.value = value.slice(0, top);
+  }
+  return result;
+}
+
+/** The routes, matched on the segments after `/v1.0/` (o365-facts.md §3 and §3.6). */
+const ROUTES: Route[] = [
+  {
+    pattern: ['applications'],
+    roles: ['Application.Read.All'],
+    read: ({ tenant, query }) =>
+      collection('applications', [applicationJson(tenant.eceApp)], query, ['appId']),
+  },
+  {
+    pattern: ['servicePrincipals'],
+    roles: ['Directory.Read.All'],
+    read: ({ tenant, ids, query }) =>
+      collection('servicePrincipals', servicePrincipals(tenant, ids), query, ['appId']),
+  },
+  {
+    pattern: ['oauth2PermissionGrants'],
+    roles: ['Directory.Read.All'],
+    read: ({ tenant, ids, query }) =>
+      collection('oauth2PermissionGrants', grants(tenant, ids), query, ['clientId']),
+  },
+  {
+    pattern: ['users', '*'],
+    roles: ['User.Read.All'],
+    read: ({ tenant, query, params }) => {
+      const user = findUser(tenant, params[0]!);
+      if (!user) return userNotFound(params[0]!);
+      return {
+        status: 200,
+        body: {
+          '@odata.context': `${CONTEXT_BASE}users/$entity`,
+          ...select(userJson(user), query),
+        },
+      };
+    },
+  },
+  {
+    pattern: ['users', '*', 'licenseDetails'],
+    roles: ['User.Read.All'],
+    read: ({ tenant, params }) => {
+      const user = findUser(tenant, params[0]!);
+      if (!user) return userNotFound(params[0]!);
+      return {
+        status: 200,
+        body: {
+          '@odata.context': `${CONTEXT_BASE}users('${encodeURIComponent(params[0]!)}')/licenseDetails`,
+          value: user.licenses.map(l => ({
+            id: stableId('license', user.id, l.skuId),
+            skuId: l.skuId,
+            skuPartNumber: l.skuPartNumber,
+            servicePlans: structuredClone(l.servicePlans),
+          })),
+        },
+      };
+    },
+  },
+  {
+    pattern: ['auditLogs', 'signIns'],
+    // Both permissions are needed (known Graph issue, o365-facts.md §3.4).
+    roles: ['AuditLog.Read.All', 'Directory.Read.All'],
+    read: ({ tenant, query }) => {
+      if (!tenant.hasP1) {
+        // Exact code and text Graph answers for tenants without Entra ID P1/P2 (§3.4).
+        return {
+          status: 403,
+          code: 'Authentication_RequestFromNonPremiumTenantOrB2CTenant',
+          message: "Neither tenant is B2C or tenant doesn't have premium license",
+        };
+      }
+      return signIns(tenant, query);
+    },
+  },
+];

@@ -1,0 +1,417 @@
+/**
+ * The Graph probes against the lab's Graph server: shapes of every read, not-found, permission
+ * and licence refusals, token refusals, tenant changes, a stopped server, and no token or secret
+ * in any observation.
+ */
+import { startGraphServer } from '../../src/lab/graph-server';
+import type { RunningServer } from '../../src/lab/server-types';
+import { createKeys } from '../../src/lab/tokens';
+import { PLAN, RESOURCE, SCOPE_ID } from '../../src/lab/tenant';
+import { httpsRequest } from '../../src/probes/http-client';
+import {
+  readApplication,
+  readGrants,
+  readLicenseDetails,
+  readResourceServicePrincipal,
+  readServicePrincipal,
+  readSignIns,
+  type GraphTarget,
+} from '../../src/probes/graph';
+import type { GraphObservation } from '../../src/probes/types';
+import { newLab, probeToken, twoHoursAgo } from './lab-fixture';
+
+const { state, ca, ctx } = newLab();
+const tenant = state.tenant;
+const healthy = structuredClone(tenant);
+let server: RunningServer;
+let t: GraphTarget;
+
+beforeAll(async () => {
+  server = await startGraphServer({ state, tls: ca.issue({ names: ['graph.microsoft.com'] }) });
+  t = {
+    graph: { host: 'graph.microsoft.com', port: server.port },
+    token: probeToken(state, { aud: 'https://graph.microsoft.com' }),
+  };
+});
+
+afterAll(() => server.close());
+
+// Scenario-style mutations are undone after each test, so every test starts healthy.
+afterEach(() => {
+  Object.assign(tenant, structuredClone(healthy));
+});
+
+/** Neither the bearer token nor any client secret value may appear in an observation. */
+function expectNoSecrets(obs: GraphObservation, token = t.token): void {
+  const json = JSON.stringify(obs);
+  expect(json).not.toContain(token);
+  // The claims part alone would leak the token's contents too.
+  const claims = token.split('.')[1];
+  if (claims) expect(json).not.toContain(claims);
+  for (const s of tenant.eceApp.secrets) expect(json).not.toContain(s.value);
+  expect(json).not.toContain(tenant.probeApp.secret);
+}
+
+/** The parts of Graph's JSON the assertions read. */
+interface AppJson {
+  id: string;
+  appId: string;
+  signInAudience: string;
+  web: { redirectUris: string[] };
+  spa: { redirectUris: string[] };
+  publicClient: { redirectUris: string[] };
+  keyCredentials: unknown[];
+  passwordCredentials: Record<string, unknown>[];
+  requiredResourceAccess: {
+    resourceAppId: string;
+    resourceAccess: { id: string; type: string }[];
+  }[];
+}
+interface SpJson {
+  id: string;
+  appId: string;
+  oauth2PermissionScopes: { id: string; value: string }[];
+}
+interface SignInJson {
+  userPrincipalName: string;
+  appId: string;
+  userId: string | null;
+  resourceId: string;
+  status: { errorCode: number };
+}
+
+function withRoles(roles: string[]): GraphTarget {
+  return { ...t, token: probeToken(state, { aud: 'https://graph.microsoft.com', roles }) };
+}
+
+describe('application', () => {
+  test('reads the app registration with redirect URIs, secret metadata and permissions', async () => {
+    const obs = await readApplication(ctx, t, tenant.eceApp.appId);
+    expect(obs).toMatchObject({
+      kind: 'graph',
+      resource: 'application',
+      vantage: 'central',
+      target: `graph.microsoft.com:${server.port}`,
+      ok: true,
+      code: 'OK',
+      status: 200,
+    });
+    const app = obs.data as AppJson;
+    expect(app.appId).toBe(tenant.eceApp.appId);
+    expect(app.id).toBe(tenant.eceApp.id);
+    expect(app.signInAudience).toBe('AzureADMyOrg');
+    expect(app.web.redirectUris).toEqual(tenant.eceApp.redirectUris);
+    expect(app.spa.redirectUris).toEqual([]);
+    expect(app.publicClient.redirectUris).toEqual([]);
+    expect(app.keyCredentials).toEqual([]);
+    const secret = tenant.eceApp.secrets[0]!;
+    expect(app.passwordCredentials).toEqual([
+      expect.objectContaining({
+        keyId: secret.keyId,
+        displayName: secret.displayName,
+        hint: secret.hint,
+        startDateTime: secret.startDateTime,
+        endDateTime: secret.endDateTime,
+      }),
+    ]);
+    // Graph sends secretText: null; the probe drops the key altogether.
+    expect('secretText' in app.passwordCredentials[0]!).toBe(false);
+    expect(app.requiredResourceAccess).toEqual([
+      {
+        resourceAppId: RESOURCE.GRAPH,
+        resourceAccess: tenant.eceApp.requiredScopes.map(name => ({
+          id: SCOPE_ID[name as keyof typeof SCOPE_ID],
+          type: 'Scope',
+        })),
+      },
+    ]);
+    expect(obs.steps).toHaveLength(1);
+    expect(obs.steps[0]).toMatchObject({ name: 'request', ok: true });
+    expect(obs.steps[0]!.sent).toContain('/v1.0/applications?$filter=');
+    expect(obs.steps[0]!.received).toEqual(['HTTP 200']);
+    expect(typeof obs.steps[0]!.durationMs).toBe('number');
+    expectNoSecrets(obs);
+  });
+
+  test('reflects a changed redirect URI and a dropped permission', async () => {
+    tenant.eceApp.redirectUris = ['https://ece-internal.example.com/system/oauth2/callback'];
+    tenant.eceApp.requiredScopes = ['IMAP.AccessAsUser.All'];
+    const obs = await readApplication(ctx, t, tenant.eceApp.appId);
+    const app = obs.data as AppJson;
+    expect(app.web.redirectUris).toEqual([
+      'https://ece-internal.example.com/system/oauth2/callback',
+    ]);
+    expect(app.requiredResourceAccess[0]!.resourceAccess).toEqual([
+      { id: SCOPE_ID['IMAP.AccessAsUser.All'], type: 'Scope' },
+    ]);
+  });
+
+  test('an unknown appId is GRAPH_NOT_FOUND, including one with a quote in it', async () => {
+    for (const appId of ['00000000-1111-2222-3333-444444444444', "o'brien"]) {
+      const obs = await readApplication(ctx, t, appId);
+      expect(obs).toMatchObject({ ok: false, code: 'GRAPH_NOT_FOUND', status: 200 });
+      expect(obs.data).toBeUndefined();
+    }
+  });
+
+  test('without Application.Read.All Graph refuses with 403 and its own words', async () => {
+    const roles = tenant.probeApp.roles.filter(r => r !== 'Application.Read.All');
+    const target = withRoles(roles);
+    const obs = await readApplication(ctx, target, tenant.eceApp.appId);
+    expect(obs).toMatchObject({ ok: false, code: 'GRAPH_FORBIDDEN', status: 403 });
+    expect(obs.server).toBe(
+      'Authorization_RequestDenied: Insufficient privileges to complete the operation.',
+    );
+    expect(obs.steps[0]!.code).toBe('GRAPH_FORBIDDEN');
+    expectNoSecrets(obs, target.token);
+  });
+});
+
+describe('bad tokens', () => {
+  test('an expired token gets 401 InvalidAuthenticationToken', async () => {
+    const target = {
+      ...t,
+      token: probeToken(state, { aud: 'https://graph.microsoft.com', iat: twoHoursAgo() }),
+    };
+    const obs = await readApplication(ctx, target, tenant.eceApp.appId);
+    expect(obs).toMatchObject({ ok: false, code: 'HTTP_ERROR', status: 401 });
+    expect(obs.server).toBe(
+      'InvalidAuthenticationToken: Access token has expired or is not yet valid.',
+    );
+    expectNoSecrets(obs, target.token);
+  });
+
+  test('an Exchange-audience token, a foreign signature and garbage all get 401', async () => {
+    const tokens = [
+      probeToken(state, { aud: 'https://outlook.office365.com' }),
+      probeToken(state, { aud: 'https://graph.microsoft.com', keys: createKeys() }),
+      'not-a-jwt',
+    ];
+    for (const token of tokens) {
+      const obs = await readServicePrincipal(ctx, { ...t, token }, tenant.eceApp.appId);
+      expect(obs).toMatchObject({ ok: false, code: 'HTTP_ERROR', status: 401 });
+      expect(obs.server).toMatch(/^InvalidAuthenticationToken: /);
+      expectNoSecrets(obs, token);
+    }
+  });
+});
+
+describe('service principals and consent', () => {
+  test("the ECE app's service principal", async () => {
+    const obs = await readServicePrincipal(ctx, t, tenant.eceApp.appId);
+    expect(obs).toMatchObject({ ok: true, code: 'OK', resource: 'servicePrincipal' });
+    expect(obs.data).toMatchObject({
+      id: tenant.eceApp.spId,
+      appId: tenant.eceApp.appId,
+      appRoleAssignmentRequired: false,
+    });
+  });
+
+  test('Exchange Online and Graph resource SPs list their delegated scopes', async () => {
+    const exo = await readResourceServicePrincipal(ctx, t, RESOURCE.EXCHANGE);
+    expect(exo).toMatchObject({ ok: true, resource: 'resourceServicePrincipal' });
+    const exoData = exo.data as SpJson;
+    expect(exoData.appId).toBe(RESOURCE.EXCHANGE);
+    expect(exoData.oauth2PermissionScopes.map(s => s.value).sort()).toEqual(
+      ['IMAP.AccessAsUser.All', 'POP.AccessAsUser.All', 'SMTP.Send'].sort(),
+    );
+    // $select is honoured: only the selected properties come back.
+    expect(Object.keys(exoData).sort()).toEqual(
+      ['appId', 'appRoles', 'displayName', 'id', 'oauth2PermissionScopes'].sort(),
+    );
+
+    const graph = await readResourceServicePrincipal(ctx, t, RESOURCE.GRAPH);
+    const graphData = graph.data as SpJson;
+    expect(graphData.appId).toBe(RESOURCE.GRAPH);
+    expect(graphData.oauth2PermissionScopes).toContainEqual(
+      expect.objectContaining({ id: SCOPE_ID.offline_access, value: 'offline_access' }),
+    );
+    expect(graphData.id).not.toBe(exoData.id);
+  });
+
+  test('without Directory.Read.All the SP read is GRAPH_FORBIDDEN', async () => {
+    const obs = await readServicePrincipal(
+      ctx,
+      withRoles(['Application.Read.All']),
+      tenant.eceApp.appId,
+    );
+    expect(obs).toMatchObject({ ok: false, code: 'GRAPH_FORBIDDEN', status: 403 });
+  });
+
+  test('admin consent is one AllPrincipals grant to Graph with the consented scopes', async () => {
+    const graphSp = await readResourceServicePrincipal(ctx, t, RESOURCE.GRAPH);
+    const obs = await readGrants(ctx, t, tenant.eceApp.spId);
+    expect(obs).toMatchObject({ ok: true, code: 'OK', resource: 'grants' });
+    const grants = obs.data as { scope: string }[];
+    expect(grants).toHaveLength(1);
+    expect(grants[0]).toMatchObject({
+      clientId: tenant.eceApp.spId,
+      consentType: 'AllPrincipals',
+      principalId: null,
+      resourceId: (graphSp.data as { id: string }).id,
+    });
+    expect(grants[0]!.scope.split(' ')).toEqual(tenant.eceApp.consentedScopes);
+  });
+
+  test('partial and withdrawn consent are reflected; no grant is OK with no data', async () => {
+    tenant.eceApp.consentedScopes = ['IMAP.AccessAsUser.All', 'offline_access'];
+    const partial = await readGrants(ctx, t, tenant.eceApp.spId);
+    expect((partial.data as { scope: string }[])[0]!.scope).toBe(
+      'IMAP.AccessAsUser.All offline_access',
+    );
+
+    tenant.eceApp.consentedScopes = [];
+    const none = await readGrants(ctx, t, tenant.eceApp.spId);
+    expect(none).toMatchObject({ ok: true, code: 'OK', data: [] });
+  });
+
+  test('grants are filtered by the SP object id, not the appId', async () => {
+    const obs = await readGrants(ctx, t, tenant.eceApp.appId);
+    expect(obs).toMatchObject({ ok: true, data: [] });
+  });
+});
+
+describe('licenses', () => {
+  test('a licensed mailbox user has the Exchange Online plan', async () => {
+    const obs = await readLicenseDetails(ctx, t, 'support@example.com');
+    expect(obs).toMatchObject({
+      ok: true,
+      code: 'OK',
+      resource: 'licenseDetails',
+      mailbox: 'support@example.com',
+    });
+    const licenses = obs.data as { skuPartNumber: string; servicePlans: unknown[] }[];
+    expect(licenses).toHaveLength(1);
+    expect(licenses[0]!.skuPartNumber).toBe('ENTERPRISEPACK');
+    expect(licenses[0]!.servicePlans).toEqual([
+      expect.objectContaining({
+        servicePlanId: PLAN.EXCHANGE_S_ENTERPRISE,
+        servicePlanName: 'EXCHANGE_S_ENTERPRISE',
+        provisioningStatus: 'Success',
+      }),
+    ]);
+  });
+
+  test('removed licences read as an empty list', async () => {
+    tenant.users.find(u => u.userPrincipalName === 'support@example.com')!.licenses = [];
+    const obs = await readLicenseDetails(ctx, t, 'support@example.com');
+    expect(obs).toMatchObject({ ok: true, code: 'OK', data: [] });
+  });
+
+  test('an unknown user is GRAPH_NOT_FOUND with Graph 404 words', async () => {
+    const obs = await readLicenseDetails(ctx, t, 'nobody@example.com');
+    expect(obs).toMatchObject({
+      ok: false,
+      code: 'GRAPH_NOT_FOUND',
+      status: 404,
+      mailbox: 'nobody@example.com',
+    });
+    expect(obs.server).toMatch(/^Request_ResourceNotFound: Resource 'nobody@example.com'/);
+  });
+
+  test('without User.Read.All the licence read is GRAPH_FORBIDDEN', async () => {
+    const roles = tenant.probeApp.roles.filter(r => r !== 'User.Read.All');
+    const obs = await readLicenseDetails(ctx, withRoles(roles), 'support@example.com');
+    expect(obs).toMatchObject({ ok: false, code: 'GRAPH_FORBIDDEN', status: 403 });
+  });
+});
+
+describe('sign-in logs', () => {
+  const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60000).toISOString();
+
+  test("newest first, this app's only, capped by $top, with status.errorCode", async () => {
+    const appId = tenant.eceApp.appId;
+    tenant.signIns = [
+      { createdDateTime: at(30), userPrincipalName: 'jdoe@example.com', appId, errorCode: 0 },
+      { createdDateTime: at(5), userPrincipalName: 'support@example.com', appId, errorCode: 0 },
+      {
+        createdDateTime: at(1),
+        userPrincipalName: 'support@example.com',
+        appId: tenant.probeApp.appId,
+        errorCode: 0,
+      },
+      {
+        createdDateTime: at(10),
+        userPrincipalName: 'svc-ece@example.com',
+        appId,
+        errorCode: 700082,
+      },
+    ];
+    const all = await readSignIns(ctx, t, appId);
+    expect(all).toMatchObject({ ok: true, code: 'OK', resource: 'signIns' });
+    const rows = all.data as SignInJson[];
+    expect(rows.map(r => r.userPrincipalName)).toEqual([
+      'support@example.com',
+      'svc-ece@example.com',
+      'jdoe@example.com',
+    ]);
+    expect(rows.every(r => r.appId === appId)).toBe(true);
+    expect(rows[1]!.status.errorCode).toBe(700082);
+    expect(rows[0]!.status.errorCode).toBe(0);
+    expect(rows[0]!.resourceId).toBe(RESOURCE.EXCHANGE);
+    expect(rows[2]!.userId).toBe(
+      tenant.users.find(u => u.userPrincipalName === 'jdoe@example.com')!.id,
+    );
+
+    const top = await readSignIns(ctx, t, appId, 2);
+    expect((top.data as unknown[]).length).toBe(2);
+    expect(top.steps[0]!.sent).toContain('$top=2');
+  });
+
+  test('a tenant without Entra ID P1 gets GRAPH_NO_PREMIUM with the real error code', async () => {
+    tenant.hasP1 = false;
+    const obs = await readSignIns(ctx, t, tenant.eceApp.appId);
+    expect(obs).toMatchObject({ ok: false, code: 'GRAPH_NO_PREMIUM', status: 403 });
+    expect(obs.server).toBe(
+      "Authentication_RequestFromNonPremiumTenantOrB2CTenant: Neither tenant is B2C or tenant doesn't have premium license",
+    );
+    expectNoSecrets(obs);
+  });
+
+  test('sign-ins need Directory.Read.All besides AuditLog.Read.All', async () => {
+    const roles = tenant.probeApp.roles.filter(r => r !== 'Directory.Read.All');
+    const obs = await readSignIns(ctx, withRoles(roles), tenant.eceApp.appId);
+    expect(obs).toMatchObject({ ok: false, code: 'GRAPH_FORBIDDEN', status: 403 });
+  });
+});
+
+describe('the server itself', () => {
+  test('answers unsupported filters and unknown segments with Graph 400s', async () => {
+    const get = (path: string) =>
+      httpsRequest(ctx, {
+        method: 'GET',
+        target: t.graph,
+        path,
+        headers: { authorization: `Bearer ${t.token}` },
+      });
+    const unsupported = await get(
+      `/v1.0/applications?$filter=${encodeURIComponent("displayName eq 'x'")}`,
+    );
+    expect(unsupported.status).toBe(400);
+    expect(unsupported.json).toMatchObject({ error: { code: 'Request_UnsupportedQuery' } });
+    const unknown = await get('/v1.0/groups');
+    expect(unknown.status).toBe(400);
+    expect(unknown.json).toMatchObject({
+      error: { code: 'BadRequest', message: "Resource not found for the segment 'groups'." },
+    });
+    const list = await get('/v1.0/applications');
+    expect(list.json).toMatchObject({
+      '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#applications',
+    });
+  });
+
+  test('a stopped server is CONNECT_REFUSED', async () => {
+    const other = await startGraphServer({
+      state,
+      tls: ca.issue({ names: ['graph.microsoft.com'] }),
+    });
+    const target = { ...t, graph: { host: 'graph.microsoft.com', port: other.port } };
+    expect((await readApplication(ctx, target, tenant.eceApp.appId)).code).toBe('OK');
+    await other.close();
+    const obs = await readApplication(ctx, target, tenant.eceApp.appId);
+    expect(obs).toMatchObject({ ok: false, code: 'CONNECT_REFUSED', stage: 'request' });
+    expect(obs.status).toBeUndefined();
+    expect(obs.steps[0]).toMatchObject({ ok: false, code: 'CONNECT_REFUSED' });
+    expectNoSecrets(obs);
+  });
+});
