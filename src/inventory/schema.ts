@@ -42,11 +42,9 @@ const ServerEndpoints = EndpointsSchema.omit({ caFile: true, hosts: true }).exte
 });
 
 export const ServerSchema = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
-      message: 'must be a host-like name (letters, digits, . _ -)',
-    }),
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
+    message: 'must be a host-like name (letters, digits, . _ -)',
+  }),
   role: z.enum(['services', 'application']),
   /** Per-server endpoint overrides (what this server's network looks like). */
   endpoints: ServerEndpoints.optional(),
@@ -118,11 +116,9 @@ export const EnvironmentSchema = z.strictObject({
 
 export const InventorySchema = z.strictObject({
   environments: z.record(
-    z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9_-]*$/, {
-        message: 'environment names are lowercase letters, digits, - and _',
-      }),
+    z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, {
+      message: 'environment names are lowercase letters, digits, - and _',
+    }),
     EnvironmentSchema,
   ),
 });
