@@ -1,0 +1,235 @@
+/**
+ * Network faults as real sockets on loopback (faults.ts describes the kinds). Each fault gets
+ * its own port; the lab points one vantage point's endpoint there, so a probe from that
+ * vantage meets a refused port, a silent one, a slow relay or a certificate it must reject,
+ * while the real service stays healthy for everyone else.
+ *
+ * Certificate faults terminate TLS with the bad certificate and relay the decrypted bytes to
+ * the real service over a verified TLS connection, so a client that (wrongly) accepted the
+ * certificate would still reach a working service. They work for implicit TLS (IMAP 993, POP3
+ * 995, HTTPS) and for SMTP's STARTTLS without being told which: whoever speaks first decides.
+ * A TLS client speaks first (ClientHello); an SMTP server speaks first (the 220 banner), in
+ * which case the relay passes plaintext through until the client's STARTTLS is answered with
+ * 220, then presents the bad certificate for the handshake that follows (RFC 3207 §4).
+ */
+import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
+import {
+  connect as tlsConnect,
+  createSecureContext,
+  TLSSocket,
+  type SecureContext,
+} from 'node:tls';
+import type { Issued, LabCa } from './ca';
+import type { FaultKind } from './faults';
+import { listenTracked, type RunningServer } from './server-types';
+
+/** Options of `startFault`. */
+export interface FaultOptions {
+  /** The lab CA: it issues the fault's certificates and verifies the real service upstream. */
+  ca: LabCa;
+  /** The names the real service presents (e.g. `outlook.office365.com`); the first is SNI upstream. */
+  names: string[];
+  /** `slow`: delay per server→client chunk; 1000 ms when unset. */
+  delayMs?: number;
+}
+
+/** The other name a `wrong-cert` fault presents. */
+export const WRONG_CERT_NAME = 'wrong.example.net';
+
+const DAY = 86400000;
+
+/** Start a fault in front of the service listening on 127.0.0.1:`upstream.port`. */
+export async function startFault(
+  kind: FaultKind,
+  upstream: { port: number },
+  opts: FaultOptions,
+): Promise<RunningServer> {
+  switch (kind) {
+    case 'refuse':
+      return refusedPort();
+    case 'blackhole':
+      return blackhole();
+    case 'slow':
+      return slowRelay(upstream.port, opts.delayMs ?? 1000);
+    case 'wrong-cert':
+      return certRelay(upstream.port, opts, opts.ca.issue({ names: [WRONG_CERT_NAME] }));
+    case 'expired-cert': {
+      const now = Date.now();
+      const expired = opts.ca.issue({
+        names: opts.names,
+        notBefore: new Date(now - 400 * DAY),
+        notAfter: new Date(now - 2 * DAY),
+      });
+      return certRelay(upstream.port, opts, expired);
+    }
+  }
+}
+
+/**
+ * `refuse`: a port that was free a moment ago and now has no listener, so a connection is
+ * answered with RST (ECONNREFUSED), like a firewall that rejects.
+ */
+async function refusedPort(): Promise<RunningServer> {
+  const probe = createServer();
+  const port = await new Promise<number>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const a = probe.address();
+      resolve(typeof a === 'object' && a ? a.port : 0);
+    });
+  });
+  await new Promise<void>(r => probe.close(() => r()));
+  return { host: '127.0.0.1', port, close: async () => undefined };
+}
+
+/** `blackhole`: accepts, never says a byte, holds the socket until `close()`. */
+function blackhole(): Promise<RunningServer> {
+  const server = createServer(socket => {
+    socket.on('error', () => socket.destroy());
+  });
+  return listenTracked(server);
+}
+
+/** Tie two sockets' lifetimes together: either ending or failing ends both. */
+function bind(a: Socket, b: Socket): void {
+  const both = () => {
+    a.destroy();
+    b.destroy();
+  };
+  for (const s of [a, b]) {
+    s.on('error', both);
+    s.on('close', both);
+  }
+}
+
+/** Start a server whose handler may open more sockets, all destroyed on `close()`. */
+function trackedServer(
+  handler: (client: Socket, track: (s: Socket) => void) => void,
+): Promise<RunningServer> {
+  const extra = new Set<Socket>();
+  const track = (s: Socket) => {
+    extra.add(s);
+    s.on('close', () => extra.delete(s));
+  };
+  const server: Server = createServer(client => handler(client, track));
+  return listenTracked(server, 0, () => extra);
+}
+
+/** `slow`: a TCP relay that holds every server→client chunk for `delayMs` (order kept). */
+function slowRelay(upstreamPort: number, delayMs: number): Promise<RunningServer> {
+  return trackedServer((client, track) => {
+    const up = netConnect(upstreamPort, '127.0.0.1');
+    track(up);
+    bind(client, up);
+    client.pipe(up);
+    let chain = Promise.resolve();
+    up.on('data', (chunk: Buffer) => {
+      chain = chain
+        .then(() => new Promise<void>(r => setTimeout(r, delayMs)))
+        .then(() => {
+          if (!client.destroyed) client.write(chunk);
+        });
+    });
+    up.on('end', () => {
+      chain = chain.then(() => {
+        client.end();
+      });
+    });
+  });
+}
+
+/** Terminate TLS towards the client with `cert`, open verified TLS upstream, and relay. */
+function spliceTls(
+  client: Socket,
+  up: Socket,
+  context: SecureContext,
+  opts: FaultOptions,
+  track: (s: Socket) => void,
+): void {
+  const front = new TLSSocket(client, { isServer: true, secureContext: context });
+  const back = tlsConnect({ socket: up, servername: opts.names[0], ca: opts.ca.certPem });
+  track(front);
+  track(back);
+  bind(front, back);
+  front.pipe(back);
+  back.pipe(front);
+}
+
+/** `wrong-cert` / `expired-cert`: see the file comment. */
+function certRelay(upstreamPort: number, opts: FaultOptions, cert: Issued): Promise<RunningServer> {
+  const context = createSecureContext({ key: cert.keyPem, cert: cert.certPem });
+  return trackedServer((client, track) => {
+    const up = netConnect(upstreamPort, '127.0.0.1');
+    track(up);
+    bind(client, up);
+    let decided = false;
+    const decide = (first: Buffer, from: Socket) => {
+      if (decided) return;
+      decided = true;
+      client.off('data', onClient);
+      up.off('data', onUp);
+      client.pause();
+      up.pause();
+      // Put the first bytes back: the TLS layer (or the plaintext relay) reads them again.
+      from.unshift(first);
+      if (from === client) spliceTls(client, up, context, opts, track);
+      else startTlsRelay(client, up, context, opts, track);
+    };
+    const onClient = (b: Buffer) => decide(b, client);
+    const onUp = (b: Buffer) => decide(b, up);
+    client.on('data', onClient);
+    up.on('data', onUp);
+  });
+}
+
+/**
+ * Plaintext SMTP relay until STARTTLS is accepted (RFC 3207 §4: the handshake starts right
+ * after the server's 220), then the bad certificate towards the client.
+ */
+function startTlsRelay(
+  client: Socket,
+  up: Socket,
+  context: SecureContext,
+  opts: FaultOptions,
+  track: (s: Socket) => void,
+): void {
+  let clientText = '';
+  let pending = false;
+  let upText = '';
+  const fromClient = (chunk: Buffer) => {
+    up.write(chunk);
+    clientText = (clientText + chunk.toString('latin1')).slice(-4096);
+    const lines = clientText.split('\n');
+    clientText = lines.pop() ?? '';
+    if (lines.some(l => /^STARTTLS\s*$/i.test(l))) {
+      pending = true;
+      client.off('data', fromClient);
+      client.pause();
+    }
+  };
+  const fromUp = (chunk: Buffer) => {
+    if (!pending) {
+      client.write(chunk);
+      return;
+    }
+    upText += chunk.toString('latin1');
+    if (!upText.includes('\n')) return;
+    const reply = upText;
+    upText = '';
+    if (/^220[ -]/.test(reply)) {
+      up.off('data', fromUp);
+      up.pause();
+      client.write(reply, () => spliceTls(client, up, context, opts, track));
+      return;
+    }
+    // STARTTLS refused: carry on in plaintext.
+    pending = false;
+    client.write(reply);
+    client.on('data', fromClient);
+    client.resume();
+  };
+  client.on('data', fromClient);
+  up.on('data', fromUp);
+  client.resume();
+  up.resume();
+}
