@@ -1,0 +1,163 @@
+/**
+ * Checklist item 9, connectivity test: end to end with the real token from the services
+ * server, like Microsoft's Remote Connectivity Analyzer (anchors.md A1) — IMAP login and LIST or
+ * POP3 login and STAT, and SMTP AUTH (plus a test message when the inventory asks for one).
+ * Unlike the RCA's POP/IMAP tests, which log in with a password, this uses XOAUTH2.
+ *
+ * A step slower than the environment's threshold warns (SLOW_RESPONSE). A mailbox whose token
+ * could not be obtained is skipped: the token item owns that failure.
+ */
+import type { Code } from '../knowledge/codes';
+import type { MailObservation } from '../probes/types';
+import { fromObservation, ms } from './evidence';
+import {
+  judge,
+  mailboxTokens,
+  mailObservations,
+  part,
+  tokenAccount,
+  type EnvironmentFacts,
+  type MailboxFacts,
+  type Part,
+  type Rule,
+  type RuleInput,
+} from './rule';
+import { refusalCode } from './token';
+
+export const TITLE = 'Connectivity test';
+
+const NAME = { imap: 'IMAP', pop3: 'POP3', smtp: 'SMTP' } as const;
+
+/** What the conversation proved, for the pass line. */
+function achieved(o: MailObservation): string {
+  if (o.kind === 'imap') return 'IMAP login and LIST';
+  if (o.kind === 'pop3') return 'POP3 login and STAT';
+  return o.mailboxFacts?.sent ? 'SMTP AUTH and test send' : 'SMTP AUTH';
+}
+
+function judgeConversation(env: EnvironmentFacts, m: MailboxFacts, o: MailObservation): Part[] {
+  const proto = NAME[o.kind];
+  const evidence = [fromObservation(o)];
+  if (o.code === 'CHECK_CRASHED') {
+    return [
+      part(
+        'error',
+        'CHECK_CRASHED',
+        `${m.address}: the ${proto} probe crashed on ${o.vantage}`,
+        evidence,
+        { failedOn: [o.vantage] },
+      ),
+    ];
+  }
+  const fix = {
+    mailbox: m.address,
+    vantage: o.vantage,
+    ...(o.host ? { host: o.host } : {}),
+    ...(o.port ? { port: o.port } : {}),
+    ...(m.access === 'shared' ? { account: tokenAccount(m) } : {}),
+  };
+  if (!o.ok) {
+    return [
+      part(
+        'fail',
+        o.code,
+        `${m.address}: ${proto} ${o.stage} failed from ${o.vantage} (${o.code})`,
+        evidence,
+        {
+          failedOn: [o.vantage],
+          fix,
+        },
+      ),
+    ];
+  }
+  const slow = (o.steps ?? []).filter(s => s.durationMs > env.slowMs);
+  if (slow.length) {
+    const worst = slow.reduce((a, b) => (b.durationMs > a.durationMs ? b : a));
+    const code: Code = 'SLOW_RESPONSE';
+    return [
+      part(
+        'warn',
+        code,
+        `${m.address}: ${proto} ${worst.name} took ${ms(worst.durationMs)} from ${o.vantage} (threshold ${ms(env.slowMs)})`,
+        [
+          fromObservation(o, {
+            code,
+            ok: false,
+            text: `${proto} ok, but slow: ${slow.map(s => `${s.name} ${ms(s.durationMs)}`).join(', ')}`,
+          }),
+        ],
+        { fix },
+      ),
+    ];
+  }
+  return [part('pass', 'OK', `${m.address}: ${achieved(o)} ok from ${o.vantage}`, evidence)];
+}
+
+/** Judge one mailbox; `tokenSkip` marks a mailbox skipped because its token failed. */
+function judgeMailbox(
+  { env, observations }: RuleInput,
+  m: MailboxFacts,
+): { parts: Part[]; tokenSkip: boolean } {
+  if (!m.hasToken) {
+    return {
+      parts: [
+        part('skip', 'ECE_TOKEN_MISSING', `${m.address}: not tested, no token configured`, [], {
+          fix: { mailbox: m.address },
+        }),
+      ],
+      tokenSkip: true,
+    };
+  }
+  const tokens = mailboxTokens(observations, m.address);
+  const failed = tokens.find(o => !o.ok);
+  if (tokens.length && !tokens.some(o => o.ok) && failed) {
+    const code = refusalCode(failed);
+    return {
+      parts: [
+        part(
+          'skip',
+          code,
+          `${m.address}: not tested, its token could not be obtained (${code})`,
+          [],
+          { fix: { mailbox: m.address, account: tokenAccount(m) } },
+        ),
+      ],
+      tokenSkip: true,
+    };
+  }
+  const parts: Part[] = [];
+  for (const kind of [m.retrieve, 'smtp'] as const) {
+    const seen = mailObservations(observations, m.address, kind);
+    if (!seen.length) {
+      parts.push(
+        part(
+          'skip',
+          'NO_WORKER',
+          `${m.address}: ${NAME[kind]} not tested (no services server answered)`,
+          [],
+        ),
+      );
+      continue;
+    }
+    parts.push(...seen.flatMap(o => judgeConversation(env, m, o)));
+  }
+  return { parts, tokenSkip: false };
+}
+
+export const connectivity: Rule = input => {
+  const { env } = input;
+  const judged = input.env.mailboxes.map(m => judgeMailbox(input, m));
+  const parts = judged.flatMap(j => j.parts);
+  const tested = env.mailboxes
+    .filter((_, i) => judged[i]?.parts.some(p => p.status === 'pass'))
+    .map(m => `${m.address} (${NAME[m.retrieve]} + SMTP)`);
+  // Skips caused only by failed tokens are the token item's failure seen from here.
+  const tokenOnly =
+    judged.some(j => j.tokenSkip) &&
+    judged.every(j => j.tokenSkip || j.parts.every(p => p.status === 'pass'));
+  return judge('connectivity', TITLE, env, parts, {
+    passSummary: `End-to-end login works for ${tested.join(', ')}`,
+    emptySummary: 'No mailboxes in the inventory.',
+    ...(tokenOnly ? { rootCause: 'token' as const } : {}),
+  });
+};

@@ -1,0 +1,143 @@
+/**
+ * Checklist item 2, system configuration: "External URL of the application" is set, https, an
+ * FQDN, on the host admins open the console with, and reachable with a valid certificate from
+ * every ECE server (the same URL serves the OAuth redirect, SSO and chat entry points).
+ */
+import { isIP } from 'node:net';
+import type { Code } from '../knowledge/codes';
+import type { HttpsObservation } from '../probes/types';
+import { fact, fromObservation } from './evidence';
+import { isNetworkCode, judge, ofKind, part, type Part, type Rule } from './rule';
+
+export const TITLE = 'External URL of the application';
+
+/** Parse a URL, or undefined. */
+function parse(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A fully qualified name: not an IP literal, and more than one label. */
+function isFqdn(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '');
+  return isIP(h) === 0 && /^[a-z0-9-]+(\.[a-z0-9-]+)+\.?$/i.test(h);
+}
+
+/** Certificate problems become the item's own certificate code; anything else is unreachable. */
+function reachCode(o: HttpsObservation): Code {
+  if (o.code === 'TLS_CERT_INVALID' || o.code === 'TLS_CERT_EXPIRED' || o.cert?.trusted === false) {
+    return 'ECE_EXTERNAL_URL_CERT';
+  }
+  return o.code === 'CHECK_CRASHED' ? 'CHECK_CRASHED' : 'ECE_EXTERNAL_URL_UNREACHABLE';
+}
+
+/** The static checks on the configured value; the parsed URL when they pass. */
+function settingParts(
+  raw: string | undefined,
+  adminUrl: string | undefined,
+): { parts: Part[]; url?: URL } {
+  const bad = (code: Code, line: string, text: string): { parts: Part[] } => ({
+    parts: [part('fail', code, line, [fact('ece.externalUrl', text, false, code)])],
+  });
+  if (!raw) {
+    return bad(
+      'ECE_EXTERNAL_URL_MISSING',
+      'External URL of the application is not set',
+      'Inventory: ece.externalUrl is not set',
+    );
+  }
+  const url = parse(raw);
+  if (!url)
+    return bad(
+      'ECE_EXTERNAL_URL_NOT_HTTPS',
+      `External URL "${raw}" is not a URL like https://ece.example.com`,
+      `Inventory: ece.externalUrl = ${raw}`,
+    );
+  if (url.protocol !== 'https:')
+    return bad(
+      'ECE_EXTERNAL_URL_NOT_HTTPS',
+      `External URL ${raw} does not use https`,
+      `Inventory: ece.externalUrl = ${raw}`,
+    );
+  if (!isFqdn(url.hostname))
+    return bad(
+      'ECE_EXTERNAL_URL_NOT_FQDN',
+      `External URL host ${url.hostname} is not a fully qualified domain name`,
+      `Inventory: ece.externalUrl = ${raw}`,
+    );
+  const parts: Part[] = [
+    part('pass', 'OK', `External URL ${raw} is set`, [
+      fact('ece.externalUrl', `Inventory: ece.externalUrl = ${raw}`, true),
+    ]),
+  ];
+  if (adminUrl !== undefined) {
+    const admin = parse(adminUrl);
+    const same = !!admin && admin.hostname.toLowerCase() === url.hostname.toLowerCase();
+    const code: Code = same ? 'OK' : 'ECE_EXTERNAL_URL_ADMIN_MISMATCH';
+    const adminHost = admin?.hostname ?? adminUrl;
+    parts.push(
+      part(
+        same ? 'pass' : 'fail',
+        code,
+        same
+          ? `admins log in on the same host ${url.hostname}`
+          : `External URL host ${url.hostname} differs from the admin console host ${adminHost}`,
+        [fact('ece.adminUrl', `Inventory: ece.adminUrl = ${adminUrl}`, same, code)],
+      ),
+    );
+  }
+  return { parts, url };
+}
+
+export const externalUrl: Rule = ({ env, observations }) => {
+  const { parts, url } = settingParts(env.ece.externalUrl, env.ece.adminUrl);
+  const reached: string[] = [];
+  if (url) {
+    const seen = ofKind(observations, 'https');
+    for (const server of env.servers) {
+      const mine = seen.filter(o => o.vantage === server.name);
+      if (!mine.length) {
+        parts.push(
+          part('skip', 'NO_WORKER', `not observed from ${server.name}`, [], {
+            fix: { vantage: server.name },
+          }),
+        );
+        continue;
+      }
+      for (const o of mine) {
+        if (o.ok && o.cert?.trusted !== false) {
+          parts.push(part('pass', 'OK', `reachable from ${server.name}`, [fromObservation(o)]));
+          reached.push(server.name);
+          continue;
+        }
+        const code = reachCode(o);
+        const status = code === 'CHECK_CRASHED' ? 'error' : 'fail';
+        const what =
+          code === 'ECE_EXTERNAL_URL_CERT' ? 'has an invalid certificate' : 'is unreachable';
+        const cause = isNetworkCode(o.code) || o.code === 'HTTP_ERROR' ? ` (${o.code})` : '';
+        parts.push(
+          part(
+            status,
+            code,
+            `${url.origin} ${what} from ${server.name}${cause}`,
+            [fromObservation(o, { code: o.code === 'OK' ? code : o.code, ok: false })],
+            {
+              failedOn: [server.name],
+              fix: { vantage: server.name, host: url.hostname, port: Number(url.port || 443) },
+            },
+          ),
+        );
+      }
+    }
+  }
+  return judge('external-url', TITLE, env, parts, {
+    passSummary: url
+      ? reached.length
+        ? `${url.origin} is set and reachable with a valid certificate from ${[...new Set(reached)].join(', ')}`
+        : `${url.origin} is set`
+      : undefined,
+  });
+};

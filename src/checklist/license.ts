@@ -1,0 +1,172 @@
+/**
+ * Checklist item 6, Exchange licence: the mailbox has an Exchange Online plan from E3 up.
+ * Read from Graph licenseDetails (o365-facts.md §3.3). "At least E3" is Cisco's wording;
+ * Microsoft only requires an Exchange Online mailbox plan for IMAP, POP and SMTP, so Plan 1
+ * alone is a warning, not a failure. No Exchange plan at all fails.
+ */
+import { CODES } from '../knowledge/codes';
+import { PLAN } from '../knowledge/permissions';
+import { fromObservation } from './evidence';
+import {
+  arrayOf,
+  graphRead,
+  judge,
+  mailboxTokens,
+  part,
+  tenantReadBlocker,
+  type EnvironmentFacts,
+  type MailboxFacts,
+  type Part,
+  type Rule,
+} from './rule';
+import { refusalCode } from './token';
+import type { Observation } from '../probes/types';
+
+export const TITLE = 'Exchange Online licence';
+
+/** One assigned licence as Graph's licenseDetails returns it. */
+interface LicenseDetail {
+  skuId?: string;
+  skuPartNumber?: string;
+  servicePlans?: {
+    servicePlanId?: string;
+    servicePlanName?: string;
+    provisioningStatus?: string;
+  }[];
+}
+
+interface PlanSeen {
+  name: string;
+  id?: string;
+  status?: string;
+  sku: string;
+}
+
+/** Exchange Online service plans in the licences, with their SKU. */
+function exchangePlans(data: unknown): PlanSeen[] {
+  return (arrayOf(data) as LicenseDetail[]).flatMap(l =>
+    (l.servicePlans ?? [])
+      .filter(
+        p =>
+          p.servicePlanName?.startsWith('EXCHANGE_S_') ||
+          p.servicePlanId === PLAN.EXCHANGE_S_ENTERPRISE ||
+          p.servicePlanId === PLAN.EXCHANGE_S_STANDARD,
+      )
+      .map(p => ({
+        name:
+          p.servicePlanName ??
+          (p.servicePlanId === PLAN.EXCHANGE_S_ENTERPRISE
+            ? 'EXCHANGE_S_ENTERPRISE'
+            : 'EXCHANGE_S_STANDARD'),
+        ...(p.servicePlanId ? { id: p.servicePlanId } : {}),
+        ...(p.provisioningStatus ? { status: p.provisioningStatus } : {}),
+        sku: l.skuPartNumber ?? l.skuId ?? 'unknown SKU',
+      })),
+  );
+}
+
+const isPlan = (p: PlanSeen, name: keyof typeof PLAN) => p.name === name || p.id === PLAN[name];
+// EXCHANGE_S_FOUNDATION comes with many non-mail SKUs and gives no mailbox.
+const isMailboxPlan = (p: PlanSeen) => p.name !== 'EXCHANGE_S_FOUNDATION';
+
+function judgeMailbox(env: EnvironmentFacts, observations: Observation[], m: MailboxFacts): Part[] {
+  const fix = { mailbox: m.address };
+  // End to end: Entra refuses tokens for Exchange when the tenant has no Exchange Online at all.
+  const refused = mailboxTokens(observations, m.address).filter(
+    o => !o.ok && CODES[refusalCode(o)].item === 'license',
+  );
+  const parts: Part[] = refused.map(o =>
+    part(
+      'fail',
+      refusalCode(o),
+      `${m.address}: Entra says the tenant has no Exchange Online (${refusalCode(o)})`,
+      [fromObservation(o, { code: refusalCode(o) })],
+      { fix },
+    ),
+  );
+  const reads = graphRead(observations, 'licenseDetails', m.address);
+  if (!reads.length) {
+    const b = tenantReadBlocker(env, observations, 'graph');
+    return [
+      ...parts,
+      part('skip', b.code, `${m.address}: licences not read (${b.reason})`, [], { fix }),
+    ];
+  }
+  for (const o of reads) {
+    if (o.code === 'CHECK_CRASHED') {
+      parts.push(
+        part('error', 'CHECK_CRASHED', `${m.address}: the licence read crashed`, [
+          fromObservation(o),
+        ]),
+      );
+      continue;
+    }
+    if (!o.ok) {
+      const why =
+        o.code === 'GRAPH_NOT_FOUND'
+          ? 'no directory user with that name'
+          : `Graph answered ${o.code}`;
+      parts.push(
+        part('skip', o.code, `${m.address}: licences not read (${why})`, [fromObservation(o)], {
+          fix,
+        }),
+      );
+      continue;
+    }
+    const plans = exchangePlans(o.data);
+    const active = plans.filter(p => p.status === undefined || p.status === 'Success');
+    const listed = plans.length
+      ? plans.map(p => `${p.name} from ${p.sku} (${p.status ?? 'status unknown'})`).join(', ')
+      : 'no Exchange Online plan';
+    const evidence = (ok: boolean, code: (typeof parts)[number]['code']) => [
+      fromObservation(o, { text: `licenseDetails ${m.address}: ${listed}`, ok, code }),
+    ];
+    const e3 = active.find(p => isPlan(p, 'EXCHANGE_S_ENTERPRISE'));
+    if (e3) {
+      parts.push(
+        part(
+          'pass',
+          'OK',
+          `${m.address}: Exchange Online Plan 2 (${e3.sku})`,
+          evidence(true, 'OK'),
+        ),
+      );
+      continue;
+    }
+    const lower = active.find(isMailboxPlan);
+    if (lower) {
+      const name = isPlan(lower, 'EXCHANGE_S_STANDARD') ? 'Exchange Online Plan 1' : lower.name;
+      parts.push(
+        part(
+          'warn',
+          'EXO_LICENSE_BELOW_E3',
+          `${m.address}: only ${name} (${lower.sku}); Cisco asks for E3, though Microsoft only needs a mailbox plan`,
+          evidence(false, 'EXO_LICENSE_BELOW_E3'),
+          { fix },
+        ),
+      );
+      continue;
+    }
+    const inactive = plans.length
+      ? ` (${plans.map(p => `${p.name} is ${p.status ?? 'not active'}`).join(', ')})`
+      : '';
+    parts.push(
+      part(
+        'fail',
+        'EXO_LICENSE_MISSING',
+        `${m.address}: no active Exchange Online plan${inactive}`,
+        evidence(false, 'EXO_LICENSE_MISSING'),
+        { fix },
+      ),
+    );
+  }
+  return parts;
+}
+
+export const license: Rule = ({ env, observations }) => {
+  const parts = env.mailboxes.flatMap(m => judgeMailbox(env, observations, m));
+  return judge('license', TITLE, env, parts, {
+    passSummary: `${env.mailboxes.map(m => m.address).join(', ')}: Exchange Online Plan 2 (E3 or above)`,
+    emptySummary: 'No mailboxes in the inventory.',
+  });
+};

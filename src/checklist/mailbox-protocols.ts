@@ -1,0 +1,217 @@
+/**
+ * Checklist item 5, mailbox configuration: SMTP AUTH always (the dispatcher sends), plus IMAP or
+ * POP3 for the protocol each mailbox is read with — and only that one.
+ *
+ * Source of truth is Exchange (Get-CASMailbox, Get-TransportConfig; o365-facts.md §3.5):
+ * `SmtpClientAuthenticationDisabled` true disables, false enables and overrides the tenant,
+ * null follows the tenant. Without Exchange reads, the end-to-end conversations decide where
+ * they can: an accepted XOAUTH2 proves the protocol is on; SMTP's "535 5.7.139" proves SMTP AUTH
+ * is off. A rejected IMAP/POP token proves nothing (the disabled-protocol answer is unverified).
+ */
+import type { Code } from '../knowledge/codes';
+import type { ExoObservation, MailObservation, Observation } from '../probes/types';
+import { fromObservation } from './evidence';
+import {
+  authenticated,
+  exoRead,
+  judge,
+  mailObservations,
+  part,
+  tenantReadBlocker,
+  type EnvironmentFacts,
+  type MailboxFacts,
+  type Part,
+  type Rule,
+} from './rule';
+
+export const TITLE = 'Mailbox protocols';
+
+const NAME = { imap: 'IMAP', pop3: 'POP3', smtp: 'SMTP AUTH' } as const;
+
+/** A row of Get-CASMailbox as the Exchange admin API returns it. */
+interface CasRow {
+  ImapEnabled?: boolean;
+  PopEnabled?: boolean;
+  SmtpClientAuthenticationDisabled?: boolean | null;
+}
+
+function row<T>(o: ExoObservation | undefined): T | undefined {
+  return o?.ok ? (o.data?.[0] as T | undefined) : undefined;
+}
+
+/** Judge the retrieve protocol or SMTP from the end-to-end conversations alone. */
+function endToEnd(
+  m: MailboxFacts,
+  proto: 'imap' | 'pop3' | 'smtp',
+  mail: MailObservation[],
+  blocked: { code: Code; reason: string },
+): Part {
+  const line = `${m.address}: ${NAME[proto]}`;
+  const refused = mail.find(o => o.code === 'SMTP_AUTH_DISABLED');
+  if (proto === 'smtp' && refused) {
+    return part(
+      'fail',
+      'EXO_SMTP_AUTH_DISABLED',
+      `${line} is refused by Exchange Online (535 5.7.139)`,
+      [fromObservation(refused)],
+      {
+        fix: { mailbox: m.address },
+      },
+    );
+  }
+  const accepted = mail.find(authenticated);
+  if (accepted) {
+    return part('pass', 'OK', `${line} accepted the token`, [
+      fromObservation(accepted, { ok: true }),
+    ]);
+  }
+  return part(
+    'skip',
+    blocked.code,
+    `${line} not verified: ${blocked.reason}`,
+    mail.map(o => fromObservation(o)),
+    {
+      fix: { mailbox: m.address },
+    },
+  );
+}
+
+/** Judge one mailbox's SMTP AUTH from Exchange settings, then the conversation. */
+function smtpPart(
+  m: MailboxFacts,
+  cas: ExoObservation,
+  setting: boolean | null | undefined,
+  org: { value: boolean | undefined; evidence?: ReturnType<typeof fromObservation> },
+  smtp: MailObservation[],
+  blocked: { code: Code; reason: string },
+): Part {
+  const line = `${m.address}: SMTP AUTH`;
+  const fix = { mailbox: m.address };
+  const casEvidence = (ok: boolean, code: Code) =>
+    fromObservation(cas, {
+      text: `Get-CASMailbox ${m.address}: SmtpClientAuthenticationDisabled = ${String(setting ?? '$null')}`,
+      ok,
+      code,
+    });
+  const enabledBySetting =
+    setting === false || ((setting === null || setting === undefined) && org.value === false);
+  if (setting === true) {
+    return part(
+      'fail',
+      'EXO_SMTP_AUTH_DISABLED',
+      `${line} is disabled on the mailbox`,
+      [casEvidence(false, 'EXO_SMTP_AUTH_DISABLED')],
+      { fix },
+    );
+  }
+  if ((setting === null || setting === undefined) && org.value === true) {
+    const evidence = [casEvidence(false, 'EXO_SMTP_AUTH_DISABLED_TENANT')];
+    if (org.evidence) evidence.push(org.evidence);
+    return part(
+      'fail',
+      'EXO_SMTP_AUTH_DISABLED_TENANT',
+      `${line} is disabled for the tenant and the mailbox follows it`,
+      evidence,
+      { fix },
+    );
+  }
+  if (enabledBySetting) {
+    // The settings allow it; a 535 5.7.139 anyway means security defaults or an
+    // authentication policy (o365-facts.md §1.7), which Set-CASMailbox cannot fix.
+    const refused = smtp.find(o => o.code === 'SMTP_AUTH_DISABLED');
+    const evidence = [casEvidence(true, 'OK')];
+    if (org.evidence) evidence.push(org.evidence);
+    if (refused) {
+      return part(
+        'fail',
+        'SMTP_AUTH_DISABLED',
+        `${line} is enabled in the settings but Exchange Online refused it (security defaults or an authentication policy?)`,
+        [...evidence, fromObservation(refused)],
+        { fix },
+      );
+    }
+    return part('pass', 'OK', `${line} enabled`, evidence);
+  }
+  // Mailbox follows the tenant and the tenant setting is unknown: the conversation decides.
+  return endToEnd(m, 'smtp', smtp, blocked);
+}
+
+function retrievePart(
+  m: MailboxFacts,
+  cas: ExoObservation,
+  data: CasRow,
+  mail: MailObservation[],
+  blocked: { code: Code; reason: string },
+): Part {
+  const imap = m.retrieve === 'imap';
+  const enabled = imap ? data.ImapEnabled : data.PopEnabled;
+  const field = imap ? 'ImapEnabled' : 'PopEnabled';
+  if (enabled === undefined) return endToEnd(m, m.retrieve, mail, blocked);
+  const code: Code = enabled ? 'OK' : imap ? 'EXO_IMAP_DISABLED' : 'EXO_POP_DISABLED';
+  const evidence = [
+    fromObservation(cas, {
+      text: `Get-CASMailbox ${m.address}: ${field} = ${String(enabled)}`,
+      ok: enabled,
+      code,
+    }),
+  ];
+  return enabled
+    ? part('pass', 'OK', `${m.address}: ${NAME[m.retrieve]} enabled`, evidence)
+    : part(
+        'fail',
+        code,
+        `${m.address}: ${NAME[m.retrieve]} is disabled, and ECE reads it over ${NAME[m.retrieve]}`,
+        evidence,
+        { fix: { mailbox: m.address } },
+      );
+}
+
+function judgeMailbox(env: EnvironmentFacts, observations: Observation[], m: MailboxFacts): Part[] {
+  const cas = exoRead(observations, 'Get-CASMailbox', m.address);
+  const transport = exoRead(observations, 'Get-TransportConfig');
+  const orgRow = row<{ SmtpClientAuthenticationDisabled?: boolean | null }>(transport);
+  const orgValue = orgRow?.SmtpClientAuthenticationDisabled ?? undefined;
+  const org = {
+    value: orgValue === null ? undefined : orgValue,
+    ...(transport?.ok
+      ? {
+          evidence: fromObservation(transport, {
+            text: `Get-TransportConfig: SmtpClientAuthenticationDisabled = ${String(orgValue ?? '$null')}`,
+            ok: orgValue !== true,
+          }),
+        }
+      : {}),
+  };
+  const smtp = mailObservations(observations, m.address, 'smtp');
+  const retrieve = mailObservations(observations, m.address, m.retrieve);
+  const blocker = tenantReadBlocker(env, observations, 'exchange');
+  const blocked =
+    cas && !cas.ok
+      ? { code: cas.code, reason: `Get-CASMailbox failed (${cas.code})` }
+      : { code: blocker.code, reason: `Exchange settings not read: ${blocker.reason}` };
+
+  if (cas?.code === 'CHECK_CRASHED' && !smtp.length && !retrieve.length) {
+    return [
+      part('error', 'CHECK_CRASHED', `${m.address}: the Exchange read crashed`, [
+        fromObservation(cas),
+      ]),
+    ];
+  }
+  const data = row<CasRow>(cas);
+  if (!cas || !data) {
+    return [endToEnd(m, 'smtp', smtp, blocked), endToEnd(m, m.retrieve, retrieve, blocked)];
+  }
+  return [
+    smtpPart(m, cas, data.SmtpClientAuthenticationDisabled, org, smtp, blocked),
+    retrievePart(m, cas, data, retrieve, blocked),
+  ];
+}
+
+export const mailboxProtocols: Rule = ({ env, observations }) => {
+  const parts = env.mailboxes.flatMap(m => judgeMailbox(env, observations, m));
+  const used = env.mailboxes.map(m => `${m.address} (SMTP AUTH + ${NAME[m.retrieve]})`).join(', ');
+  return judge('mailbox-protocols', TITLE, env, parts, {
+    passSummary: `Protocols enabled for ${used}`,
+    emptySummary: 'No mailboxes in the inventory.',
+  });
+};

@@ -1,0 +1,83 @@
+/**
+ * Checklist item 8, network: from every ECE server, DNS and TCP/TLS to
+ * login.microsoftonline.com:443 and smtp.office365.com:587 (STARTTLS), and from the services
+ * server also outlook.office365.com:993/995 for the protocols in use. The first token is created
+ * on an application server and every refresh, the retriever and the dispatcher run on the
+ * services server; application servers also send alarm mail (technote item 8).
+ */
+import type { Observation } from '../probes/types';
+import { fromObservation, outcomePhrase } from './evidence';
+import { judge, part, type Part, type Rule } from './rule';
+
+export const TITLE = 'Network: URLs and ports';
+
+type NetObservation = Extract<Observation, { kind: 'dns' | 'tcp' | 'tls' }>;
+
+function isNet(o: Observation): o is NetObservation {
+  return o.kind === 'dns' || o.kind === 'tcp' || o.kind === 'tls';
+}
+
+/** `host:port`, or the host for a DNS lookup. */
+function where(o: NetObservation): { label: string; host: string; port?: number } {
+  if (o.kind === 'dns') return { label: o.host ?? o.target, host: o.host ?? o.target };
+  const host = o.host ?? o.target.replace(/:\d+$/, '');
+  const port = o.port ?? Number(/:(\d+)$/.exec(o.target)?.[1]);
+  return {
+    label: Number.isFinite(port) ? `${host}:${port}` : host,
+    host,
+    ...(Number.isFinite(port) ? { port } : {}),
+  };
+}
+
+function judgeOne(o: NetObservation): Part {
+  const w = where(o);
+  const evidence = [fromObservation(o)];
+  if (o.code === 'CHECK_CRASHED') {
+    return part(
+      'error',
+      'CHECK_CRASHED',
+      `the ${o.kind} probe of ${w.label} crashed on ${o.vantage}`,
+      evidence,
+      { failedOn: [o.vantage] },
+    );
+  }
+  // A handshake that completed with a certificate Node did not trust is still a failure.
+  const code = o.ok && o.kind === 'tls' && o.cert?.trusted === false ? 'TLS_CERT_INVALID' : o.code;
+  if (code === 'OK') return part('pass', 'OK', `${w.label} ok from ${o.vantage}`, evidence);
+  const fix = {
+    vantage: o.vantage,
+    host: w.host,
+    ...(w.port !== undefined ? { port: w.port } : {}),
+  };
+  return part(
+    'fail',
+    code,
+    `${w.label} ${outcomePhrase(code)} from ${o.vantage}`,
+    code === o.code ? evidence : [fromObservation(o, { code, ok: false })],
+    {
+      failedOn: [o.vantage],
+      fix,
+    },
+  );
+}
+
+export const network: Rule = ({ env, observations }) => {
+  const names = new Set(env.servers.map(s => s.name));
+  const seen = observations.filter(isNet).filter(o => names.has(o.vantage));
+  const parts = seen.map(judgeOne);
+  for (const s of env.servers) {
+    if (!seen.some(o => o.vantage === s.name)) {
+      parts.push(
+        part('skip', 'NO_WORKER', `nothing observed from ${s.name}`, [], {
+          fix: { vantage: s.name },
+        }),
+      );
+    }
+  }
+  const targets = [...new Set(seen.filter(o => o.kind !== 'dns').map(o => where(o).label))];
+  const from = [...new Set(seen.map(o => o.vantage))];
+  return judge('network', TITLE, env, parts, {
+    passSummary: `${targets.join(', ')} reachable from ${from.join(', ')}`,
+    emptySummary: 'No ECE servers in the inventory.',
+  });
+};

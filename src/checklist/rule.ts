@@ -1,0 +1,331 @@
+/**
+ * The shape of a checklist rule and the assembly every rule shares. A rule is pure: inventory
+ * facts and observations in, one finding out; no I/O, no clock (the run's `now` is passed in),
+ * and it matches codes and structured data, never message text.
+ *
+ * A rule judges its item piece by piece (a mailbox, a server, a setting) into `Part`s; `judge`
+ * folds them into the finding, so every item words status, codes, remediation, failedOn and
+ * timing the same way.
+ */
+import { CODES, type Code } from '../knowledge/codes';
+import { remediationFor, type RemediationContext } from '../knowledge/remediation';
+import type {
+  EntraTokenObservation,
+  ExoObservation,
+  GraphObservation,
+  MailObservation,
+  Observation,
+  TokenClaims,
+  Vantage,
+} from '../probes/types';
+import { INVENTORY } from './evidence';
+import type { Evidence, Finding, ItemId, Remediation, Status } from './types';
+
+/** The inventory facts rules judge on: no secrets, no file paths. */
+export interface EnvironmentFacts {
+  /** Inventory name of the environment (`prod`). */
+  name: string;
+  ece: {
+    /** Release as Cisco writes it, e.g. `12.6(1)`. */
+    version: string;
+    /** Engineering Special installed (0 = none). */
+    es: number;
+    /** Engineering Test fix on top of the ES. */
+    et?: number;
+    /** "External URL of the application", when set. */
+    externalUrl?: string;
+    /** URL admins open the administration console with, when given. */
+    adminUrl?: string;
+  };
+  /** ECE servers; each is a vantage point. */
+  servers: { name: string; role: 'services' | 'application' }[];
+  tenantId: string;
+  /** The ECE app registration. */
+  app: { clientId: string };
+  mailboxes: MailboxFacts[];
+  /** ecebot has its own Graph/Exchange read credentials (inventory `probe`). */
+  probeConfigured: boolean;
+  /** A mail step slower than this (ms) is a warning. */
+  slowMs: number;
+}
+
+/** One mailbox ECE serves. */
+export interface MailboxFacts {
+  address: string;
+  /** `mailbox`: its own account and token; `shared`: `account` has Full Access to it. */
+  access: 'mailbox' | 'shared';
+  /** The account whose token ECE uses for a shared mailbox. */
+  account?: string;
+  retrieve: 'imap' | 'pop3';
+  /** Whether ecebot was given a refresh token for it. */
+  hasToken: boolean;
+  /** Whether the connectivity check sends a test message. */
+  sendTest?: boolean;
+}
+
+/** What a rule is given. */
+export interface RuleInput {
+  env: EnvironmentFacts;
+  observations: Observation[];
+  /** The run's clock, for expiry maths. */
+  now: Date;
+}
+
+/** A checklist rule. */
+export type Rule = (input: RuleInput) => Finding;
+
+/** One judged piece of an item: a mailbox, a server, a setting. */
+export interface Part {
+  status: Status;
+  /** `OK` for a pass; otherwise the code behind the status. */
+  code: Code;
+  /** One line for the summary, naming the mailbox or server. */
+  line: string;
+  evidence: Evidence[];
+  /** What the remediation for `code` needs to be filled in (the environment is added). */
+  fix?: Omit<RemediationContext, 'env'>;
+  /** Vantage points this part failed on, when the item is judged per server. */
+  failedOn?: Vantage[];
+}
+
+/** A part with a status. */
+export function part(
+  status: Status,
+  code: Code,
+  line: string,
+  evidence: Evidence[],
+  extra: Pick<Part, 'fix' | 'failedOn'> = {},
+): Part {
+  return { status, code, line, evidence, ...extra };
+}
+
+/** Worst first: a failure outranks a crash, which outranks a warning; skip only when alone. */
+const RANK: Record<Status, number> = { fail: 4, error: 3, warn: 2, pass: 1, skip: 0 };
+
+/** Summary lines shown before "and N more". */
+const SUMMARY_LINES = 3;
+
+function joinLines(lines: string[]): string {
+  const unique = [...new Set(lines)];
+  const shown = unique.slice(0, SUMMARY_LINES).join('; ');
+  const more = unique.length - SUMMARY_LINES;
+  return more > 0 ? `${shown}; and ${more} more` : shown;
+}
+
+function unique<T>(xs: Iterable<T>): T[] {
+  return [...new Set(xs)];
+}
+
+/** One remediation per distinct code; fixes for several mailboxes or servers are merged. */
+function remediations(env: EnvironmentFacts, parts: Part[], codes: Code[]): Remediation[] {
+  return codes.map(code => {
+    const withCode = parts.filter(p => p.code === code);
+    const first = remediationFor(code, { env, ...withCode[0]?.fix });
+    const fixes = unique(
+      withCode
+        .map(p => remediationFor(code, { env, ...p.fix }).fix)
+        .filter((f): f is string => !!f),
+    );
+    return fixes.length > 1 ? { ...first, fix: fixes.join('\n') } : first;
+  });
+}
+
+/** Options for `judge`. */
+export interface JudgeOptions {
+  /** The summary when the item passes (default: the pass lines). */
+  passSummary?: string;
+  /** Summary when there is nothing to judge at all. */
+  emptySummary?: string;
+  /** Another item this one's failure follows from, when the rule already knows. */
+  rootCause?: ItemId;
+}
+
+/** Fold an item's parts into its finding. */
+export function judge(
+  item: ItemId,
+  title: string,
+  env: EnvironmentFacts,
+  parts: Part[],
+  options: JudgeOptions = {},
+): Finding {
+  const status: Status = parts.length
+    ? parts.reduce<Status>((w, p) => (RANK[p.status] > RANK[w] ? p.status : w), 'skip')
+    : 'skip';
+  const of = (...s: Status[]) => parts.filter(p => s.includes(p.status));
+  const notPass = [...of('fail'), ...of('error'), ...of('warn'), ...of('skip')];
+  const codes = unique(notPass.map(p => p.code).filter(c => c !== 'OK'));
+  const evidence = parts.flatMap(p => p.evidence);
+
+  let summary: string;
+  if (!parts.length) summary = options.emptySummary ?? 'Nothing was observed for this item.';
+  else if (status === 'fail' || status === 'error')
+    summary = joinLines(of('fail', 'error').map(p => p.line));
+  else if (status === 'warn') summary = joinLines(of('warn').map(p => p.line));
+  else if (status === 'skip') summary = joinLines(of('skip').map(p => p.line));
+  else {
+    const passed = options.passSummary ?? joinLines(of('pass').map(p => p.line));
+    const skipped = of('skip').map(p => p.line);
+    summary = skipped.length ? `${passed}; not checked: ${joinLines(skipped)}` : passed;
+  }
+
+  const finding: Finding = {
+    item,
+    title,
+    status,
+    summary,
+    code: status === 'pass' ? 'OK' : (notPass[0]?.code ?? 'OK'),
+    codes,
+    evidence,
+    remediation: remediations(env, notPass, codes),
+    failedOn: unique(of('fail', 'error').flatMap(p => p.failedOn ?? [])),
+    vantages: unique(evidence.map(e => e.vantage).filter(v => v !== INVENTORY)),
+    durationMs: Math.max(0, ...evidence.map(e => e.durationMs ?? 0)),
+  };
+  if (options.rootCause && status !== 'pass') finding.rootCause = options.rootCause;
+  return finding;
+}
+
+/** Observations of one kind, typed. */
+export function ofKind<K extends Observation['kind']>(
+  observations: Observation[],
+  kind: K,
+): Extract<Observation, { kind: K }>[] {
+  return observations.filter((o): o is Extract<Observation, { kind: K }> => o.kind === kind);
+}
+
+/** Case-insensitive address comparison (SMTP addresses and UPNs are compared without case). */
+export function sameAddress(a: string | undefined, b: string | undefined): boolean {
+  return !!a && !!b && a.trim().toLowerCase() === b.trim().toLowerCase();
+}
+
+/** The mailbox an observation is about: its `mailbox`, else its target. */
+export function mailboxOf(o: Observation): string {
+  return o.mailbox ?? o.target;
+}
+
+/** Whether a code is a transport failure (DNS, TCP, TLS, timeouts): the network item's. */
+export function isNetworkCode(code: Code): boolean {
+  return CODES[code].item === 'network';
+}
+
+/** The account whose token serves a mailbox: the shared account, or the mailbox itself. */
+export function tokenAccount(m: MailboxFacts): string {
+  return m.access === 'shared' && m.account ? m.account : m.address;
+}
+
+/** Services servers: they run the retriever and dispatcher (checklist item 8). */
+export function servicesServers(env: EnvironmentFacts): string[] {
+  return env.servers.filter(s => s.role === 'services').map(s => s.name);
+}
+
+/** The mailbox-purpose token observations for one mailbox (refresh on a services server). */
+export function mailboxTokens(
+  observations: Observation[],
+  address: string,
+): EntraTokenObservation[] {
+  return ofKind(observations, 'entra-token').filter(
+    o => o.purpose !== 'ece-app' && o.purpose !== 'probe-app' && sameAddress(mailboxOf(o), address),
+  );
+}
+
+/** The mail conversations (IMAP, POP3 or SMTP) for one mailbox. */
+export function mailObservations(
+  observations: Observation[],
+  address: string,
+  kind: 'imap' | 'pop3' | 'smtp',
+): MailObservation[] {
+  return ofKind(observations, kind).filter(o => sameAddress(o.user ?? mailboxOf(o), address));
+}
+
+/** Who a token was issued to: `upn`/`unique_name` (v1) or `preferred_username` (v2). */
+export function tokenUser(claims: TokenClaims | undefined): string | undefined {
+  return claims?.upn ?? claims?.unique_name ?? claims?.preferred_username;
+}
+
+/** Codes that can only come after Exchange accepted the token (o365-facts.md §1.2, §1.4). */
+const AFTER_AUTH: ReadonlySet<Code> = new Set<Code>([
+  'AUTHENTICATED_NOT_CONNECTED',
+  'SEND_AS_DENIED',
+  'TOKEN_EXPIRED_SESSION',
+]);
+
+/** Whether Exchange accepted the XOAUTH2 token in this conversation. */
+export function authenticated(o: MailObservation): boolean {
+  return o.ok || AFTER_AUTH.has(o.code);
+}
+
+/** Why a tenant read is missing: no probe credentials, a refused probe token, or no answer. */
+export function tenantReadBlocker(
+  env: EnvironmentFacts,
+  observations: Observation[],
+  api: 'graph' | 'exchange',
+): { code: Code; reason: string } {
+  if (!env.probeConfigured) {
+    return { code: 'PROBE_UNAVAILABLE', reason: 'no probe credentials in the inventory' };
+  }
+  const audience = api === 'graph' ? 'graph.microsoft.com' : 'outlook.office365.com';
+  const refused = ofKind(observations, 'entra-token').find(
+    o => o.purpose === 'probe-app' && !o.ok && (o.scopes ?? []).some(s => s.includes(audience)),
+  );
+  if (refused) {
+    const why = refused.aadsts ? `AADSTS${refused.aadsts}` : refused.code;
+    return { code: 'PROBE_UNAVAILABLE', reason: `ecebot's probe app was refused a token (${why})` };
+  }
+  return { code: 'NO_WORKER', reason: 'the central worker returned nothing' };
+}
+
+/**
+ * The Exchange admin read of one cmdlet, for one mailbox when `address` is given. A read the
+ * runner's guard turned into CHECK_CRASHED has no cmdlet; its target is the cmdlet name or the
+ * mailbox, so it is matched on that.
+ */
+export function exoRead(
+  observations: Observation[],
+  cmdlet: ExoObservation['cmdlet'],
+  address?: string,
+): ExoObservation | undefined {
+  return ofKind(observations, 'exo').find(o => {
+    if (o.cmdlet === undefined) {
+      return address === undefined ? o.target === cmdlet : sameAddress(o.target, address);
+    }
+    return (
+      o.cmdlet === cmdlet &&
+      (address === undefined || sameAddress(o.identity ?? mailboxOf(o), address))
+    );
+  });
+}
+
+/** The Graph read of one resource (for one mailbox); crashed reads are matched on target. */
+export function graphRead(
+  observations: Observation[],
+  resource: GraphObservation['resource'],
+  address?: string,
+): GraphObservation[] {
+  return ofKind(observations, 'graph').filter(o => {
+    if (o.resource === undefined) {
+      return address === undefined ? o.target === resource : sameAddress(o.target, address);
+    }
+    return o.resource === resource && (address === undefined || sameAddress(mailboxOf(o), address));
+  });
+}
+
+/** The first object of a Graph answer: the object itself, an array's first, or `value[0]`. */
+export function firstObject(data: unknown): Record<string, unknown> | undefined {
+  const list = arrayOf(data);
+  if (list.length || Array.isArray(data) || hasValueArray(data)) {
+    const first = list[0];
+    return first && typeof first === 'object' ? (first as Record<string, unknown>) : undefined;
+  }
+  return data && typeof data === 'object' ? (data as Record<string, unknown>) : undefined;
+}
+
+function hasValueArray(data: unknown): data is { value: unknown[] } {
+  return !!data && typeof data === 'object' && Array.isArray((data as { value?: unknown }).value);
+}
+
+/** The rows of a Graph or Exchange answer: the array itself or its OData `value`. */
+export function arrayOf(data: unknown): unknown[] {
+  if (Array.isArray(data)) return data;
+  if (hasValueArray(data)) return data.value;
+  return [];
+}

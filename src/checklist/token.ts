@@ -1,0 +1,186 @@
+/**
+ * Checklist item 4, token generation: each mailbox's token can still be refreshed, was issued to
+ * the mailbox (or its shared account) and not to the workstation user, and carries an Exchange
+ * Online audience and the protocol's scopes (o365-facts.md §2.4, §2.6).
+ *
+ * The technote's trap: on a domain-joined workstation the browser signs in silently with the
+ * user's Kerberos/SSO session, so ECE stores a token for that user. Its `amr` then holds `wia`.
+ */
+import { aadstsCode, type Code } from '../knowledge/codes';
+import {
+  AMR_WINDOWS_INTEGRATED,
+  isExchangeAudience,
+  PROTOCOL_SCOPE,
+} from '../knowledge/permissions';
+import type { EntraTokenObservation } from '../probes/types';
+import { fromObservation } from './evidence';
+import {
+  isNetworkCode,
+  judge,
+  mailboxTokens,
+  part,
+  sameAddress,
+  servicesServers,
+  tokenAccount,
+  tokenUser,
+  type MailboxFacts,
+  type Part,
+  type Rule,
+} from './rule';
+
+export const TITLE = 'Token generation';
+
+/** The claims a person needs to see, in one line (never the token itself). */
+function claimsText(o: EntraTokenObservation): string {
+  const c = o.claims;
+  if (!c) return `token refreshed on ${o.vantage}; its claims could not be read`;
+  const bits = [
+    `token for ${tokenUser(c) ?? 'an unnamed user'}`,
+    c.amr?.length ? `amr ${c.amr.join(' ')}` : undefined,
+    c.aud ? `aud ${c.aud}` : undefined,
+    c.scp ? `scp ${c.scp}` : undefined,
+    o.lifetimeMinutes !== undefined ? `lasts ${o.lifetimeMinutes} min` : undefined,
+  ];
+  return bits.filter(Boolean).join(', ');
+}
+
+/** The Entra code of a refused refresh: the AADSTS number when there is one. */
+export function refusalCode(o: EntraTokenObservation): Code {
+  return o.aadsts ? aadstsCode(o.aadsts) : o.code;
+}
+
+/** Judge one refreshed token against the mailbox it serves. */
+function judgeToken(m: MailboxFacts, o: EntraTokenObservation): Part[] {
+  const account = tokenAccount(m);
+  const fix = { mailbox: m.address, account, vantage: o.vantage };
+  const failedOn = [o.vantage];
+  const evidence = [fromObservation(o, { text: claimsText(o) })];
+  const c = o.claims;
+  if (!c) return [part('pass', 'OK', `${m.address}: token refreshed`, evidence)];
+
+  const parts: Part[] = [];
+  const user = tokenUser(c);
+  if (user && !sameAddress(user, account)) {
+    const wia = c.amr?.includes(AMR_WINDOWS_INTEGRATED)
+      ? ' (amr "wia": signed in silently with Windows Integrated Authentication, i.e. Kerberos/SSO)'
+      : '';
+    parts.push(
+      part(
+        'fail',
+        'ECE_TOKEN_WRONG_USER',
+        `${m.address}: the token belongs to ${user}, not ${account}${wia}; regenerate it in an InPrivate window signing in as ${account}`,
+        evidence,
+        { fix, failedOn },
+      ),
+    );
+  }
+  if (c.aud !== undefined && !isExchangeAudience(c.aud)) {
+    parts.push(
+      part(
+        'fail',
+        'ECE_TOKEN_WRONG_AUDIENCE',
+        `${m.address}: the token's audience ${c.aud} is not Exchange Online`,
+        evidence,
+        { fix, failedOn },
+      ),
+    );
+  }
+  const scp = new Set((c.scp ?? '').split(/\s+/).filter(Boolean));
+  const missing = [PROTOCOL_SCOPE[m.retrieve], PROTOCOL_SCOPE.smtp].filter(s => !scp.has(s));
+  if (missing.length) {
+    parts.push(
+      part(
+        'fail',
+        'ECE_TOKEN_SCOPE_MISSING',
+        `${m.address}: the token lacks ${missing.join(' and ')}`,
+        evidence,
+        { fix: { ...fix, scopes: missing }, failedOn },
+      ),
+    );
+  }
+  if (!parts.length) {
+    const who = user ? ` for ${user}` : '';
+    parts.push(
+      part(
+        'pass',
+        'OK',
+        `${m.address}: token${who} with Exchange Online audience and scopes`,
+        evidence,
+      ),
+    );
+  }
+  return parts;
+}
+
+/** Judge one mailbox: configured, refreshed, then its claims. */
+function judgeMailbox(
+  m: MailboxFacts,
+  tokens: EntraTokenObservation[],
+  services: string[],
+): Part[] {
+  if (!m.hasToken) {
+    return [
+      part('skip', 'ECE_TOKEN_MISSING', `${m.address}: no token configured for ecebot`, [], {
+        fix: { mailbox: m.address, account: tokenAccount(m) },
+      }),
+    ];
+  }
+  if (!tokens.length) {
+    return [
+      part('skip', 'NO_WORKER', `${m.address}: no services server refreshed its token`, [], {
+        fix: { vantage: services.join(', ') || 'the services server' },
+      }),
+    ];
+  }
+  return tokens.flatMap(o => {
+    if (o.code === 'CHECK_CRASHED') {
+      return [
+        part('error', 'CHECK_CRASHED', `${m.address}: the token probe crashed on ${o.vantage}`, [
+          fromObservation(o),
+        ]),
+      ];
+    }
+    if (o.ok) return judgeToken(m, o);
+    const code = refusalCode(o);
+    const evidence = [fromObservation(o, { code })];
+    if (code === 'ENTRA_UNREACHABLE' || isNetworkCode(code)) {
+      return [
+        part(
+          'skip',
+          code,
+          `${m.address}: Entra ID could not be reached from ${o.vantage}`,
+          evidence,
+          {
+            fix: { vantage: o.vantage, host: 'login.microsoftonline.com', port: 443 },
+          },
+        ),
+      ];
+    }
+    return [
+      part(
+        'fail',
+        code,
+        `${m.address}: Entra refused to refresh its token on ${o.vantage} (${code})`,
+        evidence,
+        {
+          fix: { mailbox: m.address, account: tokenAccount(m), vantage: o.vantage },
+          failedOn: [o.vantage],
+        },
+      ),
+    ];
+  });
+}
+
+export const token: Rule = ({ env, observations }) => {
+  const services = servicesServers(env);
+  const judged = env.mailboxes.map(m => ({
+    m,
+    parts: judgeMailbox(m, mailboxTokens(observations, m.address), services),
+  }));
+  const parts = judged.flatMap(j => j.parts);
+  const passed = judged.filter(j => j.parts.some(p => p.status === 'pass')).map(j => j.m.address);
+  return judge('token', TITLE, env, parts, {
+    passSummary: `Tokens for ${passed.join(', ')} refresh and belong to the right account, with Exchange Online audience and scopes`,
+    emptySummary: 'No mailboxes in the inventory.',
+  });
+};

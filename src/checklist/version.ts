@@ -1,0 +1,18 @@
+/**
+ * Checklist item 1, minimum version: the ECE release and Engineering Special carry OAuth for
+ * Office 365 (CSCvr86493; 11.6(1) ES12 + ES12 ET1, 12.0(1) ES6, 12.5(1) ES3, 12.6(1) ES1).
+ * Judged from the inventory alone; an unknown release warns, it never passes silently.
+ */
+import { checkVersion } from '../knowledge/versions';
+import { fact } from './evidence';
+import { judge, part, type Rule } from './rule';
+
+export const TITLE = 'Minimum ECE version';
+
+export const version: Rule = ({ env }) => {
+  const v = checkVersion(env.ece.version, env.ece.es, env.ece.et);
+  const evidence = [
+    fact('ece.version', `Inventory: ECE ${v.installed}`, v.status === 'pass', v.code),
+  ];
+  return judge('version', TITLE, env, [part(v.status, v.code, v.reason, evidence)]);
+};

@@ -1,0 +1,166 @@
+import { mailboxRights } from '../../src/checklist/mailbox-rights';
+import type { Observation } from '../../src/probes/types';
+import {
+  claims,
+  drop,
+  edit,
+  facts,
+  is,
+  JDOE,
+  mail,
+  permissions,
+  SALES,
+  SELF,
+  swap,
+  SUPPORT,
+  SVC,
+} from './fixtures';
+
+type Change = (obs: Observation[]) => Observation[] | void;
+const rows = (r: [string, Change, string, string, string?][]) =>
+  r.map(([name, change, status, code, summary]) => ({
+    name,
+    change,
+    status,
+    code,
+    summary: summary ?? '',
+  }));
+const perms =
+  (...r: Record<string, unknown>[]): Change =>
+  obs =>
+    swap(obs, is.exo('Get-MailboxPermission', SALES), () => permissions(SALES, r));
+const noExo: Change = obs => drop(obs, o => o.kind === 'exo');
+
+describe('mailbox-rights rule', () => {
+  test.each(
+    rows([
+      ['healthy', () => undefined, 'pass', 'OK'],
+      [
+        'shared account shown by alias',
+        perms(SELF, { User: 'svc-ece', AccessRights: ['FullAccess'], Deny: false }),
+        'pass',
+        'OK',
+      ],
+      [
+        'shared account without Full Access',
+        perms(SELF),
+        'fail',
+        'EXO_FULL_ACCESS_MISSING',
+        `${SALES}: ${SVC} has no Full Access`,
+      ],
+      [
+        'shared account denied',
+        perms(
+          SELF,
+          { User: SVC, AccessRights: ['FullAccess'], Deny: false },
+          { User: SVC, AccessRights: ['FullAccess'], Deny: true },
+        ),
+        'fail',
+        'EXO_FULL_ACCESS_MISSING',
+        'is denied',
+      ],
+      [
+        'another account has the rights',
+        perms(SELF, { User: JDOE, AccessRights: ['FullAccess'], Deny: false }),
+        'fail',
+        'EXO_FULL_ACCESS_MISSING',
+      ],
+      [
+        'mailbox token issued to the workstation user',
+        obs =>
+          swap(obs, is.token(SUPPORT), o => ({
+            ...o,
+            claims: claims(JDOE, 'imap', { amr: ['wia'] }),
+          })),
+        'fail',
+        'ECE_TOKEN_WRONG_USER',
+        `the token belongs to ${JDOE}, who is not ${SUPPORT}`,
+      ],
+      [
+        'shared token issued to the mailbox instead of the account',
+        obs => swap(obs, is.token(SALES), o => ({ ...o, claims: claims(SALES, 'pop3') })),
+        'fail',
+        'ECE_TOKEN_WRONG_USER',
+        '(the shared account)',
+      ],
+      [
+        'right token, mailbox will not open',
+        obs =>
+          swap(obs, is.mail('imap', SUPPORT), o =>
+            mail('imap', o.vantage, SUPPORT, { code: 'AUTHENTICATED_NOT_CONNECTED', ok: false }),
+          ),
+        'fail',
+        'AUTHENTICATED_NOT_CONNECTED',
+        'the token is accepted but cannot open the mailbox',
+      ],
+      [
+        'shared account may not send as the alias',
+        obs =>
+          swap(obs, is.mail('smtp', SALES), o =>
+            mail('smtp', o.vantage, SALES, { code: 'SEND_AS_DENIED', ok: false }),
+          ),
+        'fail',
+        'SEND_AS_DENIED',
+        `${SVC} may not send as ${SALES}`,
+      ],
+      ['no Exchange reads, POP3 opened by the account', noExo, 'pass', 'OK'],
+      [
+        'Exchange read crashed, nothing end to end',
+        obs =>
+          drop(
+            swap(obs, is.exo('Get-MailboxPermission', SALES), o => ({
+              ...o,
+              ok: false,
+              code: 'CHECK_CRASHED' as const,
+              data: undefined,
+            })),
+            o => o.kind === 'pop3',
+          ),
+        'error',
+        'CHECK_CRASHED',
+      ],
+    ]),
+  )('$name → $status $code', ({ change, status, code, summary }) => {
+    const f = mailboxRights(edit(change));
+    expect(f).toMatchObject({ item: 'mailbox-rights', status, code });
+    if (summary) expect(f.summary).toContain(summary);
+  });
+
+  test('Full Access missing gets the exact Add-MailboxPermission line', () => {
+    const f = mailboxRights(edit(perms(SELF)));
+    expect(f.remediation[0]?.fix).toBe(
+      `Add-MailboxPermission -Identity ${SALES} -User ${SVC} -AccessRights FullAccess -InheritanceType All`,
+    );
+  });
+
+  test('without Exchange reads, "authenticated but not connected" stands for missing Full Access', () => {
+    const env = facts({
+      mailboxes: facts().mailboxes.map(m =>
+        m.address === SALES ? { ...m, retrieve: 'imap' as const } : m,
+      ),
+    });
+    const f = mailboxRights(
+      edit(
+        obs =>
+          swap(noExo(obs) ?? obs, is.mail('imap', SALES), o =>
+            mail('imap', o.vantage, SALES, { code: 'AUTHENTICATED_NOT_CONNECTED', ok: false }),
+          ),
+        env,
+      ),
+    );
+    expect(f).toMatchObject({ status: 'fail', code: 'EXO_FULL_ACCESS_MISSING' });
+    expect(f.summary).toContain(
+      "svc-ece@example.com's token is accepted but cannot open the mailbox",
+    );
+  });
+
+  test('nothing to judge (no tokens, no probe) is a skip with the reasons', () => {
+    const env = facts({
+      probeConfigured: false,
+      mailboxes: facts().mailboxes.map(m => ({ ...m, hasToken: false })),
+    });
+    const f = mailboxRights(edit(undefined, env));
+    expect(f.status).toBe('skip');
+    expect(f.codes).toEqual(['ECE_TOKEN_MISSING', 'PROBE_UNAVAILABLE']);
+  });
+});

@@ -1,0 +1,110 @@
+import { network } from '../../src/checklist/network';
+import { dns, drop, edit, is, swap, tls } from './fixtures';
+
+describe('network rule', () => {
+  test('every target reachable from every server passes', () => {
+    const f = network(edit());
+    expect(f).toMatchObject({ status: 'pass', code: 'OK', codes: [], failedOn: [] });
+    expect(f.summary).toContain('outlook.office365.com:993');
+    expect(f.vantages).toEqual(['services-1', 'app-1']);
+  });
+
+  test.each`
+    vantage         | port   | host                           | code                      | summary                                                                               | text
+    ${'services-1'} | ${993} | ${'outlook.office365.com'}     | ${'CONNECT_REFUSED'}      | ${'outlook.office365.com:993 refused from services-1'}                                | ${'993 refused after 1 ms'}
+    ${'services-1'} | ${995} | ${'outlook.office365.com'}     | ${'CONNECT_TIMEOUT'}      | ${'outlook.office365.com:995 timed out from services-1'}                              | ${'995 timed out after 1 ms'}
+    ${'app-1'}      | ${443} | ${'login.microsoftonline.com'} | ${'TIMEOUT'}              | ${'login.microsoftonline.com:443 timed out from app-1'}                               | ${'443 timed out after 1 ms'}
+    ${'app-1'}      | ${587} | ${'smtp.office365.com'}        | ${'STARTTLS_UNAVAILABLE'} | ${'smtp.office365.com:587 STARTTLS refused from app-1'}                               | ${'587 STARTTLS refused after 1 ms'}
+    ${'services-1'} | ${443} | ${'login.microsoftonline.com'} | ${'TLS_CERT_INVALID'}     | ${'login.microsoftonline.com:443 presented an untrusted certificate from services-1'} | ${'443 presented an untrusted certificate'}
+  `(
+    '$code on $host:$port from $vantage fails, naming both',
+    ({ vantage, port, host, code, summary, text }) => {
+      const f = network(
+        edit(obs =>
+          swap(obs, is.tls(vantage, port), () => tls(vantage, host, port, { code, ok: false })),
+        ),
+      );
+      expect(f).toMatchObject({ status: 'fail', code, codes: [code], failedOn: [vantage] });
+      expect(f.summary).toBe(summary);
+      expect(f.evidence.find(e => !e.ok)?.text).toContain(text);
+      expect(f.remediation[0]?.code).toBe(code);
+    },
+  );
+
+  test('a refused port gets the firewall rule for that server, host and port', () => {
+    const f = network(
+      edit(obs =>
+        swap(obs, is.tls('services-1', 993), () =>
+          tls('services-1', 'outlook.office365.com', 993, { code: 'CONNECT_REFUSED', ok: false }),
+        ),
+      ),
+    );
+    expect(f.remediation[0]?.fix).toBe(
+      'Allow outbound TCP 993 from services-1 to outlook.office365.com',
+    );
+  });
+
+  test('a name that does not resolve fails for that server', () => {
+    const f = network(
+      edit(obs =>
+        swap(obs, is.dns('app-1', 'smtp.office365.com'), () =>
+          dns('app-1', 'smtp.office365.com', 'DNS_NOT_FOUND'),
+        ),
+      ),
+    );
+    expect(f).toMatchObject({ status: 'fail', code: 'DNS_NOT_FOUND', failedOn: ['app-1'] });
+    expect(f.summary).toBe('smtp.office365.com does not resolve from app-1');
+  });
+
+  test('failures on two servers list both, with one remediation per code and both fixes', () => {
+    const f = network(
+      edit(obs => {
+        let out = swap(obs, is.tls('services-1', 587), () =>
+          tls('services-1', 'smtp.office365.com', 587, { code: 'CONNECT_REFUSED', ok: false }),
+        );
+        out = swap(out, is.tls('app-1', 587), () =>
+          tls('app-1', 'smtp.office365.com', 587, { code: 'CONNECT_REFUSED', ok: false }),
+        );
+        return out;
+      }),
+    );
+    expect(f.failedOn).toEqual(['services-1', 'app-1']);
+    expect(f.remediation).toHaveLength(1);
+    expect(f.remediation[0]?.fix?.split('\n')).toEqual([
+      'Allow outbound TCP 587 from services-1 to smtp.office365.com',
+      'Allow outbound TCP 587 from app-1 to smtp.office365.com',
+    ]);
+  });
+
+  test('a TLS handshake that completed with an untrusted certificate still fails', () => {
+    const f = network(
+      edit(obs =>
+        swap(obs, is.tls('app-1', 443), o => ({ ...o, cert: { ...o.cert!, trusted: false } })),
+      ),
+    );
+    expect(f).toMatchObject({ status: 'fail', code: 'TLS_CERT_INVALID', failedOn: ['app-1'] });
+  });
+
+  test('nothing observed from any server is a skip naming the servers', () => {
+    const f = network(edit(obs => drop(obs, o => o.kind === 'dns' || o.kind === 'tls')));
+    expect(f).toMatchObject({ status: 'skip', code: 'NO_WORKER' });
+    expect(f.summary).toBe('nothing observed from services-1; nothing observed from app-1');
+  });
+
+  test('a server that sent nothing is named as not checked, the rest still pass', () => {
+    const f = network(
+      edit(obs => drop(obs, o => (o.kind === 'dns' || o.kind === 'tls') && o.vantage === 'app-1')),
+    );
+    expect(f.status).toBe('pass');
+    expect(f.summary).toContain('not checked: nothing observed from app-1');
+  });
+
+  test('a crashed probe is an error', () => {
+    const f = network(
+      edit(obs =>
+        swap(obs, is.tls('app-1', 443), o => ({ ...o, ok: false, code: 'CHECK_CRASHED' as const })),
+      ),
+    );
+    expect(f).toMatchObject({ status: 'error', code: 'CHECK_CRASHED', failedOn: ['app-1'] });
+  });
+});
