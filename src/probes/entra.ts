@@ -27,7 +27,8 @@ import {
 import { aadstsCode, type Code } from '../knowledge/codes';
 import type { Redactor } from '../util/redact';
 import { StepRecorder, type StepResult } from '../util/steps';
-import { caOption, type HostPort, type ProbeContext } from './context';
+import type { HostPort, ProbeContext } from './context';
+import { trustOptions } from './tls';
 import { HttpNetworkError, networkCode, type HttpAnswer, type HttpRequest } from './http-client';
 import { decodeClaims, lifetimeMinutes } from './jwt-claims';
 import { resolveHost, ResolveError } from './net';
@@ -395,7 +396,7 @@ async function exchange(ctx: ProbeContext, req: HttpRequest): Promise<HttpAnswer
         headers,
         // SNI and the certificate check use the name (RFC 6066 §3 forbids IP literals in SNI).
         ...(isIP(name) ? {} : { servername: name }),
-        ...caOption(ctx),
+        ...trustOptions(ctx),
         agent: false,
       },
       res => {

@@ -6,7 +6,8 @@
  */
 import https from 'node:https';
 import type { Code } from '../knowledge/codes';
-import { caOption, type HostPort, type ProbeContext } from './context';
+import type { HostPort, ProbeContext } from './context';
+import { trustOptions } from './tls';
 import { isIP } from 'node:net';
 import { resolveHost, type ResolveError } from './net';
 
@@ -100,7 +101,7 @@ export async function httpsRequest(ctx: ProbeContext, req: HttpRequest): Promise
         headers,
         servername: isIP(req.target.host) ? undefined : req.target.host,
         // Extra CAs for these requests only, on top of Node's bundled roots.
-        ...caOption(ctx),
+        ...trustOptions(ctx),
         agent: false,
       },
       res => {

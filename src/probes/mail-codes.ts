@@ -1,0 +1,331 @@
+/**
+ * The one place where what a mail server or the network said becomes a registry code.
+ * Probes record the server's words beside the code; checklist rules only ever see the code.
+ *
+ * Wire facts come from o365-facts.md §1 (Exchange Online IMAP §1.2, POP3 §1.3, SMTP §1.4).
+ * Status words, tags, reply codes and enhanced status codes are matched structurally. Text is
+ * matched only where Exchange Online distinguishes outcomes by text alone (IMAP "not connected",
+ * the BYE for an expired token, the 5.7.139 variants), and each such match says why.
+ */
+import type { Code } from '../knowledge/codes';
+import { networkCode } from './http-client';
+
+// ---------------------------------------------------------------------------------------------
+// Transport: sockets, TLS, deadlines
+// ---------------------------------------------------------------------------------------------
+
+/** Certificate verification failures that mean "expired or not yet valid". */
+const CERT_EXPIRED = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
+
+/**
+ * OpenSSL verification results Node reports as the error code (X509_V_ERR_* names without
+ * the prefix) plus Node's own name check: the chain or the name is wrong, the TLS itself worked.
+ */
+const CERT_INVALID = new Set([
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_REVOKED',
+  'INVALID_CA',
+  'INVALID_PURPOSE',
+  'PATH_LENGTH_EXCEEDED',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_SIGNATURE_ALGORITHM_UNSUPPORTED',
+]);
+
+/** Whether a Node error code is a certificate verification result (not a handshake failure). */
+export function isCertVerifyCode(sysCode: string | undefined): boolean {
+  return !!sysCode && (CERT_EXPIRED.has(sysCode) || CERT_INVALID.has(sysCode));
+}
+
+/** A failed connect: refused, reset, unreachable (Node's socket error code). */
+export function socketCode(sysCode: string | undefined): Code {
+  switch (sysCode) {
+    case 'ETIMEDOUT':
+      // The operating system gave up on the SYN: packets are dropped on the way.
+      return 'CONNECT_TIMEOUT';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      // An ICMP unreachable is a router or firewall rejecting the path.
+      return 'CONNECT_REFUSED';
+    default:
+      return networkCode(sysCode);
+  }
+}
+
+/**
+ * A failed TLS handshake. Verification results keep their meaning (expired, invalid); anything
+ * else while negotiating — a peer that answers plain text, a reset, an alert — is a handshake
+ * failure, which is how a port that does not speak TLS or an interception device shows up.
+ */
+export function tlsFailureCode(sysCode: string | undefined): Code {
+  if (sysCode && CERT_EXPIRED.has(sysCode)) return 'TLS_CERT_EXPIRED';
+  if (sysCode && CERT_INVALID.has(sysCode)) return 'TLS_CERT_INVALID';
+  return 'TLS_HANDSHAKE_FAILED';
+}
+
+// ---------------------------------------------------------------------------------------------
+// IMAP (RFC 9051 / RFC 3501 status responses; Exchange Online texts from o365-facts.md §1.2)
+// ---------------------------------------------------------------------------------------------
+
+/** An IMAP status response split into its parts. */
+export interface ImapStatus {
+  /** The tag, or `*` for an untagged response, `+` for a continuation. */
+  tag: string;
+  /** OK, NO, BAD, BYE or PREAUTH (upper-case). */
+  status: string;
+  /** The bracketed response code (RFC 5530), e.g. `AUTHENTICATIONFAILED`, without arguments. */
+  responseCode?: string;
+  /** The human-readable text after status and response code. */
+  text: string;
+}
+
+/** Parse `A01 NO [CODE args] text` or `* BYE text`; undefined for data responses. */
+export function parseImapStatus(line: string): ImapStatus | undefined {
+  const m = /^(\S+) (OK|NO|BAD|BYE|PREAUTH)(?: \[([^\]\s]+)[^\]]*\])? ?(.*)$/i.exec(line.trim());
+  if (!m) return undefined;
+  const status: ImapStatus = { tag: m[1]!, status: m[2]!.toUpperCase(), text: m[4] ?? '' };
+  if (m[3]) status.responseCode = m[3].toUpperCase();
+  return status;
+}
+
+/** RFC 5530 response codes that say the credentials (the token) were not accepted. */
+const IMAP_AUTH_CODES = new Set(['AUTHENTICATIONFAILED', 'AUTHORIZATIONFAILED', 'EXPIRED']);
+
+/**
+ * The code for an IMAP response line to `command` (the verb we sent: AUTHENTICATE, LIST…).
+ * Data responses and OK are `OK`.
+ */
+export function imapCode(command: string, line: string): Code {
+  const s = parseImapStatus(line);
+  if (!s) return 'OK';
+  const verb = command.toUpperCase();
+  if (s.status === 'BYE') {
+    // Exchange Online ends a session whose token expired with an untagged BYE that carries no
+    // response code; only the text tells this BYE from a normal one (§1.2, imapsync #250).
+    if (/AccessTokenExpired/i.test(s.text)) return 'TOKEN_EXPIRED_SESSION';
+    return verb === 'LOGOUT' ? 'OK' : 'PROTOCOL_ERROR';
+  }
+  if (s.status === 'OK' || s.status === 'PREAUTH') return 'OK';
+  // "BAD User is authenticated but not connected." answers the first mailbox command after a
+  // successful AUTHENTICATE when the token's user cannot open the mailbox in user= (§1.2).
+  // BAD otherwise means a malformed command, so only the text separates the two.
+  if (s.status === 'BAD' && /User is authenticated but not connected/i.test(s.text)) {
+    return 'AUTHENTICATED_NOT_CONNECTED';
+  }
+  if (s.responseCode && IMAP_AUTH_CODES.has(s.responseCode)) return 'AUTH_FAILED';
+  // RFC 9051 §6.2.2: NO to AUTHENTICATE means the authentication failed, whatever the text
+  // (Exchange Online says "NO AUTHENTICATE failed.").
+  if (s.status === 'NO' && (verb === 'AUTHENTICATE' || verb === 'LOGIN')) return 'AUTH_FAILED';
+  return 'PROTOCOL_ERROR';
+}
+
+/** The fields imapflow adds to the errors it throws (anchors.md C2, teams-bot-notes.md §8). */
+export interface ImapflowErrorFields {
+  code?: string;
+  authenticationFailed?: boolean;
+  serverResponseCode?: string;
+  responseText?: string;
+  responseStatus?: string;
+  response?: string;
+  executedCommand?: string;
+  reason?: string;
+  tlsFailed?: boolean;
+  oauthError?: unknown;
+  message?: string;
+}
+
+/**
+ * The code for an error thrown by imapflow when no wire line decided it already (the probe
+ * prefers the code of the step whose response failed).
+ */
+export function imapflowErrorCode(err: ImapflowErrorFields): Code {
+  switch (err.code) {
+    case 'CONNECT_TIMEOUT':
+      return 'CONNECT_TIMEOUT';
+    case 'GREETING_TIMEOUT':
+      return 'GREETING_TIMEOUT';
+    case 'ETIMEOUT':
+    case 'UPGRADE_TIMEOUT':
+      return 'TIMEOUT';
+    case 'NoConnection':
+      // The server closed the session; its BYE text, if any, is in `reason`.
+      return err.reason && /AccessTokenExpired/i.test(err.reason)
+        ? 'TOKEN_EXPIRED_SESSION'
+        : 'CONNECT_RESET';
+  }
+  if (err.response && err.executedCommand) {
+    const verb = err.executedCommand.split(' ')[1] ?? '';
+    const code = imapCode(verb, err.response);
+    if (code !== 'OK') return code;
+  }
+  if (err.authenticationFailed) return 'AUTH_FAILED';
+  if (err.response && /User is authenticated but not connected/i.test(err.response)) {
+    // imapflow turns the NAMESPACE "BAD User is authenticated but not connected." into an
+    // AuthenticationFailure whose `response` is the text without tag and status (§1.2).
+    return 'AUTHENTICATED_NOT_CONNECTED';
+  }
+  if (err.code && /^E[A-Z]+$/.test(err.code)) return socketCode(err.code);
+  if (err.tlsFailed) return 'TLS_HANDSHAKE_FAILED';
+  return 'PROTOCOL_ERROR';
+}
+
+// ---------------------------------------------------------------------------------------------
+// POP3 (RFC 1939, RFC 2449 CAPA, RFC 5034 AUTH; Exchange Online texts from o365-facts.md §1.3)
+// ---------------------------------------------------------------------------------------------
+
+/** Where in the POP3 conversation a reply came. */
+export type Pop3Phase = 'greeting' | 'capa' | 'auth-start' | 'auth' | 'stat' | 'quit';
+
+/**
+ * The code for a POP3 reply line in `phase`. `auth-start` is the reply to the `AUTH XOAUTH2`
+ * line itself (a `+` continuation is expected), `auth` the reply to the XOAUTH2 blob.
+ */
+export function pop3Code(phase: Pop3Phase, line: string): Code {
+  if (/^\+OK\b/i.test(line)) return 'OK';
+  if (/^\+( |$)/.test(line)) return phase === 'auth-start' ? 'OK' : 'PROTOCOL_ERROR';
+  if (!/^-ERR\b/i.test(line)) return 'PROTOCOL_ERROR';
+  // RFC 3206 §4: the [AUTH] response code marks a credentials failure, whatever the phase.
+  if (/^-ERR \[AUTH\]/i.test(line)) return 'AUTH_FAILED';
+  switch (phase) {
+    case 'auth-start':
+      // RFC 5034 §4: -ERR instead of a continuation means the server will not run the
+      // mechanism at all (Exchange Online: "-ERR Protocol error. 14").
+      return 'XOAUTH2_NOT_OFFERED';
+    case 'auth':
+      // -ERR after the blob: the token was rejected ("-ERR Authentication failure: unknown
+      // user name or bad password.").
+      return 'AUTH_FAILED';
+    default:
+      return 'PROTOCOL_ERROR';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SMTP (RFC 5321 reply codes, RFC 3463 enhanced status codes; texts from o365-facts.md §1.4)
+// ---------------------------------------------------------------------------------------------
+
+/** An SMTP reply split into its parts (first line for the codes, every line for the text). */
+export interface SmtpReply {
+  /** Three-digit reply code, 0 when the line does not start with one. */
+  status: number;
+  /** RFC 3463 enhanced status code, e.g. `5.7.139`, when present. */
+  enhanced?: string;
+  /** The reply text without codes, lines joined by a space. */
+  text: string;
+}
+
+/** Parse a (possibly multi-line, `\n`-joined) SMTP reply. */
+export function parseSmtpReply(reply: string): SmtpReply {
+  const lines = reply.split(/\r?\n/).filter(l => l.length);
+  const first = /^(\d{3})(?:[ -](\d\.\d{1,3}\.\d{1,3})(?= |$))?/.exec(lines[0] ?? '');
+  const text = lines
+    .map(l => l.replace(/^\d{3}[ -]?(?:\d\.\d{1,3}\.\d{1,3} ?)?/, ''))
+    .join(' ')
+    .trim();
+  const parsed: SmtpReply = { status: first ? Number(first[1]) : 0, text };
+  if (first?.[2]) parsed.enhanced = first[2];
+  return parsed;
+}
+
+/** Which SMTP command a reply answers (the greeting is `CONNECT`). */
+export type SmtpCommand =
+  'CONNECT' | 'EHLO' | 'STARTTLS' | 'AUTH' | 'MAIL' | 'RCPT' | 'DATA' | 'QUIT';
+
+/** The code for the reply to `command`. 2xx and 3xx are `OK` (334 is handled by the caller). */
+export function smtpCode(command: SmtpCommand, reply: string): Code {
+  const r = parseSmtpReply(reply);
+  if (r.status >= 200 && r.status < 400) return 'OK';
+  if (r.status === 0) return 'PROTOCOL_ERROR';
+  if (command === 'STARTTLS') return 'STARTTLS_UNAVAILABLE';
+  if (r.enhanced === '5.7.139') {
+    // Exchange Online uses one status (535 5.7.139) for several refusals and tells them apart
+    // only in the text (§1.4), so the text is matched here and nowhere else.
+    if (/SmtpClientAuthentication is disabled/i.test(r.text)) return 'SMTP_AUTH_DISABLED';
+    if (/basic authentication is disabled/i.test(r.text)) return 'SMTP_BASIC_AUTH_DISABLED';
+    if (/did not meet the criteria|security defaults/i.test(r.text)) {
+      return 'SMTP_BLOCKED_BY_POLICY';
+    }
+    return 'AUTH_FAILED';
+  }
+  // 550 5.7.30: basic authentication is no longer accepted for client submission (§1.7).
+  if (r.enhanced === '5.7.30') return 'SMTP_BASIC_AUTH_DISABLED';
+  // 554 5.2.252 SendAsDenied (and its older 5.2.0 STOREDRV form, which only the text marks),
+  // 5.7.60 "Client does not have permissions to send as this sender" (§1.4).
+  if (r.enhanced === '5.2.252' || r.enhanced === '5.7.60') return 'SEND_AS_DENIED';
+  if (r.enhanced === '5.2.0' && /SendAsDenied/i.test(r.text)) return 'SEND_AS_DENIED';
+  if (command === 'AUTH') {
+    // RFC 4954 §6: 504 = mechanism not supported ("504 5.7.4 Unrecognized authentication type").
+    if (r.status === 504) return 'XOAUTH2_NOT_OFFERED';
+    // 535 5.7.3 and any other refusal of AUTH: the token was not accepted.
+    return 'AUTH_FAILED';
+  }
+  if (command === 'MAIL' || command === 'RCPT' || command === 'DATA') return 'SEND_REJECTED';
+  return 'PROTOCOL_ERROR';
+}
+
+/** The fields nodemailer adds to its errors (anchors.md C3, teams-bot-notes.md §8). */
+export interface NodemailerErrorFields {
+  code?: string;
+  /** The Node code nodemailer replaced with its own (`ECONNREFUSED`, `CERT_HAS_EXPIRED`…). */
+  originalCode?: string;
+  /** Which deadline fired: CONNECT_TIMEOUT, GREETING_TIMEOUT, UPGRADE_TIMEOUT, SOCKET_TIMEOUT. */
+  timeoutType?: string;
+  response?: string;
+  responseCode?: number;
+  command?: string;
+  message?: string;
+}
+
+/** The SMTP command a nodemailer `command` field names (`AUTH XOAUTH2`, `MAIL FROM`, `CONN`). */
+function commandOf(command: string | undefined): SmtpCommand | undefined {
+  const verb = (command ?? '').split(' ')[0]?.toUpperCase() ?? '';
+  if (verb === 'CONN') return 'CONNECT';
+  if (verb === 'HELO' || verb === 'LHLO') return 'EHLO';
+  const known: SmtpCommand[] = ['EHLO', 'STARTTLS', 'AUTH', 'MAIL', 'RCPT', 'DATA', 'QUIT'];
+  return known.find(k => k === verb);
+}
+
+/**
+ * The code for an error from nodemailer's SMTP connection when no wire line decided it already.
+ * `tlsStarted` says whether the STARTTLS handshake had begun, so that a socket failure then is
+ * read as a TLS failure.
+ */
+export function nodemailerErrorCode(err: NodemailerErrorFields, tlsStarted: boolean): Code {
+  if (err.code === 'ETIMEDOUT') {
+    switch (err.timeoutType) {
+      case 'CONNECT_TIMEOUT':
+        return 'CONNECT_TIMEOUT';
+      case 'GREETING_TIMEOUT':
+        return 'GREETING_TIMEOUT';
+      default:
+        return 'TIMEOUT';
+    }
+  }
+  const command = commandOf(err.command);
+  if (err.response && command) return smtpCode(command, err.response);
+  if (isCertVerifyCode(err.originalCode)) return tlsFailureCode(err.originalCode);
+  if (tlsStarted && (err.code === 'ETLS' || err.code === 'ESOCKET')) {
+    return tlsFailureCode(err.originalCode);
+  }
+  switch (err.code) {
+    case 'ESOCKET':
+      return socketCode(err.originalCode);
+    case 'ECONNECTION':
+      return 'CONNECT_RESET';
+    case 'ETLS':
+      return 'STARTTLS_UNAVAILABLE';
+    case 'EDNS':
+      return 'DNS_NOT_FOUND';
+    default:
+      return 'PROTOCOL_ERROR';
+  }
+}
