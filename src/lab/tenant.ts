@@ -4,32 +4,10 @@
  * (o365-facts.md §3) so the servers can return them nearly as they are.
  */
 import { randomUUID } from 'node:crypto';
+import { PLAN, RESOURCE, SCOPE_ID, SKU } from '../knowledge/permissions';
 
-/** Exchange Online service plan ids (o365-facts.md §3.3). */
-export const PLAN = {
-  EXCHANGE_S_ENTERPRISE: 'efb87545-963c-4e0d-99df-69c6916d9eb0',
-  EXCHANGE_S_STANDARD: '9aaf7827-d63c-4b61-89c3-182f06f82e5c',
-} as const;
-
-/** SKU ids (o365-facts.md §3.3). */
-export const SKU = {
-  ENTERPRISEPACK: '6fd2c87f-b296-42f0-b197-1e91e994b900',
-  STANDARDPACK: '18181a46-0d4e-45cd-891e-60aabd171b4e',
-} as const;
-
-/** Resource app ids. */
-export const RESOURCE = {
-  EXCHANGE: '00000002-0000-0ff1-ce00-000000000000',
-  GRAPH: '00000003-0000-0000-c000-000000000000',
-} as const;
-
-/** Delegated permission ids on Microsoft Graph (o365-facts.md §1.6). */
-export const SCOPE_ID = {
-  'IMAP.AccessAsUser.All': '652390e4-393a-48de-9484-05f9b1212954',
-  'POP.AccessAsUser.All': 'd7b7f2d9-0f45-4ea1-9d42-e50810c06991',
-  'SMTP.Send': '258f6531-6087-4cc4-bb90-092c5fb3ed3f',
-  offline_access: '7427e0e9-2fba-42fe-b0c0-848c9e6a8182',
-} as const;
+// The ids the lab hands out are the real ones, from the same table the rules read.
+export { PLAN, RESOURCE, SCOPE_ID, SKU };
 
 export interface LabLicense {
   skuId: string;

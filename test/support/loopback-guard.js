@@ -69,3 +69,17 @@ if (!dns.__ecebotGuard) {
   };
   dns.__ecebotGuard = true;
 }
+
+// Reverse lookups would also go to the off-loopback resolver (smtp-server does one per client).
+if (!dns.__ecebotReverseGuard) {
+  const refuseReverse = ip =>
+    Object.assign(new Error(`loopback guard: refused reverse DNS lookup of ${ip}`), {
+      code: 'ELOOPBACKGUARD',
+    });
+  dns.reverse = (ip, cb) => process.nextTick(() => cb(refuseReverse(ip)));
+  dns.promises.reverse = ip => Promise.reject(refuseReverse(ip));
+  dns.Resolver.prototype.reverse = function (ip, cb) {
+    process.nextTick(() => cb(refuseReverse(ip)));
+  };
+  dns.__ecebotReverseGuard = true;
+}

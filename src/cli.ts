@@ -1,0 +1,232 @@
+/**
+ * The `ecebot` command. Exit codes: 0 nothing failed, 1 an item failed or errored (or a probe
+ * did not end OK), 2 bad input (nothing ran).
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { runProbeCommand } from './cli/probe-command';
+import type { Run } from './checklist/types';
+import { InputError } from './inventory/errors';
+import { findInventoryPath, loadInventory, pickEnvironment, suggest } from './inventory/load';
+import { startLab } from './lab/index';
+import { DEMO_SCENARIOS, pickScenarios, SCENARIOS } from './lab/scenarios';
+import { renderRunCard } from './render/card';
+import { renderRunText } from './render/text';
+import { prepareRun } from './runner/prepare';
+import { runInProcess } from './runner/run';
+
+/** Where the CLI writes and reads; injectable so tests run it in-process. */
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  isTTY: boolean;
+}
+
+const defaultIo = (): Io => ({
+  out: s => process.stdout.write(`${s}\n`),
+  err: s => process.stderr.write(`${s}\n`),
+  env: process.env,
+  cwd: process.cwd(),
+  isTTY: !!process.stdout.isTTY,
+});
+
+/** The package version (read once; package.json sits one folder above src/ and dist/). */
+const VERSION = (
+  JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }
+).version;
+
+const COMMANDS = ['check', 'probe', 'lab', 'demo', 'help', 'version'];
+
+const USAGE = `ecebot — checks Cisco ECE mail on Office 365 (OAuth2) against Cisco's troubleshooting checklist
+
+Usage:
+  ecebot check ENV [--config FILE] [--item ID]... [--json] [--details]
+  ecebot probe imap|pop3|smtp|tls|https --host H [--port N] [--user U] [--token T | --token-file F] [--ca FILE] [--json]
+  ecebot lab [--scenario NAME[,NAME...]] [--json] [--dir DIR]
+  ecebot demo
+  ecebot help | version
+
+Exit codes: 0 nothing failed, 1 an item failed or errored, 2 bad input (nothing ran).
+Inventory: --config FILE or folder, else $ECEBOT_CONFIG, else ./ecebot.yaml. See examples/inventory.yaml.`;
+
+function parse(argv: string[], options: ParseArgsConfig['options'], command: string) {
+  try {
+    return parseArgs({ args: argv, options: options ?? {}, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new InputError(
+      `${command}: ${(err as Error).message}`,
+      `run \`ecebot help\` for the usage of ${command}`,
+    );
+  }
+}
+
+function printRun(io: Io, run: Run, json: boolean, details: boolean): number {
+  if (json) io.out(JSON.stringify(run));
+  else io.out(renderRunText(run, { color: io.isTTY && !io.env.NO_COLOR, details }));
+  return run.findings.some(f => f.status === 'fail' || f.status === 'error') ? 1 : 0;
+}
+
+async function check(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    {
+      config: { type: 'string', short: 'c' },
+      item: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+      details: { type: 'boolean' },
+      local: { type: 'boolean' },
+    },
+    'check',
+  );
+  if (positionals.length !== 1) {
+    throw new InputError(
+      positionals.length
+        ? `check takes one environment, got ${positionals.length}: ${positionals.join(' ')}`
+        : 'check needs an environment name',
+      'run: ecebot check ENV (ecebot check prod)',
+    );
+  }
+  const path = findInventoryPath(values.config as string | undefined, io.env, io.cwd);
+  const inv = loadInventory(path);
+  const env = pickEnvironment(inv, positionals[0]!, path);
+  const items = values.item as string[] | undefined;
+  const prepared = prepareRun(env, inv, { ...(items ? { items } : {}), vars: io.env });
+  const run = await runInProcess(prepared);
+  return printRun(io, run, !!values.json, !!values.details);
+}
+
+function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise(res => {
+    const on = (s: NodeJS.Signals) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      res(s);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+async function lab(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    {
+      scenario: { type: 'string', short: 's' },
+      json: { type: 'boolean' },
+      dir: { type: 'string' },
+      list: { type: 'boolean' },
+    },
+    'lab',
+  );
+  if (positionals.length)
+    throw new InputError(
+      `lab takes no arguments, got: ${positionals.join(' ')}`,
+      'use --scenario NAME',
+    );
+  if (values.list) {
+    for (const s of SCENARIOS) io.out(`${s.name.padEnd(30)} ${s.description}`);
+    return 0;
+  }
+  let scenarios;
+  try {
+    scenarios = pickScenarios(values.scenario as string | undefined, suggest);
+  } catch (err) {
+    throw new InputError((err as Error).message, 'list them with: ecebot lab --list');
+  }
+  const l = await startLab({
+    scenarios,
+    ...(values.dir ? { dir: resolve(io.cwd, values.dir as string) } : {}),
+  });
+  if (values.json) {
+    io.out(JSON.stringify(l.info));
+  } else {
+    io.out(`ecebot lab running (scenario: ${l.info.scenarios.join(', ')}) — Ctrl-C stops it`);
+    for (const [k, v] of Object.entries(l.info.endpoints))
+      io.out(`  ${k.padEnd(6)} ${v.host}:${v.port} -> 127.0.0.1`);
+    io.out(`  CA        ${l.info.ca}`);
+    io.out(`  inventory ${l.info.inventory}`);
+    io.out('');
+    io.out(`Try: ecebot check lab --config ${l.info.inventory}`);
+  }
+  await waitForSignal();
+  await l.stop();
+  return 0;
+}
+
+async function demo(argv: string[], io: Io): Promise<number> {
+  const { values } = parse(argv, { out: { type: 'string' }, json: { type: 'boolean' } }, 'demo');
+  const scenarios = pickScenarios(DEMO_SCENARIOS.join(','), suggest);
+  io.out(
+    `Starting the lab with: ${DEMO_SCENARIOS.join(', ')} (simulated Office 365 on 127.0.0.1; no credentials, no network)`,
+  );
+  const l = await startLab({ scenarios });
+  try {
+    const inv = loadInventory(l.info.inventory);
+    const env = pickEnvironment(inv, 'lab', l.info.inventory);
+    const run = await runInProcess(prepareRun(env, inv, { vars: io.env }));
+    io.out('');
+    if (values.json) io.out(JSON.stringify(run));
+    else io.out(renderRunText(run, { color: io.isTTY && !io.env.NO_COLOR }));
+    const outDir = resolve(io.cwd, (values.out as string | undefined) ?? 'demo-output');
+    mkdirSync(outDir, { recursive: true });
+    const cardPath = join(outDir, 'run-card.json');
+    writeFileSync(cardPath, `${JSON.stringify(renderRunCard(run), null, 2)}\n`);
+    writeFileSync(join(outDir, 'run.json'), `${JSON.stringify(run, null, 2)}\n`);
+    io.out('');
+    io.out(
+      `Adaptive Card written to ${cardPath} (paste it into https://adaptivecards.io/designer to see it).`,
+    );
+    io.out(
+      `Run it yourself: ecebot lab --scenario ${DEMO_SCENARIOS.join(',')}  then  ecebot check lab --config <inventory it prints>`,
+    );
+    return 0;
+  } finally {
+    await l.stop();
+  }
+}
+
+/** Run the CLI; resolves to the exit code. */
+export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'check':
+        return await check(rest, io);
+      case 'probe':
+        return await runProbeCommand(rest, io);
+      case 'lab':
+        return await lab(rest, io);
+      case 'demo':
+        return await demo(rest, io);
+      case 'version':
+      case '--version':
+        io.out(VERSION);
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(USAGE);
+        return command === undefined ? 2 : 0;
+      default: {
+        const close = suggest(command, COMMANDS);
+        throw new InputError(
+          `unknown command ${JSON.stringify(command)}`,
+          `${close ? `did you mean ${close}? ` : ''}commands: ${COMMANDS.join(', ')}`,
+        );
+      }
+    }
+  } catch (err) {
+    if (err instanceof InputError) {
+      io.err(`ecebot: ${err.describe()}`);
+      return 2;
+    }
+    io.err(
+      `ecebot: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
+    return 1;
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * Starting the whole lab: a simulated Entra ID, Graph, Exchange admin API, Exchange Online
+ * IMAP/POP3/SMTP and an ECE web server, all on 127.0.0.1 with certificates from a CA made for
+ * this lab, plus the inventory, secrets and CA files that make `ecebot check lab` run against it.
+ */
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { createCa, type LabCa } from './ca';
+import { startEceServer } from './ece-server';
+import { startEntraServer } from './entra-server';
+import { startExoServer } from './exo-server';
+import { startFault } from './fault-servers';
+import type { Fault, LabEndpoint } from './faults';
+import { startGraphServer } from './graph-server';
+import { startImapServer } from './imap-server';
+import { startPop3Server } from './pop3-server';
+import type { LabInventoryKnobs, Scenario } from './scenarios';
+import type { LabState, RunningServer } from './server-types';
+import { startSmtpServer } from './smtp-server';
+import { healthyTenant, refreshTokenOf, type LabTenant } from './tenant';
+import { createKeys, mintAccessToken } from './tokens';
+
+/** Host names the lab answers for (all mapped to 127.0.0.1 in the inventory's hosts map). */
+export const LAB_HOSTS = {
+  login: 'login.microsoftonline.com',
+  graph: 'graph.microsoft.com',
+  exo: 'outlook.office365.com',
+  imap: 'outlook.office365.com',
+  pop3: 'outlook.office365.com',
+  smtp: 'smtp.office365.com',
+  ece: 'ece.example.com',
+} as const satisfies Record<LabEndpoint, string>;
+
+/** What `ecebot lab --json` prints, and what tests use. */
+export interface LabInfo {
+  env: 'lab';
+  inventory: string;
+  ca: string;
+  scenarios: string[];
+  /** Keyed as the lab's services are named: entra (login.microsoftonline.com), graph, exo, imap, pop3, smtp, ece. */
+  endpoints: Record<'entra' | Exclude<LabEndpoint, 'login'>, { host: string; port: number }>;
+  /** Ready-made Outlook access tokens per mailbox, for curl and `ecebot probe`. */
+  tokens: Record<string, string>;
+}
+
+export interface Lab {
+  info: LabInfo;
+  tenant: LabTenant;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+export interface LabOptions {
+  scenarios: Scenario[];
+  /** Folder for the inventory, CA and secrets; a new temp folder by default. */
+  dir?: string;
+  now?: Date;
+}
+
+/** Servers a fault applies to, with the certificate names they present. */
+function certNames(endpoint: LabEndpoint): string[] {
+  return [LAB_HOSTS[endpoint]];
+}
+
+async function startFaults(
+  faults: Fault[],
+  ports: Record<LabEndpoint, number>,
+  ca: LabCa,
+  servers: RunningServer[],
+) {
+  const byServer: Record<string, Record<string, { host: string; port: number }>> = {};
+  for (const f of faults) {
+    const s = await startFault(
+      f.kind,
+      { port: ports[f.endpoint] },
+      { ca, names: certNames(f.endpoint), ...(f.delayMs ? { delayMs: f.delayMs } : {}) },
+    );
+    servers.push(s);
+    (byServer[f.vantage] ??= {})[f.endpoint] = { host: LAB_HOSTS[f.endpoint], port: s.port };
+  }
+  return byServer;
+}
+
+/** Start the lab with the given scenarios applied (later ones win where they overlap). */
+export async function startLab(opts: LabOptions): Promise<Lab> {
+  const now = opts.now ?? new Date();
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'ecebot-lab-'));
+  mkdirSync(join(dir, 'secrets'), { recursive: true, mode: 0o700 });
+  const ca = createCa();
+  const keys = createKeys();
+  const servers: RunningServer[] = [];
+  const stop = async () => {
+    await Promise.allSettled(servers.map(s => s.close()));
+  };
+
+  try {
+    // The ECE server starts first: the app registration's redirect URI needs its port.
+    const eceTls = opts.scenarios.some(s => s.eceCertExpired)
+      ? ca.issue({
+          names: [LAB_HOSTS.ece],
+          notBefore: new Date(now.getTime() - 400 * 86400000),
+          notAfter: new Date(now.getTime() - 5 * 86400000),
+        })
+      : ca.issue({ names: [LAB_HOSTS.ece] });
+    const ece = await startEceServer({ tls: eceTls });
+    servers.push(ece);
+    const externalUrl = `https://${LAB_HOSTS.ece}:${ece.port}`;
+
+    const tenant = healthyTenant(externalUrl, now);
+    // The refresh tokens ECE holds, read before scenarios change whose they are (wrong-user-token).
+    const d = tenant.domain;
+    const rtSupport = refreshTokenOf(tenant, `support@${d}`)!;
+    const rtService = refreshTokenOf(tenant, `svc-ece@${d}`)!;
+    const knobs: LabInventoryKnobs = { version: '12.6(1)', es: 1, externalUrl: true };
+    for (const s of opts.scenarios) {
+      s.tenant?.(tenant, now);
+      s.inventory?.(knobs);
+    }
+    const state: LabState = { tenant, keys };
+    const imapDelayMs = Math.max(0, ...opts.scenarios.map(s => s.imapDelayMs ?? 0));
+
+    const exoTls = ca.issue({ names: [LAB_HOSTS.exo] });
+    const [entra, graph, exo, imap, pop3, smtp] = await Promise.all([
+      startEntraServer({ state, tls: ca.issue({ names: [LAB_HOSTS.login] }) }),
+      startGraphServer({ state, tls: ca.issue({ names: [LAB_HOSTS.graph] }) }),
+      startExoServer({ state, tls: exoTls }),
+      startImapServer({ state, tls: exoTls, ...(imapDelayMs ? { delayMs: imapDelayMs } : {}) }),
+      startPop3Server({ state, tls: exoTls }),
+      startSmtpServer({ state, tls: ca.issue({ names: [LAB_HOSTS.smtp] }) }),
+    ]);
+    servers.push(entra, graph, exo, imap, pop3, smtp);
+    const ports: Record<LabEndpoint, number> = {
+      login: entra.port,
+      graph: graph.port,
+      exo: exo.port,
+      imap: imap.port,
+      pop3: pop3.port,
+      smtp: smtp.port,
+      ece: ece.port,
+    };
+    const faultsByServer = await startFaults(
+      opts.scenarios.flatMap(s => s.faults ?? []),
+      ports,
+      ca,
+      servers,
+    );
+
+    // Files: CA, secrets (0600), inventory.
+    const caPath = join(dir, 'ca.pem');
+    writeFileSync(caPath, ca.certPem);
+    const secret = (name: string, value: string) => {
+      writeFileSync(join(dir, 'secrets', name), `${value}\n`, { mode: 0o600 });
+      return `file:secrets/${name}`;
+    };
+    const ep = (e: LabEndpoint) => ({ host: LAB_HOSTS[e], port: ports[e] });
+    const env = {
+      description: `ecebot lab (scenario: ${opts.scenarios.map(s => s.name).join(', ') || 'healthy'})`,
+      ece: { version: knobs.version, es: knobs.es, ...(knobs.externalUrl ? { externalUrl } : {}) },
+      servers: [
+        {
+          name: 'services-1',
+          role: 'services',
+          ...(faultsByServer['services-1'] ? { endpoints: faultsByServer['services-1'] } : {}),
+        },
+        {
+          name: 'app-1',
+          role: 'application',
+          ...(faultsByServer['app-1'] ? { endpoints: faultsByServer['app-1'] } : {}),
+        },
+      ],
+      tenant: { id: tenant.tenantId, domain: d },
+      app: {
+        clientId: tenant.eceApp.appId,
+        secret: secret('ece-app-secret', tenant.eceApp.secrets[0]!.value),
+      },
+      probe: {
+        clientId: tenant.probeApp.appId,
+        secret: secret('probe-app-secret', tenant.probeApp.secret),
+      },
+      mailboxes: [
+        {
+          address: `support@${d}`,
+          access: 'mailbox',
+          retrieve: 'imap',
+          refreshToken: secret('support.refresh-token', rtSupport),
+          sendTest: true,
+        },
+        {
+          address: `sales@${d}`,
+          access: 'shared',
+          account: `svc-ece@${d}`,
+          retrieve: 'pop3',
+          refreshToken: secret('svc-ece.refresh-token', rtService),
+        },
+      ],
+      endpoints: {
+        login: ep('login'),
+        graph: ep('graph'),
+        exo: ep('exo'),
+        imap: ep('imap'),
+        pop3: ep('pop3'),
+        smtp: ep('smtp'),
+        caFile: 'ca.pem',
+        hosts: Object.fromEntries(
+          [...new Set(Object.values(LAB_HOSTS))].map(h => [h, '127.0.0.1']),
+        ),
+      },
+      // Loopback answers in microseconds: short deadlines keep fault scenarios quick.
+      budget: {
+        dnsMs: 1000,
+        connectMs: 1500,
+        tlsMs: 1500,
+        greetingMs: 3000,
+        commandMs: 3000,
+        totalMs: 12000,
+        slowMs: 500,
+      },
+    };
+    const inventory = join(dir, 'inventory.yaml');
+    writeFileSync(
+      inventory,
+      `# Written by \`ecebot lab\`; run: ecebot check lab --config ${inventory}\n${stringify({ environments: { lab: env } })}`,
+    );
+
+    const outlookToken = (upn: string) => {
+      const u = tenant.users.find(x => x.userPrincipalName === upn);
+      return mintAccessToken(keys, {
+        aud: 'https://outlook.office.com',
+        tid: tenant.tenantId,
+        appid: tenant.eceApp.appId,
+        scp: 'IMAP.AccessAsUser.All POP.AccessAsUser.All SMTP.Send',
+        upn,
+        ...(u ? { oid: u.id } : {}),
+        amr: ['pwd'],
+        lifetimeMinutes: tenant.eceApp.accessTokenLifetimeMinutes,
+      });
+    };
+    const info: LabInfo = {
+      env: 'lab',
+      inventory,
+      ca: caPath,
+      scenarios: opts.scenarios.map(s => s.name),
+      endpoints: Object.fromEntries(
+        (Object.keys(ports) as LabEndpoint[]).map(k => [k === 'login' ? 'entra' : k, ep(k)]),
+      ) as LabInfo['endpoints'],
+      tokens: {
+        [`support@${d}`]: outlookToken(`support@${d}`),
+        [`sales@${d}`]: outlookToken(`svc-ece@${d}`),
+      },
+    };
+    return { info, tenant, dir, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * Fault scenarios: each starts from the healthy tenant and breaks one thing a real customer
+ * has broken (o365-facts.md §5), so the item that owns it fails with its code. Items that test
+ * end to end (connectivity, and token for app-level failures) may fail too; their findings then
+ * name the owning item as the root cause. `expect` is the contract the scenario tests hold the
+ * real probes and rules to.
+ */
+import type { ItemId, Status } from '../checklist/types';
+import type { Code } from '../knowledge/codes';
+import type { Fault } from './faults';
+import { refreshTokenOf, type LabTenant } from './tenant';
+
+/** Inventory knobs a scenario can turn (what the admin told ecebot about ECE). */
+export interface LabInventoryKnobs {
+  version: string;
+  es: number;
+  externalUrl: boolean;
+}
+
+export interface Scenario {
+  name: string;
+  /** One line for `ecebot lab --help` and the README. */
+  description: string;
+  /** What a correct check reports. `healthy` expects every item to pass. */
+  expect?: { item: ItemId; status: Status; code: Code };
+  tenant?: (t: LabTenant, now: Date) => void;
+  inventory?: (k: LabInventoryKnobs) => void;
+  faults?: Fault[];
+  /** The ECE web server presents an expired certificate. */
+  eceCertExpired?: boolean;
+  /** Delay before every IMAP response, in ms. */
+  imapDelayMs?: number;
+}
+
+const DAY = 86400000;
+const mailbox = (t: LabTenant, local: string) => {
+  const m = t.mailboxes.find(x => x.address.startsWith(`${local}@`));
+  if (!m) throw new Error(`lab tenant has no mailbox ${local}@`);
+  return m;
+};
+
+export const SCENARIOS: readonly Scenario[] = [
+  { name: 'healthy', description: 'Everything on the checklist is in order.' },
+  {
+    name: 'old-es',
+    description: 'ECE 12.6(1) without ES1, before OAuth support (CSCvr86493).',
+    expect: { item: 'version', status: 'fail', code: 'ECE_ES_TOO_OLD' },
+    inventory: k => {
+      k.es = 0;
+    },
+  },
+  {
+    name: 'no-external-url',
+    description: '"External URL of the application" is not set in ECE.',
+    expect: { item: 'external-url', status: 'fail', code: 'ECE_EXTERNAL_URL_MISSING' },
+    inventory: k => {
+      k.externalUrl = false;
+    },
+  },
+  {
+    name: 'redirect-mismatch',
+    description: "The app registration's redirect URI is on another host than ECE's external URL.",
+    expect: { item: 'app-registration', status: 'fail', code: 'ENTRA_REDIRECT_MISMATCH' },
+    tenant: t => {
+      t.eceApp.redirectUris = ['https://ece-old.example.com/system/oauth2/callback'];
+    },
+  },
+  {
+    name: 'secret-expired',
+    description: "The ECE app's only client secret has expired (AADSTS7000222).",
+    expect: { item: 'app-registration', status: 'fail', code: 'ENTRA_SECRET_EXPIRED' },
+    tenant: (t, now) => {
+      for (const s of t.eceApp.secrets)
+        s.endDateTime = new Date(now.getTime() - 2 * DAY).toISOString();
+    },
+  },
+  {
+    name: 'secret-expiring',
+    description: "The ECE app's client secret expires in 10 days.",
+    expect: { item: 'app-registration', status: 'warn', code: 'ENTRA_SECRET_EXPIRING' },
+    tenant: (t, now) => {
+      for (const s of t.eceApp.secrets)
+        s.endDateTime = new Date(now.getTime() + 10 * DAY).toISOString();
+    },
+  },
+  {
+    name: 'consent-missing',
+    description: 'The delegated permissions were never granted admin consent (AADSTS65001).',
+    expect: { item: 'app-registration', status: 'fail', code: 'ENTRA_CONSENT_MISSING' },
+    tenant: t => {
+      t.eceApp.consentedScopes = [];
+    },
+  },
+  {
+    name: 'wrong-user-token',
+    description:
+      "support@'s token was generated in a normal browser window and belongs to the workstation user jdoe@ (Kerberos SSO).",
+    expect: { item: 'token', status: 'fail', code: 'ECE_TOKEN_WRONG_USER' },
+    tenant: t => {
+      const rt = refreshTokenOf(t, `support@${t.domain}`);
+      if (rt)
+        t.refreshTokens[rt] = { ...t.refreshTokens[rt]!, upn: `jdoe@${t.domain}`, amr: ['wia'] };
+    },
+  },
+  {
+    name: 'refresh-token-expired',
+    description: "support@'s refresh token was unused for 90 days (AADSTS700082).",
+    expect: { item: 'token', status: 'fail', code: 'AADSTS700082' },
+    tenant: t => {
+      const rt = refreshTokenOf(t, `support@${t.domain}`);
+      if (rt) t.refreshTokens[rt]!.failWith = 700082;
+    },
+  },
+  {
+    name: 'smtp-auth-disabled',
+    description: 'Authenticated SMTP is disabled on the support@ mailbox.',
+    expect: { item: 'mailbox-protocols', status: 'fail', code: 'EXO_SMTP_AUTH_DISABLED' },
+    tenant: t => {
+      mailbox(t, 'support').smtpClientAuthenticationDisabled = true;
+    },
+  },
+  {
+    name: 'smtp-auth-disabled-tenant',
+    description: 'SMTP AUTH is off for the tenant and no mailbox overrides it.',
+    expect: { item: 'mailbox-protocols', status: 'fail', code: 'EXO_SMTP_AUTH_DISABLED_TENANT' },
+    tenant: t => {
+      t.smtpAuthDisabledOrg = true;
+      for (const m of t.mailboxes) m.smtpClientAuthenticationDisabled = null;
+    },
+  },
+  {
+    name: 'imap-disabled',
+    description: 'IMAP is disabled on support@, which ECE reads over IMAP.',
+    expect: { item: 'mailbox-protocols', status: 'fail', code: 'EXO_IMAP_DISABLED' },
+    tenant: t => {
+      mailbox(t, 'support').imapEnabled = false;
+    },
+  },
+  {
+    name: 'pop-disabled',
+    description: 'POP3 is disabled on sales@, which ECE reads over POP3.',
+    expect: { item: 'mailbox-protocols', status: 'fail', code: 'EXO_POP_DISABLED' },
+    tenant: t => {
+      mailbox(t, 'sales').popEnabled = false;
+    },
+  },
+  {
+    name: 'no-license',
+    description: 'support@ has no Exchange Online licence.',
+    expect: { item: 'license', status: 'fail', code: 'EXO_LICENSE_MISSING' },
+    tenant: t => {
+      const u = t.users.find(x => x.userPrincipalName === `support@${t.domain}`);
+      if (u) u.licenses = [];
+    },
+  },
+  {
+    name: 'missing-full-access',
+    description: 'The shared account svc-ece@ lost Full Access to sales@.',
+    expect: { item: 'mailbox-rights', status: 'fail', code: 'EXO_FULL_ACCESS_MISSING' },
+    tenant: t => {
+      mailbox(t, 'sales').fullAccess = [];
+    },
+  },
+  {
+    name: 'port-993-blocked-on-services',
+    description: 'A firewall rejects IMAP (993) from the services server.',
+    expect: { item: 'network', status: 'fail', code: 'CONNECT_REFUSED' },
+    faults: [{ vantage: 'services-1', endpoint: 'imap', kind: 'refuse' }],
+  },
+  {
+    name: 'login-blocked-on-app-server',
+    description: 'login.microsoftonline.com:443 is black-holed from the application server.',
+    expect: { item: 'network', status: 'fail', code: 'TIMEOUT' },
+    faults: [{ vantage: 'app-1', endpoint: 'login', kind: 'blackhole' }],
+  },
+  {
+    name: 'ece-cert-expired',
+    description: "The ECE web server's certificate has expired.",
+    expect: { item: 'external-url', status: 'fail', code: 'ECE_EXTERNAL_URL_CERT' },
+    eceCertExpired: true,
+  },
+  {
+    name: 'slow-imap',
+    description: 'Exchange Online answers every IMAP command after 0.6 s.',
+    expect: { item: 'connectivity', status: 'warn', code: 'SLOW_RESPONSE' },
+    imapDelayMs: 600,
+  },
+];
+
+/** Scenario names, in the order above. */
+export const SCENARIO_NAMES = SCENARIOS.map(s => s.name);
+
+/** The scenarios `ecebot demo` combines: one failure, one warning, one network fault. */
+export const DEMO_SCENARIOS = [
+  'smtp-auth-disabled',
+  'secret-expiring',
+  'port-993-blocked-on-services',
+];
+
+/** Parse `a,b` into scenarios, rejecting unknown names with a suggestion. */
+export function pickScenarios(
+  spec: string | undefined,
+  suggest: (s: string, c: string[]) => string | undefined,
+): Scenario[] {
+  const names = (spec ?? 'healthy')
+    .split(',')
+    .map(s => s.trim())
+    .filter(Boolean);
+  return names.map(n => {
+    const s = SCENARIOS.find(x => x.name === n);
+    if (!s) {
+      const close = suggest(n, SCENARIO_NAMES);
+      throw new Error(
+        `unknown scenario ${JSON.stringify(n)}${close ? ` (did you mean ${close}?)` : ''}; scenarios: ${SCENARIO_NAMES.join(', ')}`,
+      );
+    }
+    return s;
+  });
+}
