@@ -126,7 +126,8 @@ function credentialPart(app: GraphApplication, o: GraphObservation, now: Date): 
     );
   }
   const soonest = valid.reduce((a, b) => (b.end < a.end ? b : a));
-  const days = Math.floor((soonest.end - t) / DAY_MS);
+  // Whole days left, rounded up: a secret ending in 9.9 days "expires in 10 days" as a person counts.
+  const days = Math.ceil((soonest.end - t) / DAY_MS);
   if (soonest.end - t <= EXPIRY_WARN_DAYS * DAY_MS) {
     const others =
       valid.length > 1

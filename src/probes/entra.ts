@@ -10,8 +10,6 @@
  * and throttling per instance (msal-lab-notes.md §5): a probe must ask Entra every time.
  * Tokens travel beside the observation, never inside it.
  */
-import https from 'node:https';
-import { isIP } from 'node:net';
 import {
   AuthError,
   ConfidentialClientApplication,
@@ -28,10 +26,8 @@ import { aadstsCode, type Code } from '../knowledge/codes';
 import type { Redactor } from '../util/redact';
 import { StepRecorder, type StepResult } from '../util/steps';
 import type { HostPort, ProbeContext } from './context';
-import { trustOptions } from './tls';
-import { HttpNetworkError, networkCode, type HttpAnswer, type HttpRequest } from './http-client';
+import { HttpNetworkError, httpsRequest, type HttpAnswer } from './http-client';
 import { decodeClaims, lifetimeMinutes } from './jwt-claims';
-import { resolveHost, ResolveError } from './net';
 import type { EntraTokenObservation, TokenClaims } from './types';
 
 /** Where Entra ID is: the login host (login.microsoftonline.com:443 in real life) and the tenant. */
@@ -273,7 +269,7 @@ function networkModule(ctx: ProbeContext, s: EntraSession): INetworkModule {
     const target = { host: u.hostname, port: Number(u.port) || 443 };
     let answer: HttpAnswer;
     try {
-      answer = await exchange(ctx, {
+      answer = await httpsRequest(ctx, {
         method,
         target,
         path: `${u.pathname}${u.search}`,
@@ -360,87 +356,6 @@ function flatHeaders(h: HttpAnswer['headers']): Record<string, string> {
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/**
- * One HTTPS exchange: resolve the name (hosts map first), connect to the address, and check the
- * certificate against the *name* through SNI/servername with the context's CA. Connecting to
- * the address rather than handing the name to the socket keeps the lab's rule that only
- * 127.0.0.1 is ever dialled (the test loopback guard refuses names), which http-client's
- * `httpsRequest` does not do yet; it throws the same `HttpNetworkError` so callers cannot tell.
- */
-async function exchange(ctx: ProbeContext, req: HttpRequest): Promise<HttpAnswer> {
-  let address: string;
-  try {
-    address = (await resolveHost(ctx, req.target.host)).addresses[0] ?? req.target.host;
-  } catch (err) {
-    if (err instanceof ResolveError) throw new HttpNetworkError(err.message, err.code, err.sysCode);
-    throw err;
-  }
-  const timeoutMs = req.timeoutMs ?? ctx.deadlines.commandMs;
-  const name = req.target.host;
-  const where = `https://${name}:${req.target.port}${req.path.split('?')[0]}`;
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = {
-      // RFC 9110 §7.2: Host names the authority, with the port unless it is the default.
-      host: req.target.port === 443 ? name : `${name}:${req.target.port}`,
-      ...(req.headers ?? {}),
-    };
-    if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
-    const r = https.request(
-      {
-        method: req.method,
-        host: address,
-        port: req.target.port,
-        path: req.path,
-        headers,
-        // SNI and the certificate check use the name (RFC 6066 §3 forbids IP literals in SNI).
-        ...(isIP(name) ? {} : { servername: name }),
-        ...trustOptions(ctx),
-        agent: false,
-      },
-      res => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          clearTimeout(timer);
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = text ? JSON.parse(text) : undefined;
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-        });
-        res.on('error', (err: NodeJS.ErrnoException) => {
-          clearTimeout(timer);
-          reject(
-            new HttpNetworkError(
-              `answer from ${where} broke: ${err.message}`,
-              networkCode(err.code),
-              err.code,
-            ),
-          );
-        });
-      },
-    );
-    const timer = setTimeout(() => {
-      r.destroy(new HttpNetworkError(`no answer from ${where} within ${timeoutMs} ms`, 'TIMEOUT'));
-    }, timeoutMs);
-    r.on('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      if (err instanceof HttpNetworkError) return reject(err);
-      reject(
-        new HttpNetworkError(
-          `${req.method} ${where} failed: ${err.code ?? err.message}`,
-          networkCode(err.code),
-          err.code,
-        ),
-      );
-    });
-    r.end(req.body);
-  });
 }
 
 /**

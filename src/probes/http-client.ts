@@ -7,7 +7,8 @@
 import https from 'node:https';
 import type { Code } from '../knowledge/codes';
 import type { HostPort, ProbeContext } from './context';
-import { trustOptions } from './tls';
+import { trustOptions } from './context';
+import { networkCode } from './mail-codes';
 import { isIP } from 'node:net';
 import { resolveHost, type ResolveError } from './net';
 
@@ -41,35 +42,6 @@ export interface HttpRequest {
   body?: string;
   /** Deadline for the whole exchange; defaults to ctx.deadlines.commandMs. */
   timeoutMs?: number;
-}
-
-/** Map a Node socket/TLS error code to a registry code. */
-export function networkCode(sysCode: string | undefined): Code {
-  switch (sysCode) {
-    case 'ECONNREFUSED':
-      return 'CONNECT_REFUSED';
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return 'CONNECT_RESET';
-    case 'ENOTFOUND':
-    case 'EAI_NONAME':
-      return 'DNS_NOT_FOUND';
-    case 'CERT_HAS_EXPIRED':
-    case 'CERT_NOT_YET_VALID':
-      return 'TLS_CERT_EXPIRED';
-    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
-    case 'SELF_SIGNED_CERT_IN_CHAIN':
-    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
-    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
-    case 'ERR_TLS_CERT_ALTNAME_INVALID':
-    case 'CERT_UNTRUSTED':
-      return 'TLS_CERT_INVALID';
-    case 'ERR_SSL_WRONG_VERSION_NUMBER':
-    case 'EPROTO':
-      return 'TLS_HANDSHAKE_FAILED';
-    default:
-      return 'CONNECT_RESET';
-  }
 }
 
 /**

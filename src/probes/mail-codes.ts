@@ -8,7 +8,6 @@
  * the BYE for an expired token, the 5.7.139 variants), and each such match says why.
  */
 import type { Code } from '../knowledge/codes';
-import { networkCode } from './http-client';
 
 // ---------------------------------------------------------------------------------------------
 // Transport: sockets, TLS, deadlines
@@ -44,6 +43,35 @@ const CERT_INVALID = new Set([
 /** Whether a Node error code is a certificate verification result (not a handshake failure). */
 export function isCertVerifyCode(sysCode: string | undefined): boolean {
   return !!sysCode && (CERT_EXPIRED.has(sysCode) || CERT_INVALID.has(sysCode));
+}
+
+/** Map a Node socket/TLS error code to a registry code. */
+export function networkCode(sysCode: string | undefined): Code {
+  switch (sysCode) {
+    case 'ECONNREFUSED':
+      return 'CONNECT_REFUSED';
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return 'CONNECT_RESET';
+    case 'ENOTFOUND':
+    case 'EAI_NONAME':
+      return 'DNS_NOT_FOUND';
+    case 'CERT_HAS_EXPIRED':
+    case 'CERT_NOT_YET_VALID':
+      return 'TLS_CERT_EXPIRED';
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+    case 'CERT_UNTRUSTED':
+      return 'TLS_CERT_INVALID';
+    case 'ERR_SSL_WRONG_VERSION_NUMBER':
+    case 'EPROTO':
+      return 'TLS_HANDSHAKE_FAILED';
+    default:
+      return 'CONNECT_RESET';
+  }
 }
 
 /** A failed connect: refused, reset, unreachable (Node's socket error code). */

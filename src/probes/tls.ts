@@ -9,7 +9,9 @@
  */
 import net from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
-import { caOption, type HostPort, type ProbeContext } from './context';
+import { trustOptions, type HostPort, type ProbeContext } from './context';
+
+export { trustOptions };
 import { CertCapture, describeCert } from './cert';
 import { isCertVerifyCode, smtpCode, tlsFailureCode } from './mail-codes';
 import {
@@ -22,29 +24,6 @@ import {
   runGuarded,
 } from './tcp';
 import type { CertFacts, TlsObservation } from './types';
-
-/** Secure contexts already built, per extra CA (a handful per process: one per inventory CA). */
-const TRUST_CONTEXTS = new Map<string, tls.SecureContext>();
-const MAX_TRUST_CONTEXTS = 16;
-
-/**
- * The trust for a TLS connection of `ctx`: Node's roots plus the context's extra CA
- * (caOption), as a secure context built once per CA and reused. Building it parses Node's
- * ~140 root certificates, about 40 ms of blocked event loop per connection, which under many
- * parallel probes showed up as slow steps; verification itself is unchanged.
- */
-export function trustOptions(ctx: ProbeContext): { secureContext?: tls.SecureContext } {
-  if (!ctx.ca) return {};
-  let secureContext = TRUST_CONTEXTS.get(ctx.ca);
-  if (!secureContext) {
-    secureContext = tls.createSecureContext(caOption(ctx));
-    if (TRUST_CONTEXTS.size >= MAX_TRUST_CONTEXTS) {
-      TRUST_CONTEXTS.delete(TRUST_CONTEXTS.keys().next().value!);
-    }
-    TRUST_CONTEXTS.set(ctx.ca, secureContext);
-  }
-  return { secureContext };
-}
 
 /** What a TLS handshake established (or, on failure, the certificate it saw). */
 export interface TlsOutcome {
