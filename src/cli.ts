@@ -6,15 +6,20 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { runProbeCommand } from './cli/probe-command';
-import type { Run } from './checklist/types';
+import type { ItemId, Run } from './checklist/types';
 import { InputError } from './inventory/errors';
 import { findInventoryPath, loadInventory, pickEnvironment, suggest } from './inventory/load';
-import { startLab } from './lab/index';
+import { parseFault, type Fault } from './lab/faults';
+import { LAB_VANTAGES, startLab } from './lab/index';
 import { DEMO_SCENARIOS, pickScenarios, SCENARIOS } from './lab/scenarios';
 import { renderRunCard } from './render/card';
 import { renderRunText } from './render/text';
+import { describeUrl, queueConfigFrom, QueueUnavailableError } from './queue/connection';
+import { workerDeadlineFrom } from './queue/create';
+import { RedisRunService } from './queue/redis-run-service';
 import { prepareRun } from './runner/prepare';
 import { runInProcess } from './runner/run';
+import { runWorkerCommand } from './worker/command';
 
 /** Where the CLI writes and reads; injectable so tests run it in-process. */
 export interface Io {
@@ -38,19 +43,23 @@ const VERSION = (
   JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }
 ).version;
 
-const COMMANDS = ['check', 'probe', 'lab', 'demo', 'help', 'version'];
+const COMMANDS = ['check', 'probe', 'worker', 'lab', 'demo', 'serve', 'help', 'version'];
 
 const USAGE = `ecebot — checks Cisco ECE mail on Office 365 (OAuth2) against Cisco's troubleshooting checklist
 
 Usage:
-  ecebot check ENV [--config FILE] [--item ID]... [--json] [--details]
+  ecebot check ENV [--config FILE] [--item ID]... [--json] [--details] [--local]
+  ecebot worker --vantage NAME [--config FILE]
   ecebot probe imap|pop3|smtp|tls|https --host H [--port N] [--user U] [--token T | --token-file F] [--ca FILE] [--json]
-  ecebot lab [--scenario NAME[,NAME...]] [--json] [--dir DIR]
+  ecebot lab [--scenario NAME[,NAME...]] [--fault VANTAGE:ENDPOINT:KIND[:MS]]... [--json] [--dir DIR] [--list]
   ecebot demo
+  ecebot serve [--config FILE] [--port N]    (the Teams bot; MicrosoftAppId etc. from the environment)
   ecebot help | version
 
 Exit codes: 0 nothing failed, 1 an item failed or errored, 2 bad input (nothing ran).
-Inventory: --config FILE or folder, else $ECEBOT_CONFIG, else ./ecebot.yaml. See examples/inventory.yaml.`;
+Inventory: --config FILE or folder, else $ECEBOT_CONFIG, else ./ecebot.yaml. See examples/inventory.yaml.
+Queue: with $REDIS_URL set, check runs through the workers (one per ECE server, plus central);
+--local runs every vantage point in this process instead.`;
 
 function parse(argv: string[], options: ParseArgsConfig['options'], command: string) {
   try {
@@ -94,8 +103,44 @@ async function check(argv: string[], io: Io): Promise<number> {
   const env = pickEnvironment(inv, positionals[0]!, path);
   const items = values.item as string[] | undefined;
   const prepared = prepareRun(env, inv, { ...(items ? { items } : {}), vars: io.env });
-  const run = await runInProcess(prepared);
+  const queue = values.local ? undefined : queueConfigFrom(io.env);
+  const run = queue
+    ? await checkThroughQueue(io, queue, inv, env.name, items ? prepared.items : undefined)
+    : await runInProcess(prepared);
   return printRun(io, run, !!values.json, !!values.details);
+}
+
+/** `check` with REDIS_URL: submit to the queue (or join the run in flight) and wait for it. */
+async function checkThroughQueue(
+  io: Io,
+  queue: NonNullable<ReturnType<typeof queueConfigFrom>>,
+  inv: ReturnType<typeof loadInventory>,
+  environment: string,
+  items: ItemId[] | undefined,
+): Promise<Run> {
+  const deadline = workerDeadlineFrom(io.env);
+  const service = new RedisRunService({
+    queue,
+    inventory: () => inv,
+    vars: io.env,
+    ...(deadline ? { workerDeadlineMs: deadline } : {}),
+  });
+  try {
+    await service.ready();
+    const handle = await service.submit({
+      environment,
+      ...(items ? { items } : {}),
+      reason: 'cli',
+    });
+    io.err(
+      handle.joined
+        ? `ecebot: joined run ${handle.runId}, already in flight (queue at ${describeUrl(queue.url)})`
+        : `ecebot: run ${handle.runId} queued (queue at ${describeUrl(queue.url)})`,
+    );
+    return await service.wait(handle.runId);
+  } finally {
+    await service.close();
+  }
 }
 
 function waitForSignal(): Promise<NodeJS.Signals> {
@@ -115,6 +160,7 @@ async function lab(argv: string[], io: Io): Promise<number> {
     argv,
     {
       scenario: { type: 'string', short: 's' },
+      fault: { type: 'string', multiple: true },
       json: { type: 'boolean' },
       dir: { type: 'string' },
       list: { type: 'boolean' },
@@ -136,8 +182,18 @@ async function lab(argv: string[], io: Io): Promise<number> {
   } catch (err) {
     throw new InputError((err as Error).message, 'list them with: ecebot lab --list');
   }
+  let faults: Fault[];
+  try {
+    faults = ((values.fault as string[] | undefined) ?? []).map(f => parseFault(f, LAB_VANTAGES));
+  } catch (err) {
+    throw new InputError(
+      (err as Error).message,
+      'for example: ecebot lab --fault app-1:smtp:expired-cert',
+    );
+  }
   const l = await startLab({
     scenarios,
+    faults,
     ...(values.dir ? { dir: resolve(io.cwd, values.dir as string) } : {}),
   });
   if (values.json) {
@@ -197,10 +253,15 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         return await check(rest, io);
       case 'probe':
         return await runProbeCommand(rest, io);
+      case 'worker':
+        return await runWorkerCommand(rest, io, { waitForSignal });
       case 'lab':
         return await lab(rest, io);
       case 'demo':
         return await demo(rest, io);
+      case 'serve':
+        // Loaded on demand: botbuilder and restify are only needed by the bot.
+        return await (await import('./teams/serve')).runServe(rest, io);
       case 'version':
       case '--version':
         io.out(VERSION);
@@ -223,6 +284,10 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     if (err instanceof InputError) {
       io.err(`ecebot: ${err.describe()}`);
       return 2;
+    }
+    if (err instanceof QueueUnavailableError) {
+      io.err(`ecebot: ${err.message}`);
+      return 1;
     }
     io.err(
       `ecebot: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,

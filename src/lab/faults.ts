@@ -24,3 +24,38 @@ export interface Fault {
   /** For `slow`: delay per server chunk. */
   delayMs?: number;
 }
+
+const ENDPOINTS: readonly LabEndpoint[] = ['login', 'graph', 'exo', 'imap', 'pop3', 'smtp', 'ece'];
+const KINDS: readonly FaultKind[] = ['refuse', 'blackhole', 'slow', 'wrong-cert', 'expired-cert'];
+
+/**
+ * Parse `VANTAGE:ENDPOINT:KIND[:DELAYMS]` (e.g. `app-1:smtp:expired-cert`, `services-1:imap:slow:1500`).
+ * Throws an Error whose message says what is wrong and what is allowed.
+ */
+export function parseFault(spec: string, vantages: readonly string[]): Fault {
+  const [vantage, endpoint, kind, delay, ...rest] = spec.split(':');
+  const form = 'use VANTAGE:ENDPOINT:KIND[:DELAYMS], e.g. app-1:smtp:expired-cert';
+  if (!vantage || !endpoint || !kind || rest.length)
+    throw new Error(`bad fault ${JSON.stringify(spec)}: ${form}`);
+  if (!vantages.includes(vantage))
+    throw new Error(
+      `bad fault ${JSON.stringify(spec)}: vantage must be one of ${vantages.join(', ')}`,
+    );
+  if (!(ENDPOINTS as readonly string[]).includes(endpoint))
+    throw new Error(
+      `bad fault ${JSON.stringify(spec)}: endpoint must be one of ${ENDPOINTS.join(', ')}`,
+    );
+  if (!(KINDS as readonly string[]).includes(kind))
+    throw new Error(`bad fault ${JSON.stringify(spec)}: kind must be one of ${KINDS.join(', ')}`);
+  const fault: Fault = { vantage, endpoint: endpoint as LabEndpoint, kind: kind as FaultKind };
+  if (delay !== undefined) {
+    const ms = Number(delay);
+    if (kind !== 'slow' || !Number.isInteger(ms) || ms < 1 || ms > 60000) {
+      throw new Error(
+        `bad fault ${JSON.stringify(spec)}: a delay (1-60000 ms) goes only with kind slow`,
+      );
+    }
+    fault.delayMs = ms;
+  }
+  return fault;
+}

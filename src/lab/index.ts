@@ -33,6 +33,9 @@ export const LAB_HOSTS = {
   ece: 'ece.example.com',
 } as const satisfies Record<LabEndpoint, string>;
 
+/** The ECE servers of the lab's inventory (its vantage points). */
+export const LAB_VANTAGES = ['services-1', 'app-1'] as const;
+
 /** What `ecebot lab --json` prints, and what tests use. */
 export interface LabInfo {
   env: 'lab';
@@ -54,6 +57,8 @@ export interface Lab {
 
 export interface LabOptions {
   scenarios: Scenario[];
+  /** Extra network faults beyond the scenarios' (`ecebot lab --fault`). */
+  faults?: Fault[];
   /** Folder for the inventory, CA and secrets; a new temp folder by default. */
   dir?: string;
   now?: Date;
@@ -141,7 +146,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       ece: ece.port,
     };
     const faultsByServer = await startFaults(
-      opts.scenarios.flatMap(s => s.faults ?? []),
+      [...opts.scenarios.flatMap(s => s.faults ?? []), ...(opts.faults ?? [])],
       ports,
       ca,
       servers,

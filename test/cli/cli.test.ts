@@ -47,6 +47,15 @@ describe('ecebot CLI: bad input exits 2 and says what and where', () => {
     expect(r.stdout).toBe('');
   });
 
+  test('a bad lab fault or scenario exits 2 before anything starts', async () => {
+    const fault = await ecebot(['lab', '--fault', 'app-1:smtp:melt']);
+    expect(fault.code).toBe(2);
+    expect(fault.stderr).toMatch(/kind must be one of refuse, blackhole, slow, wrong-cert, expired-cert/);
+    const scenario = await ecebot(['lab', '--scenario', 'helthy']);
+    expect(scenario.code).toBe(2);
+    expect(scenario.stderr).toMatch(/unknown scenario "helthy" \(did you mean healthy\?\)/);
+  });
+
   test('a bad inventory names file, line and field', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ecebot-cli-'));
     const p = join(dir, 'bad.yaml');
