@@ -19,6 +19,7 @@ import { workerDeadlineFrom } from './queue/create';
 import { RedisRunService } from './queue/redis-run-service';
 import { prepareRun } from './runner/prepare';
 import { runInProcess } from './runner/run';
+import { Redactor } from './util/redact';
 import { runWorkerCommand } from './worker/command';
 
 /** Where the CLI writes and reads; injectable so tests run it in-process. */
@@ -289,9 +290,9 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       io.err(`ecebot: ${err.message}`);
       return 1;
     }
-    io.err(
-      `ecebot: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-    );
+    // Redacted: an unexpected error may quote a token-shaped value from deep inside a library.
+    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    io.err(new Redactor().text(`ecebot: unexpected error: ${text}`));
     return 1;
   }
 }

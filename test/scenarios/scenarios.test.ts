@@ -4,6 +4,8 @@
  * with a remediation; every other item must pass, unless its finding names (directly or through
  * another such item) the broken item as its root cause.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Finding, ItemId, Run } from '../../src/checklist/types';
 import { loadInventory, pickEnvironment } from '../../src/inventory/load';
 import { startLab, type Lab } from '../../src/lab/index';
@@ -43,6 +45,15 @@ describe.each(SCENARIOS.map(s => [s.name, s] as const))('lab scenario %s', (_nam
   });
   afterAll(async () => {
     await lab?.stop();
+  });
+
+  test('no secret of the lab appears anywhere in the run', () => {
+    const dir = join(lab.dir, 'secrets');
+    const secrets = readdirSync(dir).map(f => readFileSync(join(dir, f), 'utf8').trim());
+    const json = JSON.stringify(run);
+    expect(secrets.length).toBeGreaterThanOrEqual(4);
+    for (const s of [...secrets, ...Object.values(lab.info.tokens)]) expect(json).not.toContain(s);
+    expect(json).not.toMatch(/eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\./);
   });
 
   test('reports all nine items', () => {
