@@ -79,6 +79,12 @@ export interface Finding {
   failedOn: Vantage[];
   /** Vantage points the item was observed from. */
   vantages: Vantage[];
+  /**
+   * Where the verdict comes from, in one string: the server(s) it failed on, else every vantage
+   * point it was observed from (`services-1`, `central`, `services-1,app-1`); `inventory` when
+   * it was judged from the inventory alone. Set when the run is assembled.
+   */
+  vantage?: string;
   /** When the failure is a consequence of another item's failure, that item. */
   rootCause?: ItemId;
   /** Time spent gathering the observations this item judged (the slowest, as they run in parallel). */

@@ -20,7 +20,10 @@ export function assemble(
   const findings = evaluate(
     { env: factsOf(run.env, run.secrets), observations, now: finishedAt },
     run.items,
-  );
+  ).map(f => ({
+    ...f,
+    vantage: (f.failedOn.length ? f.failedOn : f.vantages).join(',') || 'inventory',
+  }));
   return {
     id: run.id,
     environment: run.env.name,

@@ -50,7 +50,9 @@ describe('ecebot CLI: bad input exits 2 and says what and where', () => {
   test('a bad lab fault or scenario exits 2 before anything starts', async () => {
     const fault = await ecebot(['lab', '--fault', 'app-1:smtp:melt']);
     expect(fault.code).toBe(2);
-    expect(fault.stderr).toMatch(/kind must be one of refuse, blackhole, slow, wrong-cert, expired-cert/);
+    expect(fault.stderr).toMatch(
+      /kind must be one of refuse, blackhole, slow, wrong-cert, expired-cert/,
+    );
     const scenario = await ecebot(['lab', '--scenario', 'helthy']);
     expect(scenario.code).toBe(2);
     expect(scenario.stderr).toMatch(/unknown scenario "helthy" \(did you mean healthy\?\)/);
@@ -113,7 +115,10 @@ describe('ecebot lab and check against it', () => {
         findings: { item: string; vantage?: string }[];
       };
       expect(run.environment).toBe('lab');
-      expect(run.findings.map(f => f.item)).toEqual(['version', 'network']);
+      expect(run.findings.map(f => [f.item, f.vantage])).toEqual([
+        ['version', 'inventory'],
+        ['network', 'services-1,app-1'],
+      ]);
 
       const probe = await ecebot([
         'probe',
