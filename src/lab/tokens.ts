@@ -3,7 +3,7 @@
  * the way Exchange Online and Graph do (signature, expiry, audience). Claims follow
  * o365-facts.md §2.4: Exchange tokens are v1.0 JWTs issued by https://sts.windows.net/{tid}/.
  */
-import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 
 /** The lab's signing key pair and its JWK (served at /discovery/v2.0/keys). */
@@ -68,6 +68,11 @@ export function mintAccessToken(keys: LabKeys, c: AccessClaims): string {
     payload.name = c.upn.split('@')[0];
   }
   if (c.oid) payload.oid = c.oid;
+  // Entra always sets `sub` (pairwise per app); strict validators such as Dovecot require it.
+  payload.sub = createHash('sha256')
+    .update(`${c.appid}:${c.oid ?? c.upn ?? c.appid}`)
+    .digest('base64url')
+    .slice(0, 43);
   if (c.amr) payload.amr = c.amr;
   if (c.idtyp) payload.idtyp = c.idtyp;
   return jwt.sign(payload, keys.privateKey, { algorithm: 'RS256', keyid: keys.kid });

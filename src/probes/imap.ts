@@ -31,6 +31,17 @@ export interface ImapProbeOptions {
   select?: string;
 }
 
+/**
+ * The capabilities in an untagged `* CAPABILITY …` response, or in the `[CAPABILITY …]`
+ * response code of the greeting, where a server may announce them instead (RFC 9051 §7.1,
+ * RFC 3501 §7.1; Dovecot does, and imapflow then sends no CAPABILITY command).
+ */
+function capabilityList(line: string): string[] | undefined {
+  const m = /^\* (?:CAPABILITY (.+)|(?:OK|PREAUTH) \[CAPABILITY ([^\]]+)\])/i.exec(line);
+  const list = m?.[1] ?? m?.[2];
+  return list ? list.trim().split(/\s+/) : undefined;
+}
+
 /** Step names per IMAP verb: the phases a person reads in the transcript. */
 const STEP_NAMES: Record<string, string> = {
   CAPABILITY: 'capability',
@@ -110,9 +121,12 @@ class ImapTranscript {
     }
     this.tag = m[1]!;
     this.verb = m[2]!.toUpperCase();
+    // Name the mechanism imapflow chose: it prefers OAUTHBEARER (RFC 7628) over XOAUTH2 when a
+    // server offers both (Dovecot does; Exchange Online offers XOAUTH2 only, o365-facts.md §1.2).
+    const mechanism = /^\S+ \S+ (\S+)/.exec(msg)?.[1] ?? 'XOAUTH2';
     const sent =
       this.verb === 'AUTHENTICATE' && /value hidden/.test(msg)
-        ? `${this.tag} AUTHENTICATE XOAUTH2 <redacted>`
+        ? `${this.tag} AUTHENTICATE ${mechanism} <redacted>`
         : msg;
     this.step = this.run.open(STEP_NAMES[this.verb] ?? this.verb.toLowerCase(), sent);
   }
@@ -124,9 +138,7 @@ class ImapTranscript {
       return;
     }
     open.received.push(line);
-    if (!this.capabilities && /^\* CAPABILITY /i.test(line)) {
-      this.capabilities = line.slice('* CAPABILITY '.length).trim().split(/\s+/);
-    }
+    if (!this.capabilities) this.capabilities = capabilityList(line);
     const decisive = !NOT_DECISIVE.has(this.verb);
     if (this.verb === 'GREETING') {
       const code: Code = /^\* (OK|PREAUTH)\b/i.test(line) ? 'OK' : imapCode('GREETING', line);
