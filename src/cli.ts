@@ -2,7 +2,7 @@
  * The `ecebot` command. Exit codes: 0 nothing failed, 1 an item failed or errored (or a probe
  * did not end OK), 2 bad input (nothing ran).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { runProbeCommand } from './cli/probe-command';
@@ -20,6 +20,7 @@ import { RedisRunService } from './queue/redis-run-service';
 import { prepareRun } from './runner/prepare';
 import { runInProcess } from './runner/run';
 import { Redactor } from './util/redact';
+import { VERSION } from './version';
 import { runWorkerCommand } from './worker/command';
 
 /** Where the CLI writes and reads; injectable so tests run it in-process. */
@@ -38,11 +39,6 @@ const defaultIo = (): Io => ({
   cwd: process.cwd(),
   isTTY: !!process.stdout.isTTY,
 });
-
-/** The package version (read once; package.json sits one folder above src/ and dist/). */
-const VERSION = (
-  JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }
-).version;
 
 const COMMANDS = ['check', 'probe', 'worker', 'lab', 'demo', 'serve', 'help', 'version'];
 

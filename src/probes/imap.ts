@@ -19,6 +19,7 @@ import type { HostPort, ProbeContext } from './context';
 import { imapCode, imapflowErrorCode, type ImapflowErrorFields } from './mail-codes';
 import { ProbeRun, connectStep, hostPort, resolveStep, runGuarded, type OpenStep } from './tcp';
 import { tlsStep } from './tls';
+import { VERSION } from '../version';
 import type { MailObservation } from './types';
 import { xoauth2 } from './xoauth2';
 
@@ -239,7 +240,8 @@ export async function probeImap(
       disableCompression: true,
       disableAutoEnable: true,
       disableAutoIdle: true,
-      clientInfo: { name: 'ecebot' },
+      // RFC 2971 ID: say who we are (imapflow would otherwise send its own vendor and version).
+      clientInfo: { name: 'ecebot', version: VERSION, vendor: 'ecebot' },
     });
     run.own(() => client.close());
     let stage = 'greeting';
