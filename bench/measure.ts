@@ -1,0 +1,73 @@
+/**
+ * Small measuring helpers for the benchmarks: wall time, percentiles, medians, and curl's own
+ * timing. Figures are ratios measured side by side in one run, so a busy machine moves both
+ * sides of a ratio together.
+ */
+import { execFile } from 'node:child_process';
+
+/** One benchmark figure, as written to bench/results.json. */
+export interface Metric {
+  name: string;
+  value: number;
+  unit: string;
+  /** The goal as a readable condition, e.g. `<= 1.2`. */
+  goal: string;
+  /** Whether the value meets the goal. */
+  met: boolean;
+  /** How it was measured, in a sentence. */
+  how: string;
+}
+
+export function metric(
+  name: string,
+  value: number,
+  unit: string,
+  goal: { op: '<=' | '>='; target: number },
+  how: string,
+): Metric {
+  const rounded = Math.round(value * 1000) / 1000;
+  return {
+    name,
+    value: rounded,
+    unit,
+    goal: `${goal.op} ${goal.target}`,
+    met: goal.op === '<=' ? value <= goal.target : value >= goal.target,
+    how,
+  };
+}
+
+export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const t0 = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - t0, value };
+}
+
+export function percentile(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const i = Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1));
+  return s[i]!;
+}
+
+export const median = (v: number[]) => percentile(v, 50);
+
+/** Run curl with `-w` timing; resolves to its exit code, wall ms and curl's own time_total ms. */
+export function curl(
+  args: string[],
+): Promise<{ code: number; wallMs: number; totalMs: number; out: string }> {
+  const t0 = performance.now();
+  return new Promise(resolve => {
+    execFile(
+      'curl',
+      ['-sS', '--max-time', '10', '-w', '\n%{time_total}', ...args],
+      { timeout: 15000 },
+      (err, stdout) => {
+        const wallMs = performance.now() - t0;
+        const lines = stdout.trimEnd().split('\n');
+        const totalMs = Number(lines[lines.length - 1]) * 1000;
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, wallMs, totalMs, out: lines.slice(0, -1).join('\n') });
+      },
+    );
+  });
+}
