@@ -13,4 +13,5 @@ function packageJson(): string {
   }
 }
 
-export const VERSION = (JSON.parse(readFileSync(packageJson(), 'utf8')) as { version: string }).version;
+export const VERSION = (JSON.parse(readFileSync(packageJson(), 'utf8')) as { version: string })
+  .version;

@@ -1,0 +1,122 @@
+/**
+ * From finished runs to proactive messages. Hooked into the run service (`afterRun`), it
+ * remembers each environment's alert state in Redis, applies the pure decisions of ./alerts.ts
+ * to scheduled runs, and queues one card per kind to every subscribed conversation unless the
+ * environment is muted. It also keeps each environment's forecasts for the daily digest.
+ *
+ * Exactly once: outbox ids are derived from the run, the kind and the conversation, so a
+ * parent job retried after a crash queues nothing new; the state is written after queuing,
+ * and folding the same run twice is a no-op.
+ */
+import type { Redis } from 'ioredis';
+import type { Run } from '../checklist/types';
+import type { Observation } from '../probes/types';
+import { connect, guardRedis, type QueueConfig } from '../queue/connection';
+import type { RunJobData } from '../queue/jobs';
+import type { Store } from '../store/types';
+import { decide, DEFAULT_POLICY, type AlertPolicy, type AlertState, type Decision } from './alerts';
+import { decisionMessage, digestMessage } from './cards';
+import { forecasts, type Forecast } from './forecast';
+import type { Outbox } from './outbox';
+
+/** Options of the pipeline. */
+export interface AlertPipelineOptions {
+  queue: QueueConfig;
+  store: Store;
+  outbox: Pick<Outbox, 'enqueue'>;
+  policy?: AlertPolicy;
+}
+
+/** Forecasts kept per environment for the digest. */
+interface StoredForecast {
+  runId: string;
+  at: string;
+  items: Forecast[];
+}
+
+export class AlertPipeline {
+  private readonly redis: Redis;
+
+  constructor(private readonly opts: AlertPipelineOptions) {
+    this.redis = connect(opts.queue, 'producer');
+  }
+
+  private key(kind: 'alerts' | 'forecast', env: string): string {
+    return `${this.opts.queue.prefix}:${kind}:${env}`;
+  }
+
+  /** The alert state of an environment (for `status` and tests). */
+  async state(environment: string): Promise<AlertState> {
+    const s = await guardRedis(this.redis, this.opts.queue.url, () =>
+      this.redis.get(this.key('alerts', environment)),
+    );
+    return s ? (JSON.parse(s) as AlertState) : { items: {} };
+  }
+
+  /** The `afterRun` hook of the run service. */
+  readonly afterRun = async (
+    run: Run,
+    ctx: { data: RunJobData; observations: Observation[] },
+  ): Promise<void> => {
+    const now = new Date(run.finishedAt);
+    const f: StoredForecast = {
+      runId: run.id,
+      at: run.finishedAt,
+      items: forecasts(ctx.observations, now),
+    };
+    await this.redis.set(this.key('forecast', run.environment), JSON.stringify(f));
+    // Only scheduled runs count towards "N consecutive failing runs".
+    if (ctx.data.reason !== 'schedule') return;
+    const prev = await this.state(run.environment);
+    const { next, decisions } = decide(prev, run, now, this.opts.policy ?? DEFAULT_POLICY);
+    if (decisions.length && !(await this.opts.store.mutedUntil(run.environment))) {
+      const subscribers = await this.opts.store.subscribers(run.environment);
+      for (const kind of ['alert', 'reminder', 'recovery'] as const) {
+        const mine: Decision[] = decisions.filter(d => d.kind === kind);
+        if (!mine.length) continue;
+        const message = decisionMessage(run.environment, run.id, kind, mine);
+        for (const conversation of subscribers)
+          await this.opts.outbox.enqueue(
+            { conversation, message },
+            `${kind}-${run.id}-${conversation}`,
+          );
+      }
+    }
+    await this.redis.set(this.key('alerts', run.environment), JSON.stringify(next));
+  };
+
+  /**
+   * The daily digest: each subscribed, unmuted environment with something expiring within
+   * 30 days gets one card per conversation (at most once a day: the id holds the date).
+   */
+  async digest(environments: readonly string[], now: Date): Promise<number> {
+    let queued = 0;
+    const day = now.toISOString().slice(0, 10);
+    for (const env of environments) {
+      const raw = await this.redis.get(this.key('forecast', env));
+      const f = raw ? (JSON.parse(raw) as StoredForecast) : undefined;
+      if (!f?.items.length || (await this.opts.store.mutedUntil(env))) continue;
+      // Days left are counted again from now: the stored run may be hours old.
+      const items = f.items
+        .map(i => ({
+          ...i,
+          days: Math.ceil((Date.parse(i.expiresAt) - now.getTime()) / 86_400_000),
+        }))
+        .filter(i => i.days > 0)
+        .map(i => ({ ...i, within: (i.days <= 7 ? 7 : 30) as 7 | 30 }));
+      if (!items.length) continue;
+      for (const conversation of await this.opts.store.subscribers(env)) {
+        await this.opts.outbox.enqueue(
+          { conversation, message: digestMessage(env, items) },
+          `digest-${day}-${env}-${conversation}`,
+        );
+        queued++;
+      }
+    }
+    return queued;
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}

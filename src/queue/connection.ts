@@ -1,0 +1,167 @@
+/**
+ * How ecebot reaches Redis: one URL (`REDIS_URL`), one key prefix (`ECEBOT_QUEUE_PREFIX`),
+ * connection options tuned per role, and the error a producer reports while Redis is down.
+ *
+ * ioredis 6 speaks RESP3 by default and needs Redis ≥ 6 for it (teams-bot-notes.md §7);
+ * BullMQ recommends Redis ≥ 6.2. Nothing here loads a native module: BullMQ's optional
+ * `msgpackr-extract` accelerator is never required (msgpackr falls back to pure JavaScript), so
+ * the worker runs on a plain Node 20 on a Windows ECE server.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+
+/** Default Redis for a one-machine trial and the tests. */
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** Default key prefix: every key ecebot writes starts with `<prefix>:`. */
+export const DEFAULT_PREFIX = 'ecebot';
+
+/** Where the queue lives. */
+export interface QueueConfig {
+  /** `redis://[user:password@]host:port[/db]` or `rediss://…` for TLS. */
+  url: string;
+  /** Key prefix (no `:`); BullMQ queues live under `<prefix>:…`. */
+  prefix: string;
+}
+
+/** The queue configuration from the environment, or undefined when `REDIS_URL` is unset. */
+export function queueConfigFrom(vars: NodeJS.ProcessEnv): QueueConfig | undefined {
+  const url = vars.REDIS_URL?.trim();
+  if (!url) return undefined;
+  return { url, prefix: prefixFrom(vars) };
+}
+
+/** `ECEBOT_QUEUE_PREFIX` or the default, checked: BullMQ key names split on `:`. */
+export function prefixFrom(vars: NodeJS.ProcessEnv): string {
+  const p = vars.ECEBOT_QUEUE_PREFIX?.trim() || DEFAULT_PREFIX;
+  if (!/^[A-Za-z0-9_.-]+$/.test(p))
+    throw new Error(
+      `ECEBOT_QUEUE_PREFIX must be letters, digits, . _ - (got ${JSON.stringify(p)})`,
+    );
+  return p;
+}
+
+/** `host:port` of a Redis URL, for messages (never the password). */
+export function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || '6379'}`;
+  } catch {
+    return 'the configured Redis';
+  }
+}
+
+/**
+ * Reconnect quickly and forever: a Redis restart should cost seconds, not the 20 s ceiling
+ * of ioredis' default back-off.
+ */
+function retryStrategy(times: number): number {
+  return Math.min(100 * times, 2000);
+}
+
+/** Connection roles: what each connection may do while Redis is away. */
+export type ConnectionRole = 'producer' | 'worker';
+
+/**
+ * ioredis options for a role.
+ * - `producer` (submit, store): `enableOfflineQueue: false` so a command fails at once while
+ *   Redis is down instead of waiting in memory (BullMQ "going to production": producers fail
+ *   fast), and a bounded retry per request.
+ * - `worker` (BullMQ Worker, QueueEvents): `maxRetriesPerRequest: null`, which BullMQ requires
+ *   for blocking commands, and an offline queue so they resume after a reconnect.
+ */
+export function redisOptions(role: ConnectionRole): RedisOptions {
+  return role === 'producer'
+    ? {
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        retryStrategy,
+        connectTimeout: 5000,
+      }
+    : { maxRetriesPerRequest: null, retryStrategy, connectTimeout: 5000 };
+}
+
+/** A new ioredis client for a role; errors are kept for messages, never thrown as events. */
+export function connect(cfg: QueueConfig, role: ConnectionRole): Redis {
+  const client = new Redis(cfg.url, { ...redisOptions(role), lazyConnect: false });
+  // Without a listener ioredis prints every reconnect failure; callers read lastError instead.
+  client.on('error', (err: Error) => {
+    lastErrors.set(client, err);
+  });
+  client.on('ready', () => {
+    lastErrors.delete(client);
+    everReady.add(client);
+  });
+  return client;
+}
+
+const everReady = new WeakSet<Redis>();
+
+/**
+ * Wait for the first connection of a new client (a store used right after it is made), up to
+ * `timeoutMs`. A client that was connected before and lost Redis does not wait: callers must
+ * hear "queue unavailable" at once.
+ */
+export async function firstConnection(client: Redis, timeoutMs = 5000): Promise<void> {
+  if (client.status === 'ready' || everReady.has(client) || client.status === 'end') return;
+  await new Promise<void>(resolve => {
+    const done = () => {
+      clearTimeout(t);
+      client.off('ready', done);
+      resolve();
+    };
+    const t = setTimeout(done, timeoutMs);
+    client.once('ready', done);
+  });
+}
+
+const lastErrors = new WeakMap<Redis, Error>();
+
+/** The last connection error of a client made by `connect`, if it is not connected now. */
+export function lastError(client: Redis): Error | undefined {
+  return lastErrors.get(client);
+}
+
+/** The queue is unreachable (Redis down or refusing); nothing was queued. */
+export class QueueUnavailableError extends Error {
+  /** Stable code for callers (the bot answers "queue unavailable"). */
+  readonly code = 'QUEUE_UNAVAILABLE';
+
+  constructor(where: string, cause?: Error) {
+    super(
+      `queue unavailable: Redis at ${where} is not reachable${cause ? ` (${cause.message})` : ''}; nothing was queued, try again when it is back`,
+    );
+    this.name = this.constructor.name;
+    if (cause) this.cause = cause;
+    Object.setPrototypeOf(this, new.target.prototype);
+  }
+}
+
+/** Throw QueueUnavailableError unless the client is connected and ready. */
+export function ensureReady(client: Redis, url: string): void {
+  if (client.status !== 'ready')
+    throw new QueueUnavailableError(describeUrl(url), lastError(client));
+}
+
+/** Run a Redis operation, turning connection failures into QueueUnavailableError. */
+export async function guardRedis<T>(client: Redis, url: string, op: () => Promise<T>): Promise<T> {
+  await firstConnection(client);
+  ensureReady(client, url);
+  try {
+    return await op();
+  } catch (err) {
+    if (client.status !== 'ready' || isConnectionError(err))
+      throw new QueueUnavailableError(describeUrl(url), err as Error);
+    throw err;
+  }
+}
+
+function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | undefined;
+  return (
+    !!e &&
+    (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(e.code ?? '') ||
+      /Stream isn't writeable|Connection is closed|enableOfflineQueue|max retries per request/i.test(
+        e.message ?? '',
+      ))
+  );
+}

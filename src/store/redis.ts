@@ -1,0 +1,202 @@
+/**
+ * The Redis store: everything the bot must remember, in Redis and nowhere else (anchors.md,
+ * style lesson 10), so any replica answers `status` and `history` and nothing is lost when a
+ * replica restarts. History is bounded per environment and every run expires after a TTL;
+ * secrets are sealed with AES-256-GCM (./crypto.ts) and refused without a key.
+ *
+ * Keys, all under `<prefix>:store:`: `run:<id>` (JSON, TTL), `summary:<id>` (JSON, TTL),
+ * `history:<env>` and `runs` (sorted sets by finish time), `conversations` (hash),
+ * `subs:<env>` / `conv:<key>` (sets), `mute:<env>` (expires at the mute's end),
+ * `cards:<runId>` (set, TTL), `secrets` (hash of sealed values).
+ */
+import type { Redis } from 'ioredis';
+import type { Run } from '../checklist/types';
+import { connect, firstConnection, guardRedis, type QueueConfig } from '../queue/connection';
+import { noKeyError, SecretBox } from './crypto';
+import { HISTORY_LIMIT } from './memory';
+import { summarise, type CardRef, type RunSummary, type Store } from './types';
+
+/** Runs (and their cards) are kept this long by default. */
+export const RUN_TTL_MS = 30 * 24 * 3600_000;
+/** The cross-environment index used by `searchRuns` keeps this many runs. */
+const SEARCH_LIMIT = 1000;
+
+/** Options of the Redis store. */
+export interface RedisStoreOptions {
+  queue: QueueConfig;
+  /** Runs kept per environment (default 50, as the memory store). */
+  historyLimit?: number;
+  /** How long a run is kept (default 30 days). */
+  runTtlMs?: number;
+  /** The box for secrets; `undefined` refuses `putSecret` (default: from ECEBOT_SECRET_KEY). */
+  secrets?: SecretBox;
+  /** Where ECEBOT_SECRET_KEY is read when `secrets` is not given. */
+  vars?: NodeJS.ProcessEnv;
+}
+
+export class RedisStore implements Store {
+  private readonly redis: Redis;
+  private readonly p: string;
+  private readonly limit: number;
+  private readonly ttl: number;
+  private readonly box: SecretBox | undefined;
+
+  constructor(private readonly opts: RedisStoreOptions) {
+    // The key is checked before connecting: a bad key stops here without a dangling client.
+    this.box = 'secrets' in opts ? opts.secrets : SecretBox.fromEnv(opts.vars ?? process.env);
+    this.p = `${opts.queue.prefix}:store`;
+    this.limit = opts.historyLimit ?? HISTORY_LIMIT;
+    this.ttl = opts.runTtlMs ?? RUN_TTL_MS;
+    this.redis = connect(opts.queue, 'producer');
+  }
+
+  /** Resolve once connected (or after `timeoutMs`; the next call then says unavailable). */
+  async ready(timeoutMs = 5000): Promise<void> {
+    await firstConnection(this.redis, timeoutMs);
+  }
+
+  private run<T>(op: (r: Redis) => Promise<T>): Promise<T> {
+    return guardRedis(this.redis, this.opts.queue.url, () => op(this.redis));
+  }
+
+  async saveRun(run: Run): Promise<void> {
+    const at = Date.parse(run.finishedAt) || Date.now();
+    const hist = `${this.p}:history:${run.environment}`;
+    const all = `${this.p}:runs`;
+    await this.run(async r => {
+      await r
+        .multi()
+        .set(`${this.p}:run:${run.id}`, JSON.stringify(run), 'PX', this.ttl)
+        .set(`${this.p}:summary:${run.id}`, JSON.stringify(summarise(run)), 'PX', this.ttl)
+        .zadd(hist, at, run.id)
+        .zadd(all, at, run.id)
+        .pexpire(hist, this.ttl)
+        .pexpire(all, this.ttl)
+        .exec();
+      // Bounded history: drop the oldest beyond the limit, with their data.
+      const dropped = await r.zrange(hist, 0, String(-(this.limit + 1)));
+      if (dropped.length) {
+        const m = r
+          .multi()
+          .zrem(hist, ...dropped)
+          .zrem(all, ...dropped);
+        for (const id of dropped) m.del(`${this.p}:run:${id}`, `${this.p}:summary:${id}`);
+        await m.exec();
+      }
+      await r.zremrangebyrank(all, 0, -(SEARCH_LIMIT + 1));
+    });
+  }
+
+  async getRun(id: string): Promise<Run | undefined> {
+    const s = await this.run(r => r.get(`${this.p}:run:${id}`));
+    return s ? (JSON.parse(s) as Run) : undefined;
+  }
+
+  /** Summaries for ids, newest first, skipping runs that expired meanwhile. */
+  private async summaries(ids: string[]): Promise<RunSummary[]> {
+    if (!ids.length) return [];
+    const raw = await this.run(r => r.mget(...ids.map(id => `${this.p}:summary:${id}`)));
+    return raw.filter((s): s is string => !!s).map(s => JSON.parse(s) as RunSummary);
+  }
+
+  async history(environment: string, limit: number): Promise<RunSummary[]> {
+    if (limit <= 0) return [];
+    const ids = await this.run(r => r.zrevrange(`${this.p}:history:${environment}`, 0, limit - 1));
+    return this.summaries(ids);
+  }
+
+  async searchRuns(query: string, limit: number): Promise<RunSummary[]> {
+    if (limit <= 0) return [];
+    const q = query.trim().toLowerCase();
+    const ids = await this.run(r => r.zrevrange(`${this.p}:runs`, 0, SEARCH_LIMIT - 1));
+    const all = await this.summaries(ids);
+    return all
+      .filter(
+        s => !q || s.id.toLowerCase().startsWith(q) || s.environment.toLowerCase().startsWith(q),
+      )
+      .slice(0, limit);
+  }
+
+  async saveConversation(key: string, reference: unknown): Promise<void> {
+    await this.run(r => r.hset(`${this.p}:conversations`, key, JSON.stringify(reference)));
+  }
+
+  async getConversation(key: string): Promise<unknown | undefined> {
+    const s = await this.run(r => r.hget(`${this.p}:conversations`, key));
+    return s === null ? undefined : (JSON.parse(s) as unknown);
+  }
+
+  async subscribe(environment: string, conversation: string): Promise<void> {
+    await this.run(r =>
+      r
+        .multi()
+        .sadd(`${this.p}:subs:${environment}`, conversation)
+        .sadd(`${this.p}:conv:${conversation}`, environment)
+        .exec(),
+    );
+  }
+
+  async unsubscribe(environment: string, conversation: string): Promise<boolean> {
+    const res = await this.run(r =>
+      r
+        .multi()
+        .srem(`${this.p}:subs:${environment}`, conversation)
+        .srem(`${this.p}:conv:${conversation}`, environment)
+        .exec(),
+    );
+    return Number(res?.[0]?.[1] ?? 0) === 1;
+  }
+
+  async subscribers(environment: string): Promise<string[]> {
+    return (await this.run(r => r.smembers(`${this.p}:subs:${environment}`))).sort();
+  }
+
+  async subscriptionsOf(conversation: string): Promise<string[]> {
+    return (await this.run(r => r.smembers(`${this.p}:conv:${conversation}`))).sort();
+  }
+
+  async setMute(environment: string, until: Date | undefined): Promise<void> {
+    const key = `${this.p}:mute:${environment}`;
+    await this.run(async r => {
+      // The key expires when the mute ends, so an old mute never lingers.
+      if (until && until.getTime() > Date.now())
+        await r.set(key, until.toISOString(), 'PXAT', until.getTime());
+      else await r.del(key);
+    });
+  }
+
+  async mutedUntil(environment: string): Promise<Date | undefined> {
+    const s = await this.run(r => r.get(`${this.p}:mute:${environment}`));
+    const d = s ? new Date(s) : undefined;
+    return d && d.getTime() > Date.now() ? d : undefined;
+  }
+
+  async addCard(runId: string, card: CardRef): Promise<void> {
+    const key = `${this.p}:cards:${runId}`;
+    const member = JSON.stringify({ conversation: card.conversation, activityId: card.activityId });
+    await this.run(r => r.multi().sadd(key, member).pexpire(key, this.ttl).exec());
+  }
+
+  async cards(runId: string): Promise<CardRef[]> {
+    const members = await this.run(r => r.smembers(`${this.p}:cards:${runId}`));
+    return members.map(m => JSON.parse(m) as CardRef);
+  }
+
+  async putSecret(name: string, value: string): Promise<void> {
+    if (!this.box) throw noKeyError(name);
+    const sealed = this.box.seal(name, value);
+    await this.run(r => r.hset(`${this.p}:secrets`, name, sealed));
+  }
+
+  async getSecret(name: string): Promise<string | undefined> {
+    const sealed = await this.run(r => r.hget(`${this.p}:secrets`, name));
+    if (sealed === null) return undefined;
+    if (!this.box)
+      throw new Error(`secret ${name} is stored sealed, but ECEBOT_SECRET_KEY is not set here`);
+    return this.box.open(name, sealed);
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * `ecebot worker --vantage NAME [--config FILE]`: run this ECE server's part of every run.
+ * Needs REDIS_URL. Prints one line when it takes jobs, then one line per part; SIGTERM or
+ * SIGINT stops it after the parts in hand are done (BullMQ graceful close).
+ */
+import { parseArgs } from 'node:util';
+import { InputError } from '../inventory/errors';
+import { findInventoryPath, loadInventory, suggest } from '../inventory/load';
+import { CENTRAL } from '../probes/types';
+import { describeUrl, queueConfigFrom } from '../queue/connection';
+import { vantagePrefix } from '../queue/names';
+import { VantageWorker } from './vantage-worker';
+
+/** What the CLI hands the command (its Io, trimmed to what is used). */
+export interface WorkerIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+function positiveMs(vars: NodeJS.ProcessEnv, name: string): number | undefined {
+  const n = Number(vars[name]);
+  return vars[name] && Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+export async function runWorkerCommand(
+  argv: string[],
+  io: WorkerIo,
+  deps: { waitForSignal: () => Promise<NodeJS.Signals> },
+): Promise<number> {
+  let values: { vantage?: string; config?: string };
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      options: { vantage: { type: 'string' }, config: { type: 'string', short: 'c' } },
+      allowPositionals: true,
+      strict: true,
+    }));
+  } catch (err) {
+    throw new InputError(`worker: ${(err as Error).message}`, 'run: ecebot worker --vantage NAME');
+  }
+  if (positionals.length)
+    throw new InputError(
+      `worker takes no arguments, got: ${positionals.join(' ')}`,
+      'use --vantage NAME',
+    );
+  const vantage = values.vantage?.trim();
+  if (!vantage)
+    throw new InputError(
+      'worker needs --vantage NAME: the inventory name of this ECE server, or central',
+      'run: ecebot worker --vantage services-1',
+    );
+  const queue = queueConfigFrom(io.env);
+  if (!queue)
+    throw new InputError(
+      'worker needs REDIS_URL (the queue the bot and the other workers share)',
+      'set REDIS_URL=redis://HOST:6379',
+    );
+  const path = findInventoryPath(values.config, io.env, io.cwd);
+  // Read once now so a bad inventory or an unknown vantage stops the worker at start.
+  const inv = loadInventory(path);
+  const known = [
+    CENTRAL,
+    ...new Set([...inv.environments.values()].flatMap(e => e.servers.map(s => s.name))),
+  ];
+  if (!known.includes(vantage)) {
+    const close = suggest(vantage, known);
+    throw new InputError(
+      `no server named ${JSON.stringify(vantage)} in the inventory`,
+      `${close ? `did you mean ${close}? ` : ''}vantage points: ${known.join(', ')}`,
+      path,
+    );
+  }
+  const lockMs = positiveMs(io.env, 'ECEBOT_WORKER_LOCK_MS');
+  const heartbeatMs = positiveMs(io.env, 'ECEBOT_HEARTBEAT_MS');
+  const worker = new VantageWorker({
+    vantage,
+    queue,
+    inventory: () => loadInventory(path),
+    vars: io.env,
+    ...(lockMs ? { lockMs } : {}),
+    ...(heartbeatMs ? { heartbeatMs } : {}),
+    log: line => io.out(line),
+  });
+  await worker.start();
+  io.out(
+    `ecebot worker ${vantage} ready: queue ${vantagePrefix(queue.prefix)}:${vantage} on ${describeUrl(queue.url)}`,
+  );
+  const signal = await deps.waitForSignal();
+  io.out(`ecebot worker ${vantage}: ${signal}, finishing parts in hand`);
+  await worker.close();
+  return 0;
+}

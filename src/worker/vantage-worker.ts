@@ -1,0 +1,154 @@
+/**
+ * The worker on one ECE server (or `central`): pulls its own vantage queue, runs exactly what
+ * the in-process runner runs for that vantage (`observeFrom`), and returns the observations.
+ * It reads the inventory and the secrets itself; job data never carries a secret.
+ *
+ * It must run on a Windows ECE server with plain Node 20: no native module, no shell. BullMQ's
+ * optional native msgpack accelerator is not needed (msgpackr falls back to JavaScript).
+ */
+import { hostname } from 'node:os';
+import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { InputError } from '../inventory/errors';
+import { pickEnvironment, type Inventory } from '../inventory/load';
+import { connect, type QueueConfig } from '../queue/connection';
+import type { RunProgressEvent, VantageJobData, VantageResult } from '../queue/jobs';
+import { RUNS_QUEUE, vantagePrefix, vantageQueue } from '../queue/names';
+import { observeFrom } from '../runner/observe';
+import { prepareRun, vantagesOf } from '../runner/prepare';
+import { beat, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TTL_MS } from './heartbeat';
+
+/** Options of a vantage worker. */
+export interface VantageWorkerOptions {
+  vantage: string;
+  queue: QueueConfig;
+  /** The inventory, read for every job so an edited file applies without a restart. */
+  inventory: () => Inventory;
+  /** Where secret references resolve (`env:NAME`). */
+  vars?: NodeJS.ProcessEnv;
+  /** Jobs at once (runs of different environments); default 4. */
+  concurrency?: number;
+  /**
+   * How long a job's lock lasts without renewal; a killed worker's job is retried by another
+   * worker of the same vantage after about this long (BullMQ stalled-job check). Default 30 s.
+   */
+  lockMs?: number;
+  /** How often the worker beats (default 5 s; live for three beats). */
+  heartbeatMs?: number;
+  /** One line per event, for the console (no secrets: names and codes only). */
+  log?: (line: string) => void;
+}
+
+/** A running vantage worker. */
+export class VantageWorker {
+  private readonly worker: Worker<VantageJobData, VantageResult>;
+  private readonly runs: Queue;
+  private readonly redis: Redis;
+  private readonly beatTimer: NodeJS.Timeout;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly opts: VantageWorkerOptions) {
+    this.log = opts.log ?? (() => {});
+    const lockMs = opts.lockMs ?? 30_000;
+    this.redis = connect(opts.queue, 'worker');
+    this.runs = new Queue(RUNS_QUEUE, { prefix: opts.queue.prefix, connection: this.redis });
+    this.worker = new Worker<VantageJobData, VantageResult>(
+      vantageQueue(opts.vantage),
+      job => this.process(job),
+      {
+        prefix: vantagePrefix(opts.queue.prefix),
+        connection: this.redis,
+        concurrency: opts.concurrency ?? 4,
+        lockDuration: lockMs,
+        stalledInterval: lockMs,
+        // One stall (a killed worker) is retried by another worker; a second fails the part.
+        maxStalledCount: 1,
+      },
+    );
+    this.worker.on('error', err => this.log(`worker error: ${err.message}`));
+    this.runs.on('error', () => {});
+    this.worker.on('completed', job => void this.tellParent(job));
+    this.worker.on('failed', (job, err) => {
+      if (!job) return;
+      this.log(`run ${job.data.runId}: ${opts.vantage} failed: ${err.message}`);
+      if (job.finishedOn) void this.tellParent(job);
+    });
+    const every = opts.heartbeatMs ?? HEARTBEAT_INTERVAL_MS;
+    this.beatTimer = setInterval(() => void this.beat(3 * every), every);
+    this.beatTimer.unref();
+  }
+
+  /** Connect, beat once and start pulling; resolves when the worker takes jobs. */
+  async start(): Promise<void> {
+    await this.worker.waitUntilReady();
+    await this.beat(3 * (this.opts.heartbeatMs ?? HEARTBEAT_INTERVAL_MS));
+  }
+
+  private async beat(ttlMs = HEARTBEAT_TTL_MS): Promise<void> {
+    // While Redis is away beats would only pile up in the offline queue; skip them.
+    if (this.redis.status !== 'ready') return;
+    try {
+      await beat(
+        this.redis,
+        this.opts.queue.prefix,
+        {
+          vantage: this.opts.vantage,
+          at: new Date().toISOString(),
+          host: hostname(),
+          pid: process.pid,
+        },
+        ttlMs,
+      );
+    } catch {
+      // The next beat tries again.
+    }
+  }
+
+  /** One child job: this vantage's observations for a run. */
+  private async process(job: Job<VantageJobData, VantageResult>): Promise<VantageResult> {
+    const { runId, environment, items, vantage } = job.data;
+    if (vantage !== this.opts.vantage)
+      throw new UnrecoverableError(`job for ${vantage} reached the worker of ${this.opts.vantage}`);
+    let prepared;
+    try {
+      const inv = this.opts.inventory();
+      const env = pickEnvironment(inv, environment, 'the queued run');
+      prepared = {
+        ...prepareRun(env, inv, { items, vars: this.opts.vars ?? process.env }),
+        id: runId,
+      };
+    } catch (err) {
+      // Bad input on this server (its inventory or a secret): retrying cannot help.
+      const why = err instanceof InputError ? err.describe() : (err as Error).message;
+      throw new UnrecoverableError(`inventory on ${hostname()}: ${why}`);
+    }
+    if (!vantagesOf(prepared).includes(vantage))
+      throw new UnrecoverableError(`${vantage} is not a server of environment ${environment}`);
+    this.log(`run ${runId}: observing ${environment} from ${vantage}`);
+    const observations = await observeFrom(prepared, vantage);
+    this.log(`run ${runId}: ${observations.length} observations from ${vantage}`);
+    return { vantage, observations, worker: { host: hostname(), pid: process.pid } };
+  }
+
+  /** A progress event on the parent, so the bot can update the card as parts arrive. */
+  private async tellParent(job: Job<VantageJobData, VantageResult>): Promise<void> {
+    if (!job.parentKey) return;
+    const parentId = job.parentKey.slice(job.parentKey.lastIndexOf(':') + 1);
+    try {
+      const parent = await Job.fromId(this.runs, parentId);
+      const ev: RunProgressEvent = { vantage: this.opts.vantage };
+      await parent?.updateProgress(ev as unknown as object);
+    } catch {
+      // Best effort: the parent's completion carries the result anyway.
+    }
+  }
+
+  /** Stop taking jobs, let active ones finish, then disconnect. */
+  async close(): Promise<void> {
+    clearInterval(this.beatTimer);
+    // With Redis away a graceful close would wait for the reconnection: force it then.
+    await this.worker.close(this.redis.status !== 'ready');
+    await this.runs.close().catch(() => {});
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
