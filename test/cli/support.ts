@@ -13,6 +13,8 @@ export function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     NODE_OPTIONS: `-r ${GUARD}`,
     NO_COLOR: '1',
     ECEBOT_CONFIG: '',
+    // Cleared so `check` runs in-process here; the queue's own tests set REDIS_URL explicitly.
+    REDIS_URL: '',
     ...extra,
   };
 }
