@@ -40,7 +40,7 @@ const defaultIo = (): Io => ({
   isTTY: !!process.stdout.isTTY,
 });
 
-const COMMANDS = ['check', 'probe', 'worker', 'lab', 'demo', 'help', 'version'];
+const COMMANDS = ['check', 'probe', 'worker', 'lab', 'demo', 'serve', 'help', 'version'];
 
 const USAGE = `ecebot — checks Cisco ECE mail on Office 365 (OAuth2) against Cisco's troubleshooting checklist
 
@@ -50,6 +50,7 @@ Usage:
   ecebot probe imap|pop3|smtp|tls|https --host H [--port N] [--user U] [--token T | --token-file F] [--ca FILE] [--json]
   ecebot lab [--scenario NAME[,NAME...]] [--fault VANTAGE:ENDPOINT:KIND[:MS]]... [--json] [--dir DIR] [--list]
   ecebot demo
+  ecebot serve [--config FILE] [--port N]    (the Teams bot; MicrosoftAppId etc. from the environment)
   ecebot help | version
 
 Exit codes: 0 nothing failed, 1 an item failed or errored, 2 bad input (nothing ran).
@@ -255,6 +256,9 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         return await lab(rest, io);
       case 'demo':
         return await demo(rest, io);
+      case 'serve':
+        // Loaded on demand: botbuilder and restify are only needed by the bot.
+        return await (await import('./teams/serve')).runServe(rest, io);
       case 'version':
       case '--version':
         io.out(VERSION);

@@ -1,112 +1,455 @@
 /**
- * The run card: cards/run.json (an Adaptive Card 1.5 template) expanded with data built from a
- * Run. Pure: no I/O beyond reading the template once. Kept under Teams' limits (anchors.md B:
- * ~28 KB for webhook cards) by capping evidence and transcript lines.
+ * Adaptive Cards: templates in cards/NAME.json (Adaptive Card 1.5, the newest Teams renders for
+ * bot cards: teams-bot-notes.md §3) expanded with adaptivecards-templating. Pure: no I/O beyond
+ * reading each template once.
+ *
+ * The run card has two states, built by the same template: *progress* (items pending, running
+ * or done as vantage points report) and *done* (verdict, remediation, details, buttons). Every
+ * card is kept under Teams' size limits by rendering at decreasing levels of detail until it
+ * fits CARD_BUDGET_BYTES: bot messages may be 100 KB, but webhook and Workflows cards stop at
+ * ~28 KB (teams-bot-notes.md §2 "Size"), and a card must survive either path.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ACData from 'adaptivecards-templating';
-import type { Finding, Run, Status } from '../checklist/types';
+import { ITEM_IDS, type Finding, type ItemId, type Run, type Status } from '../checklist/types';
 
-const MARK: Record<Status, string> = { pass: '✔', warn: '!', fail: '✖', skip: '–', error: '?' };
-const COLOR: Record<Status, string> = {
+/** What Teams accepts through every path (webhooks, Workflows): ~28 KB. */
+export const CARD_BYTE_LIMIT = 28 * 1024;
+/** What ecebot aims for, leaving room for the activity envelope around the card. */
+export const CARD_BUDGET_BYTES = 26 * 1024;
+
+/** Where a template is: cards/ sits two folders above src/render and dist/render. */
+const CARDS_DIR = join(__dirname, '..', '..', 'cards');
+const templates = new Map<string, object>();
+
+function loadTemplate(name: string): object {
+  let t = templates.get(name);
+  if (!t) {
+    t = JSON.parse(readFileSync(join(CARDS_DIR, `${name}.json`), 'utf8')) as object;
+    templates.set(name, t);
+  }
+  return t;
+}
+
+/** Expand the template cards/NAME.json with data (a fresh object; the template is untouched). */
+export function expandCard(name: string, data: object): Record<string, unknown> {
+  return new ACData.Template(loadTemplate(name)).expand({ $root: data }) as Record<string, unknown>;
+}
+
+/** Bytes of a card as it travels (compact JSON, UTF-8). */
+export function cardBytes(card: unknown): number {
+  return Buffer.byteLength(JSON.stringify(card), 'utf8');
+}
+
+/** An item's state on the card: not started, in progress, or its finding's status. */
+export type ItemState = 'pending' | 'running' | Status;
+
+/** Every text the run card shows that is not data; English by default, Dutch from the bot. */
+export interface RunCardLabels {
+  environment: string;
+  release: string;
+  run: string;
+  started: string;
+  finished: string;
+  requestedBy: string;
+  verdict: Record<Run['status'], string>;
+  queued: string;
+  running: (done: number, total: number) => string;
+  state: (s: ItemState) => string;
+  itemTitle: (item: ItemId, fallback: string) => string;
+  failedOn: (where: string) => string;
+  rootCause: (item: string) => string;
+  noEvidence: string;
+  moreEvidence: (n: number) => string;
+  trimmed: string;
+  sharedBy: (who: string, when: string) => string;
+  details: string;
+  rerun: string;
+  rerunFailed: string;
+  share: string;
+}
+
+/** The English labels (the CLI's demo card, and the bot for every locale but Dutch). */
+export const ENGLISH_LABELS: RunCardLabels = {
+  environment: 'Environment',
+  release: 'ECE release',
+  run: 'Run',
+  started: 'Started',
+  finished: 'Finished',
+  requestedBy: 'Requested by',
+  verdict: { pass: 'All checks passed', warn: 'Passed with warnings', fail: 'Problems found' },
+  queued: 'Queued: waiting for a worker',
+  running: (done, total) => `Running: ${done} of ${total} items done`,
+  state: s => s,
+  itemTitle: (_item, fallback) => fallback,
+  failedOn: where => `failed on ${where}`,
+  rootCause: item => `root cause: ${item}`,
+  noEvidence: '(no evidence recorded)',
+  moreEvidence: n => `… ${n} more (ecebot check ENV --details)`,
+  trimmed: 'Details shortened to fit a Teams card; `ecebot check ENV --details` shows all.',
+  sharedBy: (who, when) => `Shared by ${who} on ${when}`,
+  details: 'Details',
+  rerun: 'Re-run',
+  rerunFailed: 'Re-run failed items',
+  share: 'Share',
+};
+
+/** How a run card is dressed beyond the run itself. */
+export interface RunCardOptions {
+  labels?: RunCardLabels;
+  /** Display name of who asked for the run. */
+  requestedBy?: string;
+  /** A snapshot posted by `share`: who shared it and when (already formatted). */
+  sharedBy?: { name: string; at: string };
+  /** A line shown under the items, e.g. "Shared to Ops › General." */
+  notice?: string;
+  /** Size budget in bytes (CARD_BUDGET_BYTES by default). */
+  budgetBytes?: number;
+  /** Formats ISO timestamps for the facts (the ISO string itself by default). */
+  time?: (iso: string) => string;
+}
+
+/** A run still going: which items there are, which findings are final so far. */
+export interface RunProgressView {
+  runId: string;
+  environment: string;
+  ece?: { version?: string; es?: number };
+  items: ItemId[];
+  /** Final findings of the items that are ready. */
+  findings: Finding[];
+  /** False while the run waits in the queue; true once a vantage point works on it. */
+  started: boolean;
+  startedAt?: string;
+}
+
+const MARK: Record<ItemState, string> = {
+  pass: '✔',
+  warn: '!',
+  fail: '✖',
+  skip: '–',
+  error: '?',
+  pending: '·',
+  running: '…',
+};
+const COLOR: Record<ItemState, string> = {
   pass: 'Good',
   warn: 'Warning',
   fail: 'Attention',
   skip: 'Default',
   error: 'Attention',
+  pending: 'Default',
+  running: 'Accent',
 };
-const MAX_EVIDENCE = 6;
-const MAX_TRANSCRIPT = 8;
-const MAX_LINE = 240;
 
-let template: object | undefined;
-function loadTemplate(): object {
-  template ??= JSON.parse(
-    readFileSync(join(__dirname, '..', '..', 'cards', 'run.json'), 'utf8'),
-  ) as object;
-  return template;
+/** How much of each finding a card shows; levels go from everything to the bare minimum. */
+interface Detail {
+  /** Evidence lines of an item that did not pass, and transcript lines under each. */
+  evidence: number;
+  transcript: number;
+  /** Evidence lines of a passing item (no transcripts: nothing to debug). */
+  passEvidence: number;
+  line: number;
+  remediations: number;
+  text: number;
+  links: number;
+  summary: number;
 }
 
-const clip = (s: string, n = MAX_LINE) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+const LEVELS: readonly Detail[] = [
+  {
+    evidence: 6,
+    transcript: 8,
+    passEvidence: 3,
+    line: 240,
+    remediations: 3,
+    text: 400,
+    links: 3,
+    summary: 300,
+  },
+  {
+    evidence: 5,
+    transcript: 4,
+    passEvidence: 2,
+    line: 200,
+    remediations: 3,
+    text: 300,
+    links: 2,
+    summary: 300,
+  },
+  {
+    evidence: 4,
+    transcript: 2,
+    passEvidence: 0,
+    line: 160,
+    remediations: 2,
+    text: 240,
+    links: 2,
+    summary: 240,
+  },
+  {
+    evidence: 2,
+    transcript: 0,
+    passEvidence: 0,
+    line: 140,
+    remediations: 1,
+    text: 200,
+    links: 1,
+    summary: 200,
+  },
+  {
+    evidence: 0,
+    transcript: 0,
+    passEvidence: 0,
+    line: 120,
+    remediations: 1,
+    text: 160,
+    links: 1,
+    summary: 160,
+  },
+  {
+    evidence: 0,
+    transcript: 0,
+    passEvidence: 0,
+    line: 100,
+    remediations: 1,
+    text: 120,
+    links: 0,
+    summary: 120,
+  },
+];
 
-function evidenceLines(f: Finding): string[] {
+const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, Math.max(0, n - 1))}…` : s);
+
+function ms(n: number): string {
+  return n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`;
+}
+
+function evidenceLines(f: Finding, d: Detail, l: RunCardLabels): string[] {
+  const passed = f.status === 'pass';
+  const max = passed ? d.passEvidence : d.evidence;
   const lines: string[] = [];
-  for (const e of f.evidence.slice(0, MAX_EVIDENCE)) {
-    lines.push(clip(`[${e.ok ? 'ok' : e.code}] ${e.vantage} ${e.target}: ${e.text}`));
-    if (e.server && !e.ok) lines.push(clip(`  server: ${e.server}`));
-    for (const t of (e.transcript ?? []).slice(0, MAX_TRANSCRIPT)) lines.push(clip(`  ${t}`));
+  // Failing evidence first: it is what the reader opens Details for.
+  const ordered = [...f.evidence].sort((a, b) => Number(a.ok) - Number(b.ok));
+  for (const e of ordered.slice(0, max)) {
+    lines.push(clip(`[${e.ok ? 'ok' : e.code}] ${e.vantage} ${e.target}: ${e.text}`, d.line));
+    if (e.server && !e.ok) lines.push(clip(`  server: ${e.server}`, d.line));
+    if (!passed)
+      for (const t of (e.transcript ?? []).slice(0, d.transcript))
+        lines.push(clip(`  ${t}`, d.line));
   }
-  if (f.evidence.length > MAX_EVIDENCE)
-    lines.push(`… ${f.evidence.length - MAX_EVIDENCE} more (ecebot check --details)`);
-  return lines.length ? lines : ['(no evidence recorded)'];
+  if (f.evidence.length > max) lines.push(l.moreEvidence(f.evidence.length - max));
+  return lines.length ? lines : [l.noEvidence];
 }
 
-/** Data for cards/run.json. */
-export function runCardData(run: Run) {
-  const counts = run.findings.reduce<Record<string, number>>(
-    (a, f) => ((a[f.status] = (a[f.status] ?? 0) + 1), a),
-    {},
-  );
-  const countText = (['pass', 'warn', 'fail', 'skip', 'error'] as Status[])
-    .filter(s => counts[s])
-    .map(s => `${counts[s]} ${s}`)
-    .join(' · ');
-  const verdict =
-    run.status === 'pass'
-      ? 'All checks passed'
-      : run.status === 'warn'
-        ? 'Passed with warnings'
-        : 'Problems found';
-  const items = run.findings.map(f => ({
+interface Row {
+  mark: string;
+  color: string;
+  title: string;
+  summary: string;
+  where: string;
+  timing: string;
+  remediation: { text: string; fix: string; links: string }[];
+  showDetails: boolean;
+  detailsId: string;
+  evidence: string[];
+}
+
+function findingRow(f: Finding, d: Detail, l: RunCardLabels): Row {
+  const showDetails = (f.status === 'pass' ? d.passEvidence : d.evidence) > 0;
+  return {
     mark: MARK[f.status],
     color: COLOR[f.status],
-    title: f.title,
-    summary: clip(f.summary, 300),
+    title: l.itemTitle(f.item, f.title),
+    summary: clip(f.summary, d.summary),
     where: [
-      f.failedOn.length ? `failed on ${f.failedOn.join(', ')}` : '',
-      f.rootCause ? `root cause: ${f.rootCause}` : '',
+      f.failedOn.length ? l.failedOn(f.failedOn.join(', ')) : '',
+      f.rootCause ? l.rootCause(f.rootCause) : '',
     ]
       .filter(Boolean)
       .join(' · '),
-    timing:
-      f.durationMs >= 1000
-        ? `${(f.durationMs / 1000).toFixed(1)} s`
-        : `${Math.round(f.durationMs)} ms`,
+    timing: ms(f.durationMs),
     remediation:
       f.status === 'pass'
         ? []
-        : f.remediation.slice(0, 3).map(r => ({
-            text: clip(r.text, 400),
-            fix: r.fix ? clip(r.fix, 400) : '',
+        : f.remediation.slice(0, d.remediations).map(r => ({
+            text: clip(r.text, d.text),
+            fix: r.fix ? clip(r.fix, d.text) : '',
             links: r.links
-              .slice(0, 3)
-              .map(l => `[${l.title}](${l.url})`)
+              .slice(0, d.links)
+              .map(k => `[${k.title}](${k.url})`)
               .join(' · '),
           })),
+    showDetails,
     detailsId: `details-${f.item}`,
-    evidence: evidenceLines(f),
-  }));
-  return {
-    title: `ecebot check ${run.environment}`,
-    verdictText: `${verdict}: ${countText}`,
-    verdictColor: COLOR[run.status],
-    headerStyle: run.status === 'pass' ? 'good' : run.status === 'warn' ? 'warning' : 'attention',
-    environment: run.environment,
-    release: `${run.ece.version ?? '?'} ES${run.ece.es ?? '?'}`,
-    runId: run.id,
-    finished: run.finishedAt,
-    items,
-    detailsIds: items.map(i => i.detailsId),
-    failedItems: run.findings
-      .filter(f => f.status === 'fail' || f.status === 'error')
-      .map(f => f.item)
-      .join(','),
+    evidence: showDetails ? evidenceLines(f, d, l) : [],
   };
 }
 
-/** The expanded Adaptive Card JSON for a run. */
-export function renderRunCard(run: Run): object {
-  const t = new ACData.Template(loadTemplate());
-  return t.expand({ $root: runCardData(run) }) as object;
+function pendingRow(item: ItemId, state: 'pending' | 'running', l: RunCardLabels): Row {
+  const title = l.itemTitle(item, item);
+  return {
+    mark: MARK[state],
+    color: COLOR[state],
+    title,
+    summary: l.state(state),
+    where: '',
+    timing: '',
+    remediation: [],
+    showDetails: false,
+    detailsId: `details-${item}`,
+    evidence: [],
+  };
+}
+
+function countsText(findings: readonly Finding[], l: RunCardLabels): string {
+  const counts = new Map<Status, number>();
+  for (const f of findings) counts.set(f.status, (counts.get(f.status) ?? 0) + 1);
+  return (['pass', 'warn', 'fail', 'skip', 'error'] as Status[])
+    .filter(s => counts.get(s))
+    .map(s => `${counts.get(s)} ${l.state(s)}`)
+    .join(' · ');
+}
+
+/** What both states share: header, facts, rows and buttons. */
+interface CardModel {
+  runId: string;
+  environment: string;
+  ece?: { version?: string; es?: number };
+  items: ItemId[];
+  findings: Finding[];
+  done: boolean;
+  status?: Run['status'];
+  started: boolean;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+function release(ece: CardModel['ece']): string {
+  return `${ece?.version ?? '?'} ES${ece?.es ?? '?'}`;
+}
+
+function modelData(m: CardModel, o: RunCardOptions, d: Detail, trimmed: boolean) {
+  const l = o.labels ?? ENGLISH_LABELS;
+  const time = o.time ?? ((iso: string) => iso);
+  const byItem = new Map(m.findings.map(f => [f.item, f]));
+  const rows = m.items.map(i => {
+    const f = byItem.get(i);
+    return f ? findingRow(f, d, l) : pendingRow(i, m.started ? 'running' : 'pending', l);
+  });
+  const status = m.status;
+  const verdictText = m.done
+    ? `${l.verdict[status ?? 'pass']}: ${countsText(m.findings, l)}`
+    : m.started
+      ? l.running(m.findings.length, m.items.length)
+      : l.queued;
+  const facts = [
+    { label: l.environment, value: m.environment },
+    { label: l.release, value: release(m.ece) },
+    { label: l.run, value: m.runId },
+    ...(m.startedAt ? [{ label: l.started, value: time(m.startedAt) }] : []),
+    ...(m.done && m.finishedAt ? [{ label: l.finished, value: time(m.finishedAt) }] : []),
+    ...(o.requestedBy ? [{ label: l.requestedBy, value: o.requestedBy }] : []),
+  ];
+  const full = m.items.length === ITEM_IDS.length;
+  const detailsIds = rows.filter(r => r.showDetails).map(r => r.detailsId);
+  return {
+    title: `ecebot check ${m.environment}${full ? '' : ` ${m.items.join(',')}`}`,
+    headerStyle: !m.done
+      ? 'accent'
+      : status === 'pass'
+        ? 'good'
+        : status === 'warn'
+          ? 'warning'
+          : 'attention',
+    verdictText,
+    verdictColor: m.done ? COLOR[status ?? 'pass'] : 'Accent',
+    sharedText: o.sharedBy ? l.sharedBy(o.sharedBy.name, o.sharedBy.at) : '',
+    facts,
+    items: rows,
+    hasDetails: m.done && detailsIds.length > 0,
+    detailsIds,
+    done: m.done,
+    runId: m.runId,
+    environment: m.environment,
+    runItems: full ? '' : m.items.join(','),
+    failedItems: m.done
+      ? m.findings
+          .filter(f => f.status === 'fail' || f.status === 'error')
+          .map(f => f.item)
+          .join(',')
+      : '',
+    note: [o.notice ?? '', trimmed ? l.trimmed : ''].filter(Boolean).join(' '),
+    labels: { details: l.details, rerun: l.rerun, rerunFailed: l.rerunFailed, share: l.share },
+  };
+}
+
+type RunCardData = ReturnType<typeof modelData>;
+
+/** Render at the most detailed level that fits the budget. */
+function fit(
+  m: CardModel,
+  o: RunCardOptions,
+): { card: Record<string, unknown>; data: RunCardData } {
+  const budget = o.budgetBytes ?? CARD_BUDGET_BYTES;
+  let last: { card: Record<string, unknown>; data: RunCardData } | undefined;
+  for (let i = 0; i < LEVELS.length; i++) {
+    const data = modelData(m, o, LEVELS[i]!, i > 0);
+    last = { card: expandCard('run', data), data };
+    if (cardBytes(last.card) <= budget) return last;
+  }
+  // The last level caps every text, so nine items always fit; return it even if a caller's
+  // budget is smaller than that.
+  return last!;
+}
+
+function runModel(run: Run): CardModel {
+  return {
+    runId: run.id,
+    environment: run.environment,
+    ece: run.ece,
+    items: run.findings.map(f => f.item),
+    findings: run.findings,
+    done: true,
+    status: run.status,
+    started: true,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+  };
+}
+
+/** Data for cards/run.json of a finished run, at the level of detail that fits the budget. */
+export function runCardData(run: Run, opts: RunCardOptions = {}): RunCardData {
+  return fit(runModel(run), opts).data;
+}
+
+/** Data for cards/run.json of a run in progress. */
+export function progressCardData(p: RunProgressView, opts: RunCardOptions = {}): RunCardData {
+  return fit(progressModel(p), opts).data;
+}
+
+function progressModel(p: RunProgressView): CardModel {
+  return {
+    runId: p.runId,
+    environment: p.environment,
+    ...(p.ece ? { ece: p.ece } : {}),
+    items: p.items,
+    findings: p.findings,
+    done: false,
+    started: p.started,
+    ...(p.startedAt ? { startedAt: p.startedAt } : {}),
+  };
+}
+
+/** The expanded Adaptive Card for a finished run, within the size budget. */
+export function renderRunCard(run: Run, opts: RunCardOptions = {}): Record<string, unknown> {
+  return fit(runModel(run), opts).card;
+}
+
+/** The expanded Adaptive Card for a run in progress (the same card, its running state). */
+export function renderProgressCard(
+  p: RunProgressView,
+  opts: RunCardOptions = {},
+): Record<string, unknown> {
+  return fit(progressModel(p), opts).card;
 }

@@ -1,0 +1,281 @@
+/**
+ * The Teams activity handler: messages become commands (./handlers.ts), card buttons
+ * (`Action.Execute` → `adaptiveCard/action` invokes) re-run, share and show runs, and the
+ * search message extension (`composeExtension/query`) lists recent runs. Every activity
+ * refreshes the stored conversation reference first. Invokes answer within Teams' 5 s
+ * (teams-bot-notes.md §2 "Timing", §3): the answer is the refreshed card, and the work itself
+ * (the run, the snapshot post) goes on after it.
+ */
+import {
+  CardFactory,
+  TeamsActivityHandler,
+  TeamsInfo,
+  TurnContext,
+  type AdaptiveCardInvokeResponse,
+  type AdaptiveCardInvokeValue,
+  type MessagingExtensionQuery,
+  type MessagingExtensionResponse,
+} from 'botbuilder';
+import { ITEM_IDS, type ItemId, type Run } from '../checklist/types';
+import { errorCard, finishedRunCard, noticeCard, sharePickerCard, type ShareTarget } from './cards';
+import { loadConversation, placeKey, saveConversation, conversationKey } from './conversations';
+import {
+  dispatch,
+  failureCard,
+  rerun,
+  shareTargets,
+  type BotServices,
+  type CommandContext,
+  type Requester,
+} from './handlers';
+import { langOf, messages, stateWord, formatTime, type Lang } from './i18n';
+import { cardMessage, type Proactive } from './proactive';
+
+/** Invokes must answer within 5 s; leave room for the network. */
+const INVOKE_BUDGET_MS = 4000;
+/** How many runs a message-extension search returns. */
+const SEARCH_RESULTS = 10;
+
+const CARD_RESPONSE = 'application/vnd.microsoft.card.adaptive';
+
+function cardResponse(card: Record<string, unknown>): AdaptiveCardInvokeResponse {
+  return { statusCode: 200, type: CARD_RESPONSE, value: card };
+}
+
+/** Resolve with the promise, or with `late()` once the budget is spent (the work goes on). */
+async function within<T>(p: Promise<T>, ms: number, late: () => T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<T>(res => {
+      timer = setTimeout(() => res(late()), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+function requester(ctx: TurnContext): Requester {
+  const from = ctx.activity.from ?? { id: '' };
+  return {
+    id: from.id,
+    name: from.name || from.id,
+    ...(from.aadObjectId ? { aadObjectId: from.aadObjectId } : {}),
+  };
+}
+
+function itemsOf(raw: unknown): ItemId[] | undefined {
+  if (typeof raw !== 'string' || !raw) return undefined;
+  const wanted = raw.split(',').map(s => s.trim());
+  const items = ITEM_IDS.filter(i => wanted.includes(i));
+  return items.length ? items : undefined;
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v : '');
+
+interface TeamsChannelData {
+  team?: { id?: string; name?: string };
+  tenant?: { id?: string };
+}
+
+/** ecebot in Teams. */
+export class EcebotBot extends TeamsActivityHandler {
+  constructor(
+    private readonly s: BotServices,
+    private readonly proactive: Proactive,
+  ) {
+    super();
+    this.onMessage(async (ctx, next) => {
+      await this.message(ctx);
+      await next();
+    });
+  }
+
+  /** Every activity first refreshes the conversation's stored reference. */
+  override async run(ctx: TurnContext): Promise<void> {
+    try {
+      await saveConversation(this.s.store, ctx.activity);
+    } catch (err) {
+      this.s.log.warn({ err }, 'saving the conversation reference failed');
+    }
+    await super.run(ctx);
+  }
+
+  private commandContext(ctx: TurnContext): CommandContext {
+    return {
+      lang: langOf(ctx.activity.locale),
+      user: requester(ctx),
+      conversationKey: conversationKey(ctx.activity),
+      placeKey: placeKey(ctx.activity),
+      reply: async card => (await ctx.sendActivity(cardMessage(card)))?.id,
+      teamChannels: () => this.teamChannels(ctx),
+    };
+  }
+
+  private async message(ctx: TurnContext): Promise<void> {
+    // Action.Submit posts arrive as messages with a value and no text; ecebot's cards use
+    // Action.Execute only, so such a message is not a command.
+    if (!ctx.activity.text && ctx.activity.value) return;
+    // In channels the text starts with `<at>ecebot</at>`; drop the bot's own mention.
+    const text = TurnContext.removeRecipientMention(ctx.activity) ?? ctx.activity.text ?? '';
+    await dispatch(text, this.commandContext(ctx), this.s);
+  }
+
+  /** The channels of the team the activity came from, as share targets. */
+  private async teamChannels(ctx: TurnContext): Promise<ShareTarget[]> {
+    const team = (ctx.activity.channelData as TeamsChannelData | undefined)?.team;
+    if (!team?.id) return [];
+    const lang = langOf(ctx.activity.locale);
+    const channels = await TeamsInfo.getTeamChannels(ctx, team.id);
+    return channels
+      .filter(c => c.id)
+      .map(c => {
+        // The General channel comes back without a name (its id is the team's id).
+        const name = c.name || messages(lang).generalChannel;
+        const title = team.name ? `${team.name} › ${name}` : name;
+        return { title, value: `t:${c.id}|${title}` };
+      });
+  }
+
+  protected override async onAdaptiveCardInvoke(
+    ctx: TurnContext,
+    value: AdaptiveCardInvokeValue,
+  ): Promise<AdaptiveCardInvokeResponse> {
+    const lang = langOf(ctx.activity.locale);
+    const work = this.action(ctx, value, lang).catch(err =>
+      cardResponse(failureCard(lang, err, this.s.log)),
+    );
+    return within(work, INVOKE_BUDGET_MS, () => cardResponse(errorCard(lang, messages(lang).busy)));
+  }
+
+  private async action(
+    ctx: TurnContext,
+    value: AdaptiveCardInvokeValue,
+    lang: Lang,
+  ): Promise<AdaptiveCardInvokeResponse> {
+    const m = messages(lang);
+    const verb = value.action?.verb ?? '';
+    const data = (value.action?.data ?? {}) as Record<string, unknown>;
+    const user = requester(ctx);
+    const runId = str(data.runId);
+    switch (verb) {
+      case 'rerun':
+      case 'rerunFailed': {
+        const environment =
+          str(data.environment) || (await this.s.store.getRun(runId))?.environment;
+        if (!environment) return cardResponse(errorCard(lang, m.unknownRun(runId)));
+        const items = itemsOf(data.items);
+        const { card } = await rerun(
+          this.s,
+          {
+            environment,
+            ...(items ? { items } : {}),
+            reason: 'rerun',
+            requestedBy: { id: user.id, name: user.name },
+          },
+          {
+            conversationKey: conversationKey(ctx.activity),
+            ...(ctx.activity.replyToId ? { activityId: ctx.activity.replyToId } : {}),
+          },
+          lang,
+        );
+        return cardResponse(card);
+      }
+      case 'share': {
+        const run = await this.s.store.getRun(runId);
+        if (!run) return cardResponse(errorCard(lang, m.unknownRun(runId)));
+        const targets = await shareTargets(this.s, run, lang, () => this.teamChannels(ctx));
+        return cardResponse(sharePickerCard(lang, run, targets, 'run'));
+      }
+      case 'shareTo': {
+        const run = await this.s.store.getRun(runId);
+        if (!run) return cardResponse(errorCard(lang, m.unknownRun(runId)));
+        const outcome = await this.shareTo(ctx, run, str(data.target), user, lang);
+        if (str(data.back) === 'run')
+          return cardResponse(finishedRunCard(run, { lang, notice: outcome.text }));
+        return cardResponse(noticeCard(outcome.text, outcome.ok ? 'good' : 'warning'));
+      }
+      case 'showRun': {
+        const card = await this.s.runCards.currentCard(runId, lang);
+        return cardResponse(card ?? errorCard(lang, m.unknownRun(runId)));
+      }
+      case 'dismiss':
+        return cardResponse(noticeCard(m.cancel));
+      default:
+        return cardResponse(errorCard(lang, m.unknownAction(verb || '?')));
+    }
+  }
+
+  /** Post a snapshot of a finished run to a target, naming who shared it. */
+  private async shareTo(
+    ctx: TurnContext,
+    run: Run,
+    target: string,
+    user: Requester,
+    lang: Lang,
+  ): Promise<{ ok: boolean; text: string }> {
+    const m = messages(lang);
+    const at = this.s.now();
+    try {
+      if (target.startsWith('c:')) {
+        const key = target.slice(2);
+        const rec = await loadConversation(this.s.store, key);
+        const where = rec?.name ?? key;
+        const card = finishedRunCard(run, {
+          lang: rec?.locale ? langOf(rec.locale) : lang,
+          sharedBy: { name: user.name, at },
+        });
+        await this.proactive.send(key, card);
+        return { ok: true, text: m.sharedTo(where) };
+      }
+      if (target.startsWith('t:')) {
+        const [channelId = '', title = channelId] = target.slice(2).split('|');
+        const cd = ctx.activity.channelData as TeamsChannelData | undefined;
+        const card = finishedRunCard(run, { lang, sharedBy: { name: user.name, at } });
+        await this.proactive.postToChannel(
+          ctx.activity.serviceUrl,
+          channelId,
+          cd?.tenant?.id,
+          card,
+        );
+        return { ok: true, text: m.sharedTo(title) };
+      }
+      return { ok: false, text: m.shareNoTargets };
+    } catch (err) {
+      this.s.log.warn({ err, runId: run.id }, 'sharing a run failed');
+      return {
+        ok: false,
+        text: m.shareFailed(
+          target
+            .replace(/^[ct]:/, '')
+            .split('|')
+            .pop() ?? '',
+        ),
+      };
+    }
+  }
+
+  protected override async handleTeamsMessagingExtensionQuery(
+    ctx: TurnContext,
+    query: MessagingExtensionQuery,
+  ): Promise<MessagingExtensionResponse> {
+    const lang = langOf(ctx.activity.locale);
+    const text = query.parameters?.find(p => p.name === 'query')?.value;
+    const q = typeof text === 'string' ? text.trim() : '';
+    const search = async (): Promise<MessagingExtensionResponse> => {
+      const found = await this.s.store.searchRuns(q, SEARCH_RESULTS);
+      const attachments = [];
+      for (const summary of found) {
+        const run = await this.s.store.getRun(summary.id);
+        if (!run) continue;
+        const preview = CardFactory.thumbnailCard(
+          `${run.environment} · ${stateWord(run.status, lang)}`,
+          `${formatTime(run.finishedAt)} · ${run.id}`,
+        );
+        attachments.push({ ...CardFactory.adaptiveCard(finishedRunCard(run, { lang })), preview });
+      }
+      return { composeExtension: { type: 'result', attachmentLayout: 'list', attachments } };
+    };
+    return within(search(), INVOKE_BUDGET_MS, () => ({
+      composeExtension: { type: 'message', text: messages(lang).busy },
+    }));
+  }
+}

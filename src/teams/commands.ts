@@ -1,0 +1,177 @@
+/**
+ * The one command registry. The parser (./parser.ts), `help`, argument errors and the
+ * permission check all read this table, so they cannot drift apart (anchors.md C, lesson 8).
+ * Handlers live in ./handlers.ts and get a CommandContext, not a botbuilder TurnContext, so the
+ * commands survive a move to another bot SDK unchanged.
+ */
+import type { ItemId } from '../checklist/types';
+import type { Lang, Text } from './i18n';
+
+/** `read` commands anyone in the conversation may use; `admin` ones change state or keep secrets. */
+export type Role = 'read' | 'admin';
+
+/** What an argument is, which decides how it is checked and suggested. */
+export type ArgKind = 'environment' | 'item' | 'duration' | 'run' | 'mailbox' | 'command';
+
+/** One positional argument of a command. */
+export interface ArgSpec {
+  /** Shown in syntax and errors, e.g. `ENV`. */
+  name: string;
+  kind: ArgKind;
+  optional?: boolean;
+}
+
+/** Mute for this long; 0 clears the mute. */
+export interface MuteDuration {
+  ms: number;
+  /** As typed, normalised (`4h`, `off`). */
+  text: string;
+}
+
+/** Arguments after parsing, by kind (a command takes each kind at most once). */
+export interface ParsedArgs {
+  environment?: string;
+  item?: ItemId;
+  duration?: MuteDuration;
+  run?: string;
+  /** The inventory's spelling of the mailbox address. */
+  mailbox?: string;
+  command?: CommandName;
+}
+
+/** The commands, in the order `help` lists them. */
+export const COMMAND_NAMES = [
+  'check',
+  'status',
+  'history',
+  'envs',
+  'subscribe',
+  'unsubscribe',
+  'mute',
+  'share',
+  'signin',
+  'help',
+] as const;
+
+export type CommandName = (typeof COMMAND_NAMES)[number];
+
+/** A command as the registry describes it. */
+export interface CommandSpec {
+  name: CommandName;
+  args: readonly ArgSpec[];
+  description: Text;
+  role: Role;
+}
+
+const ENV: ArgSpec = { name: 'ENV', kind: 'environment' };
+
+/** The registry. Handlers are attached by name in ./handlers.ts. */
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'check',
+    args: [ENV, { name: 'ITEM', kind: 'item', optional: true }],
+    description: {
+      en: 'Run the checklist against an environment (or one item of it); the card updates as items finish.',
+      nl: 'Voer de checklist uit op een omgeving (of één item ervan); de kaart werkt bij zodra items klaar zijn.',
+    },
+    role: 'read',
+  },
+  {
+    name: 'status',
+    args: [{ ...ENV, optional: true }],
+    description: {
+      en: 'The latest result of an environment, or of all of them.',
+      nl: 'Het laatste resultaat van een omgeving, of van alle omgevingen.',
+    },
+    role: 'read',
+  },
+  {
+    name: 'history',
+    args: [ENV],
+    description: {
+      en: 'Recent runs of an environment; select one to see its card.',
+      nl: 'Recente runs van een omgeving; kies er een om de kaart te zien.',
+    },
+    role: 'read',
+  },
+  {
+    name: 'envs',
+    args: [],
+    description: {
+      en: 'The environments ecebot knows, with their release and last result.',
+      nl: 'De omgevingen die ecebot kent, met hun release en laatste resultaat.',
+    },
+    role: 'read',
+  },
+  {
+    name: 'subscribe',
+    args: [ENV],
+    description: {
+      en: 'Post a card here when a scheduled check of the environment starts failing, and when it recovers.',
+      nl: 'Plaats hier een kaart wanneer een geplande controle van de omgeving begint te falen, en wanneer die herstelt.',
+    },
+    role: 'admin',
+  },
+  {
+    name: 'unsubscribe',
+    args: [ENV],
+    description: {
+      en: 'Stop the alerts of an environment in this conversation.',
+      nl: 'Stop de meldingen van een omgeving in dit gesprek.',
+    },
+    role: 'admin',
+  },
+  {
+    name: 'mute',
+    args: [ENV, { name: 'DURATION', kind: 'duration' }],
+    description: {
+      en: 'Silence the alerts of an environment for a while (30m, 4h, 2d; off to end it).',
+      nl: 'Demp de meldingen van een omgeving een tijdje (30m, 4h, 2d; off om te stoppen).',
+    },
+    role: 'admin',
+  },
+  {
+    name: 'share',
+    args: [{ name: 'RUN', kind: 'run' }],
+    description: {
+      en: 'Post a snapshot of a run’s card to a subscribed channel or a channel of this team.',
+      nl: 'Plaats een momentopname van de kaart van een run in een geabonneerd kanaal of een kanaal van dit team.',
+    },
+    role: 'read',
+  },
+  {
+    name: 'signin',
+    args: [ENV, { name: 'MAILBOX', kind: 'mailbox' }],
+    description: {
+      en: 'Sign in for a mailbox with a device code, so ecebot can run the end-to-end mail checks with its token.',
+      nl: 'Meld je aan voor een mailbox met een apparaatcode, zodat ecebot de end-to-end mailcontroles met dat token kan doen.',
+    },
+    role: 'admin',
+  },
+  {
+    name: 'help',
+    args: [{ name: 'COMMAND', kind: 'command', optional: true }],
+    description: {
+      en: 'This list, or the details of one command.',
+      nl: 'Deze lijst, of de details van één opdracht.',
+    },
+    role: 'read',
+  },
+];
+
+/** The registry entry of a command. */
+export function commandSpec(name: CommandName): CommandSpec {
+  const spec = COMMANDS.find(c => c.name === name);
+  if (!spec) throw new Error(`command ${name} is not in the registry`);
+  return spec;
+}
+
+/** `check ENV [ITEM]`: the syntax line, generated from the arguments. */
+export function syntaxOf(spec: CommandSpec): string {
+  return [spec.name, ...spec.args.map(a => (a.optional ? `[${a.name}]` : a.name))].join(' ');
+}
+
+/** A command's description in the language. */
+export function describe(spec: CommandSpec, lang: Lang): string {
+  return spec.description[lang];
+}

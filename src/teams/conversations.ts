@@ -1,0 +1,92 @@
+/**
+ * Conversation references, kept in the store so cards can be updated and snapshots posted
+ * after the turn that created them, by any bot process (teams-bot-notes.md §2: keep the
+ * reference, always reuse its regional serviceUrl). Durable state, never module-level objects
+ * (anchors.md C, lesson 10).
+ */
+import { TurnContext, type Activity, type ConversationReference } from 'botbuilder';
+import type { Store } from '../store/types';
+
+/** What ecebot keeps about a conversation. */
+export interface ConversationRecord {
+  reference: Partial<ConversationReference>;
+  /** Locale of the last activity seen there; cards updated later are written in it. */
+  locale?: string;
+  kind: 'personal' | 'groupChat' | 'channel';
+  /** A name people recognise in a picker: `Team › Channel`, the chat's name. */
+  name?: string;
+  teamId?: string;
+  channelId?: string;
+  tenantId?: string;
+}
+
+interface TeamsChannelData {
+  team?: { id?: string; name?: string };
+  channel?: { id?: string; name?: string };
+  tenant?: { id?: string };
+}
+
+/** The key of the conversation an activity came from (a channel *thread* has its own). */
+export function conversationKey(activity: Partial<Activity>): string {
+  return activity.conversation?.id ?? '';
+}
+
+/**
+ * The key of the place itself: a channel without the `;messageid=` of the thread, so a
+ * subscription or a shared snapshot goes to the channel as a new post, not into one thread.
+ */
+export function placeKey(activity: Partial<Activity>): string {
+  return conversationKey(activity).replace(/;messageid=.*$/, '');
+}
+
+/** The records to keep for an activity: its conversation, and its channel when in a thread. */
+export function recordsOf(activity: Activity): [string, ConversationRecord][] {
+  const cd = (activity.channelData ?? {}) as TeamsChannelData;
+  const reference = TurnContext.getConversationReference(activity);
+  const convType = activity.conversation?.conversationType;
+  const kind: ConversationRecord['kind'] =
+    convType === 'channel' || cd.channel?.id
+      ? 'channel'
+      : convType === 'groupChat' || activity.conversation?.isGroup
+        ? 'groupChat'
+        : 'personal';
+  const channelName =
+    cd.channel?.name ?? (cd.channel?.id && cd.channel.id === cd.team?.id ? 'General' : undefined);
+  const name =
+    kind === 'channel'
+      ? [cd.team?.name, channelName].filter(Boolean).join(' › ') || undefined
+      : activity.conversation?.name || (kind === 'personal' ? activity.from?.name : undefined);
+  const base: Omit<ConversationRecord, 'reference'> = {
+    ...(activity.locale ? { locale: activity.locale } : {}),
+    kind,
+    ...(name ? { name } : {}),
+    ...(cd.team?.id ? { teamId: cd.team.id } : {}),
+    ...(cd.channel?.id ? { channelId: cd.channel.id } : {}),
+    ...((cd.tenant?.id ?? activity.conversation?.tenantId)
+      ? { tenantId: cd.tenant?.id ?? activity.conversation?.tenantId }
+      : {}),
+  };
+  const key = conversationKey(activity);
+  const out: [string, ConversationRecord][] = [[key, { ...base, reference }]];
+  const place = placeKey(activity);
+  if (place && place !== key) {
+    const conversation = { ...reference.conversation!, id: place };
+    out.push([place, { ...base, reference: { ...reference, conversation } }]);
+  }
+  return out;
+}
+
+/** Save the records of an activity (every incoming activity refreshes them). */
+export async function saveConversation(store: Store, activity: Activity): Promise<void> {
+  if (!activity.conversation?.id || !activity.serviceUrl) return;
+  for (const [key, rec] of recordsOf(activity)) await store.saveConversation(key, rec);
+}
+
+/** A stored record, or undefined when unknown or not ours. */
+export async function loadConversation(
+  store: Store,
+  key: string,
+): Promise<ConversationRecord | undefined> {
+  const r = (await store.getConversation(key)) as ConversationRecord | undefined;
+  return r && typeof r === 'object' && r.reference ? r : undefined;
+}

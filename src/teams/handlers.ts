@@ -1,0 +1,321 @@
+/**
+ * What each command does, and the dispatcher that parses a message and runs its command.
+ * Handlers see a CommandContext (reply with a card, who asked, where) and the bot's services,
+ * never a botbuilder type: the Teams specifics stay in ./bot.ts.
+ */
+import type { ItemId, Run } from '../checklist/types';
+import { InputError } from '../inventory/errors';
+import { suggest, type Inventory } from '../inventory/load';
+import type { RunHandle, RunRequest, RunService } from '../queue/types';
+import type { Store } from '../store/types';
+import {
+  environmentsCard,
+  errorCard,
+  finishedRunCard,
+  helpCard,
+  historyCard,
+  noticeCard,
+  parseErrorCard,
+  sharePickerCard,
+  type EnvironmentRow,
+  type ShareTarget,
+} from './cards';
+import { commandSpec, type CommandName, type ParsedArgs } from './commands';
+import { loadConversation } from './conversations';
+import { formatTime, messages, type Lang } from './i18n';
+import type { BotLog } from './log';
+import { parseCommand, type ParseKnowledge } from './parser';
+import type { RunCards } from './run-cards';
+import type { SignIns } from './signin';
+
+/** Who is asking. */
+export interface Requester {
+  id: string;
+  name: string;
+  /** Entra object id (Teams sends it as `from.aadObjectId`). */
+  aadObjectId?: string;
+}
+
+/** Decides whether someone may use `admin` commands. */
+export type AdminCheck = (user: Requester) => boolean;
+
+/**
+ * The admin check from a list of Entra object ids or Teams user ids. With no list configured
+ * everyone is an admin: permissions are enforced once a list is set (ECEBOT_ADMINS).
+ */
+export function adminCheck(list: readonly string[] | undefined): AdminCheck {
+  const ids = new Set((list ?? []).map(s => s.trim().toLowerCase()).filter(Boolean));
+  if (!ids.size) return () => true;
+  return u =>
+    ids.has(u.id.toLowerCase()) || (!!u.aadObjectId && ids.has(u.aadObjectId.toLowerCase()));
+}
+
+/** Where a command was typed and how to answer. */
+export interface CommandContext {
+  lang: Lang;
+  user: Requester;
+  /** The conversation (a channel thread has its own): where cards are posted and updated. */
+  conversationKey: string;
+  /** The place itself (a channel, not one thread): what subscriptions name. */
+  placeKey: string;
+  /** Post a card as a new message; resolves to its activity id. */
+  reply(card: Record<string, unknown>): Promise<string | undefined>;
+  /** The channels of the team this conversation belongs to (empty outside a team). */
+  teamChannels(): Promise<ShareTarget[]>;
+}
+
+/** The services handlers use. */
+export interface BotServices {
+  runs: RunService;
+  store: Store;
+  inventory: () => Inventory;
+  runCards: RunCards;
+  signins: SignIns;
+  isAdmin: AdminCheck;
+  log: BotLog;
+  now: () => Date;
+}
+
+/** One command's behaviour. */
+export type CommandHandler = (
+  ctx: CommandContext,
+  args: ParsedArgs,
+  s: BotServices,
+) => Promise<void>;
+
+/** How many runs `history` lists. */
+const HISTORY_ROWS = 10;
+
+/** What the parser needs from the inventory. */
+export function knowledgeOf(inv: Inventory): ParseKnowledge {
+  return {
+    environments: [...inv.environments.keys()],
+    mailboxes: env => inv.environments.get(env)?.mailboxes.map(m => m.address) ?? [],
+  };
+}
+
+/** Submit a run and post its card in the running state; the card then follows the run. */
+export async function startRun(
+  ctx: Pick<CommandContext, 'lang' | 'user' | 'conversationKey' | 'reply'>,
+  s: BotServices,
+  environment: string,
+  items: ItemId[] | undefined,
+  reason: RunRequest['reason'],
+): Promise<void> {
+  const req: RunRequest = {
+    environment,
+    ...(items?.length ? { items } : {}),
+    reason,
+    requestedBy: { id: ctx.user.id, name: ctx.user.name },
+  };
+  const handle = await s.runs.submit(req);
+  s.runCards.noteRequest(handle.runId, req);
+  const id = await ctx.reply(s.runCards.initialCard(handle.runId, ctx.lang));
+  if (id)
+    await s.runCards.attach(handle.runId, { conversation: ctx.conversationKey, activityId: id });
+}
+
+/** Submit a run for a card button: the card that was clicked becomes the new run's card. */
+export async function rerun(
+  s: BotServices,
+  req: RunRequest,
+  card: { conversationKey: string; activityId?: string },
+  lang: Lang,
+): Promise<{ handle: RunHandle; card: Record<string, unknown> }> {
+  const handle = await s.runs.submit(req);
+  s.runCards.noteRequest(handle.runId, req);
+  const running = s.runCards.initialCard(handle.runId, lang);
+  if (card.activityId)
+    await s.runCards.attach(handle.runId, {
+      conversation: card.conversationKey,
+      activityId: card.activityId,
+    });
+  return { handle, card: running };
+}
+
+async function environmentRows(s: BotServices, placeKey: string): Promise<EnvironmentRow[]> {
+  const inv = s.inventory();
+  const subscribed = new Set(await s.store.subscriptionsOf(placeKey));
+  const rows: EnvironmentRow[] = [];
+  for (const env of inv.environments.values()) {
+    const [last] = await s.store.history(env.name, 1);
+    const muted = await s.store.mutedUntil(env.name);
+    rows.push({
+      name: env.name,
+      ...(env.description ? { description: env.description } : {}),
+      release: `${env.ece.version} ES${env.ece.es}`,
+      servers: env.servers.length,
+      mailboxes: env.mailboxes.length,
+      ...(last ? { last } : {}),
+      subscribedHere: subscribed.has(env.name),
+      ...(muted ? { mutedUntil: muted } : {}),
+    });
+  }
+  return rows;
+}
+
+/** Where a run can be shared from here: conversations subscribed to its environment, then this team's channels. */
+export async function shareTargets(
+  s: BotServices,
+  run: Run,
+  lang: Lang,
+  teamChannels: () => Promise<ShareTarget[]>,
+): Promise<ShareTarget[]> {
+  const m = messages(lang);
+  const out: ShareTarget[] = [];
+  const seen = new Set<string>();
+  for (const key of await s.store.subscribers(run.environment)) {
+    const rec = await loadConversation(s.store, key);
+    if (!rec) continue;
+    seen.add(rec.channelId ?? key);
+    out.push({
+      title: `${rec.name ?? key} (${m.subscribedChannel(run.environment)})`,
+      value: `c:${key}`,
+    });
+  }
+  let channels: ShareTarget[] = [];
+  try {
+    channels = await teamChannels();
+  } catch (err) {
+    s.log.warn({ err }, 'listing the team’s channels failed');
+  }
+  // Team channel values are `t:<channel id>|<title>`.
+  for (const c of channels) if (!seen.has(c.value.slice(2).split('|')[0]!)) out.push(c);
+  return out;
+}
+
+async function findRun(s: BotServices, id: string): Promise<Run | undefined> {
+  return s.store.getRun(id);
+}
+
+const HANDLERS = {
+  async check(ctx, args, s) {
+    await startRun(ctx, s, args.environment!, args.item ? [args.item] : undefined, 'chat');
+  },
+
+  async status(ctx, args, s) {
+    const m = messages(ctx.lang);
+    if (!args.environment) {
+      await ctx.reply(
+        environmentsCard(ctx.lang, await environmentRows(s, ctx.placeKey), m.statusTitle),
+      );
+      return;
+    }
+    const [last] = await s.store.history(args.environment, 1);
+    const run = last && (await findRun(s, last.id));
+    await ctx.reply(
+      run ? finishedRunCard(run, { lang: ctx.lang }) : noticeCard(m.noHistory(args.environment)),
+    );
+  },
+
+  async history(ctx, args, s) {
+    const runs = await s.store.history(args.environment!, HISTORY_ROWS);
+    await ctx.reply(historyCard(ctx.lang, args.environment!, runs));
+  },
+
+  async envs(ctx, _args, s) {
+    await ctx.reply(environmentsCard(ctx.lang, await environmentRows(s, ctx.placeKey)));
+  },
+
+  async subscribe(ctx, args, s) {
+    const m = messages(ctx.lang);
+    const env = args.environment!;
+    if ((await s.store.subscriptionsOf(ctx.placeKey)).includes(env)) {
+      await ctx.reply(noticeCard(m.alreadySubscribed(env)));
+      return;
+    }
+    await s.store.subscribe(env, ctx.placeKey);
+    await ctx.reply(noticeCard(m.subscribedTo(env), 'good'));
+  },
+
+  async unsubscribe(ctx, args, s) {
+    const m = messages(ctx.lang);
+    const env = args.environment!;
+    const was = await s.store.unsubscribe(env, ctx.placeKey);
+    await ctx.reply(
+      noticeCard(was ? m.unsubscribedFrom(env) : m.notSubscribed(env), was ? 'good' : 'default'),
+    );
+  },
+
+  async mute(ctx, args, s) {
+    const m = messages(ctx.lang);
+    const env = args.environment!;
+    const d = args.duration!;
+    if (d.ms === 0) {
+      await s.store.setMute(env, undefined);
+      await ctx.reply(noticeCard(m.unmuted(env), 'good'));
+      return;
+    }
+    const until = new Date(s.now().getTime() + d.ms);
+    await s.store.setMute(env, until);
+    await ctx.reply(noticeCard(m.mutedFor(env, formatTime(until)), 'good'));
+  },
+
+  async share(ctx, args, s) {
+    const m = messages(ctx.lang);
+    const run = await findRun(s, args.run!);
+    if (!run) {
+      const recent = (await s.store.searchRuns('', 50)).map(r => r.id);
+      const close = suggest(args.run!, recent);
+      await ctx.reply(
+        errorCard(ctx.lang, m.unknownRun(args.run!), close ? [m.didYouMean(close)] : []),
+      );
+      return;
+    }
+    const targets = await shareTargets(s, run, ctx.lang, ctx.teamChannels);
+    await ctx.reply(sharePickerCard(ctx.lang, run, targets, 'notice'));
+  },
+
+  async signin(ctx, args, s) {
+    const start = await s.signins.begin({
+      environment: args.environment!,
+      mailbox: args.mailbox!,
+      lang: ctx.lang,
+      conversationKey: ctx.conversationKey,
+    });
+    let id: string | undefined;
+    try {
+      id = await ctx.reply(start.card);
+    } finally {
+      start.posted(id);
+    }
+  },
+
+  async help(ctx, args) {
+    await ctx.reply(helpCard(ctx.lang, args.command));
+  },
+} satisfies Record<CommandName, CommandHandler>;
+
+/** The handler of a command. */
+export function handlerOf(name: CommandName): CommandHandler {
+  return HANDLERS[name];
+}
+
+/** Parse a message and run its command; every failure becomes a card, never an exception. */
+export async function dispatch(text: string, ctx: CommandContext, s: BotServices): Promise<void> {
+  const m = messages(ctx.lang);
+  try {
+    const parsed = parseCommand(text, knowledgeOf(s.inventory()));
+    if (!parsed.ok) {
+      await ctx.reply(parseErrorCard(ctx.lang, parsed.error));
+      return;
+    }
+    const spec = commandSpec(parsed.command.name);
+    if (spec.role === 'admin' && !s.isAdmin(ctx.user)) {
+      await ctx.reply(errorCard(ctx.lang, m.notAdmin(spec.name)));
+      return;
+    }
+    await handlerOf(spec.name)(ctx, parsed.args, s);
+  } catch (err) {
+    await ctx.reply(failureCard(ctx.lang, err, s.log));
+  }
+}
+
+/** The card for an error a handler threw: input problems say what to fix; the rest is logged. */
+export function failureCard(lang: Lang, err: unknown, log: BotLog): Record<string, unknown> {
+  const m = messages(lang);
+  if (err instanceof InputError)
+    return errorCard(lang, m.inputError(err.message), err.hint ? [err.hint] : []);
+  log.error({ err }, 'a command failed');
+  return errorCard(lang, m.internalError);
+}

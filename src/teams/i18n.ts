@@ -1,0 +1,284 @@
+/**
+ * The bot's words in English and Dutch. The language follows the activity's locale (`nl-*` →
+ * Dutch, anything else → English): Teams sends the client's UI locale on every activity
+ * (Bot Framework Activity schema, `locale`). Only the bot's own text is translated; what the
+ * checklist rules say about a finding (summaries, remediation) stays in English, because it
+ * quotes the tenant's and Microsoft's own words.
+ */
+import type { ItemId, Status } from '../checklist/types';
+
+/** The languages the bot speaks. */
+export type Lang = 'en' | 'nl';
+
+/** Pick the language from an activity locale such as `nl-NL`, `nl-BE`, `en-US` or undefined. */
+export function langOf(locale: string | undefined): Lang {
+  return /^nl(?:[-_]|$)/i.test(locale ?? '') ? 'nl' : 'en';
+}
+
+/** One text in both languages. */
+export type Text = Record<Lang, string>;
+
+/** The states an item shows on the run card: not started, in progress, or its finding's status. */
+export type ItemState = 'pending' | 'running' | Status;
+
+const ITEM_TITLES: Record<ItemId, Text> = {
+  version: { en: 'Minimum version', nl: 'Minimale versie' },
+  'external-url': { en: 'External URL', nl: 'Externe URL' },
+  'app-registration': { en: 'Azure AD application', nl: 'Azure AD-applicatie' },
+  token: { en: 'Token generation', nl: 'Tokens' },
+  'mailbox-protocols': { en: 'Mailbox protocols', nl: 'Mailboxprotocollen' },
+  license: { en: 'Exchange licence', nl: 'Exchange-licentie' },
+  'mailbox-rights': { en: 'Mailbox permissions', nl: 'Mailboxrechten' },
+  network: { en: 'Network, URLs and ports', nl: 'Netwerk, URL’s en poorten' },
+  connectivity: { en: 'Connectivity test', nl: 'Verbindingstest' },
+};
+
+/** The item's title in the language (the checklist's section names). */
+export function itemTitle(item: ItemId, lang: Lang): string {
+  return ITEM_TITLES[item][lang];
+}
+
+const STATE_WORDS: Record<ItemState, Text> = {
+  pending: { en: 'waiting', nl: 'wacht' },
+  running: { en: 'running', nl: 'bezig' },
+  pass: { en: 'pass', nl: 'in orde' },
+  warn: { en: 'warn', nl: 'waarschuwing' },
+  fail: { en: 'fail', nl: 'fout' },
+  skip: { en: 'skip', nl: 'overgeslagen' },
+  error: { en: 'error', nl: 'mislukt' },
+};
+
+/** A status or progress word (`pass`, `fout`…). */
+export function stateWord(s: ItemState, lang: Lang): string {
+  return STATE_WORDS[s][lang];
+}
+
+/** Messages with parameters are functions; both languages have every key. */
+const en = {
+  // Run card
+  environment: 'Environment',
+  release: 'ECE release',
+  run: 'Run',
+  started: 'Started',
+  finished: 'Finished',
+  requestedBy: 'Requested by',
+  sharedBy: (who: string, when: string) => `Shared by ${who} on ${when}`,
+  verdictPass: 'All checks passed',
+  verdictWarn: 'Passed with warnings',
+  verdictFail: 'Problems found',
+  queued: 'Queued: waiting for a worker',
+  running: (done: number, total: number) => `Running: ${done} of ${total} items done`,
+  failedOn: (where: string) => `failed on ${where}`,
+  rootCause: (item: string) => `root cause: ${item}`,
+  whatToDo: 'What to do',
+  noEvidence: '(no evidence recorded)',
+  moreEvidence: (n: number) => `… ${n} more (ecebot check ENV --details)`,
+  trimmed: 'Details shortened to fit a Teams card; `ecebot check ENV --details` shows all.',
+  details: 'Details',
+  rerun: 'Re-run',
+  rerunFailed: 'Re-run failed items',
+  share: 'Share',
+  // Errors
+  errorTitle: 'ecebot could not do that',
+  empty: 'Type a command, for example `check prod`. `help` lists them all.',
+  tooLong: (n: number, max: number) =>
+    `That message is ${n} characters long; commands are at most ${max}.`,
+  unknownCommand: (cmd: string) => `There is no command "${cmd}".`,
+  didYouMean: (s: string) => `Did you mean **${s}**?`,
+  missingArg: (arg: string) => `${arg} is missing.`,
+  extraArgs: (extra: string) => `Too many arguments: "${extra}".`,
+  unknownEnvironment: (name: string) => `There is no environment "${name}".`,
+  knownEnvironments: (list: string) => `Environments: ${list}.`,
+  noEnvironments: 'The inventory lists no environments.',
+  unknownItem: (name: string) => `There is no checklist item "${name}".`,
+  knownItems: (list: string) => `Items: ${list}.`,
+  badDuration: (d: string) =>
+    `"${d}" is not a duration: use minutes, hours or days like 30m, 4h, 2d (at most 30d), or off.`,
+  unknownMailbox: (m: string, env: string) => `${env} has no mailbox "${m}".`,
+  knownMailboxes: (list: string) => `Mailboxes: ${list}.`,
+  unknownRun: (id: string) => `There is no run "${id}" (runs are kept for a while only).`,
+  usage: (syntax: string) => `Usage: \`${syntax}\``,
+  notAdmin: (cmd: string) => `Only ecebot admins may use ${cmd}.`,
+  inputError: (msg: string) => `The inventory does not allow this: ${msg}`,
+  internalError: 'Something went wrong inside ecebot; the error is in its log.',
+  busy: 'ecebot is busy; try again in a moment.',
+  unknownAction: (verb: string) => `This card button (${verb}) is not known to this version.`,
+  // Help
+  helpTitle: 'ecebot commands',
+  helpIntro:
+    'Checks Cisco ECE mail on Office 365 (OAuth2) against Cisco’s troubleshooting checklist. Mention @ecebot in a channel.',
+  adminOnly: 'admins',
+  // Environments, status, history
+  envsTitle: 'Environments',
+  servers: (n: number) => `${n} server${n === 1 ? '' : 's'}`,
+  mailboxes: (n: number) => `${n} mailbox${n === 1 ? '' : 'es'}`,
+  lastRun: (status: string, when: string) => `last run: ${status}, ${when}`,
+  neverRun: 'no run yet',
+  subscribed: 'alerts here',
+  mutedUntil: (when: string) => `muted until ${when}`,
+  statusTitle: 'Status',
+  historyTitle: (env: string) => `History of ${env}`,
+  noHistory: (env: string) => `No runs of ${env} yet. Try \`check ${env}\`.`,
+  problems: (list: string) => `problems: ${list}`,
+  allPassed: 'all passed',
+  // Subscriptions
+  subscribedTo: (env: string) =>
+    `This conversation now gets a card when a scheduled check of ${env} starts failing, and when it recovers.`,
+  alreadySubscribed: (env: string) => `This conversation already gets alerts for ${env}.`,
+  unsubscribedFrom: (env: string) => `No more alerts for ${env} in this conversation.`,
+  notSubscribed: (env: string) => `This conversation had no alerts for ${env}.`,
+  mutedFor: (env: string, until: string) => `Alerts for ${env} are muted until ${until}.`,
+  unmuted: (env: string) => `Alerts for ${env} are no longer muted.`,
+  // Sharing
+  shareTitle: 'Share this result',
+  shareChoose: 'Post a snapshot of the card to:',
+  shareNoTargets:
+    'No channel to share to: subscribe a channel with `subscribe ENV`, or use ecebot in a team.',
+  shareSend: 'Share',
+  cancel: 'Cancel',
+  sharedTo: (where: string) => `Shared to ${where}.`,
+  shareFailed: (where: string) => `Could not post to ${where}; the bot may not be installed there.`,
+  subscribedChannel: (env: string) => `subscribed to ${env}`,
+  generalChannel: 'General',
+  // Sign-in
+  signinTitle: (mailbox: string) => `Sign in for ${mailbox}`,
+  signinPrivate:
+    'Open a **private** browser window (InPrivate / incognito), so the browser does not sign you in as yourself.',
+  signinOpen: (url: string, code: string) => `Go to ${url} and enter the code **${code}**.`,
+  signinAs: (account: string) =>
+    `Sign in as **${account}**, not with your own account: a token issued for the engineer’s account is the classic fault (checklist item 4).`,
+  signinAsShared: (account: string, mailbox: string) =>
+    `Sign in as **${account}**, the account ECE uses for ${mailbox} (it needs Full Access to it), not with your own account (checklist item 4).`,
+  signinExpires: (minutes: number) => `The code is valid for ${minutes} minutes.`,
+  signinOpenButton: 'Open the sign-in page',
+  signinWaiting: 'Waiting for the sign-in…',
+  signinOkMailbox: (user: string) =>
+    `Signed in as ${user}: the mailbox itself. ecebot keeps the refresh token (encrypted) for its end-to-end mail checks.`,
+  signinOkShared: (user: string, mailbox: string) =>
+    `Signed in as ${user}: the account the inventory names for ${mailbox}. ecebot keeps the refresh token (encrypted) for its end-to-end mail checks.`,
+  signinWrongUser: (user: string, expected: string) =>
+    `Signed in as ${user}, but this mailbox needs a token for ${expected}. The token was not kept; sign in again in a private window as ${expected}.`,
+  signinUnknownUser: 'The token names no user; it was not kept.',
+  signinFailed: (code: string, server: string) =>
+    `The sign-in did not complete (${code}): ${server}`,
+  signinNoRefresh: 'Entra returned no refresh token (was offline_access consented?).',
+};
+
+type Messages = typeof en;
+
+const nl: Messages = {
+  environment: 'Omgeving',
+  release: 'ECE-release',
+  run: 'Run',
+  started: 'Gestart',
+  finished: 'Klaar',
+  requestedBy: 'Aangevraagd door',
+  sharedBy: (who, when) => `Gedeeld door ${who} op ${when}`,
+  verdictPass: 'Alle controles in orde',
+  verdictWarn: 'In orde, met waarschuwingen',
+  verdictFail: 'Problemen gevonden',
+  queued: 'In de wachtrij: wacht op een worker',
+  running: (done, total) => `Bezig: ${done} van ${total} items klaar`,
+  failedOn: where => `fout op ${where}`,
+  rootCause: item => `oorzaak: ${item}`,
+  whatToDo: 'Wat te doen',
+  noEvidence: '(geen bewijs vastgelegd)',
+  moreEvidence: n => `… nog ${n} (ecebot check ENV --details)`,
+  trimmed:
+    'Details ingekort zodat de kaart in Teams past; `ecebot check ENV --details` toont alles.',
+  details: 'Details',
+  rerun: 'Opnieuw',
+  rerunFailed: 'Mislukte items opnieuw',
+  share: 'Delen',
+  errorTitle: 'ecebot kan dat niet doen',
+  empty: 'Typ een opdracht, bijvoorbeeld `check prod`. `help` toont ze allemaal.',
+  tooLong: (n, max) => `Dat bericht is ${n} tekens lang; opdrachten zijn hooguit ${max} tekens.`,
+  unknownCommand: cmd => `Er is geen opdracht "${cmd}".`,
+  didYouMean: s => `Bedoelde je **${s}**?`,
+  missingArg: arg => `${arg} ontbreekt.`,
+  extraArgs: extra => `Te veel argumenten: "${extra}".`,
+  unknownEnvironment: name => `Er is geen omgeving "${name}".`,
+  knownEnvironments: list => `Omgevingen: ${list}.`,
+  noEnvironments: 'De inventaris bevat geen omgevingen.',
+  unknownItem: name => `Er is geen checklist-item "${name}".`,
+  knownItems: list => `Items: ${list}.`,
+  badDuration: d =>
+    `"${d}" is geen duur: gebruik minuten, uren of dagen zoals 30m, 4h, 2d (hooguit 30d), of off.`,
+  unknownMailbox: (m, env) => `${env} heeft geen mailbox "${m}".`,
+  knownMailboxes: list => `Mailboxen: ${list}.`,
+  unknownRun: id => `Er is geen run "${id}" (runs worden maar een tijd bewaard).`,
+  usage: syntax => `Gebruik: \`${syntax}\``,
+  notAdmin: cmd => `Alleen ecebot-beheerders mogen ${cmd} gebruiken.`,
+  inputError: msg => `De inventaris staat dit niet toe: ${msg}`,
+  internalError: 'Er ging iets mis in ecebot; de fout staat in het logboek.',
+  busy: 'ecebot heeft het druk; probeer het zo nog eens.',
+  unknownAction: verb => `Deze knop (${verb}) kent deze versie niet.`,
+  helpTitle: 'ecebot-opdrachten',
+  helpIntro:
+    'Controleert Cisco ECE-mail op Office 365 (OAuth2) met de troubleshooting-checklist van Cisco. Noem @ecebot in een kanaal.',
+  adminOnly: 'beheerders',
+  envsTitle: 'Omgevingen',
+  servers: n => `${n} server${n === 1 ? '' : 's'}`,
+  mailboxes: n => `${n} mailbox${n === 1 ? '' : 'en'}`,
+  lastRun: (status, when) => `laatste run: ${status}, ${when}`,
+  neverRun: 'nog geen run',
+  subscribed: 'meldingen hier',
+  mutedUntil: when => `gedempt tot ${when}`,
+  statusTitle: 'Status',
+  historyTitle: env => `Geschiedenis van ${env}`,
+  noHistory: env => `Nog geen runs van ${env}. Probeer \`check ${env}\`.`,
+  problems: list => `problemen: ${list}`,
+  allPassed: 'alles in orde',
+  subscribedTo: env =>
+    `Dit gesprek krijgt nu een kaart wanneer een geplande controle van ${env} begint te falen, en wanneer die herstelt.`,
+  alreadySubscribed: env => `Dit gesprek krijgt al meldingen voor ${env}.`,
+  unsubscribedFrom: env => `Geen meldingen meer voor ${env} in dit gesprek.`,
+  notSubscribed: env => `Dit gesprek had geen meldingen voor ${env}.`,
+  mutedFor: (env, until) => `Meldingen voor ${env} zijn gedempt tot ${until}.`,
+  unmuted: env => `Meldingen voor ${env} zijn niet meer gedempt.`,
+  shareTitle: 'Dit resultaat delen',
+  shareChoose: 'Plaats een momentopname van de kaart in:',
+  shareNoTargets:
+    'Geen kanaal om in te delen: abonneer een kanaal met `subscribe ENV`, of gebruik ecebot in een team.',
+  shareSend: 'Delen',
+  cancel: 'Annuleren',
+  sharedTo: where => `Gedeeld in ${where}.`,
+  shareFailed: where =>
+    `Plaatsen in ${where} lukte niet; misschien is de bot daar niet geïnstalleerd.`,
+  subscribedChannel: env => `geabonneerd op ${env}`,
+  generalChannel: 'Algemeen',
+  signinTitle: mailbox => `Aanmelden voor ${mailbox}`,
+  signinPrivate:
+    'Open een **privévenster** (InPrivate / incognito), zodat de browser je niet als jezelf aanmeldt.',
+  signinOpen: (url, code) => `Ga naar ${url} en voer de code **${code}** in.`,
+  signinAs: account =>
+    `Meld je aan als **${account}**, niet met je eigen account: een token voor het account van de engineer is de klassieke fout (checklist-item 4).`,
+  signinAsShared: (account, mailbox) =>
+    `Meld je aan als **${account}**, het account dat ECE voor ${mailbox} gebruikt (dat heeft Full Access nodig), niet met je eigen account (checklist-item 4).`,
+  signinExpires: minutes => `De code is ${minutes} minuten geldig.`,
+  signinOpenButton: 'Aanmeldpagina openen',
+  signinWaiting: 'Wacht op de aanmelding…',
+  signinOkMailbox: user =>
+    `Aangemeld als ${user}: de mailbox zelf. ecebot bewaart het vernieuwingstoken (versleuteld) voor de end-to-end mailcontroles.`,
+  signinOkShared: (user, mailbox) =>
+    `Aangemeld als ${user}: het account dat de inventaris voor ${mailbox} noemt. ecebot bewaart het vernieuwingstoken (versleuteld) voor de end-to-end mailcontroles.`,
+  signinWrongUser: (user, expected) =>
+    `Aangemeld als ${user}, maar deze mailbox heeft een token voor ${expected} nodig. Het token is niet bewaard; meld je opnieuw aan in een privévenster als ${expected}.`,
+  signinUnknownUser: 'Het token noemt geen gebruiker; het is niet bewaard.',
+  signinFailed: (code, server) => `De aanmelding is niet voltooid (${code}): ${server}`,
+  signinNoRefresh: 'Entra gaf geen vernieuwingstoken (is offline_access toegestaan?).',
+};
+
+const MESSAGES: Record<Lang, Messages> = { en, nl };
+
+/** The message table for a language. */
+export function messages(lang: Lang): Messages {
+  return MESSAGES[lang];
+}
+
+/** A date and time for cards, in UTC so every reader sees the same value (`2026-11-29 14:05 UTC`). */
+export function formatTime(iso: string | Date): string {
+  const d = typeof iso === 'string' ? new Date(iso) : iso;
+  if (Number.isNaN(d.getTime())) return String(iso);
+  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}

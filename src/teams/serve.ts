@@ -1,0 +1,93 @@
+/**
+ * `ecebot serve [--config FILE] [--port N]`: the Teams bot with the embedded run service and
+ * the memory store (state is lost on restart; the Redis store and BullMQ queue take over when
+ * they are wired in, manifest/README.md). Stops cleanly on SIGINT/SIGTERM: no new turns, card
+ * updates and sign-ins in flight finish, runs in flight finish.
+ */
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import type { Io } from '../cli';
+import { InputError } from '../inventory/errors';
+import { findInventoryPath, loadInventory } from '../inventory/load';
+import { MemoryStore } from '../store/memory';
+import { EmbeddedRunService } from './run-service';
+import { startBotServer } from './server';
+
+/** Paths pino removes from every log line (anchors.md C, lesson 5). */
+const REDACT = [
+  'authorization',
+  '*.authorization',
+  'accessToken',
+  '*.accessToken',
+  'refreshToken',
+  '*.refreshToken',
+  'clientSecret',
+  '*.clientSecret',
+  // The connector's RestError carries the request it failed on, bearer header included.
+  'err.request.headers',
+  'err.response.request.headers',
+];
+
+function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise(res => {
+    const on = (s: NodeJS.Signals) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      res(s);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+/** Run `ecebot serve`; resolves to the exit code once a signal stopped it. */
+export async function runServe(argv: string[], io: Io): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: { config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' } },
+      allowPositionals: false,
+      strict: true,
+    });
+  } catch (err) {
+    throw new InputError(
+      `serve: ${(err as Error).message}`,
+      'run: ecebot serve [--config FILE] [--port N]',
+    );
+  }
+  const { values } = parsed;
+  const rawPort = values.port ?? io.env.PORT ?? '3978';
+  const port = Number(rawPort);
+  if (!/^\d+$/.test(rawPort) || port > 65535)
+    throw new InputError(
+      `serve: --port must be a number from 0 to 65535, got ${JSON.stringify(rawPort)}`,
+    );
+  const path = findInventoryPath(values.config, io.env, io.cwd);
+  const inventory = loadInventory(path);
+  const log = pino({ name: 'ecebot', redact: { paths: REDACT, censor: '<redacted>' } });
+  const store = new MemoryStore();
+  const runs = new EmbeddedRunService(() => inventory, store, io.env);
+  const bot = await startBotServer({
+    inventory: () => inventory,
+    store,
+    runs,
+    vars: io.env,
+    port,
+    ...(io.env.ECEBOT_HOST ? { host: io.env.ECEBOT_HOST } : {}),
+    log,
+  });
+  io.out(
+    `ecebot serve: listening on ${bot.url} (${
+      bot.localMode
+        ? 'local mode: no MicrosoftAppId, no authentication; for the Agents Playground and tests only'
+        : 'Bot Framework authentication on'
+    }); inventory ${path}; Ctrl-C stops it`,
+  );
+  const signal = await waitForSignal();
+  io.out(`ecebot serve: ${signal}, stopping`);
+  await bot.close();
+  await runs.close();
+  await store.close();
+  return 0;
+}

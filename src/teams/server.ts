@@ -1,0 +1,202 @@
+/**
+ * The bot's HTTP endpoint: restify 11 (12 needs Node 22) with `/api/messages` handed to
+ * botbuilder's CloudAdapter (teams-bot-notes.md §1). Authentication comes from the usual
+ * variables (MicrosoftAppId, MicrosoftAppPassword, MicrosoftAppType, MicrosoftAppTenantId).
+ * Without an app id the adapter checks no tokens: that *local mode* is for the Agents
+ * Playground and tests, so the server then binds 127.0.0.1 unless told otherwise.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  CloudAdapter,
+  ConfigurationBotFrameworkAuthentication,
+  type ConfigurationBotFrameworkAuthenticationOptions,
+  type TurnContext,
+} from 'botbuilder';
+import * as restify from 'restify';
+import type { Inventory } from '../inventory/load';
+import type { RunService } from '../queue/types';
+import type { Store } from '../store/types';
+import { EcebotBot } from './bot';
+import { loadConversation } from './conversations';
+import { adminCheck, type AdminCheck, type BotServices } from './handlers';
+import { langOf, type Lang } from './i18n';
+import { SILENT_LOG, type BotLog } from './log';
+import { Proactive } from './proactive';
+import { RunCards } from './run-cards';
+import { SignIns } from './signin';
+
+/**
+ * restify 11 replaces `http.ServerResponse.prototype.writeHead` for the whole process when it
+ * loads (lib/server.js `patchResponse(http.ServerResponse)`), with a version that returns
+ * undefined. Node's returns the response, and other servers in the same process (the lab's,
+ * tests') chain on it: `res.writeHead(200).end()`. Give the chaining back, keeping restify's
+ * own behaviour.
+ */
+function restoreWriteHeadChaining(): void {
+  const proto = http.ServerResponse.prototype;
+  const restifyWriteHead = proto.writeHead;
+  if ((restifyWriteHead as { __ecebotChained?: true }).__ecebotChained) return;
+  const chained = function (this: http.ServerResponse, ...args: unknown[]) {
+    (restifyWriteHead as (...a: unknown[]) => unknown).apply(this, args);
+    return this;
+  };
+  Object.assign(chained, { __ecebotChained: true });
+  proto.writeHead = chained as typeof proto.writeHead;
+}
+restoreWriteHeadChaining();
+
+/**
+ * Variables the adapter reads (botbuilder-core configurationServiceClientCredentialFactory and
+ * botFrameworkAuthenticationFactory; teams-bot-notes.md §1). If one of the channel overrides is
+ * set, botbuilder uses the whole set as given.
+ */
+const AUTH_VARS = [
+  'MicrosoftAppId',
+  'MicrosoftAppPassword',
+  'MicrosoftAppType',
+  'MicrosoftAppTenantId',
+  'CertificateThumbprint',
+  'CertificatePrivateKey',
+  'ChannelService',
+  'ToBotFromChannelOpenIdMetadataUrl',
+  'BotOpenIdMetadata',
+  'ToBotFromChannelTokenIssuer',
+  'ToChannelFromBotLoginUrl',
+  'ToChannelFromBotOAuthScope',
+  'ToBotFromEmulatorOpenIdMetadataUrl',
+  'OAuthUrl',
+  'CallerId',
+  'ValidateAuthority',
+] as const;
+
+/** What the server needs. */
+export interface BotServerOptions {
+  inventory: () => Inventory;
+  store: Store;
+  runs: RunService;
+  /** MicrosoftApp* and ECEBOT_ADMINS; also the environment secrets are resolved from (sign-in). */
+  vars?: NodeJS.ProcessEnv;
+  /** 3978 (the Bot Framework's customary port) by default; 0 for a free one. */
+  port?: number;
+  /** Local mode: 127.0.0.1 by default; with an app id: all interfaces. */
+  host?: string;
+  log?: BotLog;
+  /** Overrides ECEBOT_ADMINS. */
+  isAdmin?: AdminCheck;
+  now?: () => Date;
+}
+
+/** A running bot. */
+export interface BotServer {
+  port: number;
+  /** `http://HOST:PORT/api/messages` */
+  url: string;
+  /** True when no MicrosoftAppId is set (no authentication; local use only). */
+  localMode: boolean;
+  services: BotServices;
+  /** Resolves when no card update or sign-in completion is in flight. */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The adapter's configuration: only the auth variables, never the whole environment. */
+export function authOptions(
+  vars: NodeJS.ProcessEnv,
+): ConfigurationBotFrameworkAuthenticationOptions {
+  const out: Record<string, string> = {};
+  for (const k of AUTH_VARS) if (vars[k]) out[k] = vars[k]!;
+  return out as ConfigurationBotFrameworkAuthenticationOptions;
+}
+
+/** Start the bot's HTTP server and everything behind it. */
+export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
+  const vars = o.vars ?? process.env;
+  const log = o.log ?? SILENT_LOG;
+  const appId = vars.MicrosoftAppId ?? '';
+  const localMode = !appId;
+  const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication(authOptions(vars)));
+  const proactive = new Proactive(adapter, appId, o.store);
+  const langOfConversation = async (key: string): Promise<Lang> =>
+    langOf((await loadConversation(o.store, key))?.locale);
+  const runCards = new RunCards({
+    runs: o.runs,
+    store: o.store,
+    updater: proactive,
+    inventory: o.inventory,
+    langOf: langOfConversation,
+    log,
+    ...(o.now ? { now: o.now } : {}),
+  }).start();
+  const signins = new SignIns({
+    store: o.store,
+    inventory: o.inventory,
+    vars,
+    updater: proactive,
+    log,
+  });
+  const services: BotServices = {
+    runs: o.runs,
+    store: o.store,
+    inventory: o.inventory,
+    runCards,
+    signins,
+    isAdmin: o.isAdmin ?? adminCheck(vars.ECEBOT_ADMINS?.split(',')),
+    log,
+    now: o.now ?? (() => new Date()),
+  };
+  const bot = new EcebotBot(services, proactive);
+
+  adapter.onTurnError = async (ctx: TurnContext, err: Error) => {
+    log.error({ err, activityType: ctx.activity.type }, 'unhandled error in a turn');
+    if (ctx.activity.type === 'message') {
+      await ctx
+        .sendActivity('ecebot hit an internal error; it is in the log.')
+        .catch(() => undefined);
+    }
+  };
+
+  const server = restify.createServer({ name: 'ecebot' });
+  server.use(restify.plugins.bodyParser());
+  // restify ≥ 9: an async handler takes (req, res) only (teams-bot-notes.md §1).
+  server.post('/api/messages', async (req: restify.Request, res: restify.Response) => {
+    await adapter.process(req, res, ctx => bot.run(ctx));
+  });
+  server.get('/healthz', (_req: restify.Request, res: restify.Response, next: restify.Next) => {
+    res.send(200, { ok: true, localMode });
+    next();
+  });
+
+  const host = o.host ?? (localMode ? '127.0.0.1' : '0.0.0.0');
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? 3978, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = host === '0.0.0.0' ? '127.0.0.1' : host;
+  log.info({ port, host, localMode }, 'ecebot bot listening');
+
+  const idle = async () => {
+    await runCards.idle();
+    await signins.idle();
+  };
+  return {
+    port,
+    url: `http://${shownHost}:${port}/api/messages`,
+    localMode,
+    services,
+    idle,
+    async close() {
+      await signins.close();
+      await runCards.close();
+      await new Promise<void>(resolve => {
+        server.close(() => resolve());
+        // Keep-alive clients would hold close() open until their idle timeout.
+        server.server.closeAllConnections?.();
+      });
+    },
+  };
+}

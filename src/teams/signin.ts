@@ -1,0 +1,204 @@
+/**
+ * `signin ENV MAILBOX`: a device-code sign-in (RFC 8628) for a mailbox, so ecebot holds a
+ * refresh token for the end-to-end mail checks. The card tells the engineer to use a private
+ * browser window and to sign in *as the mailbox* (or as the shared account ECE uses for it):
+ * a token issued for the engineer's own account is the checklist's classic fault (item 4,
+ * checklist.md "Token generation"). When the sign-in completes, the token's user decides: the
+ * right account → the refresh token is kept (`rt:<env>:<mailbox>`, encrypted by the Redis
+ * store); any other → it is dropped and the card says whom to sign in as. The card is updated
+ * in place; the HTTP turn only waits for Entra to hand out the code.
+ */
+import type { Inventory } from '../inventory/load';
+import { pickEnvironment } from '../inventory/load';
+import type { ProbeContext } from '../probes/context';
+import { deviceCodeSignIn, type EntraTokenResult } from '../probes/entra';
+import { CENTRAL } from '../probes/types';
+import { endpointsFor } from '../runner/endpoints';
+import { mailboxScopes } from '../runner/observe';
+import { prepareRun } from '../runner/prepare';
+import type { Store } from '../store/types';
+import { signinCard, type SigninState, type SigninView } from './cards';
+import { messages, type Lang } from './i18n';
+import type { BotLog } from './log';
+import type { CardUpdater } from './run-cards';
+import { refreshTokenKey } from './run-service';
+
+/** What sign-ins need. */
+export interface SignInsDeps {
+  store: Store;
+  inventory: () => Inventory;
+  vars: NodeJS.ProcessEnv;
+  updater: CardUpdater;
+  log: BotLog;
+  /** How long to wait for Entra to hand out a code before answering with an error. */
+  codeTimeoutMs?: number;
+  /** How long the person has to sign in (Entra's device codes live 15 minutes). */
+  signInTimeoutSeconds?: number;
+}
+
+/** A sign-in asked for in a conversation. */
+export interface SigninRequest {
+  environment: string;
+  mailbox: string;
+  lang: Lang;
+  conversationKey: string;
+}
+
+/** The first card, and how to tell the sign-in where it was posted. */
+export interface SigninStart {
+  card: Record<string, unknown>;
+  /** Call with the posted card's activity id (undefined when posting failed: the sign-in stops). */
+  posted(activityId: string | undefined): void;
+}
+
+type First =
+  | { kind: 'code'; url: string; code: string; expiresIn: number }
+  | { kind: 'done'; result: EntraTokenResult }
+  | { kind: 'timeout' };
+
+/** Device-code sign-ins in flight. */
+export class SignIns {
+  private readonly active = new Set<AbortController>();
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(private readonly deps: SignInsDeps) {}
+
+  /** Start a sign-in; resolves once there is a card to post (the code, or why not). */
+  async begin(req: SigninRequest): Promise<SigninStart> {
+    const inv = this.deps.inventory();
+    const env = pickEnvironment(inv, req.environment, 'the inventory');
+    const entry = env.mailboxes.find(m => m.address.toLowerCase() === req.mailbox.toLowerCase());
+    if (!entry) throw new Error(`${req.mailbox} is not a mailbox of ${env.name}`);
+    const shared = entry.access === 'shared';
+    const account = shared ? entry.account! : entry.address;
+    // prepareRun gives the environment's CA, deadlines and redactor, and refuses bad input early.
+    const prepared = prepareRun(env, inv, { items: ['token'], vars: this.deps.vars });
+    const ctx: ProbeContext = {
+      vantage: CENTRAL,
+      deadlines: prepared.deadlines,
+      ...(prepared.ca ? { ca: prepared.ca } : {}),
+      hosts: Object.fromEntries(
+        Object.entries(env.endpoints?.hosts ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
+      ),
+      redactor: prepared.redactor,
+    };
+    const view = (state: SigninState): SigninView => ({
+      environment: env.name,
+      mailbox: entry.address,
+      account,
+      shared,
+      state,
+    });
+
+    const abort = new AbortController();
+    this.active.add(abort);
+    let onCode!: (f: First) => void;
+    const codeReady = new Promise<First>(res => (onCode = res));
+    const flow = deviceCodeSignIn(
+      ctx,
+      { login: endpointsFor(env, CENTRAL).login, tenantId: env.tenant.id },
+      {
+        clientId: env.app.clientId,
+        scopes: mailboxScopes(entry.retrieve),
+        timeoutSeconds: this.deps.signInTimeoutSeconds ?? 900,
+        cancel: abort.signal,
+        onCode: c =>
+          onCode({
+            kind: 'code',
+            url: c.verificationUri,
+            code: c.userCode,
+            expiresIn: c.expiresIn,
+          }),
+      },
+    ).finally(() => this.active.delete(abort));
+    let timer: NodeJS.Timeout | undefined;
+    const first = await Promise.race([
+      codeReady,
+      flow.then((result): First => ({ kind: 'done', result })),
+      new Promise<First>(res => {
+        timer = setTimeout(() => res({ kind: 'timeout' }), this.deps.codeTimeoutMs ?? 10_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+
+    if (first.kind !== 'code') {
+      abort.abort();
+      const state: SigninState =
+        first.kind === 'done'
+          ? {
+              kind: 'failed',
+              code: first.result.observation.code,
+              server: first.result.observation.server ?? first.result.observation.code,
+            }
+          : {
+              kind: 'failed',
+              code: 'TIMEOUT',
+              server: 'Entra ID handed out no device code in time',
+            };
+      return { card: signinCard(req.lang, view(state)), posted: () => undefined };
+    }
+
+    let posted!: (id: string | undefined) => void;
+    const where = new Promise<string | undefined>(res => (posted = res));
+    const finish = (async () => {
+      const result = await flow;
+      const activityId = await where;
+      if (!activityId) return;
+      const state = await this.decide(env.name, entry.address, account, shared, result, req.lang);
+      await this.deps.updater.update(
+        req.conversationKey,
+        activityId,
+        signinCard(req.lang, view(state)),
+      );
+    })().catch(err => this.deps.log.error({ err }, 'finishing a sign-in failed'));
+    this.running.add(finish);
+    void finish.finally(() => this.running.delete(finish));
+
+    return {
+      card: signinCard(
+        req.lang,
+        view({
+          kind: 'waiting',
+          url: first.url,
+          code: first.code,
+          expiresInSeconds: first.expiresIn,
+        }),
+      ),
+      posted: id => {
+        if (!id) abort.abort();
+        posted(id);
+      },
+    };
+  }
+
+  /** Whose token it is decides whether it is kept (checklist item 4). */
+  private async decide(
+    environment: string,
+    mailbox: string,
+    account: string,
+    shared: boolean,
+    r: EntraTokenResult,
+    lang: Lang,
+  ): Promise<SigninState> {
+    const o = r.observation;
+    if (!o.ok) return { kind: 'failed', code: o.code, server: o.server ?? o.code };
+    const user = o.claims?.upn ?? o.claims?.preferred_username ?? o.claims?.unique_name;
+    if (!user) return { kind: 'wrong-user' };
+    if (user.toLowerCase() !== account.toLowerCase()) return { kind: 'wrong-user', user };
+    if (!r.refreshToken)
+      return { kind: 'failed', code: 'NO_REFRESH_TOKEN', server: messages(lang).signinNoRefresh };
+    await this.deps.store.putSecret(refreshTokenKey(environment, mailbox), r.refreshToken);
+    this.deps.log.info({ environment, mailbox, user }, 'kept a refresh token from a Teams sign-in');
+    return { kind: 'ok', user, shared };
+  }
+
+  /** Resolves when no sign-in is waiting to finish its card. */
+  async idle(): Promise<void> {
+    while (this.running.size) await Promise.allSettled([...this.running]);
+  }
+
+  /** Stop waiting for every sign-in (the bot is shutting down). */
+  async close(): Promise<void> {
+    for (const a of this.active) a.abort();
+    await this.idle();
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * `signin ENV MAILBOX` end to end: the bot gets a device code from the lab's Entra ID, posts
+ * the card with the code and link, the lab's /devicelogin page stands in for the engineer
+ * signing in, and the card is updated in place with whose token it was. A token for the right
+ * account is kept and feeds the next run (the token item goes from skip to pass); a token for
+ * the wrong account is dropped. No token ever appears in what the bot sends.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { loadInventory, suggest, type Inventory } from '../../src/inventory/load';
+import { startLab, type Lab } from '../../src/lab/index';
+import { pickScenarios } from '../../src/lab/scenarios';
+import { MemoryStore } from '../../src/store/memory';
+import { EmbeddedRunService, refreshTokenKey } from '../../src/teams/run-service';
+import { startBotServer, type BotServer } from '../../src/teams/server';
+import { cardProblems, cardTexts } from './support/adaptive';
+import { message, post, type Where } from './support/bot-client';
+import { cardOf, FakeConnector, type Recorded } from './support/fake-connector';
+
+const HERE: Where = { conversationId: 'a:1signin-alex' };
+
+let lab: Lab;
+let inv: Inventory;
+let fake: FakeConnector;
+let store: MemoryStore;
+let runs: EmbeddedRunService;
+let bot: BotServer;
+
+beforeAll(async () => {
+  lab = await startLab({ scenarios: pickScenarios('healthy', suggest) });
+  // The same lab, but ecebot holds no refresh token for support@: only a sign-in can give one.
+  const doc = parse(readFileSync(lab.info.inventory, 'utf8')) as {
+    environments: { lab: { mailboxes: { address: string; refreshToken?: string }[] } };
+  };
+  for (const m of doc.environments.lab.mailboxes)
+    if (m.address.startsWith('support@')) delete m.refreshToken;
+  const path = join(lab.dir, 'inventory-without-support-token.yaml');
+  writeFileSync(path, stringify(doc));
+  inv = loadInventory(path);
+  fake = await FakeConnector.start();
+  store = new MemoryStore();
+  runs = new EmbeddedRunService(() => inv, store, {});
+  bot = await startBotServer({ inventory: () => inv, store, runs, vars: {}, port: 0 });
+});
+
+afterAll(async () => {
+  await bot?.close();
+  await runs?.close();
+  await fake?.close();
+  await lab?.stop();
+});
+
+/** The lab's stand-in for a person entering the code at the verification URL. */
+function signInAt(url: string, userCode: string, upn: string): Promise<number> {
+  const u = new URL(url);
+  const body = new URLSearchParams({ user_code: userCode, upn, action: 'approve' }).toString();
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      {
+        host: '127.0.0.1',
+        port: Number(u.port),
+        servername: u.hostname,
+        ca: readFileSync(lab.info.ca, 'utf8'),
+        method: 'POST',
+        path: u.pathname,
+        agent: false,
+        headers: {
+          host: u.host,
+          'content-type': 'application/x-www-form-urlencoded',
+          'content-length': String(Buffer.byteLength(body)),
+        },
+      },
+      res => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Post a message; the one card the bot posted back, and its activity id. */
+async function ask(
+  text: string,
+): Promise<{ card: Record<string, unknown>; id: string; from: number }> {
+  const from = fake.requests.length;
+  const res = await post(bot.url, message(fake.url, HERE, text));
+  expect(res.status).toBe(200);
+  const sent = fake.requests
+    .slice(from)
+    .filter(r => r.method === 'POST' && r.conversationId === HERE.conversationId);
+  expect(sent).toHaveLength(1);
+  return { card: cardOf(sent[0]!)!, id: sent[0]!.answer!, from };
+}
+
+function waitUpdate(
+  id: string,
+  from: number,
+  pred: (text: string) => boolean,
+  what: string,
+): Promise<Recorded> {
+  return fake.waitFor(
+    r => r.method === 'PUT' && r.activityId === id && pred(cardTexts(cardOf(r)).join('\n')),
+    what,
+    from,
+  );
+}
+
+/** The token item's mark on the finished card of `check lab token`. */
+async function tokenMark(): Promise<{ mark: string; text: string }> {
+  const { id, from } = await ask('check lab token');
+  const done = await waitUpdate(id, from, t => t.includes('Re-run'), 'the finished token check');
+  await bot.idle();
+  const texts = cardTexts(cardOf(done));
+  const i = texts.findIndex(t => t.startsWith('**Token generation**'));
+  return { mark: texts[i - 1]!, text: texts[i]! };
+}
+
+/** The code and link on a waiting sign-in card. */
+function codeOf(card: Record<string, unknown>): { code: string; url: string } {
+  const code = /\*\*([A-Z0-9]{8})\*\*/.exec(cardTexts(card).join('\n'))?.[1];
+  const url = (card.actions as { type: string; url?: string }[]).find(
+    a => a.type === 'Action.OpenUrl',
+  )?.url;
+  expect(code).toBeDefined();
+  expect(url).toBeDefined();
+  return { code: code!, url: url! };
+}
+
+test('without a token for support@ the token item cannot check that mailbox', async () => {
+  const t = await tokenMark();
+  expect(t.text).toContain('not checked: support@example.com: no token configured');
+});
+
+test('signing in as the mailbox keeps its token, and the next run uses it', async () => {
+  const { card, id, from } = await ask('signin lab support@example.com');
+  expect(cardProblems(card)).toEqual([]);
+  const text = cardTexts(card).join('\n');
+  expect(text).toContain('**private** browser window');
+  expect(text).toContain('Sign in as **support@example.com**');
+  const { code, url } = codeOf(card);
+  expect(new URL(url).hostname).toBe('login.microsoftonline.com');
+
+  expect(await signInAt(url, code, 'support@example.com')).toBe(200);
+  const done = await waitUpdate(id, from, t => t.includes('Signed in as'), 'the sign-in outcome');
+  await bot.idle();
+  const outcome = cardTexts(cardOf(done)).join('\n');
+  expect(outcome).toContain('Signed in as support@example.com: the mailbox itself.');
+  expect(cardProblems(cardOf(done))).toEqual([]);
+  const kept = await store.getSecret(refreshTokenKey('lab', 'support@example.com'));
+  expect(kept).toBeTruthy();
+
+  const t = await tokenMark();
+  expect(t.mark).toBe('✔');
+  expect(t.text).not.toContain('no token configured');
+  expect(t.text).toMatch(/Tokens for [^—]*support@example\.com/);
+  // The kept token never travelled to Teams.
+  for (const r of fake.requests) expect(JSON.stringify(r.body)).not.toContain(kept!);
+});
+
+test('signing in with the wrong account is refused, and nothing is kept', async () => {
+  const { card, id, from } = await ask('signin lab Sales@Example.com');
+  const text = cardTexts(card).join('\n');
+  // sales@ is served through the shared account: that is whom to sign in as.
+  expect(text).toContain(
+    'Sign in as **svc-ece@example.com**, the account ECE uses for sales@example.com',
+  );
+  const { code, url } = codeOf(card);
+  expect(await signInAt(url, code, 'support@example.com')).toBe(200);
+  const done = await waitUpdate(id, from, t => t.includes('Signed in as'), 'the sign-in outcome');
+  await bot.idle();
+  expect(cardTexts(cardOf(done)).join('\n')).toContain(
+    'Signed in as support@example.com, but this mailbox needs a token for svc-ece@example.com. The token was not kept',
+  );
+  expect(await store.getSecret(refreshTokenKey('lab', 'sales@example.com'))).toBeUndefined();
+});
+
+test('signin for a mailbox the environment does not have is an input error with a suggestion', async () => {
+  const { card } = await ask('signin lab suport@example.com');
+  const text = cardTexts(card).join('\n');
+  expect(text).toContain('lab has no mailbox "suport@example.com"');
+  expect(text).toContain('Did you mean **support@example.com**?');
+});
+
+test('no access or refresh token appears in anything the bot sent', () => {
+  for (const r of fake.requests) {
+    const body = JSON.stringify(r.body);
+    expect(body).not.toMatch(/eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\./);
+    for (const t of Object.values(lab.info.tokens)) expect(body).not.toContain(t);
+  }
+});
