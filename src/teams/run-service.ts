@@ -10,32 +10,16 @@ import { EventEmitter } from 'node:events';
 import type { Finding, Run } from '../checklist/types';
 import type { Inventory } from '../inventory/load';
 import { pickEnvironment } from '../inventory/load';
-import type { Environment } from '../inventory/types';
 import type { Observation } from '../probes/types';
 import type { RunHandle, RunProgress, RunRequest, RunService } from '../queue/types';
 import { observeFrom } from '../runner/observe';
 import { prepareRun, vantagesOf, type PreparedRun } from '../runner/prepare';
 import { readyItems } from '../runner/progress';
 import { assemble } from '../runner/run';
+import { refreshTokenKey, storedRefreshTokens } from '../store/tokens';
 import type { Store } from '../store/types';
 
-/** The store key of a refresh token kept from a Teams sign-in. */
-export function refreshTokenKey(environment: string, mailbox: string): string {
-  return `rt:${environment}:${mailbox.toLowerCase()}`;
-}
-
-/** The refresh tokens the store keeps for an environment's mailboxes, by lowercased address. */
-export async function storedRefreshTokens(
-  store: Store,
-  env: Environment,
-): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const m of env.mailboxes) {
-    const rt = await store.getSecret(refreshTokenKey(env.name, m.address));
-    if (rt) out.set(m.address.toLowerCase(), rt);
-  }
-  return out;
-}
+export { refreshTokenKey, storedRefreshTokens };
 
 interface InFlight {
   prepared: PreparedRun;

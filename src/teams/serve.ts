@@ -1,7 +1,7 @@
 /**
- * `ecebot serve [--config FILE] [--port N]`: the Teams bot with the embedded run service and
- * the memory store (state is lost on restart; the Redis store and BullMQ queue take over when
- * they are wired in, manifest/README.md). Stops cleanly on SIGINT/SIGTERM: no new turns, card
+ * `ecebot serve [--config FILE] [--port N]`: the Teams bot. With REDIS_URL it uses the Redis
+ * store, the BullMQ queue (workers on each ECE server), the alert outbox and the schedules;
+ * without, the embedded run service and the memory store (state is lost on restart). Stops cleanly on SIGINT/SIGTERM: no new turns, card
  * updates and sign-ins in flight finish, runs in flight finish.
  */
 import { parseArgs } from 'node:util';
@@ -9,7 +9,15 @@ import pino from 'pino';
 import type { Io } from '../cli';
 import { InputError } from '../inventory/errors';
 import { findInventoryPath, loadInventory } from '../inventory/load';
+import { AlertPipeline } from '../notify/pipeline';
+import { Outbox } from '../notify/outbox';
+import { describeUrl, queueConfigFrom } from '../queue/connection';
+import { createRunService } from '../queue/create';
+import { Scheduler } from '../queue/schedules';
+import type { RunService } from '../queue/types';
 import { MemoryStore } from '../store/memory';
+import { RedisStore } from '../store/redis';
+import type { Store } from '../store/types';
 import { EmbeddedRunService } from './run-service';
 import { startBotServer } from './server';
 
@@ -66,8 +74,19 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
   const path = findInventoryPath(values.config, io.env, io.cwd);
   const inventory = loadInventory(path);
   const log = pino({ name: 'ecebot', redact: { paths: REDACT, censor: '<redacted>' } });
-  const store = new MemoryStore();
-  const runs = new EmbeddedRunService(() => inventory, store, io.env);
+  // With REDIS_URL: the Redis store and queue (workers on every ECE server), alerts through a
+  // durable outbox, schedules from the inventory. Without: one process, state in memory.
+  const queue = queueConfigFrom(io.env);
+  const store: Store = queue ? new RedisStore({ queue, vars: io.env }) : new MemoryStore();
+  let pipeline: AlertPipeline | undefined;
+  const runs: RunService = queue
+    ? createRunService({
+        inventory: () => inventory,
+        vars: io.env,
+        store,
+        afterRun: (run, ctx) => pipeline?.afterRun(run, ctx) ?? Promise.resolve(),
+      })
+    : new EmbeddedRunService(() => inventory, store, io.env);
   const bot = await startBotServer({
     inventory: () => inventory,
     store,
@@ -84,10 +103,27 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
         : 'Bot Framework authentication on'
     }); inventory ${path}; Ctrl-C stops it`,
   );
+  let outbox: Outbox | undefined;
+  let scheduler: Scheduler | undefined;
+  if (queue) {
+    outbox = new Outbox({ queue, notifier: bot.notifier });
+    await outbox.start();
+    const p = new AlertPipeline({ queue, store, outbox });
+    pipeline = p;
+    scheduler = new Scheduler({ queue, runs, onDigest: (envs, now) => p.digest(envs, now) });
+    const scheduled = await scheduler.sync(inventory);
+    await scheduler.start();
+    io.out(
+      `ecebot serve: queue at ${describeUrl(queue.url)}; schedules: ${scheduled.join(', ') || 'none'}`,
+    );
+  }
   const signal = await waitForSignal();
   io.out(`ecebot serve: ${signal}, stopping`);
   await bot.close();
+  await scheduler?.close();
   await runs.close();
+  await outbox?.close();
+  await pipeline?.close();
   await store.close();
   return 0;
 }

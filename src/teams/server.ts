@@ -22,6 +22,8 @@ import { loadConversation } from './conversations';
 import { adminCheck, type AdminCheck, type BotServices } from './handlers';
 import { langOf, type Lang } from './i18n';
 import { SILENT_LOG, type BotLog } from './log';
+import type { Notifier } from '../notify/types';
+import { TeamsNotifier } from './notifier';
 import { Proactive } from './proactive';
 import { RunCards } from './run-cards';
 import { SignIns } from './signin';
@@ -95,6 +97,8 @@ export interface BotServer {
   /** True when no MicrosoftAppId is set (no authentication; local use only). */
   localMode: boolean;
   services: BotServices;
+  /** Sends and updates cards in stored conversations (for the alert outbox). */
+  notifier: Notifier;
   /** Resolves when no card update or sign-in completion is in flight. */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -188,6 +192,7 @@ export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
     url: `http://${shownHost}:${port}/api/messages`,
     localMode,
     services,
+    notifier: new TeamsNotifier(proactive),
     idle,
     async close() {
       await signins.close();

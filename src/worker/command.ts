@@ -9,6 +9,9 @@ import { findInventoryPath, loadInventory, suggest } from '../inventory/load';
 import { CENTRAL } from '../probes/types';
 import { describeUrl, queueConfigFrom } from '../queue/connection';
 import { vantagePrefix } from '../queue/names';
+import type { Environment } from '../inventory/types';
+import { RedisStore } from '../store/redis';
+import { storedRefreshTokens } from '../store/tokens';
 import { VantageWorker } from './vantage-worker';
 
 /** What the CLI hands the command (its Io, trimmed to what is used). */
@@ -75,9 +78,12 @@ export async function runWorkerCommand(
   }
   const lockMs = positiveMs(io.env, 'ECEBOT_WORKER_LOCK_MS');
   const heartbeatMs = positiveMs(io.env, 'ECEBOT_HEARTBEAT_MS');
+  // Sealed refresh tokens from Teams sign-ins need the same key the bot sealed them with.
+  const store = io.env.ECEBOT_SECRET_KEY ? new RedisStore({ queue, vars: io.env }) : undefined;
   const worker = new VantageWorker({
     vantage,
     queue,
+    ...(store ? { storedTokens: (env: Environment) => storedRefreshTokens(store, env) } : {}),
     inventory: () => loadInventory(path),
     vars: io.env,
     ...(lockMs ? { lockMs } : {}),
@@ -91,5 +97,6 @@ export async function runWorkerCommand(
   const signal = await deps.waitForSignal();
   io.out(`ecebot worker ${vantage}: ${signal}, finishing parts in hand`);
   await worker.close();
+  await store?.close();
   return 0;
 }

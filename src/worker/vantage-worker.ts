@@ -14,6 +14,7 @@ import { pickEnvironment, type Inventory } from '../inventory/load';
 import { connect, type QueueConfig } from '../queue/connection';
 import type { RunProgressEvent, VantageJobData, VantageResult } from '../queue/jobs';
 import { RUNS_QUEUE, vantagePrefix, vantageQueue } from '../queue/names';
+import type { Environment } from '../inventory/types';
 import { observeFrom } from '../runner/observe';
 import { prepareRun, vantagesOf } from '../runner/prepare';
 import { beat, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TTL_MS } from './heartbeat';
@@ -21,6 +22,8 @@ import { beat, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TTL_MS } from './heartbeat';
 /** Options of a vantage worker. */
 export interface VantageWorkerOptions {
   vantage: string;
+  /** Refresh tokens ecebot keeps itself (Teams sign-in), read when a job starts. */
+  storedTokens?: (env: Environment) => Promise<ReadonlyMap<string, string>>;
   queue: QueueConfig;
   /** The inventory, read for every job so an edited file applies without a restart. */
   inventory: () => Inventory;
@@ -113,8 +116,14 @@ export class VantageWorker {
     try {
       const inv = this.opts.inventory();
       const env = pickEnvironment(inv, environment, 'the queued run');
+      // Tokens from a Teams sign-in are redeemed here, on the server, as ECE would.
+      const stored = this.opts.storedTokens ? await this.opts.storedTokens(env) : undefined;
       prepared = {
-        ...prepareRun(env, inv, { items, vars: this.opts.vars ?? process.env }),
+        ...prepareRun(env, inv, {
+          items,
+          vars: this.opts.vars ?? process.env,
+          ...(stored ? { storedRefreshTokens: stored } : {}),
+        }),
         id: runId,
       };
     } catch (err) {
