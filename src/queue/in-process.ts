@@ -12,6 +12,8 @@ import { observeFrom } from '../runner/observe';
 import { prepareRun, vantagesOf, type PreparedRun } from '../runner/prepare';
 import { readyItems } from '../runner/progress';
 import { assemble } from '../runner/run';
+import { storedRefreshTokens } from '../store/tokens';
+import type { Store } from '../store/types';
 import type { RunHandle, RunProgress, RunRequest, RunService } from './types';
 
 interface InFlight {
@@ -29,6 +31,8 @@ export class InProcessRunService implements RunService {
   constructor(
     private readonly inventory: () => Inventory,
     private readonly vars: NodeJS.ProcessEnv = process.env,
+    /** Where refresh tokens from Teams sign-ins are kept; they are fed to each run. */
+    private readonly store?: Pick<Store, 'getSecret'>,
   ) {
     this.events.setMaxListeners(0);
   }
@@ -39,12 +43,19 @@ export class InProcessRunService implements RunService {
     if (existing) return { runId: existing.prepared.id, joined: true };
     const inv = this.inventory();
     const env = pickEnvironment(inv, req.environment, 'the request');
+    const tokens = this.store ? await storedRefreshTokens(this.store, env) : undefined;
+    // A request for the same run may have arrived while the store answered.
+    const raced = this.inFlight.get(key);
+    if (raced) return { runId: raced.prepared.id, joined: true };
     // Input problems (missing secret, bad CA file) throw here, before anything runs.
     const prepared = prepareRun(env, inv, {
       ...(req.items?.length ? { items: req.items } : {}),
       vars: this.vars,
+      ...(tokens ? { storedRefreshTokens: tokens } : {}),
     });
     const done = this.execute(prepared).finally(() => this.inFlight.delete(key));
+    // Nobody may be waiting on `done`; a failure is reported through the events.
+    done.catch(() => undefined);
     this.inFlight.set(key, { key, prepared, done });
     this.byId.set(prepared.id, done);
     // Keep finished runs findable for a while without growing without bound.
@@ -53,6 +64,8 @@ export class InProcessRunService implements RunService {
   }
 
   private async execute(run: PreparedRun): Promise<Run> {
+    // Let `submit` hand out the run id before the first progress event.
+    await Promise.resolve();
     const startedAt = new Date();
     const vantages = vantagesOf(run);
     const observations: Observation[] = [];

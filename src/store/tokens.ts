@@ -13,7 +13,7 @@ export function refreshTokenKey(environment: string, mailbox: string): string {
 
 /** The refresh tokens the store keeps for an environment's mailboxes, by lowercased address. */
 export async function storedRefreshTokens(
-  store: Store,
+  store: Pick<Store, 'getSecret'>,
   env: Environment,
 ): Promise<Map<string, string>> {
   const out = new Map<string, string>();

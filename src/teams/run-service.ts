@@ -1,122 +1,21 @@
 /**
- * The bot's embedded run service: the in-process service's behaviour (src/queue/in-process.ts),
- * plus the refresh tokens people left with `signin`. Those live in the store as
- * `rt:<env>:<mailbox>` secrets and are fed to `prepareRun` as `storedRefreshTokens` (the
- * inventory's own references win). The in-process service cannot take them yet, so this one
- * stands in for it when the bot runs without Redis; the BullMQ workers must read the same
- * secrets (manifest/README.md, "State").
+ * The bot's run service without Redis: the in-process service, fed with the refresh tokens
+ * kept from Teams sign-ins (`signin ENV MAILBOX`), so a sign-in takes effect on the next run.
  */
-import { EventEmitter } from 'node:events';
-import type { Finding, Run } from '../checklist/types';
 import type { Inventory } from '../inventory/load';
-import { pickEnvironment } from '../inventory/load';
-import type { Observation } from '../probes/types';
-import type { RunHandle, RunProgress, RunRequest, RunService } from '../queue/types';
-import { observeFrom } from '../runner/observe';
-import { prepareRun, vantagesOf, type PreparedRun } from '../runner/prepare';
-import { readyItems } from '../runner/progress';
-import { assemble } from '../runner/run';
+import { InProcessRunService } from '../queue/in-process';
 import { refreshTokenKey, storedRefreshTokens } from '../store/tokens';
 import type { Store } from '../store/types';
 
 export { refreshTokenKey, storedRefreshTokens };
 
-interface InFlight {
-  prepared: PreparedRun;
-  done: Promise<Run>;
-}
-
 /** Runs checks in this process with stored sign-in tokens; joins identical runs in flight. */
-export class EmbeddedRunService implements RunService {
-  private readonly events = new EventEmitter();
-  private readonly inFlight = new Map<string, InFlight>();
-  private readonly byId = new Map<string, Promise<Run>>();
-
+export class EmbeddedRunService extends InProcessRunService {
   constructor(
-    private readonly inventory: () => Inventory,
-    private readonly store: Store,
-    private readonly vars: NodeJS.ProcessEnv = process.env,
+    inventory: () => Inventory,
+    store: Pick<Store, 'getSecret'>,
+    vars: NodeJS.ProcessEnv = process.env,
   ) {
-    this.events.setMaxListeners(0);
-  }
-
-  async submit(req: RunRequest): Promise<RunHandle> {
-    const key = `${req.environment}|${(req.items ?? []).join(',')}`;
-    const existing = this.inFlight.get(key);
-    if (existing) return { runId: existing.prepared.id, joined: true };
-    const inv = this.inventory();
-    const env = pickEnvironment(inv, req.environment, 'the request');
-    const tokens = await storedRefreshTokens(this.store, env);
-    // A request for the same run may have arrived while the store answered.
-    const raced = this.inFlight.get(key);
-    if (raced) return { runId: raced.prepared.id, joined: true };
-    // Input problems (missing secret, bad CA file) throw here, before anything runs.
-    const prepared = prepareRun(env, inv, {
-      ...(req.items?.length ? { items: req.items } : {}),
-      vars: this.vars,
-      storedRefreshTokens: tokens,
-    });
-    const done = this.execute(prepared).finally(() => this.inFlight.delete(key));
-    // Nobody may be waiting on `done`; a rejection is already reported through the events.
-    done.catch(() => undefined);
-    this.inFlight.set(key, { prepared, done });
-    this.byId.set(prepared.id, done);
-    // Keep finished runs findable for a while without growing without bound.
-    if (this.byId.size > 200) this.byId.delete(this.byId.keys().next().value!);
-    return { runId: prepared.id, joined: false };
-  }
-
-  private async execute(run: PreparedRun): Promise<Run> {
-    // Let `submit` hand out the run id before the first progress event.
-    await Promise.resolve();
-    const startedAt = new Date();
-    const vantages = vantagesOf(run);
-    const observations: Observation[] = [];
-    const reported = new Set<string>();
-    const emit = () => {
-      const ready = readyItems(run.env, run.items, reported);
-      let findings: Finding[] = [];
-      if (ready.length)
-        findings = assemble({ ...run, items: ready }, observations, startedAt, new Date()).findings;
-      const p: RunProgress = {
-        runId: run.id,
-        environment: run.env.name,
-        items: run.items,
-        reported: [...reported],
-        pending: vantages.filter(v => !reported.has(v)),
-        findings,
-      };
-      this.events.emit('progress', p);
-    };
-    emit();
-    await Promise.all(
-      vantages.map(async v => {
-        observations.push(...(await observeFrom(run, v)));
-        reported.add(v);
-        emit();
-      }),
-    );
-    const final = assemble(run, observations, startedAt, new Date());
-    this.events.emit('done', final);
-    return final;
-  }
-
-  onProgress(listener: (p: RunProgress) => void): () => void {
-    this.events.on('progress', listener);
-    return () => this.events.off('progress', listener);
-  }
-
-  onDone(listener: (run: Run) => void): () => void {
-    this.events.on('done', listener);
-    return () => this.events.off('done', listener);
-  }
-
-  wait(runId: string): Promise<Run> {
-    const p = this.byId.get(runId);
-    return p ?? Promise.reject(new Error(`no run ${runId} in this process`));
-  }
-
-  async close(): Promise<void> {
-    await Promise.allSettled([...this.inFlight.values()].map(f => f.done));
+    super(inventory, vars, store);
   }
 }
