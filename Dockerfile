@@ -21,5 +21,10 @@ COPY bin ./bin
 COPY cards ./cards
 COPY examples ./examples
 USER node
+# The bot's port (`ecebot serve`, the Bot Framework's customary 3978). The health check calls the
+# liveness endpoint with Node itself: the slim image has no curl. Other roles (worker, check)
+# serve no HTTP; run them with `--no-healthcheck` or a HEALTHCHECK NONE override.
+EXPOSE 3978
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s CMD ["node", "-e", "require('http').get('http://127.0.0.1:3978/healthz', r => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1))"]
 ENTRYPOINT ["node", "/app/bin/ecebot.js"]
 CMD ["help"]

@@ -11,13 +11,16 @@ import { InputError } from '../inventory/errors';
 import { findInventoryPath, loadInventory } from '../inventory/load';
 import { AlertPipeline } from '../notify/pipeline';
 import { Outbox } from '../notify/outbox';
-import { describeUrl, queueConfigFrom } from '../queue/connection';
+import { Queue } from 'bullmq';
+import { connect, describeUrl, queueConfigFrom } from '../queue/connection';
+import { RUNS_QUEUE } from '../queue/names';
 import { createRunService } from '../queue/create';
 import { Scheduler } from '../queue/schedules';
 import type { RunService } from '../queue/types';
 import { MemoryStore } from '../store/memory';
 import { RedisStore } from '../store/redis';
 import type { Store } from '../store/types';
+import { inventoryCheck, redisCheck, workersCheck, type ReadinessCheck } from './health';
 import { EmbeddedRunService } from './run-service';
 import { startBotServer } from './server';
 
@@ -87,6 +90,22 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
         afterRun: (run, ctx) => pipeline?.afterRun(run, ctx) ?? Promise.resolve(),
       })
     : new EmbeddedRunService(() => inventory, store, io.env);
+  // Readiness and queue depth get a connection of their own: a producer one, so PING fails at
+  // once while Redis is down instead of waiting in ioredis' offline queue.
+  const healthRedis = queue ? connect(queue, 'producer') : undefined;
+  const runsQueue =
+    queue && healthRedis
+      ? new Queue(RUNS_QUEUE, { prefix: queue.prefix, connection: healthRedis })
+      : undefined;
+  const readinessChecks: Record<string, ReadinessCheck> = {
+    inventory: inventoryCheck(() => inventory),
+    ...(queue && healthRedis
+      ? {
+          redis: redisCheck(healthRedis),
+          workers: workersCheck(healthRedis, queue.prefix, () => inventory),
+        }
+      : {}),
+  };
   const bot = await startBotServer({
     inventory: () => inventory,
     store,
@@ -95,6 +114,15 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
     port,
     ...(io.env.ECEBOT_HOST ? { host: io.env.ECEBOT_HOST } : {}),
     log,
+    readiness: readinessChecks,
+    ...(runsQueue
+      ? {
+          queueDepth: async () => {
+            const c = await runsQueue.getJobCounts('waiting', 'active');
+            return (c.waiting ?? 0) + (c.active ?? 0);
+          },
+        }
+      : {}),
   });
   io.out(
     `ecebot serve: listening on ${bot.url} (${
@@ -124,6 +152,8 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
   await runs.close();
   await outbox?.close();
   await pipeline?.close();
+  await runsQueue?.close();
+  await healthRedis?.quit().catch(() => healthRedis.disconnect());
   await store.close();
   return 0;
 }

@@ -20,8 +20,10 @@ import type { Store } from '../store/types';
 import { EcebotBot } from './bot';
 import { loadConversation } from './conversations';
 import { adminCheck, type AdminCheck, type BotServices } from './handlers';
+import { inventoryCheck, readiness, type ReadinessCheck } from './health';
 import { langOf, type Lang } from './i18n';
 import { SILENT_LOG, type BotLog } from './log';
+import { createMetrics } from './metrics';
 import type { Notifier } from '../notify/types';
 import { TeamsNotifier } from './notifier';
 import { Proactive } from './proactive';
@@ -87,6 +89,13 @@ export interface BotServerOptions {
   /** Overrides ECEBOT_ADMINS. */
   isAdmin?: AdminCheck;
   now?: () => Date;
+  /**
+   * Checks of `GET /readyz`, by name (src/teams/health.ts). By default only `inventory`:
+   * the in-process mode needs nothing else. `ecebot serve` adds `redis` and `workers`.
+   */
+  readiness?: Record<string, ReadinessCheck>;
+  /** Waiting + active runs in the queue, for `ecebot_queue_depth` (Redis mode only). */
+  queueDepth?: () => Promise<number>;
 }
 
 /** A running bot. */
@@ -166,9 +175,27 @@ export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
   server.post('/api/messages', async (req: restify.Request, res: restify.Response) => {
     await adapter.process(req, res, ctx => bot.run(ctx));
   });
+  // Operations endpoints, unauthenticated like the usual Kubernetes probes: they show check
+  // names, counts and codes only, never configuration or secrets.
+  const metrics = createMetrics({
+    runs: o.runs,
+    ...(o.queueDepth ? { queueDepth: o.queueDepth } : {}),
+  });
+  const checks = o.readiness ?? { inventory: inventoryCheck(o.inventory) };
+  // Liveness: answers while the process serves, asks no dependency (a Redis outage must not
+  // get the pod restarted).
   server.get('/healthz', (_req: restify.Request, res: restify.Response, next: restify.Next) => {
-    res.send(200, { ok: true, localMode });
+    res.send(200, { status: 'ok' });
     next();
+  });
+  server.get('/readyz', async (_req: restify.Request, res: restify.Response) => {
+    const r = await readiness(checks);
+    res.send(r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not ready', checks: r.checks });
+  });
+  server.get('/metrics', async (_req: restify.Request, res: restify.Response) => {
+    const text = await metrics.text();
+    res.setHeader('content-type', metrics.contentType);
+    res.sendRaw(200, text);
   });
 
   const host = o.host ?? (localMode ? '127.0.0.1' : '0.0.0.0');
@@ -197,6 +224,7 @@ export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
     async close() {
       await signins.close();
       await runCards.close();
+      metrics.close();
       await new Promise<void>(resolve => {
         server.close(() => resolve());
         // Keep-alive clients would hold close() open until their idle timeout.
