@@ -143,7 +143,18 @@ export function loadInventory(path: string): Inventory {
   const environments = new Map<string, Environment>();
   const owner = new Map<string, ParsedFile>();
   for (const p of parsed) {
-    const data: unknown = p.doc.toJS();
+    let data: unknown;
+    try {
+      data = p.doc.toJS();
+    } catch (err) {
+      // Parsed but not convertible, e.g. an alias (`*name`) with no anchor (YAML 1.2 §7.1).
+      throw new InputError(
+        `YAML: ${(err as Error).message}`,
+        'fix the YAML (an alias needs its &anchor)',
+        p.file,
+        1,
+      );
+    }
     if (!isMap(p.doc.contents)) {
       throw new InputError(
         'the file must be a mapping with an `environments` key',
