@@ -252,7 +252,7 @@ export function parseErrorCard(lang: Lang, e: ParseError): Record<string, unknow
 /** Where a sign-in stands. */
 export type SigninState =
   | { kind: 'waiting'; url: string; code: string; expiresInSeconds: number }
-  | { kind: 'ok'; user: string; shared: boolean }
+  | { kind: 'ok'; user: string; shared: boolean; fullAccess?: boolean }
   | { kind: 'wrong-user'; user?: string }
   | { kind: 'failed'; code: string; server: string };
 
@@ -284,7 +284,11 @@ export function signinData(lang: Lang, v: SigninView) {
       status = m.signinWaiting;
       break;
     case 'ok':
-      status = s.shared ? m.signinOkShared(s.user, v.mailbox) : m.signinOkMailbox(s.user);
+      status = s.fullAccess
+        ? m.signinOkFullAccess(s.user, v.mailbox)
+        : s.shared
+          ? m.signinOkShared(s.user, v.mailbox)
+          : m.signinOkMailbox(s.user);
       style = 'good';
       color = 'Good';
       break;

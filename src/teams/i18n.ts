@@ -156,6 +156,8 @@ const en = {
     `Signed in as ${user}: the mailbox itself. ecebot keeps the refresh token (encrypted) for its end-to-end mail checks.`,
   signinOkShared: (user: string, mailbox: string) =>
     `Signed in as ${user}: the account the inventory names for ${mailbox}. ecebot keeps the refresh token (encrypted) for its end-to-end mail checks.`,
+  signinOkFullAccess: (user: string, mailbox: string) =>
+    `Signed in as ${user}, which Exchange Online lists with Full Access to ${mailbox}. ecebot keeps the refresh token (encrypted) for its end-to-end mail checks.`,
   signinWrongUser: (user: string, expected: string) =>
     `Signed in as ${user}, but this mailbox needs a token for ${expected}. The token was not kept; sign in again in a private window as ${expected}.`,
   signinUnknownUser: 'The token names no user; it was not kept.',
@@ -262,6 +264,8 @@ const nl: Messages = {
     `Aangemeld als ${user}: de mailbox zelf. ecebot bewaart het vernieuwingstoken (versleuteld) voor de end-to-end mailcontroles.`,
   signinOkShared: (user, mailbox) =>
     `Aangemeld als ${user}: het account dat de inventaris voor ${mailbox} noemt. ecebot bewaart het vernieuwingstoken (versleuteld) voor de end-to-end mailcontroles.`,
+  signinOkFullAccess: (user, mailbox) =>
+    `Aangemeld als ${user}, dat volgens Exchange Online Volledige toegang tot ${mailbox} heeft. ecebot bewaart het vernieuwingstoken (versleuteld) voor de end-to-end mailcontroles.`,
   signinWrongUser: (user, expected) =>
     `Aangemeld als ${user}, maar deze mailbox heeft een token voor ${expected} nodig. Het token is niet bewaard; meld je opnieuw aan in een privévenster als ${expected}.`,
   signinUnknownUser: 'Het token noemt geen gebruiker; het is niet bewaard.',

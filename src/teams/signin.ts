@@ -10,12 +10,14 @@
  */
 import type { Inventory } from '../inventory/load';
 import { pickEnvironment } from '../inventory/load';
+import type { Environment } from '../inventory/types';
 import type { ProbeContext } from '../probes/context';
-import { deviceCodeSignIn, type EntraTokenResult } from '../probes/entra';
+import { clientCredentials, deviceCodeSignIn, type EntraTokenResult } from '../probes/entra';
+import { getMailboxPermission } from '../probes/exo';
 import { CENTRAL } from '../probes/types';
 import { endpointsFor } from '../runner/endpoints';
 import { mailboxScopes } from '../runner/observe';
-import { prepareRun } from '../runner/prepare';
+import { prepareRun, type PreparedRun } from '../runner/prepare';
 import type { Store } from '../store/types';
 import { signinCard, type SigninState, type SigninView } from './cards';
 import { messages, type Lang } from './i18n';
@@ -143,7 +145,15 @@ export class SignIns {
       const result = await flow;
       const activityId = await where;
       if (!activityId) return;
-      const state = await this.decide(env.name, entry.address, account, shared, result, req.lang);
+      const state = await this.decide(
+        env.name,
+        entry.address,
+        account,
+        shared,
+        result,
+        req.lang,
+        user => this.hasFullAccess(env, prepared, ctx, entry.address, user),
+      );
       await this.deps.updater.update(
         req.conversationKey,
         activityId,
@@ -178,17 +188,67 @@ export class SignIns {
     shared: boolean,
     r: EntraTokenResult,
     lang: Lang,
+    hasFullAccess: (user: string) => Promise<boolean>,
   ): Promise<SigninState> {
     const o = r.observation;
     if (!o.ok) return { kind: 'failed', code: o.code, server: o.server ?? o.code };
     const user = o.claims?.upn ?? o.claims?.preferred_username ?? o.claims?.unique_name;
     if (!user) return { kind: 'wrong-user' };
-    if (user.toLowerCase() !== account.toLowerCase()) return { kind: 'wrong-user', user };
+    // The right account, or another one Exchange Online gives Full Access to the mailbox.
+    const viaFullAccess =
+      user.toLowerCase() !== account.toLowerCase() && (await hasFullAccess(user));
+    if (user.toLowerCase() !== account.toLowerCase() && !viaFullAccess)
+      return { kind: 'wrong-user', user };
     if (!r.refreshToken)
       return { kind: 'failed', code: 'NO_REFRESH_TOKEN', server: messages(lang).signinNoRefresh };
     await this.deps.store.putSecret(refreshTokenKey(environment, mailbox), r.refreshToken);
     this.deps.log.info({ environment, mailbox, user }, 'kept a refresh token from a Teams sign-in');
-    return { kind: 'ok', user, shared };
+    return { kind: 'ok', user, shared, ...(viaFullAccess ? { fullAccess: true } : {}) };
+  }
+
+  /**
+   * Whether Exchange Online lists `user` with Full Access to `mailbox` (Get-MailboxPermission
+   * through the admin API, with ecebot's own read-only app). Without that app, or when the read
+   * fails, the answer is no: only the account the inventory names is accepted then.
+   */
+  private async hasFullAccess(
+    env: Environment,
+    prepared: PreparedRun,
+    ctx: ProbeContext,
+    mailbox: string,
+    user: string,
+  ): Promise<boolean> {
+    const secret = prepared.secrets.probeSecret;
+    if (!env.probe || !secret) return false;
+    const ep = endpointsFor(env, CENTRAL);
+    const t = await clientCredentials(
+      ctx,
+      { login: ep.login, tenantId: env.tenant.id },
+      {
+        clientId: env.probe.clientId,
+        secret,
+        scopes: ['https://outlook.office365.com/.default'],
+        purpose: 'probe-app',
+      },
+    );
+    if (!t.accessToken) return false;
+    const xctx = { ...ctx, redactor: ctx.redactor.with([t.accessToken]) };
+    const o = await getMailboxPermission(
+      xctx,
+      { exo: ep.exo, token: t.accessToken, tenantId: env.tenant.id },
+      mailbox,
+    );
+    return (
+      o.ok &&
+      (o.data ?? []).some(row => {
+        const rights = ([] as unknown[]).concat(row.AccessRights ?? []).map(String);
+        return (
+          String(row.User ?? '').toLowerCase() === user.toLowerCase() &&
+          rights.some(a => /\bFullAccess\b/.test(a)) &&
+          row.Deny !== true
+        );
+      })
+    );
   }
 
   /** Resolves when no sign-in is waiting to finish its card. */

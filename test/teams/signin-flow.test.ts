@@ -178,6 +178,25 @@ test('signing in with the wrong account is refused, and nothing is kept', async 
   expect(await store.getSecret(refreshTokenKey('lab', 'sales@example.com'))).toBeUndefined();
 });
 
+test('another account that Exchange Online gives Full Access to the mailbox is accepted', async () => {
+  const sales = lab.tenant.mailboxes.find(m => m.address === 'sales@example.com')!;
+  sales.fullAccess.push('jdoe@example.com');
+  try {
+    const { card, id, from } = await ask('signin lab sales@example.com');
+    const { code, url } = codeOf(card);
+    expect(await signInAt(url, code, 'jdoe@example.com')).toBe(200);
+    const done = await waitUpdate(id, from, t => t.includes('Signed in as'), 'the sign-in outcome');
+    await bot.idle();
+    expect(cardTexts(cardOf(done)).join('\n')).toContain(
+      'Signed in as jdoe@example.com, which Exchange Online lists with Full Access to sales@example.com.',
+    );
+    expect(await store.getSecret(refreshTokenKey('lab', 'sales@example.com'))).toBeTruthy();
+  } finally {
+    sales.fullAccess = sales.fullAccess.filter(u => u !== 'jdoe@example.com');
+    await store.putSecret(refreshTokenKey('lab', 'sales@example.com'), '');
+  }
+});
+
 test('signin for a mailbox the environment does not have is an input error with a suggestion', async () => {
   const { card } = await ask('signin lab suport@example.com');
   const text = cardTexts(card).join('\n');
