@@ -94,6 +94,17 @@ function tokenUserParts(
     });
 }
 
+/**
+ * Whether Get-MailboxPermission rows give `account` Full Access (and do not deny it). Pure;
+ * the Teams sign-in asks the same question of the same rows.
+ */
+export function grantsFullAccess(rows: readonly unknown[], account: string): boolean {
+  const mine = (rows as PermissionRow[]).filter(
+    r => isAccount(r.User, account) && hasFullAccess(r),
+  );
+  return mine.length > 0 && !mine.some(r => r.Deny === true);
+}
+
 /** Full Access of the shared account from Get-MailboxPermission. */
 function fullAccessPart(m: MailboxFacts, account: string, perm: ExoObservation): Part | undefined {
   if (!perm.ok) return undefined;

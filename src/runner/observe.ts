@@ -35,7 +35,8 @@ export function mailboxScopes(retrieve: 'imap' | 'pop3'): string[] {
   return [`https://outlook.office.com/${read}`, 'https://outlook.office.com/SMTP.Send'];
 }
 
-function contextFor(run: PreparedRun, vantage: string): ProbeContext {
+/** The probe context of one vantage point of a run. */
+export function contextFor(run: PreparedRun, vantage: string): ProbeContext {
   return {
     vantage,
     deadlines: run.deadlines,
@@ -171,6 +172,38 @@ async function observeServer(run: PreparedRun, vantage: string): Promise<Observa
   return (await Promise.all(jobs)).flat();
 }
 
+/** App-only scope of ecebot's own app for Graph reads. */
+export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
+/** App-only scope of ecebot's own app for the Exchange admin API (o365-facts.md §3.5). */
+export const EXO_SCOPE = 'https://outlook.office365.com/.default';
+
+/**
+ * With a token of ecebot's own read-only app (inventory `probe`) for `scope`, run `reads`,
+ * which see the token and a context that redacts it. Yields the token observation and the
+ * reads' observations; nothing when no probe app is configured.
+ */
+export async function withProbeToken(
+  run: PreparedRun,
+  ctx: ProbeContext,
+  scope: string,
+  reads: (token: string, tctx: ProbeContext) => Promise<Observation[]>[],
+): Promise<Observation[]> {
+  const probe = run.env.probe;
+  const secret = run.secrets.probeSecret;
+  if (!probe || !secret) return [];
+  return guarded(ctx, 'entra-token', probe.clientId, async () => {
+    const ep = endpointsFor(run.env, CENTRAL);
+    const r = await clientCredentials(
+      ctx,
+      { login: ep.login, tenantId: run.env.tenant.id },
+      { clientId: probe.clientId, secret, scopes: [scope], purpose: 'probe-app' },
+    );
+    if (!r.accessToken) return [r.observation];
+    const tctx = { ...ctx, redactor: ctx.redactor.with([r.accessToken]) };
+    return [r.observation, ...(await Promise.all(reads(r.accessToken, tctx))).flat()];
+  });
+}
+
 /** Observations of the tenant: ECE app credentials, Graph and Exchange admin reads. */
 async function observeCentral(run: PreparedRun): Promise<Observation[]> {
   const ctx = contextFor(run, CENTRAL);
@@ -186,7 +219,7 @@ async function observeCentral(run: PreparedRun): Promise<Observation[]> {
         const r = await clientCredentials(ctx, entra, {
           clientId: appId,
           secret,
-          scopes: ['https://graph.microsoft.com/.default'],
+          scopes: [GRAPH_SCOPE],
           purpose: 'ece-app',
         });
         return r.observation;
@@ -194,90 +227,64 @@ async function observeCentral(run: PreparedRun): Promise<Observation[]> {
     );
   }
 
-  const probe = run.env.probe;
-  const probeSecret = run.secrets.probeSecret;
-  if (probe && probeSecret) {
-    if (wants(run, 'app-registration', 'license')) {
-      jobs.push(
-        guarded(ctx, 'entra-token', probe.clientId, async () => {
-          const r = await clientCredentials(ctx, entra, {
-            clientId: probe.clientId,
-            secret: probeSecret,
-            scopes: ['https://graph.microsoft.com/.default'],
-            purpose: 'probe-app',
-          });
-          if (!r.accessToken) return [r.observation];
-          const g = { graph: ep.graph, token: r.accessToken };
-          const gctx = { ...ctx, redactor: ctx.redactor.with([r.accessToken]) };
-          const reads: Promise<Observation[]>[] = [];
-          if (wants(run, 'app-registration')) {
+  if (wants(run, 'app-registration', 'license')) {
+    jobs.push(
+      withProbeToken(run, ctx, GRAPH_SCOPE, (token, gctx) => {
+        const g = { graph: ep.graph, token };
+        const reads: Promise<Observation[]>[] = [];
+        if (wants(run, 'app-registration')) {
+          reads.push(
+            guarded(gctx, 'graph', 'application', () => readApplication(gctx, g, appId)),
+            guarded(gctx, 'graph', 'servicePrincipal', async () => {
+              const sp = await readServicePrincipal(gctx, g, appId);
+              const d = sp.data as { id?: string } | { id?: string }[] | undefined;
+              const spId = Array.isArray(d) ? d[0]?.id : d?.id;
+              if (!spId) return sp;
+              return [sp, await readGrants(gctx, g, spId)];
+            }),
+            guarded(gctx, 'graph', 'resourceServicePrincipal', () =>
+              readResourceServicePrincipal(gctx, g, RESOURCE.GRAPH),
+            ),
+            guarded(gctx, 'graph', 'resourceServicePrincipal', () =>
+              readResourceServicePrincipal(gctx, g, RESOURCE.EXCHANGE),
+            ),
+            guarded(gctx, 'graph', 'signIns', () => readSignIns(gctx, g, appId)),
+          );
+        }
+        if (wants(run, 'license')) {
+          for (const m of run.env.mailboxes) {
             reads.push(
-              guarded(gctx, 'graph', 'application', () => readApplication(gctx, g, appId)),
+              guarded(gctx, 'graph', m.address, () => readLicenseDetails(gctx, g, m.address)),
             );
-            reads.push(
-              guarded(gctx, 'graph', 'servicePrincipal', async () => {
-                const sp = await readServicePrincipal(gctx, g, appId);
-                const d = sp.data as { id?: string } | { id?: string }[] | undefined;
-                const spId = Array.isArray(d) ? d[0]?.id : d?.id;
-                if (!spId) return sp;
-                return [sp, await readGrants(gctx, g, spId)];
-              }),
-            );
-            reads.push(
-              guarded(gctx, 'graph', 'resourceServicePrincipal', () =>
-                readResourceServicePrincipal(gctx, g, RESOURCE.GRAPH),
-              ),
-            );
-            reads.push(
-              guarded(gctx, 'graph', 'resourceServicePrincipal', () =>
-                readResourceServicePrincipal(gctx, g, RESOURCE.EXCHANGE),
-              ),
-            );
-            reads.push(guarded(gctx, 'graph', 'signIns', () => readSignIns(gctx, g, appId)));
           }
-          if (wants(run, 'license')) {
-            for (const m of run.env.mailboxes) {
-              reads.push(
-                guarded(gctx, 'graph', m.address, () => readLicenseDetails(gctx, g, m.address)),
-              );
-            }
+        }
+        return reads;
+      }),
+    );
+  }
+  if (wants(run, 'mailbox-protocols', 'mailbox-rights')) {
+    jobs.push(
+      withProbeToken(run, ctx, EXO_SCOPE, (token, xctx) => {
+        const x = { exo: ep.exo, token, tenantId: run.env.tenant.id };
+        const reads: Promise<Observation[]>[] = [];
+        if (wants(run, 'mailbox-protocols')) {
+          reads.push(
+            guarded(xctx, 'exo', 'Get-TransportConfig', () => getTransportConfig(xctx, x)),
+          );
+          for (const m of run.env.mailboxes) {
+            reads.push(guarded(xctx, 'exo', m.address, () => getCasMailbox(xctx, x, m.address)));
           }
-          return [r.observation, ...(await Promise.all(reads)).flat()];
-        }),
-      );
-    }
-    if (wants(run, 'mailbox-protocols', 'mailbox-rights')) {
-      jobs.push(
-        guarded(ctx, 'entra-token', probe.clientId, async () => {
-          const r = await clientCredentials(ctx, entra, {
-            clientId: probe.clientId,
-            secret: probeSecret,
-            scopes: ['https://outlook.office365.com/.default'],
-            purpose: 'probe-app',
-          });
-          if (!r.accessToken) return [r.observation];
-          const x = { exo: ep.exo, token: r.accessToken, tenantId: run.env.tenant.id };
-          const xctx = { ...ctx, redactor: ctx.redactor.with([r.accessToken]) };
-          const reads: Promise<Observation[]>[] = [];
-          if (wants(run, 'mailbox-protocols')) {
+        }
+        if (wants(run, 'mailbox-rights')) {
+          for (const m of run.env.mailboxes.filter(mb => mb.access === 'shared')) {
             reads.push(
-              guarded(xctx, 'exo', 'Get-TransportConfig', () => getTransportConfig(xctx, x)),
+              guarded(xctx, 'exo', m.address, () => getMailboxPermission(xctx, x, m.address)),
             );
-            for (const m of run.env.mailboxes) {
-              reads.push(guarded(xctx, 'exo', m.address, () => getCasMailbox(xctx, x, m.address)));
-            }
           }
-          if (wants(run, 'mailbox-rights')) {
-            for (const m of run.env.mailboxes.filter(mb => mb.access === 'shared')) {
-              reads.push(
-                guarded(xctx, 'exo', m.address, () => getMailboxPermission(xctx, x, m.address)),
-              );
-            }
-          }
-          return [r.observation, ...(await Promise.all(reads)).flat()];
-        }),
-      );
-    }
+        }
+        return reads;
+      }),
+    );
   }
   return (await Promise.all(jobs)).flat();
 }

@@ -10,13 +10,13 @@
  */
 import type { Inventory } from '../inventory/load';
 import { pickEnvironment } from '../inventory/load';
-import type { Environment } from '../inventory/types';
 import type { ProbeContext } from '../probes/context';
-import { clientCredentials, deviceCodeSignIn, type EntraTokenResult } from '../probes/entra';
+import { grantsFullAccess } from '../checklist/mailbox-rights';
+import { deviceCodeSignIn, type EntraTokenResult } from '../probes/entra';
 import { getMailboxPermission } from '../probes/exo';
 import { CENTRAL } from '../probes/types';
 import { endpointsFor } from '../runner/endpoints';
-import { mailboxScopes } from '../runner/observe';
+import { contextFor, EXO_SCOPE, mailboxScopes, withProbeToken } from '../runner/observe';
 import { prepareRun, type PreparedRun } from '../runner/prepare';
 import type { Store } from '../store/types';
 import { signinCard, type SigninState, type SigninView } from './cards';
@@ -75,15 +75,7 @@ export class SignIns {
     const account = shared ? entry.account! : entry.address;
     // prepareRun gives the environment's CA, deadlines and redactor, and refuses bad input early.
     const prepared = prepareRun(env, inv, { items: ['token'], vars: this.deps.vars });
-    const ctx: ProbeContext = {
-      vantage: CENTRAL,
-      deadlines: prepared.deadlines,
-      ...(prepared.ca ? { ca: prepared.ca } : {}),
-      hosts: Object.fromEntries(
-        Object.entries(env.endpoints?.hosts ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
-      ),
-      redactor: prepared.redactor,
-    };
+    const ctx = contextFor(prepared, CENTRAL);
     const view = (state: SigninState): SigninView => ({
       environment: env.name,
       mailbox: entry.address,
@@ -152,7 +144,7 @@ export class SignIns {
         shared,
         result,
         req.lang,
-        user => this.hasFullAccess(env, prepared, ctx, entry.address, user),
+        user => this.hasFullAccess(prepared, ctx, entry.address, user),
       );
       await this.deps.updater.update(
         req.conversationKey,
@@ -212,43 +204,21 @@ export class SignIns {
    * fails, the answer is no: only the account the inventory names is accepted then.
    */
   private async hasFullAccess(
-    env: Environment,
     prepared: PreparedRun,
     ctx: ProbeContext,
     mailbox: string,
     user: string,
   ): Promise<boolean> {
-    const secret = prepared.secrets.probeSecret;
-    if (!env.probe || !secret) return false;
-    const ep = endpointsFor(env, CENTRAL);
-    const t = await clientCredentials(
-      ctx,
-      { login: ep.login, tenantId: env.tenant.id },
-      {
-        clientId: env.probe.clientId,
-        secret,
-        scopes: ['https://outlook.office365.com/.default'],
-        purpose: 'probe-app',
-      },
-    );
-    if (!t.accessToken) return false;
-    const xctx = { ...ctx, redactor: ctx.redactor.with([t.accessToken]) };
-    const o = await getMailboxPermission(
-      xctx,
-      { exo: ep.exo, token: t.accessToken, tenantId: env.tenant.id },
-      mailbox,
-    );
-    return (
-      o.ok &&
-      (o.data ?? []).some(row => {
-        const rights = ([] as unknown[]).concat(row.AccessRights ?? []).map(String);
-        return (
-          String(row.User ?? '').toLowerCase() === user.toLowerCase() &&
-          rights.some(a => /\bFullAccess\b/.test(a)) &&
-          row.Deny !== true
-        );
-      })
-    );
+    const ep = endpointsFor(prepared.env, CENTRAL);
+    const seen = await withProbeToken(prepared, ctx, EXO_SCOPE, (token, xctx) => [
+      getMailboxPermission(
+        xctx,
+        { exo: ep.exo, token, tenantId: prepared.env.tenant.id },
+        mailbox,
+      ).then(o => [o]),
+    ]);
+    const perm = seen.find(o => o.kind === 'exo');
+    return !!perm?.ok && perm.kind === 'exo' && grantsFullAccess(perm.data ?? [], user);
   }
 
   /** Resolves when no sign-in is waiting to finish its card. */
