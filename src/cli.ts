@@ -22,6 +22,7 @@ import { runInProcess } from './runner/run';
 import { Redactor } from './util/redact';
 import { VERSION } from './version';
 import { runWorkerCommand } from './worker/command';
+import { waitForSignal } from './util/signals';
 
 /** Where the CLI writes and reads; injectable so tests run it in-process. */
 export interface Io {
@@ -138,18 +139,6 @@ async function checkThroughQueue(
   } finally {
     await service.close();
   }
-}
-
-function waitForSignal(): Promise<NodeJS.Signals> {
-  return new Promise(res => {
-    const on = (s: NodeJS.Signals) => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      res(s);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
 }
 
 async function lab(argv: string[], io: Io): Promise<number> {

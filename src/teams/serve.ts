@@ -23,6 +23,7 @@ import type { Store } from '../store/types';
 import { inventoryCheck, redisCheck, workersCheck, type ReadinessCheck } from './health';
 import { EmbeddedRunService } from './run-service';
 import { startBotServer } from './server';
+import { waitForSignal } from '../util/signals';
 
 /** Paths pino removes from every log line (anchors.md C, lesson 5). */
 const REDACT = [
@@ -38,18 +39,6 @@ const REDACT = [
   'err.request.headers',
   'err.response.request.headers',
 ];
-
-function waitForSignal(): Promise<NodeJS.Signals> {
-  return new Promise(res => {
-    const on = (s: NodeJS.Signals) => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      res(s);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
-}
 
 /** Run `ecebot serve`; resolves to the exit code once a signal stopped it. */
 export async function runServe(argv: string[], io: Io): Promise<number> {
