@@ -34,9 +34,15 @@ export const EndpointsSchema = z.strictObject({
   caFile: z.string().min(1).optional(),
   /** Static name → IP map (like a hosts file). */
   hosts: z.record(z.string(), z.string().min(1)).optional(),
+  /** DNS servers to ask (`ip` or `ip:port`) instead of the system resolver. */
+  dnsServers: z.array(z.string().min(1)).min(1).optional(),
 });
 
-const ServerEndpoints = EndpointsSchema.omit({ caFile: true, hosts: true }).extend({
+const ServerEndpoints = EndpointsSchema.omit({
+  caFile: true,
+  hosts: true,
+  dnsServers: true,
+}).extend({
   /** Override of where this server reaches the ECE external URL (lab only). */
   ece: HostPort.optional(),
 });

@@ -44,6 +44,7 @@ export function contextFor(run: PreparedRun, vantage: string): ProbeContext {
     hosts: Object.fromEntries(
       Object.entries(run.env.endpoints?.hosts ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
     ),
+    ...(run.env.endpoints?.dnsServers ? { dnsServers: run.env.endpoints.dnsServers } : {}),
     redactor: run.redactor,
   };
 }

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { InputError } from '../../src/inventory/errors';
 import { loadInventory, pickEnvironment, suggest } from '../../src/inventory/load';
 import { resolveEnvironmentSecrets } from '../../src/inventory/secrets';
+import { contextFor } from '../../src/runner/observe';
+import { prepareRun } from '../../src/runner/prepare';
 
 const example = join(__dirname, '..', '..', 'examples', 'inventory.yaml');
 
@@ -127,6 +129,27 @@ describe('inventory loading', () => {
     const err = errorOf(() => loadInventory(dir));
     expect(err.message).toMatch(/defined twice/);
     expect(err.file).toBe(join(dir, 'c.yaml'));
+  });
+
+  test('endpoints.dnsServers reaches every probe context of a run', () => {
+    const path = write(
+      GOOD.replace(
+        '    mailboxes:',
+        '    endpoints: { dnsServers: ["127.0.0.1:5353"] }\n    mailboxes:',
+      ),
+    );
+    const inv = loadInventory(path);
+    const run = prepareRun(pickEnvironment(inv, 'prod', path), inv, {
+      vars: { ECE_APP_SECRET: 'app-secret-value' },
+    });
+    expect(contextFor(run, 'services-1').dnsServers).toEqual(['127.0.0.1:5353']);
+    expect(contextFor(run, 'central').dnsServers).toEqual(['127.0.0.1:5353']);
+    const bad = errorOf(() =>
+      loadInventory(
+        write(GOOD.replace('    mailboxes:', '    endpoints: { dnsServers: [] }\n    mailboxes:')),
+      ),
+    );
+    expect(bad.field).toBe('environments.prod.endpoints.dnsServers');
   });
 
   test('an unknown environment suggests the closest name', () => {
