@@ -13,6 +13,7 @@ import {
   type ConfigurationBotFrameworkAuthenticationOptions,
   type TurnContext,
 } from 'botbuilder';
+import type { ServiceClientCredentialsFactory } from 'botframework-connector';
 import * as restify from 'restify';
 import type { Inventory } from '../inventory/load';
 import type { RunService } from '../queue/types';
@@ -96,6 +97,12 @@ export interface BotServerOptions {
   readiness?: Record<string, ReadinessCheck>;
   /** Waiting + active runs in the queue, for `ecebot_queue_depth` (Redis mode only). */
   queueDepth?: () => Promise<number>;
+  /**
+   * How the bot signs its own calls to the connector. By default botbuilder builds it from the
+   * MicrosoftApp* variables; tests that check inbound tokens offline pass one that does not
+   * ask login.microsoftonline.com (teams-bot-notes.md §1, "Offline test of the real validator").
+   */
+  credentials?: ServiceClientCredentialsFactory;
 }
 
 /** A running bot. */
@@ -128,7 +135,9 @@ export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
   const log = o.log ?? SILENT_LOG;
   const appId = vars.MicrosoftAppId ?? '';
   const localMode = !appId;
-  const adapter = new CloudAdapter(new ConfigurationBotFrameworkAuthentication(authOptions(vars)));
+  const adapter = new CloudAdapter(
+    new ConfigurationBotFrameworkAuthentication(authOptions(vars), o.credentials),
+  );
   const proactive = new Proactive(adapter, appId, o.store);
   const langOfConversation = async (key: string): Promise<Lang> =>
     langOf((await loadConversation(o.store, key))?.locale);
