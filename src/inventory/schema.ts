@@ -22,6 +22,20 @@ const Guid = z
   .string()
   .regex(/^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/, { message: 'must be a GUID' });
 
+/**
+ * A team as Teams names it in `channelData.team.id` (a thread id, `19:…@thread.tacv2`, or
+ * `…@thread.skype` for older teams) or the team's Microsoft 365 group id (a GUID).
+ */
+const TeamRef = z
+  .string()
+  .regex(
+    /^(19:[^\s@]+@thread\.(tacv2|skype)|[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12})$/,
+    {
+      message:
+        'must be a team id as Teams sends it (19:…@thread.tacv2) or the team’s Entra group id (a GUID)',
+    },
+  );
+
 /** Where ecebot talks to: the real Microsoft hosts by default, the lab's when overridden. */
 export const EndpointsSchema = z.strictObject({
   login: HostPort.optional(),
@@ -114,6 +128,15 @@ export const EnvironmentSchema = z.strictObject({
   mailboxes: z.array(MailboxSchema).min(1, { message: 'list at least one mailbox' }),
   endpoints: EndpointsSchema.optional(),
   budget: BudgetSchema.optional(),
+  /**
+   * Teams allowed to see this environment: team ids as Teams sends them
+   * (`channelData.team.id`, `19:…@thread.tacv2`) or the team's Entra group id (a GUID,
+   * `channelData.team.aadGroupId`). Unset: every conversation of an allowed tenant.
+   */
+  teams: z
+    .array(TeamRef)
+    .min(1, { message: 'list at least one team, or leave `teams` out to allow every team' })
+    .optional(),
   /** Scheduled checks, e.g. `5m` (used by the queue). */
   schedule: z
     .strictObject({ every: z.string().regex(/^\d+[smhd]$/, { message: 'like 5m, 1h' }) })

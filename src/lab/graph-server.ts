@@ -4,15 +4,31 @@
  * tenant as it is at the moment of the request, so scenario mutations show up at once.
  *
  * Only what ecebot reads is modelled: the `eq` filters of §3, `$select`, `$top` on sign-ins,
- * app-role checks per route (§3.6), and Graph's error envelope
+ * `POST /users/{id}/checkMemberGroups` (the bot's admin check by group), app-role checks per
+ * route (§3.6), and Graph's error envelope
  * `{"error":{"code","message","innerError":{date,request-id,client-request-id}}}`.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { aadstsCode, CODES } from '../knowledge/codes';
-import { bearerToken, sendJson, splitUrl, startHttpsServer, type ServerTls } from './http-util';
+import {
+  bearerToken,
+  BodyTooLargeError,
+  readBody,
+  sendJson,
+  splitUrl,
+  startHttpsServer,
+  type ServerTls,
+} from './http-util';
 import type { LabState, RunningServer } from './server-types';
-import { RESOURCE, SCOPE_ID, type LabApp, type LabTenant, type LabUser } from './tenant';
+import {
+  RESOURCE,
+  SCOPE_ID,
+  type LabApp,
+  type LabGroup,
+  type LabTenant,
+  type LabUser,
+} from './tenant';
 import { verifyAccessToken } from './tokens';
 
 /** The audience Graph accepts in the lab (a token for Exchange Online is refused). */
@@ -51,12 +67,13 @@ interface GraphFailure {
 /** A route's answer: a JSON body or a Graph error. */
 type RouteResult = { status: 200; body: Record<string, unknown> } | GraphFailure;
 
-/** What a route gets: the tenant, the parsed query, the path parameters. */
+/** What a route gets: the tenant, the parsed query, the path parameters, a POST's JSON body. */
 interface RouteInput {
   tenant: LabTenant;
   ids: ResourceIds;
   query: URLSearchParams;
   params: string[];
+  body?: unknown;
 }
 
 /** One route: its path pattern, the app roles it needs (all of them), and its reader. */
@@ -65,6 +82,8 @@ interface Route {
   pattern: string[];
   /** Permissions per o365-facts.md §3.6 (app roles, or the same names as delegated scopes). */
   roles: string[];
+  /** GET unless said otherwise (actions such as checkMemberGroups are POST). */
+  method?: 'GET' | 'POST';
   read(input: RouteInput): RouteResult;
 }
 
@@ -79,7 +98,12 @@ export function startGraphServer(opts: GraphServerOptions): Promise<RunningServe
   return startHttpsServer(opts.tls, (req, res) => handle(opts.state, ids, req, res), opts.port);
 }
 
-function handle(state: LabState, ids: ResourceIds, req: IncomingMessage, res: ServerResponse) {
+async function handle(
+  state: LabState,
+  ids: ResourceIds,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const requestId = randomUUID();
   const clientRequestId = headerValue(req, 'client-request-id') ?? requestId;
   const reply = (r: RouteResult) => {
@@ -122,13 +146,12 @@ function handle(state: LabState, ids: ResourceIds, req: IncomingMessage, res: Se
   } catch {
     return reply(badRequest('Invalid request URL.'));
   }
-  if (req.method !== 'GET') {
-    return reply({
-      status: 405,
-      code: 'Request_BadRequest',
-      message: 'Specified HTTP method is not allowed for the request target.',
-    });
-  }
+  const notAllowed: GraphFailure = {
+    status: 405,
+    code: 'Request_BadRequest',
+    message: 'Specified HTTP method is not allowed for the request target.',
+  };
+  if (req.method !== 'GET' && req.method !== 'POST') return reply(notAllowed);
   if (segments[0] !== 'v1.0') return reply(badRequest(`Invalid version: ${segments[0] ?? ''}`));
 
   const auth = authenticate(state, req);
@@ -139,6 +162,7 @@ function handle(state: LabState, ids: ResourceIds, req: IncomingMessage, res: Se
   if (!route) {
     return reply(badRequest(`Resource not found for the segment '${rest[0] ?? ''}'.`));
   }
+  if ((route.method ?? 'GET') !== req.method) return reply(notAllowed);
   if (!route.roles.every(role => auth.permissions.has(role))) {
     // Graph's wording for a missing app role on directory reads (o365-facts.md §3.6).
     return reply({
@@ -148,7 +172,24 @@ function handle(state: LabState, ids: ResourceIds, req: IncomingMessage, res: Se
     });
   }
   const params = route.pattern.flatMap((p, i) => (p === '*' ? [rest[i]!] : []));
-  return reply(route.read({ tenant: state.tenant, ids, query, params }));
+  let body: unknown;
+  if (req.method === 'POST') {
+    let text: string;
+    try {
+      text = await readBody(req);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) {
+        return reply({ status: 413, code: 'Request_BadRequest', message: err.message });
+      }
+      throw err;
+    }
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return reply(badRequest('Unable to read JSON request payload.'));
+    }
+  }
+  return reply(route.read({ tenant: state.tenant, ids, query, params, body }));
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {
@@ -460,6 +501,58 @@ function signIns(tenant: LabTenant, query: URLSearchParams): RouteResult {
   return result;
 }
 
+/** Graph checks at most 20 groups per checkMemberGroups request (directoryObject-checkMemberGroups). */
+const MAX_CHECKED_GROUPS = 20;
+
+const GUID = /^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
+
+/** Every group `objectId` is a member of, directly or through nested groups. */
+function transitiveGroups(groups: readonly LabGroup[], objectId: string): Set<string> {
+  const found = new Set<string>();
+  let frontier = [objectId.toLowerCase()];
+  while (frontier.length) {
+    const next: string[] = [];
+    for (const g of groups) {
+      const id = g.id.toLowerCase();
+      if (found.has(id)) continue;
+      if (g.members.some(m => frontier.includes(m.toLowerCase()))) {
+        found.add(id);
+        next.push(id);
+      }
+    }
+    frontier = next;
+  }
+  return found;
+}
+
+/**
+ * `POST /users/{id}/checkMemberGroups` with `{"groupIds":[…]}`: the listed ids the user is a
+ * member of, transitively, as `{"value":[…]}` (Microsoft Graph v1.0, user-checkMemberGroups).
+ * Unknown group ids are simply not in the answer; a malformed request fails as a whole.
+ */
+function checkMemberGroups(tenant: LabTenant, userId: string, body: unknown): RouteResult {
+  const user = findUser(tenant, userId);
+  if (!user) return userNotFound(userId);
+  const raw = (body as { groupIds?: unknown } | null)?.groupIds;
+  if (!Array.isArray(raw) || !raw.every(g => typeof g === 'string')) {
+    return badRequest("The request body must have a 'groupIds' array of strings.");
+  }
+  const ids = raw as string[];
+  if (ids.length > MAX_CHECKED_GROUPS) {
+    return badRequest(`At most ${MAX_CHECKED_GROUPS} groups can be checked in one request.`);
+  }
+  const bad = ids.find(g => !GUID.test(g));
+  if (bad !== undefined) return badRequest(`Invalid GUID: '${bad}'.`);
+  const member = transitiveGroups(tenant.groups, user.id);
+  return {
+    status: 200,
+    body: {
+      '@odata.context': `${CONTEXT_BASE}Collection(Edm.String)`,
+      value: ids.filter(g => member.has(g.toLowerCase())),
+    },
+  };
+}
+
 /** The routes, matched on the segments after `/v1.0/` (o365-facts.md §3 and §3.6). */
 const ROUTES: Route[] = [
   {
@@ -514,6 +607,14 @@ const ROUTES: Route[] = [
         },
       };
     },
+  },
+  {
+    pattern: ['users', '*', 'checkMemberGroups'],
+    method: 'POST',
+    // Application permission for other users' memberships: Directory.Read.All (or
+    // User.Read.All with GroupMember.Read.All), per Graph's user-checkMemberGroups reference.
+    roles: ['Directory.Read.All'],
+    read: ({ tenant, params, body }) => checkMemberGroups(tenant, params[0]!, body),
   },
   {
     pattern: ['auditLogs', 'signIns'],

@@ -95,6 +95,16 @@ export interface LabSignIn {
   errorCode: number;
 }
 
+/**
+ * A security group. `members` holds object ids of users or of other groups: membership is
+ * transitive, as Graph's checkMemberGroups evaluates it (a member of a nested group counts).
+ */
+export interface LabGroup {
+  id: string;
+  displayName: string;
+  members: string[];
+}
+
 export interface LabTenant {
   tenantId: string;
   domain: string;
@@ -109,6 +119,8 @@ export interface LabTenant {
   /** Opaque refresh token string → what it stands for. */
   refreshTokens: Record<string, LabRefreshToken>;
   signIns: LabSignIn[];
+  /** Groups, for ecebot's admin check by group (Graph `checkMemberGroups`). */
+  groups: LabGroup[];
 }
 
 const E3: LabLicense = {
@@ -146,17 +158,35 @@ export function healthyTenant(externalOrigin: string, now: Date = new Date()): L
   const eceAppId = randomUUID();
   const rtSupport = newRefreshToken();
   const rtSvc = newRefreshToken();
+  const users = [
+    user('support', 'Support'),
+    user('sales', 'Sales'),
+    user('svc-ece', 'ECE service account'),
+    user('jdoe', 'Jan Doe'),
+  ];
+  // Jan Doe runs the mail platform: a member of "Mail operators", which is itself a member of
+  // "ecebot admins" (nested, so only a transitive check finds him there).
+  const operators: LabGroup = {
+    id: randomUUID(),
+    displayName: 'Mail operators',
+    members: [users[3]!.id],
+  };
+  const admins: LabGroup = {
+    id: randomUUID(),
+    displayName: 'ecebot admins',
+    members: [operators.id],
+  };
+  const helpdesk: LabGroup = {
+    id: randomUUID(),
+    displayName: 'Helpdesk',
+    members: [users[0]!.id, users[1]!.id],
+  };
   return {
     tenantId: randomUUID(),
     domain,
     hasP1: true,
     smtpAuthDisabledOrg: false,
-    users: [
-      user('support', 'Support'),
-      user('sales', 'Sales'),
-      user('svc-ece', 'ECE service account'),
-      user('jdoe', 'Jan Doe'),
-    ],
+    users,
     mailboxes: [
       {
         address: `support@${domain}`,
@@ -224,7 +254,13 @@ export function healthyTenant(externalOrigin: string, now: Date = new Date()): L
       [rtSvc]: { upn: `svc-ece@${domain}`, clientId: eceAppId, amr: ['pwd'] },
     },
     signIns: [],
+    groups: [admins, operators, helpdesk],
   };
+}
+
+/** The group with this display name (the lab's groups have unique names). */
+export function groupNamed(t: LabTenant, displayName: string): LabGroup | undefined {
+  return t.groups.find(g => g.displayName === displayName);
 }
 
 /** The refresh token the lab hands out for a user (first match). */

@@ -1,8 +1,10 @@
 /**
  * The Teams activity handler: messages become commands (./handlers.ts), card buttons
  * (`Action.Execute` → `adaptiveCard/action` invokes) re-run, share and show runs, and the
- * search message extension (`composeExtension/query`) lists recent runs. Every activity
- * refreshes the stored conversation reference first. Invokes answer within Teams' 5 s
+ * search message extension (`composeExtension/query`) lists recent runs. Every activity is
+ * first checked against the tenant allowlist (./access.ts), then refreshes the stored
+ * conversation reference. Card buttons follow the roles of ./commands.ts CARD_ACTIONS and see
+ * only the environments of their place. Invokes answer within Teams' 5 s
  * (teams-bot-notes.md §2 "Timing", §3): the answer is the refreshed card, and the work itself
  * (the run, the snapshot post) goes on after it.
  */
@@ -17,12 +19,16 @@ import {
   type MessagingExtensionResponse,
 } from 'botbuilder';
 import { ITEM_IDS, type ItemId, type Run } from '../checklist/types';
+import { environmentOfRunId, hiddenAt, logRefusal, placeOf } from './access';
+import { cardAction } from './commands';
 import { errorCard, finishedRunCard, noticeCard, sharePickerCard, type ShareTarget } from './cards';
 import { loadConversation, placeKey, saveConversation, conversationKey } from './conversations';
 import {
   dispatch,
   failureCard,
+  notAdminCard,
   rerun,
+  servicesAt,
   shareTargets,
   type BotServices,
   type CommandContext,
@@ -55,10 +61,12 @@ async function within<T>(p: Promise<T>, ms: number, late: () => T): Promise<T> {
 
 function requester(ctx: TurnContext): Requester {
   const from = ctx.activity.from ?? { id: '' };
+  const tenantId = placeOf(ctx.activity).tenantId;
   return {
     id: from.id,
     name: from.name || from.id,
     ...(from.aadObjectId ? { aadObjectId: from.aadObjectId } : {}),
+    ...(tenantId ? { tenantId } : {}),
   };
 }
 
@@ -70,6 +78,13 @@ function itemsOf(raw: unknown): ItemId[] | undefined {
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
+
+/** Share target values: `c:<key>`, or `t:<channel id>|<title>` where only the id counts. */
+function sameTarget(offered: string, asked: string): boolean {
+  if (offered.startsWith('t:') && asked.startsWith('t:'))
+    return offered.slice(2).split('|')[0] === asked.slice(2).split('|')[0];
+  return offered === asked;
+}
 
 interface TeamsChannelData {
   team?: { id?: string; name?: string };
@@ -89,8 +104,16 @@ export class EcebotBot extends TeamsActivityHandler {
     });
   }
 
-  /** Every activity first refreshes the conversation's stored reference. */
+  /**
+   * Every activity from an allowed tenant first refreshes the conversation's stored reference;
+   * one from any other tenant is answered with the refusal and nothing else.
+   */
   override async run(ctx: TurnContext): Promise<void> {
+    const tenant = placeOf(ctx.activity).tenantId;
+    if (!this.s.allowsTenant(tenant)) {
+      await this.refuseTenant(ctx, tenant);
+      return;
+    }
     try {
       await saveConversation(this.s.store, ctx.activity);
     } catch (err) {
@@ -99,12 +122,39 @@ export class EcebotBot extends TeamsActivityHandler {
     await super.run(ctx);
   }
 
+  /** A message gets the refusal card; an invoke gets it as its answer; the log says why. */
+  private async refuseTenant(ctx: TurnContext, tenant: string | undefined): Promise<void> {
+    const a = ctx.activity;
+    this.s.log.warn(
+      {
+        tenant,
+        userObjectId: a.from?.aadObjectId,
+        activityType: a.type,
+        ...(a.name ? { activityName: a.name } : {}),
+        reason: tenant ? 'tenant not allowed' : 'no tenant id on the activity',
+      },
+      'refused an activity from a tenant that is not allowed',
+    );
+    const lang = langOf(a.locale);
+    const text = messages(lang).tenantRefused(tenant ?? '?');
+    if (a.type === 'message') {
+      await ctx.sendActivity(cardMessage(errorCard(lang, text)));
+    } else if (a.type === 'invoke') {
+      const body =
+        a.name === 'composeExtension/query'
+          ? { composeExtension: { type: 'message', text } }
+          : cardResponse(errorCard(lang, text));
+      await ctx.sendActivity({ type: 'invokeResponse', value: { status: 200, body } });
+    }
+  }
+
   private commandContext(ctx: TurnContext): CommandContext {
     return {
       lang: langOf(ctx.activity.locale),
       user: requester(ctx),
       conversationKey: conversationKey(ctx.activity),
       placeKey: placeKey(ctx.activity),
+      place: placeOf(ctx.activity),
       reply: async card => (await ctx.sendActivity(cardMessage(card)))?.id,
       teamChannels: () => this.teamChannels(ctx),
     };
@@ -156,15 +206,40 @@ export class EcebotBot extends TeamsActivityHandler {
     const data = (value.action?.data ?? {}) as Record<string, unknown>;
     const user = requester(ctx);
     const runId = str(data.runId);
+    const spec = cardAction(verb);
+    if (!spec) return cardResponse(errorCard(lang, m.unknownAction(verb || '?')));
+    const place = placeOf(ctx.activity);
+    if (spec.role === 'admin' && !(await this.s.isAdmin(user))) {
+      logRefusal(this.s.log, {
+        user,
+        command: verb,
+        reason: this.s.adminsUnset ? 'not an admin (no admins configured)' : 'not an admin',
+      });
+      return cardResponse(notAdminCard(lang, spec.command, this.s));
+    }
+    // The environment the button is about: named on the button, else the run's.
+    const stored = runId ? await this.s.store.getRun(runId) : undefined;
+    const environment =
+      (verb === 'rerun' || verb === 'rerunFailed' ? str(data.environment) : '') ||
+      stored?.environment ||
+      environmentOfRunId(runId);
+    if (environment && hiddenAt(this.s.inventory(), place, environment)) {
+      logRefusal(this.s.log, {
+        user,
+        command: verb,
+        environment,
+        reason: 'environment restricted to other teams',
+      });
+      return cardResponse(errorCard(lang, m.notHere));
+    }
+    const here = servicesAt(this.s, place);
     switch (verb) {
       case 'rerun':
       case 'rerunFailed': {
-        const environment =
-          str(data.environment) || (await this.s.store.getRun(runId))?.environment;
         if (!environment) return cardResponse(errorCard(lang, m.unknownRun(runId)));
         const items = itemsOf(data.items);
         const { card } = await rerun(
-          this.s,
+          here,
           {
             environment,
             ...(items ? { items } : {}),
@@ -180,15 +255,28 @@ export class EcebotBot extends TeamsActivityHandler {
         return cardResponse(card);
       }
       case 'share': {
-        const run = await this.s.store.getRun(runId);
+        const run = stored;
         if (!run) return cardResponse(errorCard(lang, m.unknownRun(runId)));
-        const targets = await shareTargets(this.s, run, lang, () => this.teamChannels(ctx));
+        const targets = await shareTargets(here, run, lang, () => this.teamChannels(ctx));
         return cardResponse(sharePickerCard(lang, run, targets, 'run'));
       }
       case 'shareTo': {
-        const run = await this.s.store.getRun(runId);
+        const run = stored;
         if (!run) return cardResponse(errorCard(lang, m.unknownRun(runId)));
-        const outcome = await this.shareTo(ctx, run, str(data.target), user, lang);
+        const target = str(data.target);
+        // Only a place the picker offers from here: a crafted target cannot post elsewhere
+        // (another team's channel, a conversation outside a restricted environment's teams).
+        const offered = await shareTargets(here, run, lang, () => this.teamChannels(ctx));
+        if (!offered.some(t => sameTarget(t.value, target))) {
+          logRefusal(this.s.log, {
+            user,
+            command: verb,
+            environment: run.environment,
+            reason: 'share target not offered here',
+          });
+          return cardResponse(errorCard(lang, m.shareNotOffered));
+        }
+        const outcome = await this.shareTo(ctx, run, target, user, lang);
         if (str(data.back) === 'run')
           return cardResponse(finishedRunCard(run, { lang, notice: outcome.text }));
         return cardResponse(noticeCard(outcome.text, outcome.ok ? 'good' : 'warning'));
@@ -199,9 +287,8 @@ export class EcebotBot extends TeamsActivityHandler {
       }
       case 'dismiss':
         return cardResponse(noticeCard(m.cancel));
-      default:
-        return cardResponse(errorCard(lang, m.unknownAction(verb || '?')));
     }
+    return cardResponse(errorCard(lang, m.unknownAction(verb)));
   }
 
   /** Post a snapshot of a finished run to a target, naming who shared it. */
@@ -260,8 +347,14 @@ export class EcebotBot extends TeamsActivityHandler {
     const lang = langOf(ctx.activity.locale);
     const text = query.parameters?.find(p => p.name === 'query')?.value;
     const q = typeof text === 'string' ? text.trim() : '';
+    const inv = this.s.inventory();
+    const place = placeOf(ctx.activity);
     const search = async (): Promise<MessagingExtensionResponse> => {
-      const found = await this.s.store.searchRuns(q, SEARCH_RESULTS);
+      // Runs of environments restricted to other teams are left out; ask for more so a page
+      // of hidden runs does not empty the answer.
+      const found = (await this.s.store.searchRuns(q, SEARCH_RESULTS * 5))
+        .filter(r => !hiddenAt(inv, place, r.environment))
+        .slice(0, SEARCH_RESULTS);
       const attachments = [];
       for (const summary of found) {
         const run = await this.s.store.getRun(summary.id);

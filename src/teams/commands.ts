@@ -137,7 +137,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       en: 'Post a snapshot of a run’s card to a subscribed channel or a channel of this team.',
       nl: 'Plaats een momentopname van de kaart van een run in een geabonneerd kanaal of een kanaal van dit team.',
     },
-    role: 'read',
+    // Posting into other conversations speaks for the bot there: an admin decision.
+    role: 'admin',
   },
   {
     name: 'signin',
@@ -158,6 +159,28 @@ export const COMMANDS: readonly CommandSpec[] = [
     role: 'read',
   },
 ];
+
+/**
+ * Card buttons (`Action.Execute` verbs, ./bot.ts) and the role each needs: showing and
+ * re-running a run is as open as `check`; sharing is `share`'s, so admins only. A verb not
+ * listed here is unknown and answered as such.
+ */
+export const CARD_ACTIONS = {
+  rerun: { role: 'read', command: 'check' },
+  rerunFailed: { role: 'read', command: 'check' },
+  showRun: { role: 'read', command: 'history' },
+  share: { role: 'admin', command: 'share' },
+  shareTo: { role: 'admin', command: 'share' },
+  dismiss: { role: 'read', command: 'help' },
+} as const satisfies Record<string, { role: Role; command: CommandName }>;
+
+/** A card button's verb. */
+export type CardVerb = keyof typeof CARD_ACTIONS;
+
+/** The registry entry of a card button, or undefined for a verb this version does not know. */
+export function cardAction(verb: string): (typeof CARD_ACTIONS)[CardVerb] | undefined {
+  return Object.hasOwn(CARD_ACTIONS, verb) ? CARD_ACTIONS[verb as CardVerb] : undefined;
+}
 
 /** The registry entry of a command. */
 export function commandSpec(name: CommandName): CommandSpec {

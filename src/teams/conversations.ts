@@ -16,12 +16,14 @@ export interface ConversationRecord {
   /** A name people recognise in a picker: `Team › Channel`, the chat's name. */
   name?: string;
   teamId?: string;
+  /** The team's Entra group id, when Teams sends it (`channelData.team.aadGroupId`). */
+  aadGroupId?: string;
   channelId?: string;
   tenantId?: string;
 }
 
 interface TeamsChannelData {
-  team?: { id?: string; name?: string };
+  team?: { id?: string; name?: string; aadGroupId?: string };
   channel?: { id?: string; name?: string };
   tenant?: { id?: string };
 }
@@ -61,6 +63,7 @@ export function recordsOf(activity: Activity): [string, ConversationRecord][] {
     kind,
     ...(name ? { name } : {}),
     ...(cd.team?.id ? { teamId: cd.team.id } : {}),
+    ...(cd.team?.aadGroupId ? { aadGroupId: cd.team.aadGroupId } : {}),
     ...(cd.channel?.id ? { channelId: cd.channel.id } : {}),
     ...((cd.tenant?.id ?? activity.conversation?.tenantId)
       ? { tenantId: cd.tenant?.id ?? activity.conversation?.tenantId }

@@ -20,6 +20,15 @@ import {
   type EnvironmentRow,
   type ShareTarget,
 } from './cards';
+import {
+  hiddenAt,
+  inventoryAt,
+  logRefusal,
+  visibleAt,
+  type AdminCheck,
+  type Place,
+  type Requester,
+} from './access';
 import { commandSpec, type CommandName, type ParsedArgs } from './commands';
 import { loadConversation } from './conversations';
 import { formatTime, messages, type Lang } from './i18n';
@@ -28,27 +37,8 @@ import { parseCommand, type ParseKnowledge } from './parser';
 import type { RunCards } from './run-cards';
 import type { SignIns } from './signin';
 
-/** Who is asking. */
-export interface Requester {
-  id: string;
-  name: string;
-  /** Entra object id (Teams sends it as `from.aadObjectId`). */
-  aadObjectId?: string;
-}
-
-/** Decides whether someone may use `admin` commands. */
-export type AdminCheck = (user: Requester) => boolean;
-
-/**
- * The admin check from a list of Entra object ids or Teams user ids. With no list configured
- * everyone is an admin: permissions are enforced once a list is set (ECEBOT_ADMINS).
- */
-export function adminCheck(list: readonly string[] | undefined): AdminCheck {
-  const ids = new Set((list ?? []).map(s => s.trim().toLowerCase()).filter(Boolean));
-  if (!ids.size) return () => true;
-  return u =>
-    ids.has(u.id.toLowerCase()) || (!!u.aadObjectId && ids.has(u.aadObjectId.toLowerCase()));
-}
+// Who may do what is decided in ./access.ts; these names are part of this module's surface.
+export { adminCheck, type AdminCheck, type Requester } from './access';
 
 /** Where a command was typed and how to answer. */
 export interface CommandContext {
@@ -58,6 +48,8 @@ export interface CommandContext {
   conversationKey: string;
   /** The place itself (a channel, not one thread): what subscriptions name. */
   placeKey: string;
+  /** Tenant and team of the conversation: which environments exist here (./access.ts). */
+  place: Place;
   /** Post a card as a new message; resolves to its activity id. */
   reply(card: Record<string, unknown>): Promise<string | undefined>;
   /** The channels of the team this conversation belongs to (empty outside a team). */
@@ -72,6 +64,10 @@ export interface BotServices {
   runCards: RunCards;
   signins: SignIns;
   isAdmin: AdminCheck;
+  /** No admin is configured (ECEBOT_ADMINS and ECEBOT_ADMIN_GROUPS unset): refusals say so. */
+  adminsUnset: boolean;
+  /** The tenant allowlist (ECEBOT_TENANTS, ./access.ts tenantGate). */
+  allowsTenant(tenantId: string | undefined): boolean;
   log: BotLog;
   now: () => Date;
 }
@@ -154,7 +150,11 @@ async function environmentRows(s: BotServices, placeKey: string): Promise<Enviro
   return rows;
 }
 
-/** Where a run can be shared from here: conversations subscribed to its environment, then this team's channels. */
+/**
+ * Where a run can be shared from here: conversations subscribed to its environment, then this
+ * team's channels. A team-restricted environment is never offered outside its teams, even to a
+ * conversation subscribed before the restriction was set.
+ */
 export async function shareTargets(
   s: BotServices,
   run: Run,
@@ -164,9 +164,12 @@ export async function shareTargets(
   const m = messages(lang);
   const out: ShareTarget[] = [];
   const seen = new Set<string>();
+  const env = s.inventory().environments.get(run.environment);
   for (const key of await s.store.subscribers(run.environment)) {
     const rec = await loadConversation(s.store, key);
     if (!rec) continue;
+    const teams = [rec.teamId, rec.aadGroupId].filter((t): t is string => !!t);
+    if (env && !visibleAt(env, { teams })) continue;
     seen.add(rec.channelId ?? key);
     out.push({
       title: `${rec.name ?? key} (${m.subscribedChannel(run.environment)})`,
@@ -253,9 +256,21 @@ const HANDLERS = {
 
   async share(ctx, args, s) {
     const m = messages(ctx.lang);
-    const run = await findRun(s, args.run!);
+    const found = await findRun(s, args.run!);
+    // A run of an environment this place cannot see is as unknown as a run that never was.
+    const run = found && s.inventory().environments.has(found.environment) ? found : undefined;
+    if (found && !run)
+      logRefusal(s.log, {
+        user: ctx.user,
+        command: 'share',
+        environment: found.environment,
+        reason: 'environment restricted to other teams',
+      });
     if (!run) {
-      const recent = (await s.store.searchRuns('', 50)).map(r => r.id);
+      const here = s.inventory().environments;
+      const recent = (await s.store.searchRuns('', 50))
+        .filter(r => here.has(r.environment))
+        .map(r => r.id);
       const close = suggest(args.run!, recent);
       await ctx.reply(
         errorCard(ctx.lang, m.unknownRun(args.run!), close ? [m.didYouMean(close)] : []),
@@ -291,21 +306,53 @@ export function handlerOf(name: CommandName): CommandHandler {
   return HANDLERS[name];
 }
 
+/** The error card for someone who is not an admin; says what to set when no admin is configured. */
+export function notAdminCard(lang: Lang, command: string, s: BotServices): Record<string, unknown> {
+  const m = messages(lang);
+  return errorCard(lang, m.notAdmin(command), s.adminsUnset ? [m.adminsUnset] : []);
+}
+
+/**
+ * The services as a place sees them: the inventory without the environments restricted to
+ * other teams, so the parser, `envs`, `status` and every handler simply do not know them.
+ */
+export function servicesAt(s: BotServices, place: Place): BotServices {
+  const full = s.inventory();
+  const inv = inventoryAt(full, place);
+  return inv === full ? s : { ...s, inventory: () => inv };
+}
+
 /** Parse a message and run its command; every failure becomes a card, never an exception. */
 export async function dispatch(text: string, ctx: CommandContext, s: BotServices): Promise<void> {
-  const m = messages(ctx.lang);
   try {
-    const parsed = parseCommand(text, knowledgeOf(s.inventory()));
+    const here = servicesAt(s, ctx.place);
+    const parsed = parseCommand(text, knowledgeOf(here.inventory()));
     if (!parsed.ok) {
-      await ctx.reply(parseErrorCard(ctx.lang, parsed.error));
+      const e = parsed.error;
+      // The answer is the ordinary "no such environment" (with suggestions from what this place
+      // sees); only the log says it exists elsewhere.
+      if (e.kind === 'unknown-environment' && hiddenAt(s.inventory(), ctx.place, e.value))
+        logRefusal(s.log, {
+          user: ctx.user,
+          command: e.command,
+          environment: e.value.toLowerCase(),
+          reason: 'environment restricted to other teams',
+        });
+      await ctx.reply(parseErrorCard(ctx.lang, e));
       return;
     }
     const spec = commandSpec(parsed.command.name);
-    if (spec.role === 'admin' && !s.isAdmin(ctx.user)) {
-      await ctx.reply(errorCard(ctx.lang, m.notAdmin(spec.name)));
+    if (spec.role === 'admin' && !(await s.isAdmin(ctx.user))) {
+      logRefusal(s.log, {
+        user: ctx.user,
+        command: spec.name,
+        ...(parsed.args.environment ? { environment: parsed.args.environment } : {}),
+        reason: s.adminsUnset ? 'not an admin (no admins configured)' : 'not an admin',
+      });
+      await ctx.reply(notAdminCard(ctx.lang, spec.name, s));
       return;
     }
-    await handlerOf(spec.name)(ctx, parsed.args, s);
+    await handlerOf(spec.name)(ctx, parsed.args, here);
   } catch (err) {
     await ctx.reply(failureCard(ctx.lang, err, s.log));
   }

@@ -99,6 +99,13 @@ const en = {
   unknownRun: (id: string) => `There is no run "${id}" (runs are kept for a while only).`,
   usage: (syntax: string) => `Usage: \`${syntax}\``,
   notAdmin: (cmd: string) => `Only ecebot admins may use ${cmd}.`,
+  adminsUnset:
+    'No ecebot admins are configured: the operator sets ECEBOT_ADMINS (Entra object ids) or ECEBOT_ADMIN_GROUPS (Entra group ids).',
+  tenantRefused: (tenant: string) =>
+    `This tenant is not allowed; ask the operator to add ${tenant} to ECEBOT_TENANTS.`,
+  notHere: 'The environment of this run is not available in this conversation.',
+  shareNotOffered:
+    'That place is not offered for this run here; press Share again and pick one of the list.',
   inputError: (msg: string) => `The inventory does not allow this: ${msg}`,
   internalError: 'Something went wrong inside ecebot; the error is in its log.',
   busy: 'ecebot is busy; try again in a moment.',
@@ -106,7 +113,7 @@ const en = {
   // Help
   helpTitle: 'ecebot commands',
   helpIntro:
-    'Checks Cisco ECE mail on Office 365 (OAuth2) against Cisco’s troubleshooting checklist. Mention @ecebot in a channel.',
+    'Checks Cisco ECE mail on Office 365 (OAuth2) against Cisco’s troubleshooting checklist. Mention @ecebot in a channel. Schedules are set in the inventory file (`schedule.every`), not in chat.',
   adminOnly: 'admins',
   // Environments, status, history
   envsTitle: 'Environments',
@@ -211,13 +218,20 @@ const nl: Messages = {
   unknownRun: id => `Er is geen run "${id}" (runs worden maar een tijd bewaard).`,
   usage: syntax => `Gebruik: \`${syntax}\``,
   notAdmin: cmd => `Alleen ecebot-beheerders mogen ${cmd} gebruiken.`,
+  adminsUnset:
+    'Er zijn geen ecebot-beheerders ingesteld: de beheerder van de bot zet ECEBOT_ADMINS (Entra-object-id’s) of ECEBOT_ADMIN_GROUPS (Entra-groeps-id’s).',
+  tenantRefused: tenant =>
+    `Deze tenant is niet toegestaan; vraag de beheerder van de bot ${tenant} toe te voegen aan ECEBOT_TENANTS.`,
+  notHere: 'De omgeving van deze run is in dit gesprek niet beschikbaar.',
+  shareNotOffered:
+    'Die plek wordt hier niet aangeboden voor deze run; druk opnieuw op Delen en kies er een uit de lijst.',
   inputError: msg => `De inventaris staat dit niet toe: ${msg}`,
   internalError: 'Er ging iets mis in ecebot; de fout staat in het logboek.',
   busy: 'ecebot heeft het druk; probeer het zo nog eens.',
   unknownAction: verb => `Deze knop (${verb}) kent deze versie niet.`,
   helpTitle: 'ecebot-opdrachten',
   helpIntro:
-    'Controleert Cisco ECE-mail op Office 365 (OAuth2) met de troubleshooting-checklist van Cisco. Noem @ecebot in een kanaal.',
+    'Controleert Cisco ECE-mail op Office 365 (OAuth2) met de troubleshooting-checklist van Cisco. Noem @ecebot in een kanaal. Schema’s staan in het inventarisbestand (`schedule.every`), niet in de chat.',
   adminOnly: 'beheerders',
   envsTitle: 'Omgevingen',
   servers: n => `${n} server${n === 1 ? '' : 's'}`,

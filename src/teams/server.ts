@@ -10,17 +10,24 @@ import type { AddressInfo } from 'node:net';
 import {
   CloudAdapter,
   ConfigurationBotFrameworkAuthentication,
+  StatusCodes,
+  type Activity,
   type ConfigurationBotFrameworkAuthenticationOptions,
   type TurnContext,
 } from 'botbuilder';
-import type { ServiceClientCredentialsFactory } from 'botframework-connector';
+import {
+  AuthenticationError,
+  type AuthenticateRequestResult,
+  type ServiceClientCredentialsFactory,
+} from 'botframework-connector';
 import * as restify from 'restify';
 import type { Inventory } from '../inventory/load';
 import type { RunService } from '../queue/types';
 import type { Store } from '../store/types';
 import { EcebotBot } from './bot';
 import { loadConversation } from './conversations';
-import { adminCheck, type AdminCheck, type BotServices } from './handlers';
+import { adminAccess, graphGroupCheck, tenantGate, type GroupCheck } from './access';
+import type { AdminCheck, BotServices } from './handlers';
 import { inventoryCheck, readiness, type ReadinessCheck } from './health';
 import { langOf, type Lang } from './i18n';
 import { SILENT_LOG, type BotLog } from './log';
@@ -75,20 +82,55 @@ const AUTH_VARS = [
   'ValidateAuthority',
 ] as const;
 
+/** jsonwebtoken's errors: a token that is forged, altered, cut, unsigned or not yet valid. */
+const JWT_ERRORS = new Set(['JsonWebTokenError', 'NotBeforeError', 'TokenExpiredError']);
+
+/**
+ * The adapter's authentication, answering 401 for every refused token. botframework-connector
+ * 4.23 passes jsonwebtoken's own errors on unchanged (jwtTokenExtractor.js validateToken:
+ * "invalid signature", "jwt signature is required" for `alg: none`, "jwt not active"), and
+ * CloudAdapter answers anything but an AuthenticationError with 500. Such a token is the
+ * caller's fault, not the server's (RFC 6750 §3.1 `invalid_token`): answer 401 like the
+ * validator's own refusals (wrong issuer, audience, serviceurl, endorsement, expiry).
+ */
+class ChannelAuthentication extends ConfigurationBotFrameworkAuthentication {
+  override async authenticateRequest(
+    activity: Activity,
+    authHeader: string,
+  ): Promise<AuthenticateRequestResult> {
+    try {
+      return await super.authenticateRequest(activity, authHeader);
+    } catch (err) {
+      // The message names the check that failed, never the token.
+      if (err instanceof Error && JWT_ERRORS.has(err.name))
+        throw new AuthenticationError(`Unauthorized. ${err.message}`, StatusCodes.UNAUTHORIZED);
+      throw err;
+    }
+  }
+}
+
 /** What the server needs. */
 export interface BotServerOptions {
   inventory: () => Inventory;
   store: Store;
   runs: RunService;
-  /** MicrosoftApp* and ECEBOT_ADMINS; also the environment secrets are resolved from (sign-in). */
+  /**
+   * MicrosoftApp*, ECEBOT_TENANTS, ECEBOT_ADMINS and ECEBOT_ADMIN_GROUPS (./access.ts); also
+   * the environment secrets are resolved from (sign-in, the admin group check's probe app).
+   */
   vars?: NodeJS.ProcessEnv;
   /** 3978 (the Bot Framework's customary port) by default; 0 for a free one. */
   port?: number;
   /** Local mode: 127.0.0.1 by default; with an app id: all interfaces. */
   host?: string;
   log?: BotLog;
-  /** Overrides ECEBOT_ADMINS. */
+  /** Overrides ECEBOT_ADMINS and ECEBOT_ADMIN_GROUPS. */
   isAdmin?: AdminCheck;
+  /**
+   * How ECEBOT_ADMIN_GROUPS membership is asked; by default Microsoft Graph checkMemberGroups
+   * with the probe app of the inventory environment in the user's tenant.
+   */
+  groupCheck?: GroupCheck;
   now?: () => Date;
   /**
    * Checks of `GET /readyz`, by name (src/teams/health.ts). By default only `inventory`:
@@ -135,9 +177,18 @@ export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
   const log = o.log ?? SILENT_LOG;
   const appId = vars.MicrosoftAppId ?? '';
   const localMode = !appId;
-  const adapter = new CloudAdapter(
-    new ConfigurationBotFrameworkAuthentication(authOptions(vars), o.credentials),
-  );
+  // Both throw InputError on a malformed id list, before the server listens.
+  const tenants = tenantGate(vars, o.inventory);
+  const admins = o.isAdmin
+    ? { isAdmin: o.isAdmin, unset: false }
+    : adminAccess({
+        vars,
+        localMode,
+        groupCheck: o.groupCheck ?? graphGroupCheck({ inventory: o.inventory, vars }),
+        log,
+        ...(o.now ? { now: o.now } : {}),
+      });
+  const adapter = new CloudAdapter(new ChannelAuthentication(authOptions(vars), o.credentials));
   const proactive = new Proactive(adapter, appId, o.store);
   const langOfConversation = async (key: string): Promise<Lang> =>
     langOf((await loadConversation(o.store, key))?.locale);
@@ -163,7 +214,9 @@ export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
     inventory: o.inventory,
     runCards,
     signins,
-    isAdmin: o.isAdmin ?? adminCheck(vars.ECEBOT_ADMINS?.split(',')),
+    isAdmin: admins.isAdmin,
+    adminsUnset: admins.unset,
+    allowsTenant: t => tenants.allows(t),
     log,
     now: o.now ?? (() => new Date()),
   };
@@ -217,7 +270,16 @@ export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
   });
   const port = (server.address() as AddressInfo).port;
   const shownHost = host === '0.0.0.0' ? '127.0.0.1' : host;
-  log.info({ port, host, localMode }, 'ecebot bot listening');
+  log.info(
+    {
+      port,
+      host,
+      localMode,
+      tenants: tenants.mode,
+      admins: admins.unset ? (localMode ? 'everyone (local mode)' : 'nobody') : 'configured',
+    },
+    'ecebot bot listening',
+  );
 
   const idle = async () => {
     await runCards.idle();

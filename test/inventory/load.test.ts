@@ -187,3 +187,45 @@ describe('inventory loading', () => {
     expect(err2.field).toBe('environments.prod.mailboxes.0.refreshToken');
   });
 });
+
+describe('environments restricted to teams (`teams`)', () => {
+  const withTeams = (list: string) =>
+    GOOD.replace('    mailboxes:', `    teams: ${list}\n    mailboxes:`);
+
+  test('team ids and Entra group ids load', () => {
+    const inv = loadInventory(
+      write(withTeams('["19:abcDEF-123_x@thread.tacv2", 0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9]')),
+    );
+    expect(pickEnvironment(inv, 'prod', 'test').teams).toEqual([
+      '19:abcDEF-123_x@thread.tacv2',
+      '0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9',
+    ]);
+    expect(pickEnvironment(loadInventory(write(GOOD)), 'prod', 'test').teams).toBeUndefined();
+  });
+
+  test.each([
+    [
+      'a team name instead of an id',
+      '["Mail Ops"]',
+      'environments.prod.teams.0',
+      /team id as Teams sends it/,
+    ],
+    [
+      'an empty list',
+      '[]',
+      'environments.prod.teams',
+      /list at least one team, or leave `teams` out/,
+    ],
+    [
+      'a single id, not a list',
+      '"19:abc@thread.tacv2"',
+      'environments.prod.teams',
+      /must be array/,
+    ],
+  ])('%s is refused with its line and field', (_what, list, field, message) => {
+    const e = errorOf(() => loadInventory(write(withTeams(list))));
+    expect(e.field).toBe(field);
+    expect(e.line).toBe(8);
+    expect(e.message).toMatch(message);
+  });
+});

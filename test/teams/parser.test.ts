@@ -57,11 +57,12 @@ describe('registry', () => {
       expect(['read', 'admin']).toContain(c.role);
       expect(typeof handlerOf(c.name)).toBe('function');
     }
-    // State-changing and secret-keeping commands are admin-only; reading is open.
+    // State-changing, posting and secret-keeping commands are admin-only; reading is open.
     expect(COMMANDS.filter(c => c.role === 'admin').map(c => c.name)).toEqual([
       'subscribe',
       'unsubscribe',
       'mute',
+      'share',
       'signin',
     ]);
   });
