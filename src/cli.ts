@@ -12,7 +12,6 @@ import { findInventoryPath, loadInventory, pickEnvironment, suggest } from './in
 import { parseFault, type Fault } from './lab/faults';
 import { LAB_VANTAGES, startLab } from './lab/index';
 import { DEMO_SCENARIOS, pickScenarios, SCENARIOS } from './lab/scenarios';
-import { renderRunCard } from './render/card';
 import { renderRunText } from './render/text';
 import { describeUrl, queueConfigFrom, QueueUnavailableError } from './queue/connection';
 import { workerDeadlineFrom } from './queue/create';
@@ -50,6 +49,8 @@ Usage:
   ecebot worker --vantage NAME [--config FILE]
   ecebot probe imap|pop3|smtp|tls|https --host H [--port N] [--user U] [--token T | --token-file F] [--ca FILE] [--json]
   ecebot lab [--scenario NAME[,NAME...]] [--fault VANTAGE:ENDPOINT:KIND[:MS]]... [--json] [--dir DIR] [--list]
+                      (--fault kinds: refuse, blackhole, slow, wrong-cert, expired-cert, trickle, garbage,
+                       huge-list [imap], huge-greeting [smtp]; MS goes with slow and trickle)
   ecebot demo
   ecebot serve [--config FILE] [--port N]    (the Teams bot; MicrosoftAppId etc. from the environment)
   ecebot help | version
@@ -215,6 +216,8 @@ async function demo(argv: string[], io: Io): Promise<number> {
     const outDir = resolve(io.cwd, (values.out as string | undefined) ?? 'demo-output');
     mkdirSync(outDir, { recursive: true });
     const cardPath = join(outDir, 'run-card.json');
+    // Loaded on demand: the card templating (adaptive-expressions) adds ~14 MB to every worker.
+    const { renderRunCard } = await import('./render/card');
     writeFileSync(cardPath, `${JSON.stringify(renderRunCard(run), null, 2)}\n`);
     writeFileSync(join(outDir, 'run.json'), `${JSON.stringify(run, null, 2)}\n`);
     io.out('');

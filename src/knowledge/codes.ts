@@ -23,6 +23,10 @@ export const CODES = {
   // Transport (any probe).
   DNS_NOT_FOUND: c('The host name does not resolve (NXDOMAIN or no address).', 'network'),
   DNS_TIMEOUT: c('The DNS lookup did not answer within its deadline.', 'network'),
+  DNS_SERVER_FAILURE: c(
+    'The DNS server answered with a failure (SERVFAIL or REFUSED, RFC 1035 §4.1.1) instead of an address.',
+    'network',
+  ),
   CONNECT_REFUSED: c(
     'The TCP connection was refused (nothing listens, or a firewall rejects).',
     'network',
@@ -51,6 +55,10 @@ export const CODES = {
   ),
   TIMEOUT: c('The server stopped answering within the step deadline.', 'network'),
   PROTOCOL_ERROR: c('The server answered something the protocol does not allow here.', null),
+  REPLY_TOO_LONG: c(
+    'The server sent a reply far longer than the protocol allows (an SMTP reply line is at most 512 octets, RFC 5321 §4.5.3.1.5); ecebot stopped reading it.',
+    null,
+  ),
   HTTP_ERROR: c('The HTTPS server answered with an error status.', null),
 
   // Mail protocol authentication (Exchange Online wire responses, o365-facts.md §1).

@@ -141,6 +141,11 @@ const ENTRIES: Partial<Record<Code, Entry>> = {
     fix: `Check the DNS servers configured${where(ctx)} (test there: Resolve-DnsName ${ctx.host ?? '<host>'})`,
     links: netLinks,
   }),
+  DNS_SERVER_FAILURE: ctx => ({
+    text: `The DNS server used${where(ctx)} answered with a failure (SERVFAIL or REFUSED) for ${ctx.host ?? 'the host'}: it cannot resolve Microsoft 365 names for this server.`,
+    fix: `Check the DNS servers configured${where(ctx)} and their forwarders (test there: Resolve-DnsName ${ctx.host ?? '<host>'})`,
+    links: netLinks,
+  }),
   CONNECT_REFUSED: ctx => ({
     text: `${hostPort(ctx)} refused the connection${where(ctx)}: a firewall rejects it. Open the port to the Microsoft 365 endpoints (checklist item 8).`,
     fix: firewall(ctx),
@@ -185,6 +190,10 @@ const ENTRIES: Partial<Record<Code, Entry>> = {
   }),
   PROTOCOL_ERROR: ctx => ({
     text: `${hostPort(ctx)} answered something the protocol does not allow${where(ctx)}: check that the host is really Exchange Online and no proxy rewrites the conversation.`,
+    links: [LINKS.popImapSettings, LINKS.technote],
+  }),
+  REPLY_TOO_LONG: ctx => ({
+    text: `${hostPort(ctx)} sent a reply far longer than the protocol allows${where(ctx)}; ecebot stopped reading after 64 KiB. Exchange Online never does this: check that the host is really Exchange Online and no proxy or interception device answers in its place.`,
     links: [LINKS.popImapSettings, LINKS.technote],
   }),
   HTTP_ERROR: ctx => ({

@@ -19,8 +19,10 @@ import {
   TLSSocket,
   type SecureContext,
 } from 'node:tls';
+import { randomBytes } from 'node:crypto';
 import type { Issued, LabCa } from './ca';
 import type { FaultKind } from './faults';
+import { startHugeGreeting, startHugeList } from './hostile-servers';
 import { listenTracked, type RunningServer } from './server-types';
 
 /** Options of `startFault`. */
@@ -29,7 +31,7 @@ export interface FaultOptions {
   ca: LabCa;
   /** The names the real service presents (e.g. `outlook.office365.com`); the first is SNI upstream. */
   names: string[];
-  /** `slow`: delay per server→client chunk; 1000 ms when unset. */
+  /** `slow`: delay per server→client chunk; `trickle`: per byte; 1000 ms when unset. */
   delayMs?: number;
 }
 
@@ -62,6 +64,14 @@ export async function startFault(
       });
       return certRelay(upstream.port, opts, expired);
     }
+    case 'trickle':
+      return trickleRelay(upstream.port, opts.delayMs ?? 1000);
+    case 'garbage':
+      return garbage();
+    case 'huge-list':
+      return startHugeList(upstream, { ca: opts.ca, names: opts.names });
+    case 'huge-greeting':
+      return startHugeGreeting();
   }
 }
 
@@ -136,6 +146,72 @@ function slowRelay(upstreamPort: number, delayMs: number): Promise<RunningServer
       });
     });
   });
+}
+
+/**
+ * `trickle`: a TCP relay that passes the server's bytes on one at a time, one per `delayMs`.
+ * Every byte resets a client's idle timer, so only a deadline for the whole exchange ends it.
+ */
+function trickleRelay(upstreamPort: number, delayMs: number): Promise<RunningServer> {
+  return trackedServer((client, track) => {
+    const up = netConnect(upstreamPort, '127.0.0.1');
+    track(up);
+    bind(client, up);
+    client.pipe(up);
+    const queue: Buffer[] = [];
+    let offset = 0;
+    let ended = false;
+    const timer = setInterval(() => {
+      const head = queue[0];
+      if (!head) {
+        if (ended) client.end();
+        return;
+      }
+      if (!client.destroyed) client.write(head.subarray(offset, offset + 1));
+      offset += 1;
+      if (offset >= head.length) {
+        queue.shift();
+        offset = 0;
+      }
+    }, delayMs);
+    client.on('close', () => clearInterval(timer));
+    up.on('data', (chunk: Buffer) => {
+      queue.push(chunk);
+      // The relay holds what the client has not got yet; past a megabyte, stop reading upstream.
+      if (queue.reduce((n, b) => n + b.length, 0) > 1024 * 1024) up.pause();
+    });
+    up.on('end', () => {
+      ended = true;
+    });
+  });
+}
+
+/** How many random bytes `garbage` sends each time. */
+const GARBAGE_BYTES = 1024;
+
+/**
+ * Random bytes that are neither TLS nor a mail protocol: the first byte is 0xff, which is no TLS
+ * record type (RFC 8446 §5.1 uses 20-24) and starts no SMTP/IMAP/POP3 reply; each burst ends in
+ * CRLF so a line-based client has a (meaningless) line to judge.
+ */
+function noise(): Buffer {
+  const b = randomBytes(GARBAGE_BYTES);
+  b[0] = 0xff;
+  b[b.length - 2] = 0x0d;
+  b[b.length - 1] = 0x0a;
+  return b;
+}
+
+/** `garbage`: see noise(); sent on connect and after every chunk the client sends. */
+function garbage(): Promise<RunningServer> {
+  const server = createServer(socket => {
+    socket.on('error', () => socket.destroy());
+    socket.write(noise());
+    socket.on('data', () => {
+      if (!socket.destroyed) socket.write(noise());
+    });
+  });
+  return listenTracked(server);
 }
 
 /** Terminate TLS towards the client with `cert`, open verified TLS upstream, and relay. */

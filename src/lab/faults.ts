@@ -13,20 +13,55 @@ export type LabEndpoint = 'login' | 'graph' | 'exo' | 'imap' | 'pop3' | 'smtp' |
  * - `blackhole`: accepts the connection and never says a byte;
  * - `slow`: relays to the real service, delaying every chunk from the server by `delayMs`;
  * - `wrong-cert`: TLS with a certificate for another name (then relays);
- * - `expired-cert`: TLS with an expired certificate (then relays).
+ * - `expired-cert`: TLS with an expired certificate (then relays);
+ * - `trickle`: relays to the real service, passing the server's bytes on one at a time, one
+ *   per `delayMs` (a second by default), so an idle timeout never fires;
+ * - `garbage`: answers random bytes that are not TLS (nor any mail protocol) as soon as a
+ *   client connects and whenever it sends;
+ * - `huge-list` (imap only): relays to the real IMAP service and answers every LIST with
+ *   100,000 extra `* LIST` lines first (hostile-servers.ts);
+ * - `huge-greeting` (smtp only): a 220 greeting line of 10 MB (hostile-servers.ts).
  */
-export type FaultKind = 'refuse' | 'blackhole' | 'slow' | 'wrong-cert' | 'expired-cert';
+export type FaultKind =
+  | 'refuse'
+  | 'blackhole'
+  | 'slow'
+  | 'wrong-cert'
+  | 'expired-cert'
+  | 'trickle'
+  | 'garbage'
+  | 'huge-list'
+  | 'huge-greeting';
 
 export interface Fault {
   vantage: string;
   endpoint: LabEndpoint;
   kind: FaultKind;
-  /** For `slow`: delay per server chunk. */
+  /** For `slow`: delay per server chunk; for `trickle`: delay per byte. */
   delayMs?: number;
 }
 
 const ENDPOINTS: readonly LabEndpoint[] = ['login', 'graph', 'exo', 'imap', 'pop3', 'smtp', 'ece'];
-const KINDS: readonly FaultKind[] = ['refuse', 'blackhole', 'slow', 'wrong-cert', 'expired-cert'];
+const KINDS: readonly FaultKind[] = [
+  'refuse',
+  'blackhole',
+  'slow',
+  'wrong-cert',
+  'expired-cert',
+  'trickle',
+  'garbage',
+  'huge-list',
+  'huge-greeting',
+];
+
+/** Kinds that speak one protocol, and so fit one endpoint only. */
+const ONLY_ON: Partial<Record<FaultKind, LabEndpoint>> = {
+  'huge-list': 'imap',
+  'huge-greeting': 'smtp',
+};
+
+/** Kinds that take a delay. */
+const DELAYED: readonly FaultKind[] = ['slow', 'trickle'];
 
 /**
  * Parse `VANTAGE:ENDPOINT:KIND[:DELAYMS]` (e.g. `app-1:smtp:expired-cert`, `services-1:imap:slow:1500`).
@@ -47,12 +82,17 @@ export function parseFault(spec: string, vantages: readonly string[]): Fault {
     );
   if (!(KINDS as readonly string[]).includes(kind))
     throw new Error(`bad fault ${JSON.stringify(spec)}: kind must be one of ${KINDS.join(', ')}`);
+  const only = ONLY_ON[kind as FaultKind];
+  if (only && endpoint !== only)
+    throw new Error(
+      `bad fault ${JSON.stringify(spec)}: kind ${kind} goes only with endpoint ${only}`,
+    );
   const fault: Fault = { vantage, endpoint: endpoint as LabEndpoint, kind: kind as FaultKind };
   if (delay !== undefined) {
     const ms = Number(delay);
-    if (kind !== 'slow' || !Number.isInteger(ms) || ms < 1 || ms > 60000) {
+    if (!DELAYED.includes(kind as FaultKind) || !Number.isInteger(ms) || ms < 1 || ms > 60000) {
       throw new Error(
-        `bad fault ${JSON.stringify(spec)}: a delay (1-60000 ms) goes only with kind slow`,
+        `bad fault ${JSON.stringify(spec)}: a delay (1-60000 ms) goes only with kind slow or trickle`,
       );
     }
     fault.delayMs = ms;

@@ -17,7 +17,15 @@ import type { TLSSocket } from 'node:tls';
 import type { Code } from '../knowledge/codes';
 import type { HostPort, ProbeContext } from './context';
 import { imapCode, imapflowErrorCode, type ImapflowErrorFields } from './mail-codes';
-import { ProbeRun, connectStep, hostPort, resolveStep, runGuarded, type OpenStep } from './tcp';
+import {
+  MAX_LINE_BYTES,
+  ProbeRun,
+  connectStep,
+  hostPort,
+  resolveStep,
+  runGuarded,
+  type OpenStep,
+} from './tcp';
 import { tlsStep } from './tls';
 import { VERSION } from '../version';
 import type { MailObservation } from './types';
@@ -169,6 +177,70 @@ function handOver(socket: TLSSocket): NonNullable<ImapFlowOptions['transport']> 
   };
 }
 
+/** The largest literal the probe accepts (a mailbox name sent as a literal is far shorter). */
+const MAX_LITERAL_BYTES = 1024 * 1024;
+
+/** One IMAP command argument as imapflow's command compiler takes it. */
+interface ImapArg {
+  type: 'STRING' | 'ATOM';
+  value: string;
+}
+
+/**
+ * imapflow's command runner: send one command, route its untagged responses to `untagged`
+ * handlers, resolve on the tagged OK (reject on NO/BAD), then `next()` lets the connection go on.
+ * It is how imapflow's own commands are built, not part of its typed API (imapflow 2.x).
+ */
+interface ImapExec {
+  exec(
+    command: string,
+    attributes: ImapArg[],
+    options: { untagged: Record<string, (untagged: unknown) => Promise<void> | void> },
+  ): Promise<{ next(): void }>;
+}
+
+/**
+ * LIST "" "*" (RFC 9051 §6.3.9), counting the untagged LIST lines without keeping them. The
+ * probe needs only the number; imapflow's list() keeps an object per folder (up to a million)
+ * and a server can send 100,000 of them, solicited or not (RFC 9051 §7).
+ */
+async function countFolders(client: ImapFlow): Promise<number> {
+  let folders = 0;
+  const answer = await (client as unknown as ImapExec).exec(
+    'LIST',
+    [
+      { type: 'STRING', value: '' },
+      { type: 'STRING', value: '*' },
+    ],
+    { untagged: { LIST: () => void (folders += 1) } },
+  );
+  answer.next();
+  return folders;
+}
+
+/**
+ * EXAMINE `folder` (RFC 9051 §6.3.3: SELECT, read-only) and read its message count from the
+ * untagged EXISTS. imapflow's mailboxOpen() would first run a full list() of the folder.
+ */
+async function examine(client: ImapFlow, folder: string): Promise<number | undefined> {
+  let exists: number | undefined;
+  const answer = await (client as unknown as ImapExec).exec(
+    'EXAMINE',
+    // An atom when it can be one (RFC 9051 §9 atom-specials), as Exchange and imapflow write it.
+    [{ type: /^[A-Za-z0-9._/-]+$/.test(folder) ? 'ATOM' : 'STRING', value: folder }],
+    {
+      untagged: {
+        EXISTS: (untagged: unknown) => {
+          const n = Number((untagged as { command?: unknown }).command);
+          if (Number.isInteger(n) && n >= 0) exists = n;
+        },
+      },
+    },
+  );
+  answer.next();
+  return exists;
+}
+
 /** What the conversation learned beside the steps. */
 interface ImapFacts {
   folders?: number;
@@ -237,6 +309,11 @@ export async function probeImap(
       connectionTimeout: connectMs + tlsMs,
       greetingTimeout: greetingMs,
       socketTimeout: commandMs,
+      // Bounds on what a server may make us buffer (imapflow's defaults are 1 GB and more):
+      // the probe reads no message, so no answer it waits for is long.
+      maxLineLength: MAX_LINE_BYTES,
+      maxLiteralSize: MAX_LITERAL_BYTES,
+      maxResponseSize: 2 * MAX_LITERAL_BYTES,
       disableCompression: true,
       disableAutoEnable: true,
       disableAutoIdle: true,
@@ -260,11 +337,9 @@ export async function probeImap(
     }
     try {
       stage = 'list';
-      const folders = await client.list({ listOnly: true });
-      facts.folders = folders.length;
+      facts.folders = await countFolders(client);
       stage = 'select';
-      const mailbox = await client.mailboxOpen(opts.select ?? 'INBOX', { readOnly: true });
-      facts.messages = mailbox.exists;
+      facts.messages = await examine(client, opts.select ?? 'INBOX');
     } catch (err) {
       recordError(run, transcript, err, stage);
     }

@@ -203,6 +203,11 @@ export function imapflowErrorCode(err: ImapflowErrorFields): Code {
   }
   if (err.code && /^E[A-Z]+$/.test(err.code)) return socketCode(err.code);
   if (err.tlsFailed) return 'TLS_HANDSHAKE_FAILED';
+  // imapflow's size limits (maxLineLength, maxLiteralSize, maxResponseSize): it stopped reading
+  // a response that passed the cap the IMAP probe sets.
+  if (err.code && ['LineTooLarge', 'LiteralTooLarge', 'ResponseTooLarge'].includes(err.code)) {
+    return 'REPLY_TOO_LONG';
+  }
   return 'PROTOCOL_ERROR';
 }
 
@@ -337,6 +342,14 @@ export function nodemailerErrorCode(err: NodemailerErrorFields, tlsStarted: bool
       default:
         return 'TIMEOUT';
     }
+  }
+  // nodemailer drops a reply longer than its maxResponseSize and fails with EPROTOCOL and this
+  // message (it keeps no other field for it); after STARTTLS that cap is the only one.
+  if (
+    err.code === 'EPROTOCOL' &&
+    /response exceeds maximum allowed size/i.test(err.message ?? '')
+  ) {
+    return 'REPLY_TOO_LONG';
   }
   const command = commandOf(err.command);
   if (err.response && command) return smtpCode(command, err.response);

@@ -24,11 +24,17 @@ const NOT_FOUND = new Set([
   'NODATA',
 ]);
 
+/**
+ * Error codes for a DNS server that answered, but with a failure (RCODE 2 SERVFAIL or 5 REFUSED,
+ * RFC 1035 §4.1.1): a quick answer, not a timeout, and not proof that the name does not exist.
+ */
+const SERVER_FAILURE = new Set(['ESERVFAIL', 'SERVFAIL', 'EREFUSED', 'REFUSED']);
+
 /** Thrown by resolveHost; `code` is a registry code. */
 export class ResolveError extends Error {
   constructor(
     message: string,
-    readonly code: 'DNS_NOT_FOUND' | 'DNS_TIMEOUT',
+    readonly code: 'DNS_NOT_FOUND' | 'DNS_TIMEOUT' | 'DNS_SERVER_FAILURE',
     readonly sysCode?: string,
   ) {
     super(message);
@@ -71,7 +77,12 @@ export function resolveHost(ctx: ProbeContext, host: string): Promise<Resolution
 }
 
 function failure(host: string, err: NodeJS.ErrnoException): ResolveError {
-  const code = NOT_FOUND.has(err.code ?? '') ? 'DNS_NOT_FOUND' : 'DNS_TIMEOUT';
+  const sys = err.code ?? '';
+  const code = NOT_FOUND.has(sys)
+    ? 'DNS_NOT_FOUND'
+    : SERVER_FAILURE.has(sys)
+      ? 'DNS_SERVER_FAILURE'
+      : 'DNS_TIMEOUT';
   return new ResolveError(
     `DNS lookup of ${host} failed: ${err.code ?? err.message}`,
     code,

@@ -14,6 +14,7 @@ import {
   connectStep,
   hostPort,
   lineErrorCode,
+  recordLineHead,
   resolveStep,
   runGuarded,
 } from './tcp';
@@ -48,6 +49,7 @@ async function reply(
     step.received.push(line);
     return line;
   } catch (err) {
+    recordLineHead(step, err);
     step.finish({
       ok: false,
       code: lineErrorCode(err, waitingFor),

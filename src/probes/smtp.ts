@@ -28,7 +28,15 @@ import {
   type NodemailerErrorFields,
   type SmtpCommand,
 } from './mail-codes';
-import { ProbeRun, connectStep, hostPort, resolveStep, runGuarded, type OpenStep } from './tcp';
+import {
+  MAX_LINE_BYTES,
+  ProbeRun,
+  connectStep,
+  hostPort,
+  resolveStep,
+  runGuarded,
+  type OpenStep,
+} from './tcp';
 import { ehloName, trustOptions } from './tls';
 import type { MailObservation } from './types';
 import { decodeOauthChallenge, xoauth2 } from './xoauth2';
@@ -67,6 +75,8 @@ class SmtpTranscript {
   private stepNote?: string;
   /** Set once STARTTLS was accepted: failures after that are TLS failures. */
   tlsStarted = false;
+  /** Called when STARTTLS is accepted, before the handshake takes the socket over. */
+  onTlsStart?: () => void;
   tlsDone = false;
   /** EHLO keywords after TLS (what the authenticated session can use). */
   capabilities?: string[];
@@ -189,6 +199,7 @@ class SmtpTranscript {
         this.finish({ ok: code === 'OK', code });
         if (code === 'OK') {
           this.tlsStarted = true;
+          this.onTlsStart?.();
           this.step = this.run.open('tls', `TLS handshake (SNI ${this.servername})`);
         }
         return;
@@ -214,6 +225,21 @@ class SmtpTranscript {
       default:
         this.finish({ ok: code === 'OK', code });
     }
+  }
+
+  /**
+   * The server sent more than MAX_LINE_BYTES without a line end (checked on the socket before
+   * nodemailer buffers it): keep how it started as the server's words and fail the open step.
+   */
+  tooLong(head: string, bytes: number): void {
+    const open = this.openStep;
+    const note = `the server sent ${bytes} bytes without ending the line; ecebot stops reading after ${MAX_LINE_BYTES} (an SMTP reply line is at most 512 octets, RFC 5321 §4.5.3.1.5)`;
+    if (!open) {
+      this.run.failWith({ code: 'REPLY_TOO_LONG', stage: 'greeting', server: head });
+      return;
+    }
+    open.received.push(head);
+    open.finish({ ok: false, code: 'REPLY_TOO_LONG', note });
   }
 
   private tlsUp(): void {
@@ -320,6 +346,7 @@ export async function probeSmtp(
     const plain = await connectStep(run, address, target.port);
     if (!plain) return;
 
+    guardLineLength(plain, transcript);
     const { dnsMs, tlsMs, greetingMs, commandMs } = ctx.deadlines;
     const conn = new SMTPConnection({
       connection: plain,
@@ -336,6 +363,9 @@ export async function probeSmtp(
       socketTimeout: commandMs,
       dnsTimeout: dnsMs,
       socketCloseTimeout: commandMs,
+      // After STARTTLS the guard on the plain socket sees only TLS records; nodemailer's own
+      // cap (1 MiB by default) is then the one that holds, set to ours.
+      maxResponseSize: MAX_LINE_BYTES,
       logger: transcript.logger(),
       transactionLog: true,
       tls: { ...trustOptions(ctx), checkServerIdentity: capture.checkServerIdentity },
@@ -397,6 +427,41 @@ export async function probeSmtp(
   if (transcript.sent !== undefined) obs.mailboxFacts = { sent: transcript.sent };
   if (transcript.oauthError) obs.oauthError = transcript.oauthError;
   return obs;
+}
+
+/** How much of an overlong reply is kept as the server's words. */
+const HEAD_BYTES = 200;
+
+/**
+ * Watch the plaintext part of the conversation (greeting, EHLO, STARTTLS) for a line that
+ * passes MAX_LINE_BYTES, and end it there: a server that sends 10 MB without CRLF would
+ * otherwise be buffered up to nodemailer's limit, and the transcript would carry it. The
+ * listener is registered before nodemailer's (the socket is paused first, so no byte is read
+ * until nodemailer resumes it) and goes when STARTTLS is accepted.
+ */
+function guardLineLength(plain: net.Socket, transcript: SmtpTranscript): void {
+  let pending = 0;
+  let head = '';
+  const onData = (chunk: Buffer): void => {
+    const nl = chunk.lastIndexOf(0x0a);
+    if (nl >= 0) {
+      const rest = chunk.subarray(nl + 1);
+      pending = rest.length;
+      head = rest.subarray(0, HEAD_BYTES).toString('latin1');
+    } else {
+      if (head.length < HEAD_BYTES) {
+        head += chunk.subarray(0, HEAD_BYTES - head.length).toString('latin1');
+      }
+      pending += chunk.length;
+    }
+    if (pending <= MAX_LINE_BYTES) return;
+    plain.off('data', onData);
+    transcript.tooLong(`${head}… (${pending - head.length}+ more bytes)`, pending);
+    plain.destroy();
+  };
+  plain.pause();
+  plain.on('data', onData);
+  transcript.onTlsStart = () => plain.off('data', onData);
 }
 
 /** QUIT and wait for the server to close, within the command deadline. */

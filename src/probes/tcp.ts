@@ -29,17 +29,74 @@ export interface Failure {
   server?: string;
 }
 
+/** How many server lines a step keeps from its start (the last line is always kept too). */
+export const KEPT_LINES = 40;
+/** How many characters of one server line a step keeps. */
+export const KEPT_LINE_CHARS = 1000;
+
+/** A server line cut to KEPT_LINE_CHARS, saying how much was left out. */
+export function truncateLine(line: string, max = KEPT_LINE_CHARS): string {
+  return line.length > max ? `${line.slice(0, max)}… (${line.length - max} more characters)` : line;
+}
+
+/**
+ * The server's lines of one step, bounded: the first KEPT_LINES and the last one, each cut to
+ * KEPT_LINE_CHARS, plus a count of the lines left out. A hostile or broken server can answer
+ * one command with 100,000 lines (an IMAP server may send untagged responses at any time,
+ * RFC 9051 §7); the transcript still shows how it started and ended, at a bounded size.
+ */
+export class ReceivedLines {
+  private readonly head: string[] = [];
+  private last?: string;
+  /** Lines seen but not kept (neither in the head nor the last one). */
+  omitted = 0;
+
+  /** `redactor` masks secrets before a line is cut, so a cut never leaves half a secret. */
+  constructor(private readonly redactor: Redactor) {}
+
+  /** Record lines in arrival order. */
+  push(...lines: string[]): void {
+    for (const line of lines) {
+      const kept = truncateLine(this.redactor.text(line));
+      if (this.head.length < KEPT_LINES) {
+        this.head.push(kept);
+        continue;
+      }
+      if (this.last !== undefined) this.omitted += 1;
+      this.last = kept;
+    }
+  }
+
+  /** How many lines arrived. */
+  get length(): number {
+    return this.head.length + (this.last !== undefined ? 1 : 0) + this.omitted;
+  }
+
+  /** The last line received (`at(-1)`), or undefined; other indexes count from the kept head. */
+  at(index: number): string | undefined {
+    if (index === -1) return this.last ?? this.head.at(-1);
+    return index >= 0 ? this.head[index] : undefined;
+  }
+
+  /** The kept lines in order. */
+  toArray(): string[] {
+    return this.last !== undefined ? [...this.head, this.last] : [...this.head];
+  }
+}
+
 /** A step in progress: collects what was sent and received until it is finished. */
 export class OpenStep {
   readonly sent: string[] = [];
-  readonly received: string[] = [];
+  readonly received: ReceivedLines;
   private finished?: Step;
 
   constructor(
     readonly name: string,
     private readonly run: ProbeRun,
     private readonly done: (result: StepResult) => Step,
-  ) {}
+  ) {
+    this.received = new ReceivedLines(run.redactor);
+  }
 
   /** Whether finish() was called (or the probe ended around it). */
   get isFinished(): boolean {
@@ -52,7 +109,16 @@ export class OpenStep {
    */
   finish(result: { ok: boolean; code?: Code; note?: string }, decisive = true): Step | undefined {
     if (this.finished || this.run.isClosed) return this.finished;
-    const step = this.done({ ...result, received: this.received });
+    let note = result.note;
+    if (this.received.omitted) {
+      const more = `${this.received.omitted} more server lines not kept`;
+      note = note ? `${note}; ${more}` : more;
+    }
+    const step = this.done({
+      ...result,
+      ...(note !== undefined ? { note } : {}),
+      received: this.received.toArray(),
+    });
     if (this.sent.length) step.sent = this.run.redactor.text(this.sent.join('\n'));
     this.finished = step;
     if (!result.ok && decisive) {
@@ -112,7 +178,8 @@ export class ProbeRun {
   appendLate(line: string): void {
     const step = this.lastStep && this.rec.steps.at(-1);
     if (!step || this.closed) return;
-    step.received = [...(step.received ?? []), this.redactor.text(line)];
+    if ((step.received?.length ?? 0) >= KEPT_LINES + 1) return;
+    step.received = [...(step.received ?? []), truncateLine(this.redactor.text(line))];
   }
 
   /** @internal Called by OpenStep.finish. */
@@ -319,13 +386,25 @@ export async function probeTcp(ctx: ProbeContext, target: HostPort): Promise<Tcp
 export class LineError extends Error {
   constructor(
     message: string,
-    readonly reason: 'timeout' | 'closed' | 'error',
+    readonly reason: 'timeout' | 'closed' | 'error' | 'too-long',
     readonly sysCode?: string,
+    /** For `too-long`: how the line started, as the server's (cut) words. */
+    readonly head?: string,
   ) {
     super(message);
     this.name = 'LineError';
   }
 }
+
+/**
+ * The longest line a LineReader buffers. SMTP reply lines are at most 512 octets (RFC 5321
+ * §4.5.3.1.5) and POP3 responses at most 512 (RFC 2449 §4); 64 KiB leaves room for servers that
+ * bend the rules and still stops one that sends megabytes without a line end.
+ */
+export const MAX_LINE_BYTES = 64 * 1024;
+
+/** How much of an overlong line is kept as the server's words. */
+const HEAD_CHARS = 200;
 
 /**
  * Reads CRLF-terminated lines from a socket, one at a time, each under its own deadline.
@@ -337,11 +416,19 @@ export class LineReader {
   private waiter?: { resolve: (line: string) => void; reject: (err: LineError) => void };
   private ended?: LineError;
   private readonly onData = (chunk: Buffer): void => {
-    this.buffer += chunk.toString('utf8');
-    let i: number;
-    while ((i = this.buffer.indexOf('\n')) >= 0) {
-      this.queue.push(this.buffer.slice(0, i).replace(/\r$/, ''));
-      this.buffer = this.buffer.slice(i + 1);
+    if (this.ended) return;
+    // Only the new chunk can hold the next line end: scanning the whole buffer again on every
+    // chunk would be quadratic in the length of a line that never ends.
+    const text = chunk.toString('utf8');
+    if (!text.includes('\n')) this.buffer += text;
+    else {
+      const parts = (this.buffer + text).split('\n');
+      this.buffer = parts.pop() ?? '';
+      for (const line of parts) this.queue.push(line.replace(/\r$/, ''));
+    }
+    if (this.queue.some(l => l.length > MAX_LINE_BYTES) || this.buffer.length > MAX_LINE_BYTES) {
+      this.tooLong();
+      return;
     }
     this.pump();
   };
@@ -398,6 +485,29 @@ export class LineReader {
     this.pump();
   }
 
+  /**
+   * A line passed MAX_LINE_BYTES: keep its start as the server's words, drop everything
+   * buffered, stop reading and end the connection (nothing after it can be trusted as a reply).
+   */
+  private tooLong(): void {
+    const long = this.queue.find(l => l.length > MAX_LINE_BYTES) ?? this.buffer;
+    const head = truncateLine(long.replace(/\r$/, ''), HEAD_CHARS);
+    // Complete lines before the long one are still answers; the long one and later ones go.
+    const cut = this.queue.indexOf(long);
+    if (cut >= 0) this.queue.length = cut;
+    this.buffer = '';
+    this.socket.off('data', this.onData);
+    this.socket.destroy();
+    this.end(
+      new LineError(
+        `the server sent more than ${MAX_LINE_BYTES} bytes without ending the line`,
+        'too-long',
+        undefined,
+        head,
+      ),
+    );
+  }
+
   private pump(): void {
     const w = this.waiter;
     if (!w) return;
@@ -412,10 +522,19 @@ export class LineReader {
   }
 }
 
+/**
+ * Record on `step` how an overlong line started (LineError `too-long`), so the transcript shows
+ * the server's (cut) words like any other answer.
+ */
+export function recordLineHead(step: OpenStep, err: unknown): void {
+  if (err instanceof LineError && err.head !== undefined) step.received.push(err.head);
+}
+
 /** The code for a line that did not come while waiting for a `greeting` or another answer. */
 export function lineErrorCode(err: unknown, waitingFor: 'greeting' | 'answer'): Code {
   if (!(err instanceof LineError)) return 'PROTOCOL_ERROR';
   if (err.reason === 'timeout') return waitingFor === 'greeting' ? 'GREETING_TIMEOUT' : 'TIMEOUT';
   if (err.reason === 'closed') return 'CONNECT_RESET';
+  if (err.reason === 'too-long') return 'REPLY_TOO_LONG';
   return socketCode(err.sysCode);
 }

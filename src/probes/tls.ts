@@ -20,6 +20,7 @@ import {
   connectStep,
   hostPort,
   lineErrorCode,
+  recordLineHead,
   resolveStep,
   runGuarded,
 } from './tcp';
@@ -121,6 +122,7 @@ async function smtpExchange(
     step.finish({ ok: code === 'OK', code });
     return code === 'OK' ? reply : undefined;
   } catch (err) {
+    recordLineHead(step, err);
     step.finish({
       ok: false,
       code: lineErrorCode(err, name === 'greeting' ? 'greeting' : 'answer'),

@@ -1,6 +1,6 @@
 /**
  * A tiny UDP DNS responder on 127.0.0.1 for tests (RFC 1035 §4.1): A records for some names,
- * NXDOMAIN for others, silence for the rest of a list. Probes reach it through
+ * NXDOMAIN or SERVFAIL for others, silence for the rest of a list. Probes reach it through
  * ProbeContext.dnsServers, so no test ever asks the machine's resolver about a real name.
  */
 import dgram from 'node:dgram';
@@ -12,6 +12,8 @@ export interface DnsResponderOptions {
   nxdomain?: string[];
   /** Names never answered, like a resolver that drops the query. */
   silent?: string[];
+  /** Names answered with SERVFAIL (RCODE 2), like a resolver whose upstream is broken. */
+  servfail?: string[];
 }
 
 export interface DnsResponder {
@@ -31,6 +33,7 @@ export async function startDnsResponder(opts: DnsResponderOptions): Promise<DnsR
   const lower = (xs: string[] = []) => new Set(xs.map(x => x.toLowerCase()));
   const nx = lower(opts.nxdomain);
   const silent = lower(opts.silent);
+  const servfail = lower(opts.servfail);
   const a = new Map(Object.entries(opts.a ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
 
   socket.on('message', (msg, rinfo) => {
@@ -41,6 +44,7 @@ export async function startDnsResponder(opts: DnsResponderOptions): Promise<DnsR
     let rcode = 5;
     let answer: Buffer | undefined;
     if (nx.has(q.name)) rcode = 3;
+    else if (servfail.has(q.name)) rcode = 2;
     else if (a.has(q.name)) {
       rcode = 0;
       if (q.type === TYPE_A) answer = aRecord(a.get(q.name)!);
