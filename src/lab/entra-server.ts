@@ -706,6 +706,10 @@ function recordSignIn(tenant: LabTenant, upn: string, appId: string, errorCode: 
 
 /** The token endpoint's success answer, never cached (o365-facts.md §2.1). */
 function sendToken(call: Call, body: Record<string, unknown>) {
+  for (const k of ['access_token', 'refresh_token', 'id_token']) {
+    const v = body[k];
+    if (typeof v === 'string') call.memory.state.issued?.push(v);
+  }
   sendJson(call.res, 200, body, tokenHeaders(call));
 }
 
@@ -756,6 +760,7 @@ async function deviceCode(call: Call) {
     status: 'pending',
   };
   call.memory.deviceGrants.set(grant.deviceCode, grant);
+  call.memory.state.issued?.push(grant.deviceCode);
   const verificationUri = `${call.origin}/devicelogin`;
   sendJson(
     call.res,

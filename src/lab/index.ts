@@ -52,6 +52,8 @@ export interface Lab {
   info: LabInfo;
   tenant: LabTenant;
   dir: string;
+  /** Every token and device code the lab's Entra ID handed out so far (for leak searches). */
+  issued: readonly string[];
   stop(): Promise<void>;
 }
 
@@ -62,6 +64,8 @@ export interface LabOptions {
   /** Folder for the inventory, CA and secrets; a new temp folder by default. */
   dir?: string;
   now?: Date;
+  /** Client secret values to use instead of random ones (the ECE app's, ecebot's own app's). */
+  secrets?: { eceApp?: string; probeApp?: string };
 }
 
 /** Servers a fault applies to, with the certificate names they present. */
@@ -114,6 +118,8 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     const externalUrl = `https://${LAB_HOSTS.ece}:${ece.port}`;
 
     const tenant = healthyTenant(externalUrl, now);
+    if (opts.secrets?.eceApp) tenant.eceApp.secrets[0]!.value = opts.secrets.eceApp;
+    if (opts.secrets?.probeApp) tenant.probeApp.secret = opts.secrets.probeApp;
     // The refresh tokens ECE holds, read before scenarios change whose they are (wrong-user-token).
     const d = tenant.domain;
     const rtSupport = refreshTokenOf(tenant, `support@${d}`)!;
@@ -123,7 +129,8 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       s.tenant?.(tenant, now);
       s.inventory?.(knobs);
     }
-    const state: LabState = { tenant, keys };
+    const issued: string[] = [];
+    const state: LabState = { tenant, keys, issued };
     const imapDelayMs = Math.max(0, ...opts.scenarios.map(s => s.imapDelayMs ?? 0));
 
     const exoTls = ca.issue({ names: [LAB_HOSTS.exo] });
@@ -255,7 +262,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
         [`sales@${d}`]: outlookToken(`svc-ece@${d}`),
       },
     };
-    return { info, tenant, dir, stop };
+    return { info, tenant, dir, issued, stop };
   } catch (err) {
     await stop();
     throw err;

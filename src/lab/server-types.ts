@@ -24,6 +24,11 @@ export interface RunningServer {
 export interface LabState {
   tenant: LabTenant;
   keys: LabKeys;
+  /**
+   * Every token and device code Entra handed out, in order, when set: tests search what ecebot
+   * wrote for them, since the lab makes them up and no test can choose them.
+   */
+  issued?: string[];
 }
 
 /** Options of `startImapServer`, `startPop3Server` and `startSmtpServer`. */
