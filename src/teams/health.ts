@@ -100,7 +100,9 @@ export function vantagesOfInventory(inv: Inventory): string[] {
 
 /**
  * At least one worker has a live heartbeat (src/worker/heartbeat.ts). Without any, every run
- * would end NO_WORKER, so the bot is up but cannot do its job.
+ * would end NO_WORKER, so the bot is up but cannot do its job. One ECE server without a worker
+ * does not make the bot unready: taking the bot out of service would silence every chat, while
+ * a run still reports that server's items as NO_WORKER; the detail names such servers.
  */
 export function workersCheck(
   client: Redis,
@@ -109,9 +111,13 @@ export function workersCheck(
 ): ReadinessCheck {
   return async () => {
     const vantages = vantagesOfInventory(inventory());
-    const live = (await liveness(client, prefix, vantages)).filter(l => l.live);
-    return live.length
-      ? { ok: true, detail: `live: ${live.map(l => l.vantage).join(', ')}` }
-      : { ok: false, detail: 'no live worker heartbeat' };
+    const all = await liveness(client, prefix, vantages);
+    const live = all.filter(l => l.live).map(l => l.vantage);
+    const none = all.filter(l => !l.live).map(l => l.vantage);
+    if (!live.length) return { ok: false, detail: 'no live worker heartbeat' };
+    return {
+      ok: true,
+      detail: `live: ${live.join(', ')}${none.length ? `; no worker: ${none.join(', ')}` : ''}`,
+    };
   };
 }

@@ -25,8 +25,9 @@ export interface BotMetrics {
 export interface MetricsOptions {
   runs: RunService;
   /**
-   * Waiting + active jobs of the runs queue, when Redis is used; read at scrape time. Omitted in
-   * process mode, where there is no queue, and then the gauge is not registered.
+   * Runs in the queue (waiting, waiting for their vantage parts, or being assembled), when
+   * Redis is used; read at scrape time. Omitted in process mode, where there is no queue, and
+   * then the gauge is not registered.
    */
   queueDepth?: () => Promise<number>;
   /** Register prom-client's default process metrics (CPU, memory, event loop); true by default. */
@@ -69,7 +70,7 @@ export function createMetrics(o: MetricsOptions): BotMetrics {
   if (depth) {
     new Gauge({
       name: 'ecebot_queue_depth',
-      help: 'Waiting and active jobs of the runs queue.',
+      help: 'Runs in the queue: waiting, waiting for their vantage parts, or being assembled.',
       registers: [registry],
       // Read at scrape time; a Redis that does not answer leaves the last value.
       async collect() {

@@ -55,6 +55,13 @@ interface Chain {
 /** How many runs are remembered in memory (the store keeps the finished ones). */
 const TRACKED_LIMIT = 500;
 
+/**
+ * How long `close` waits for runs whose cards are still running: under Kubernetes' default
+ * 30 s between SIGTERM and SIGKILL (terminationGracePeriodSeconds), so a stopping bot still
+ * turns those cards into verdicts when the run finishes in time.
+ */
+export const CLOSE_GRACE_MS = 25_000;
+
 const cardKey = (ref: CardRef) => `${ref.conversation}\n${ref.activityId}`;
 
 /** Keeps every card of a run in step with the run. */
@@ -66,6 +73,9 @@ export class RunCards {
   /** The last card sent to each posted card, so an unchanged state is not sent again. */
   private readonly lastSent = new Map<string, string>();
   private readonly pending = new Set<Promise<unknown>>();
+  /** Runs with a card posted in this process that have not finished yet. */
+  private readonly awaiting = new Set<string>();
+  private awaitingChanged: (() => void) | undefined;
   private offs: (() => void)[] = [];
 
   constructor(private readonly deps: RunCardsDeps) {}
@@ -79,8 +89,31 @@ export class RunCards {
     return this;
   }
 
-  /** Stop following events and wait for updates in flight. */
-  async close(): Promise<void> {
+  /**
+   * Wait (up to `graceMs`) for the runs whose cards this process posted to finish, so their
+   * final card is sent; then stop following events and wait for updates in flight.
+   */
+  async close(graceMs: number = CLOSE_GRACE_MS): Promise<void> {
+    if (this.offs.length && this.awaiting.size) {
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<void>(r => (timer = setTimeout(r, graceMs)));
+      let over = false;
+      void expired.then(() => (over = true));
+      while (this.awaiting.size && !over) {
+        // With several replicas only one reports a run done; the others see it in the store.
+        for (const runId of [...this.awaiting])
+          if (await this.deps.store.getRun(runId).catch(() => undefined))
+            this.awaiting.delete(runId);
+        if (!this.awaiting.size) break;
+        await Promise.race([
+          new Promise<void>(r => (this.awaitingChanged = r)),
+          new Promise<void>(r => setTimeout(r, 1000).unref()),
+          expired,
+        ]);
+      }
+      clearTimeout(timer);
+      this.awaitingChanged = undefined;
+    }
     for (const off of this.offs) off();
     this.offs = [];
     await this.idle();
@@ -126,6 +159,7 @@ export class RunCards {
   /** A card was posted (or re-pointed by Re-run) for a run: remember it and bring it up to date. */
   async attach(runId: string, ref: CardRef): Promise<void> {
     this.owner.set(cardKey(ref), runId);
+    if (!this.tracked.get(runId)?.run) this.awaiting.add(runId);
     await this.deps.store.addCard(runId, ref);
     this.schedule(runId, ref);
   }
@@ -180,6 +214,7 @@ export class RunCards {
   private async onDone(run: Run): Promise<void> {
     const t = this.get(run.id);
     t.run = run;
+    if (this.awaiting.delete(run.id)) this.awaitingChanged?.();
     try {
       await this.deps.store.saveRun(run);
     } catch (err) {

@@ -23,22 +23,8 @@ import type { Store } from '../store/types';
 import { inventoryCheck, redisCheck, workersCheck, type ReadinessCheck } from './health';
 import { EmbeddedRunService } from './run-service';
 import { startBotServer } from './server';
+import { logRedaction } from '../util/log-redact';
 import { waitForSignal } from '../util/signals';
-
-/** Paths pino removes from every log line (anchors.md C, lesson 5). */
-const REDACT = [
-  'authorization',
-  '*.authorization',
-  'accessToken',
-  '*.accessToken',
-  'refreshToken',
-  '*.refreshToken',
-  'clientSecret',
-  '*.clientSecret',
-  // The connector's RestError carries the request it failed on, bearer header included.
-  'err.request.headers',
-  'err.response.request.headers',
-];
 
 /** Run `ecebot serve`; resolves to the exit code once a signal stopped it. */
 export async function runServe(argv: string[], io: Io): Promise<number> {
@@ -65,7 +51,7 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
     );
   const path = findInventoryPath(values.config, io.env, io.cwd);
   const inventory = loadInventory(path);
-  const log = pino({ name: 'ecebot', redact: { paths: REDACT, censor: '<redacted>' } });
+  const log = pino({ name: 'ecebot', redact: logRedaction() });
   // With REDIS_URL: the Redis store and queue (workers on every ECE server), alerts through a
   // durable outbox, schedules from the inventory. Without: one process, state in memory.
   const queue = queueConfigFrom(io.env);
@@ -107,8 +93,9 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
     ...(runsQueue
       ? {
           queueDepth: async () => {
-            const c = await runsQueue.getJobCounts('waiting', 'active');
-            return (c.waiting ?? 0) + (c.active ?? 0);
+            // A run waits for its vantage parts as a parent in `waiting-children`.
+            const c = await runsQueue.getJobCounts('waiting', 'active', 'waiting-children');
+            return (c.waiting ?? 0) + (c.active ?? 0) + (c['waiting-children'] ?? 0);
           },
         }
       : {}),

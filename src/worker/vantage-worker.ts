@@ -40,6 +40,11 @@ export interface VantageWorkerOptions {
   heartbeatMs?: number;
   /** One line per event, for the console (no secrets: names and codes only). */
   log?: (line: string) => void;
+  /**
+   * Errors with their objects, for a structured log (the command's pino logger, which redacts
+   * src/util/log-redact.ts's paths): a connection error or a part that failed.
+   */
+  onError?: (err: Error, context: { vantage: string; runId?: string }) => void;
 }
 
 /** A running vantage worker. */
@@ -68,12 +73,16 @@ export class VantageWorker {
         maxStalledCount: 1,
       },
     );
-    this.worker.on('error', err => this.log(`worker error: ${err.message}`));
+    this.worker.on('error', err => {
+      this.log(`worker error: ${err.message}`);
+      opts.onError?.(err, { vantage: opts.vantage });
+    });
     this.runs.on('error', () => {});
     this.worker.on('completed', job => void this.tellParent(job));
     this.worker.on('failed', (job, err) => {
       if (!job) return;
       this.log(`run ${job.data.runId}: ${opts.vantage} failed: ${err.message}`);
+      opts.onError?.(err, { vantage: opts.vantage, runId: job.data.runId });
       if (job.finishedOn) void this.tellParent(job);
     });
     const every = opts.heartbeatMs ?? HEARTBEAT_INTERVAL_MS;
