@@ -30,11 +30,13 @@ import type { Run } from '../checklist/types';
 import { InputError } from '../inventory/errors';
 import type { Inventory } from '../inventory/load';
 import { pickEnvironment } from '../inventory/load';
+import type { Environment } from '../inventory/types';
 import type { Observation } from '../probes/types';
 import { factsOf } from '../runner/facts';
 import { prepareRun, vantagesOf, type PreparedRun } from '../runner/prepare';
 import { readyItems } from '../runner/progress';
 import { assemble } from '../runner/run';
+import { storedRefreshTokens } from '../store/tokens';
 import type { Store } from '../store/types';
 import { liveness, noWorkerReason } from '../worker/heartbeat';
 import { connect, ensureReady, firstConnection, guardRedis, type QueueConfig } from './connection';
@@ -168,10 +170,12 @@ export class RedisRunService implements RunService {
   async submit(req: RunRequest): Promise<RunHandle> {
     const inv = this.opts.inventory();
     const env = pickEnvironment(inv, req.environment, 'the request');
+    const stored = await this.storedTokens(env);
     // Input problems (unknown item, missing secret, bad CA file) throw here, before anything queues.
     const prepared = prepareRun(env, inv, {
       ...(req.items?.length ? { items: req.items } : {}),
       vars: this.vars,
+      ...(stored ? { storedRefreshTokens: stored } : {}),
     });
     const { prefix } = this.opts.queue;
     const inFlightKey = keys.inFlight(prefix, env.name, prepared.items);
@@ -271,13 +275,32 @@ export class RedisRunService implements RunService {
     await this.producer.zadd(keys.watch(prefix), Date.now() + this.deadlineMs, run.id);
   }
 
+  /**
+   * Refresh tokens kept from Teams sign-ins for the environment's mailboxes. The services
+   * server's worker redeems them; the verdict needs to know they exist, or the token item would
+   * say "no token configured" for a mailbox the worker just checked. Unreadable here (no
+   * ECEBOT_SECRET_KEY on this replica): none.
+   */
+  private async storedTokens(env: Environment): Promise<Map<string, string> | undefined> {
+    if (!this.opts.store) return undefined;
+    return storedRefreshTokens(this.opts.store, env).catch(() => undefined);
+  }
+
   /** The run as prepared from this process's inventory (secrets stay in this process). */
-  private preparedFor(data: RunJobData): PreparedRun {
+  private async preparedFor(data: RunJobData): Promise<PreparedRun> {
     const cached = this.prepared.get(data.runId);
     if (cached) return cached;
     const inv = this.opts.inventory();
     const env = pickEnvironment(inv, data.environment, 'the queued run');
-    const p = { ...prepareRun(env, inv, { items: data.items, vars: this.vars }), id: data.runId };
+    const stored = await this.storedTokens(env);
+    const p = {
+      ...prepareRun(env, inv, {
+        items: data.items,
+        vars: this.vars,
+        ...(stored ? { storedRefreshTokens: stored } : {}),
+      }),
+      id: data.runId,
+    };
     this.prepared.set(data.runId, p);
     // Bounded: a replica follows a handful of runs at a time.
     if (this.prepared.size > 100) this.prepared.delete(this.prepared.keys().next().value!);
@@ -317,7 +340,7 @@ export class RedisRunService implements RunService {
     const { prefix } = this.opts.queue;
     let prepared: PreparedRun;
     try {
-      prepared = this.preparedFor(data);
+      prepared = await this.preparedFor(data);
     } catch (err) {
       // This replica cannot judge the run (its inventory lacks the environment or a secret).
       const why = err instanceof InputError ? err.describe() : (err as Error).message;
@@ -335,9 +358,11 @@ export class RedisRunService implements RunService {
     const base = assemble(prepared, observations, new Date(data.submittedAt), new Date());
     const run = withMissing(base, prepared.env, factsOf(prepared.env, prepared.secrets), missing);
     await this.opts.store?.saveRun(run);
+    // Released before the result is readable: a request made as soon as `wait` reports this run
+    // must start a new run, not join the finished one (and get its result back).
+    await this.releaseInFlight(data);
     await this.producer.set(keys.result(prefix, run.id), JSON.stringify(run), 'PX', RESULT_TTL_MS);
     await this.opts.afterRun?.(run, { data, observations });
-    await this.releaseInFlight(data);
     await this.producer.zrem(keys.watch(prefix), run.id);
     await this.producer.pexpire(keys.missing(prefix, run.id), RESULT_TTL_MS);
     return run;
@@ -370,7 +395,7 @@ export class RedisRunService implements RunService {
       if (!(await this.own(runId))) return;
       const job = await Job.fromId<RunJobData, Run>(this.runs, runId);
       if (!job) return;
-      const run = this.preparedFor(job.data);
+      const run = await this.preparedFor(job.data);
       const { observations, reported, missing } = await this.partsOf(job);
       const ready = readyItems(run.env, run.items, reported);
       let findings: RunProgress['findings'] = [];
@@ -580,13 +605,21 @@ export class RedisRunService implements RunService {
     clearInterval(this.watchTimer);
     for (const [runId] of this.waiters) this.fail(runId, new Error('run service closed'));
     // With Redis away a graceful close would wait for the reconnection: force it then.
-    await this.assembler.close(this.producer.status !== 'ready');
-    await Promise.allSettled([
+    const away = this.producer.status !== 'ready';
+    await this.assembler.close(away);
+    const closing = Promise.allSettled([
       this.queueEvents.close(),
       this.flow.close(),
       this.runs.close(),
       ...[...this.vantageQueues.values()].map(q => q.close()),
     ]);
+    if (away) {
+      // QueueEvents' close waits for its connection's `end`, which ioredis never emits for a
+      // connection between reconnection attempts: drop the connections instead of waiting.
+      for (const c of [this.producer, ...this.followers]) c.disconnect();
+      return;
+    }
+    await closing;
     for (const c of [this.producer, ...this.followers]) await c.quit().catch(() => c.disconnect());
   }
 }

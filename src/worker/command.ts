@@ -4,14 +4,17 @@
  * SIGINT stops it after the parts in hand are done (BullMQ graceful close).
  */
 import { parseArgs } from 'node:util';
+import pino from 'pino';
 import { InputError } from '../inventory/errors';
-import { findInventoryPath, loadInventory, suggest } from '../inventory/load';
+import { findInventoryPath, suggest } from '../inventory/load';
 import { CENTRAL } from '../probes/types';
 import { describeUrl, queueConfigFrom } from '../queue/connection';
 import { vantagePrefix } from '../queue/names';
 import type { Environment } from '../inventory/types';
 import { RedisStore } from '../store/redis';
 import { storedRefreshTokens } from '../store/tokens';
+import { logRedaction } from '../util/log-redact';
+import { cachedInventory } from './inventory-cache';
 import { VantageWorker } from './vantage-worker';
 
 /** What the CLI hands the command (its Io, trimmed to what is used). */
@@ -62,8 +65,10 @@ export async function runWorkerCommand(
       'set REDIS_URL=redis://HOST:6379',
     );
   const path = findInventoryPath(values.config, io.env, io.cwd);
+  // Parsed again only when the inventory changes on disk, so edits apply without a restart.
+  const inventory = cachedInventory(path);
   // Read once now so a bad inventory or an unknown vantage stops the worker at start.
-  const inv = loadInventory(path);
+  const inv = inventory();
   const known = [
     CENTRAL,
     ...new Set([...inv.environments.values()].flatMap(e => e.servers.map(s => s.name))),
@@ -80,21 +85,32 @@ export async function runWorkerCommand(
   const heartbeatMs = positiveMs(io.env, 'ECEBOT_HEARTBEAT_MS');
   // Sealed refresh tokens from Teams sign-ins need the same key the bot sealed them with.
   const store = io.env.ECEBOT_SECRET_KEY ? new RedisStore({ queue, vars: io.env }) : undefined;
+  // Errors as pino JSON on stderr, with the same redaction as the bot: a connection or HTTP
+  // error can carry the request it failed on. Synchronous, so nothing is lost at exit.
+  const errors = pino(
+    { name: 'ecebot-worker', redact: logRedaction() },
+    pino.destination({ dest: 2, sync: true }),
+  );
   const worker = new VantageWorker({
     vantage,
     queue,
     ...(store ? { storedTokens: (env: Environment) => storedRefreshTokens(store, env) } : {}),
-    inventory: () => loadInventory(path),
+    inventory,
     vars: io.env,
     ...(lockMs ? { lockMs } : {}),
     ...(heartbeatMs ? { heartbeatMs } : {}),
     log: line => io.out(line),
+    onError: (err, context) =>
+      errors.error({ err, ...context }, context.runId ? 'part failed' : 'worker error'),
   });
+  // Listen before saying "ready": a SIGTERM that follows the line at once must reach this
+  // handler, not Node's default one, which would end the process without closing anything.
+  const stopped = deps.waitForSignal();
   await worker.start();
   io.out(
     `ecebot worker ${vantage} ready: queue ${vantagePrefix(queue.prefix)}:${vantage} on ${describeUrl(queue.url)}`,
   );
-  const signal = await deps.waitForSignal();
+  const signal = await stopped;
   io.out(`ecebot worker ${vantage}: ${signal}, finishing parts in hand`);
   await worker.close();
   await store?.close();
