@@ -4,6 +4,7 @@
  * nodemailer 2 min) are far above the Teams reply budget (anchors.md B), so each phase gets
  * its own deadline from the run budget.
  */
+import type { Agent } from 'node:https';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import type { Redactor } from '../util/redact';
 import type { Vantage } from './types';
@@ -53,6 +54,15 @@ export interface ProbeContext {
    */
   dnsServers?: string[];
   redactor: Redactor;
+  /**
+   * Keep-alive HTTPS agent for the Entra, Graph and Exchange admin requests of one vantage
+   * point's part of a run (runner/observe.ts makes one per part and destroys it at the end).
+   * msal's discovery GET and token POST then share one connection, as do reads that follow
+   * each other: one TLS handshake and round trip fewer each. Without it every request opens
+   * its own connection. The TLS, HTTPS and mail probes never use it: they observe their own
+   * connection, certificate included.
+   */
+  agent?: Agent;
 }
 
 /**

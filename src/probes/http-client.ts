@@ -74,7 +74,9 @@ export async function httpsRequest(ctx: ProbeContext, req: HttpRequest): Promise
         servername: isIP(req.target.host) ? undefined : req.target.host,
         // Extra CAs for these requests only, on top of Node's bundled roots.
         ...trustOptions(ctx),
-        agent: false,
+        // The part's keep-alive agent when there is one (ProbeContext.agent), else a new
+        // connection for this request.
+        agent: ctx.agent ?? false,
       },
       res => {
         const chunks: Buffer[] = [];

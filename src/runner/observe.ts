@@ -5,6 +5,7 @@
  * The `central` vantage reads the tenant through Entra, Graph and the Exchange admin API.
  * Everything runs concurrently; each probe keeps its own deadline.
  */
+import { Agent } from 'node:https';
 import type { ItemId } from '../checklist/types';
 import type { Code } from '../knowledge/codes';
 import { RESOURCE } from '../knowledge/permissions';
@@ -35,9 +36,10 @@ export function mailboxScopes(retrieve: 'imap' | 'pop3'): string[] {
   return [`https://outlook.office.com/${read}`, 'https://outlook.office.com/SMTP.Send'];
 }
 
-/** The probe context of one vantage point of a run. */
-export function contextFor(run: PreparedRun, vantage: string): ProbeContext {
+/** The probe context of one vantage point of a run (`agent`: see ProbeContext.agent). */
+export function contextFor(run: PreparedRun, vantage: string, agent?: Agent): ProbeContext {
   return {
+    ...(agent ? { agent } : {}),
     vantage,
     deadlines: run.deadlines,
     ...(run.ca ? { ca: run.ca } : {}),
@@ -89,10 +91,14 @@ function wants(run: PreparedRun, ...items: ItemId[]): boolean {
 }
 
 /** Observations from one ECE server. */
-async function observeServer(run: PreparedRun, vantage: string): Promise<Observation[]> {
+async function observeServer(
+  run: PreparedRun,
+  vantage: string,
+  agent: Agent,
+): Promise<Observation[]> {
   const server = run.env.servers.find(s => s.name === vantage);
   if (!server) throw new Error(`unknown vantage ${vantage}`);
-  const ctx = contextFor(run, vantage);
+  const ctx = contextFor(run, vantage, agent);
   const ep = endpointsFor(run.env, vantage);
   const jobs: Promise<Observation[]>[] = [];
 
@@ -206,8 +212,8 @@ export async function withProbeToken(
 }
 
 /** Observations of the tenant: ECE app credentials, Graph and Exchange admin reads. */
-async function observeCentral(run: PreparedRun): Promise<Observation[]> {
-  const ctx = contextFor(run, CENTRAL);
+async function observeCentral(run: PreparedRun, agent: Agent): Promise<Observation[]> {
+  const ctx = contextFor(run, CENTRAL, agent);
   const ep = endpointsFor(run.env, CENTRAL);
   const entra: EntraTarget = { login: ep.login, tenantId: run.env.tenant.id };
   const jobs: Promise<Observation[]>[] = [];
@@ -291,6 +297,15 @@ async function observeCentral(run: PreparedRun): Promise<Observation[]> {
 }
 
 /** Observations from one vantage point (a server name or `central`). */
-export function observeFrom(run: PreparedRun, vantage: string): Promise<Observation[]> {
-  return vantage === CENTRAL ? observeCentral(run) : observeServer(run, vantage);
+export async function observeFrom(run: PreparedRun, vantage: string): Promise<Observation[]> {
+  // One keep-alive agent per part of a run, never shared between runs: every run still makes
+  // its own connections and handshakes, and nothing stays open once the part is done.
+  const agent = new Agent({ keepAlive: true });
+  try {
+    return vantage === CENTRAL
+      ? await observeCentral(run, agent)
+      : await observeServer(run, vantage, agent);
+  } finally {
+    agent.destroy();
+  }
 }
