@@ -5,7 +5,9 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { benchBot } from './bot';
 import { benchChecks } from './checks';
+import { benchQueue } from './queue';
 import type { Metric } from './measure';
 
 async function main(): Promise<void> {
@@ -21,6 +23,8 @@ async function main(): Promise<void> {
     met: process.memoryUsage().rss / 1048576 <= 120,
     how: 'resident set size of this process (lab servers and the checks in one process) after the benchmarks above',
   });
+  metrics.push(...(await benchQueue()));
+  metrics.push(...(await benchBot()));
   const results = {
     machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
     startedAt: new Date(started).toISOString(),

@@ -6,60 +6,32 @@
  *   logins one after another against the same lab;
  * - imap_probe_over_curl: the in-process IMAP probe over curl's own time_total for the same login.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { loadInventory, pickEnvironment } from '../src/inventory/load';
-import type { LabInfo } from '../src/lab/index';
 import { DEFAULT_DEADLINES } from '../src/probes/context';
 import { probeImap } from '../src/probes/imap';
 import { prepareRun } from '../src/runner/prepare';
 import { runInProcess } from '../src/runner/run';
 import { Redactor } from '../src/util/redact';
-import { curl, median, metric, timed, type Metric } from './measure';
+import {
+  cpuMs,
+  curl,
+  median,
+  metric,
+  startLabProcess,
+  timed,
+  type LabProcess,
+  type Metric,
+} from './measure';
 
-/** A lab in its own process (`ecebot lab --json`), as a real tenant is another machine. */
-interface Lab {
-  info: LabInfo;
-  dir: string;
-  stop(): Promise<void>;
-}
-
-const ROOT = join(__dirname, '..', '..');
-
-function startLab(scenario: string): Promise<Lab> {
-  return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(
-      process.execPath,
-      [join(ROOT, 'bin', 'ecebot.js'), 'lab', '--json', '--scenario', scenario],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    const exited = new Promise<void>(r => child.once('exit', () => r()));
-    child.once('exit', code => reject(new Error(`ecebot lab exited ${code}`)));
-    createInterface({ input: child.stdout! }).once('line', line => {
-      const info = JSON.parse(line) as LabInfo;
-      resolve({
-        info,
-        dir: join(info.inventory, '..'),
-        stop: async () => {
-          child.kill('SIGTERM');
-          await exited;
-        },
-      });
-    });
-  });
-}
-
-async function fullCheck(lab: Lab) {
+async function fullCheck(lab: LabProcess) {
   const inv = loadInventory(lab.info.inventory);
   const env = pickEnvironment(inv, 'lab', lab.info.inventory);
   return timed(() => runInProcess(prepareRun(env, inv, { vars: {} })));
 }
 
-function curlLogins(lab: Lab, dir: string) {
+function curlLogins(lab: LabProcess, dir: string) {
   const { imap, pop3, smtp } = lab.info.endpoints;
   const token = lab.info.tokens['support@example.com']!;
   const common = ['--cacert', lab.info.ca, '--oauth2-bearer', token];
@@ -110,7 +82,7 @@ export async function benchChecks(rounds: number): Promise<Metric[]> {
   const out: Metric[] = [];
 
   // 1. Overlap: slow-imap makes one probe the long pole.
-  const slow = await startLab('slow-imap');
+  const slow = await startLabProcess('slow-imap');
   try {
     const ratios: number[] = [];
     for (let i = 0; i < Math.max(1, Math.floor(rounds / 3)); i++) {
@@ -134,7 +106,7 @@ export async function benchChecks(rounds: number): Promise<Metric[]> {
   }
 
   // 2 and 3. Against curl, on the healthy lab.
-  const lab = await startLab('healthy');
+  const lab = await startLabProcess('healthy');
   try {
     const c = curlLogins(lab, lab.dir);
     for (const f of [c.imap, c.pop3, c.smtp]) {
@@ -143,13 +115,29 @@ export async function benchChecks(rounds: number): Promise<Metric[]> {
     }
     await fullCheck(lab); // warm-up
     const ratios: number[] = [];
+    const checkMs: number[] = [];
+    const seqMs: number[] = [];
+    // Where a check's time goes: this process's CPU (all probes of both servers and central
+    // run here, on one thread) and the lab's CPU (one thread serving every connection).
+    const checkCpu: number[] = [];
+    const labCpu: number[] = [];
+    const labCurlCpu: number[] = [];
     for (let i = 0; i < rounds; i++) {
+      const cpu0 = process.cpuUsage();
+      const lab0 = cpuMs(lab.pid);
       const check = await fullCheck(lab);
+      const cpu = process.cpuUsage(cpu0);
+      checkCpu.push((cpu.user + cpu.system) / 1000);
+      const lab1 = cpuMs(lab.pid);
+      labCpu.push(lab1 - lab0);
       const seq = await timed(async () => {
         await c.imap();
         await c.pop3();
         await c.smtp();
       });
+      labCurlCpu.push(cpuMs(lab.pid) - lab1);
+      checkMs.push(check.ms);
+      seqMs.push(seq.ms);
       ratios.push(check.ms / seq.ms);
     }
     out.push(
@@ -158,7 +146,7 @@ export async function benchChecks(rounds: number): Promise<Metric[]> {
         median(ratios),
         'ratio',
         { op: '<=', target: 0.5 },
-        `median over ${rounds} rounds: full nine-item checklist (both servers, central reads) wall time / curl IMAP + POP3 + SMTP XOAUTH2 logins run one after another (process start included), healthy lab`,
+        `median over ${rounds} rounds: full nine-item checklist (both servers, central reads) wall time / curl IMAP + POP3 + SMTP XOAUTH2 logins run one after another (process start included), healthy lab. Medians: check ${Math.round(median(checkMs))} ms wall, ${Math.round(median(checkCpu))} ms CPU in this process, ${Math.round(median(labCpu))} ms CPU in the (single-threaded) lab; curl ${Math.round(median(seqMs))} ms for its 3 logins, ${Math.round(median(labCurlCpu))} ms lab CPU (CPU in 10 ms ticks)`,
       ),
     );
 

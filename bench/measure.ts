@@ -3,7 +3,16 @@
  * timing. Figures are ratios measured side by side in one run, so a busy machine moves both
  * sides of a ratio together.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { LabInfo } from '../src/lab/index';
+
+/** The repository root (bench code runs from dist-bench/bench/). */
+export const ROOT = join(__dirname, '..', '..');
+/** The CLI as deployed: bin/ecebot.js over dist/ (`npm run build`). */
+export const BIN = join(ROOT, 'bin', 'ecebot.js');
 
 /** One benchmark figure, as written to bench/results.json. */
 export interface Metric {
@@ -70,4 +79,53 @@ export function curl(
       },
     );
   });
+}
+
+/** A lab in its own process (`ecebot lab --json`), as a real tenant is another machine. */
+export interface LabProcess {
+  info: LabInfo;
+  dir: string;
+  pid: number;
+  /** Stop the lab and remove the folder it wrote (inventory, CA, secrets). */
+  stop(): Promise<void>;
+}
+
+export function startLabProcess(scenario: string): Promise<LabProcess> {
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [BIN, 'lab', '--json', '--scenario', scenario],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise<void>(r => child.once('exit', () => r()));
+    child.once('exit', code => reject(new Error(`ecebot lab exited ${code}`)));
+    createInterface({ input: child.stdout! }).once('line', line => {
+      const info = JSON.parse(line) as LabInfo;
+      const dir = join(info.inventory, '..');
+      resolve({
+        info,
+        dir,
+        pid: child.pid!,
+        stop: async () => {
+          child.kill('SIGTERM');
+          await exited;
+          rmSync(dir, { recursive: true, force: true });
+        },
+      });
+    });
+  });
+}
+
+/** Resident set size of a process in MB (VmRSS of /proc/<pid>/status; Linux). */
+export function rssMb(pid: number): number {
+  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** CPU time (user + system) a process has used so far, in ms (/proc/<pid>/stat; Linux). */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 of proc(5) (utime, stime), in clock ticks of 10 ms.
+  return (Number(f[11]) + Number(f[12])) * 10;
 }

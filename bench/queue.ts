@@ -1,0 +1,320 @@
+/**
+ * Benchmarks of the queue, against the healthy lab (`ecebot lab`) and the real Redis:
+ * - runs_per_min (= runs_per_min_2w), runs_per_min_1w, runs_per_min_4w: full nine-item runs
+ *   finished per minute, submitted through the real RunService (createRunService with REDIS_URL,
+ *   so RedisRunService: a BullMQ flow per run, assembled in this process) and observed by
+ *   `ecebot worker` processes;
+ * - rss_worker_mb: a worker process's resident set after the two-worker load.
+ *
+ * Deployment shape: the lab environment has two ECE servers (services-1, app-1) and the tenant
+ * reads (`central`), so a run has three vantage points, each pulled by its own worker processes
+ * (`ecebot worker --vantage NAME`, default concurrency 4). "N workers" means N processes per
+ * vantage point: 3 N worker processes in all.
+ *
+ * Coalescing: identical requests (same environment and items) join the run in flight, which
+ * would count one run for many requests. The bench inventory therefore holds copies of the lab
+ * environment (q0…q(K-1), same tenant and servers), one submitter per copy keeps exactly one
+ * run of its copy in flight, and only distinct run ids that came back `joined: false` and
+ * finished with every vantage point reporting are counted.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpus } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Redis } from 'ioredis';
+import { parse, stringify } from 'yaml';
+import type { Run } from '../src/checklist/types';
+import { loadInventory } from '../src/inventory/load';
+import { createRunService } from '../src/queue/create';
+import { RedisRunService } from '../src/queue/redis-run-service';
+import type { RunService } from '../src/queue/types';
+import {
+  BIN,
+  ROOT,
+  cpuMs,
+  metric,
+  rssMb,
+  startLabProcess,
+  type LabProcess,
+  type Metric,
+} from './measure';
+
+const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+const GUARD = join(ROOT, 'test', 'support', 'loopback-guard.js');
+const VANTAGES = ['services-1', 'app-1', 'central'] as const;
+/** Copies of the lab environment: runs that may be in flight at once. */
+const COPIES = Number(process.env.BENCH_QUEUE_INFLIGHT ?? 24);
+
+interface Worker {
+  vantage: string;
+  child: ChildProcess;
+  exited: Promise<void>;
+}
+
+/** The lab's inventory with the `lab` environment copied COPIES times (q0, q1, …). */
+function benchInventory(lab: LabProcess): { path: string; envs: string[] } {
+  const doc = parse(readFileSync(lab.info.inventory, 'utf8')) as {
+    environments: Record<string, unknown>;
+  };
+  const base = doc.environments.lab!;
+  const envs = Array.from({ length: COPIES }, (_, i) => `q${i}`);
+  const path = join(lab.dir, 'bench-queue-inventory.yaml');
+  // Same folder as the lab's inventory, so `file:secrets/…` and `caFile` resolve the same way.
+  writeFileSync(path, stringify({ environments: Object.fromEntries(envs.map(e => [e, base])) }));
+  return { path, envs };
+}
+
+function spawnWorker(vantage: string, inventory: string, prefix: string): Promise<Worker> {
+  const child = spawn(
+    process.execPath,
+    [BIN, 'worker', '--vantage', vantage, '--config', inventory],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        // Nothing leaves 127.0.0.1, as in the tests.
+        NODE_OPTIONS: `-r ${GUARD}`,
+        REDIS_URL,
+        ECEBOT_QUEUE_PREFIX: prefix,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const exited = new Promise<void>(r => child.once('exit', () => r()));
+  return new Promise((resolve, reject) => {
+    child.once('exit', code => reject(new Error(`ecebot worker ${vantage} exited ${code}`)));
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', line => {
+      // One line per part would be printed; reading them keeps the pipe from filling.
+      if (/ ready: queue /.test(line)) resolve({ vantage, child, exited });
+    });
+  });
+}
+
+async function stopWorkers(workers: Worker[]): Promise<void> {
+  await Promise.all(
+    workers.map(async w => {
+      if (w.child.exitCode !== null || w.child.signalCode !== null) return;
+      w.child.kill('SIGTERM');
+      const t = setTimeout(() => w.child.kill('SIGKILL'), 10_000);
+      await w.exited;
+      clearTimeout(t);
+    }),
+  );
+}
+
+/** Delete every key under the prefix. */
+async function cleanup(prefix: string): Promise<void> {
+  const r = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  r.on('error', () => {});
+  try {
+    let cursor = '0';
+    do {
+      const [next, found] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (found.length) await r.del(...found);
+    } while (cursor !== '0');
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** CPU time the Redis server has used (INFO cpu), in ms. */
+async function redisCpuMs(): Promise<number> {
+  const r = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  r.on('error', () => {});
+  try {
+    const info = await r.info('cpu');
+    const field = (k: string) => Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+    return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** A run counts when every vantage point reported and no item ended in error. */
+function complete(run: Run): boolean {
+  return run.findings.every(f => f.status !== 'error' && !f.codes.includes('NO_WORKER'));
+}
+
+interface Load {
+  /** Distinct complete runs finished inside the window. */
+  finished: number;
+  /** Runs that finished inside the window but were not complete (reported separately). */
+  incomplete: number;
+  /** Submits that joined a run in flight (should stay 0). */
+  joined: number;
+  seconds: number;
+  /** CPU ms per counted run: workers, lab, this process (submit + assembly), Redis. */
+  cpuPerRun: { workers: number; lab: number; bench: number; redis: number };
+}
+
+/**
+ * Keep one run of every environment copy in flight for `warmS + windowS` seconds; count the
+ * distinct complete runs that finish inside the window (after the warm-up).
+ */
+async function load(
+  service: RunService,
+  envs: string[],
+  warmS: number,
+  windowS: number,
+  pids: { workers: number[]; lab: number },
+): Promise<Load> {
+  const started = performance.now();
+  const windowStart = started + warmS * 1000;
+  const windowEnd = windowStart + windowS * 1000;
+  const seen = new Set<string>();
+  let finished = 0;
+  let incomplete = 0;
+  let joined = 0;
+  let cpu0: { workers: number; lab: number; bench: number; redis: number } | undefined;
+  const sample = async () => {
+    const usage = process.cpuUsage();
+    return {
+      workers: pids.workers.reduce((s, p) => s + cpuMs(p), 0),
+      lab: cpuMs(pids.lab),
+      bench: (usage.user + usage.system) / 1000,
+      redis: await redisCpuMs(),
+    };
+  };
+  const warm = setTimeout(() => void sample().then(c => (cpu0 = c)), warmS * 1000);
+  let cpu1: typeof cpu0;
+  const end = setTimeout(() => void sample().then(c => (cpu1 = c)), (warmS + windowS) * 1000);
+  await Promise.all(
+    envs.map(async environment => {
+      while (performance.now() < windowEnd) {
+        const h = await service.submit({ environment, reason: 'cli' });
+        if (h.joined) joined++;
+        const run = await service.wait(h.runId);
+        const at = performance.now();
+        if (h.joined || seen.has(run.id) || at < windowStart || at > windowEnd) continue;
+        seen.add(run.id);
+        if (complete(run)) finished++;
+        else incomplete++;
+      }
+    }),
+  );
+  clearTimeout(warm);
+  clearTimeout(end);
+  const c0 = cpu0!;
+  const c1 = cpu1 ?? (await sample());
+  const per = (k: keyof typeof c0) => Math.round((c1[k] - c0[k]) / Math.max(1, finished));
+  return {
+    finished,
+    incomplete,
+    joined,
+    seconds: windowS,
+    cpuPerRun: {
+      workers: per('workers'),
+      lab: per('lab'),
+      bench: per('bench'),
+      redis: per('redis'),
+    },
+  };
+}
+
+async function measure(
+  lab: LabProcess,
+  inventory: { path: string; envs: string[] },
+  perVantage: number,
+  warmS: number,
+  windowS: number,
+): Promise<{ load: Load; rss: number[] }> {
+  const prefix = `bench${randomBytes(5).toString('hex')}`;
+  const workers: Worker[] = [];
+  let service: RunService | undefined;
+  try {
+    workers.push(
+      ...(await Promise.all(
+        VANTAGES.flatMap(v =>
+          Array.from({ length: perVantage }, () => spawnWorker(v, inventory.path, prefix)),
+        ),
+      )),
+    );
+    const inv = loadInventory(inventory.path);
+    service = createRunService({
+      inventory: () => inv,
+      vars: { REDIS_URL, ECEBOT_QUEUE_PREFIX: prefix },
+    });
+    // Connected before the submitters start (as the bot is before its first message).
+    if (service instanceof RedisRunService) await service.ready();
+    const l = await load(service, inventory.envs, warmS, windowS, {
+      workers: workers.map(w => w.child.pid!),
+      lab: lab.pid,
+    });
+    return { load: l, rss: workers.map(w => Math.round(rssMb(w.child.pid!) * 10) / 10) };
+  } finally {
+    await service?.close();
+    await stopWorkers(workers);
+    await cleanup(prefix);
+  }
+}
+
+function describe(l: Load): string {
+  const c = l.cpuPerRun;
+  const total = c.workers + c.lab + c.bench + c.redis;
+  return (
+    `${l.finished} distinct complete runs in ${l.seconds} s` +
+    (l.incomplete ? `, ${l.incomplete} incomplete not counted` : '') +
+    (l.joined ? `, ${l.joined} requests joined a run and were not counted` : '') +
+    `; CPU per run: workers ${c.workers} ms, lab ${c.lab} ms, bench process (submit, assembly) ${c.bench} ms, Redis ${c.redis} ms (shared with anything else using it) = ${total} ms, ` +
+    `so ${cpus().length} cores cap this at about ${Math.round((cpus().length * 60_000) / Math.max(1, total))} runs/min`
+  );
+}
+
+export async function benchQueue(): Promise<Metric[]> {
+  const windowS = Number(process.env.BENCH_QUEUE_SECONDS ?? 30);
+  const shortS = Number(process.env.BENCH_QUEUE_SHORT_SECONDS ?? 15);
+  const warmS = 3;
+  const lab = await startLabProcess('healthy');
+  try {
+    const inventory = benchInventory(lab);
+    const perMin = (l: Load) => (l.finished / l.seconds) * 60;
+    const two = await measure(lab, inventory, 2, warmS, windowS);
+    const one = await measure(lab, inventory, 1, warmS, shortS);
+    const four = await measure(lab, inventory, 4, warmS, shortS);
+    const shape = `healthy lab in its own process; ${COPIES} copies of its environment, one run of each in flight (RunService from createRunService with REDIS_URL: BullMQ flows, assembled in the bench process); N workers = N \`ecebot worker\` processes per vantage point (services-1, app-1, central), so 3 N processes; counted: distinct run ids submitted with joined=false that finished inside the window with every vantage reporting and no item in error, after a ${warmS} s warm-up`;
+    const goal = { op: '>=', target: 3000 } as const;
+    return [
+      metric(
+        'runs_per_min',
+        perMin(two.load),
+        'runs',
+        goal,
+        `2 workers per vantage: ${describe(two.load)}. ${shape}`,
+      ),
+      metric(
+        'runs_per_min_1w',
+        perMin(one.load),
+        'runs',
+        goal,
+        `1 worker per vantage, ${shortS} s window: ${describe(one.load)}`,
+      ),
+      metric(
+        'runs_per_min_2w',
+        perMin(two.load),
+        'runs',
+        goal,
+        `= runs_per_min (${windowS} s window)`,
+      ),
+      metric(
+        'runs_per_min_4w',
+        perMin(four.load),
+        'runs',
+        goal,
+        `4 workers per vantage, ${shortS} s window: ${describe(four.load)}`,
+      ),
+      metric(
+        'rss_worker_mb',
+        Math.max(...two.rss),
+        'MB',
+        { op: '<=', target: 120 },
+        `largest VmRSS of the six worker processes right after the ${windowS} s two-worker load (all: ${two.rss.join(', ')} MB)`,
+      ),
+    ];
+  } finally {
+    await lab.stop();
+  }
+}
