@@ -25,6 +25,12 @@ export interface AlertPipelineOptions {
   store: Store;
   outbox: Pick<Outbox, 'enqueue'>;
   policy?: AlertPolicy;
+  /**
+   * Whether a subscribed conversation may still hear about an environment. A subscription
+   * outlives the rules it was made under (the environment later restricted to other teams, the
+   * tenant taken off the allowlist), so it is asked again at every send. All when unset.
+   */
+  audience?: (environment: string, conversation: string) => Promise<boolean>;
 }
 
 /** Forecasts kept per environment for the digest. */
@@ -47,9 +53,7 @@ export class AlertPipeline {
 
   /** The alert state of an environment (for `status` and tests). */
   async state(environment: string): Promise<AlertState> {
-    const s = await guardRedis(this.redis, this.opts.queue.url, () =>
-      this.redis.get(this.key('alerts', environment)),
-    );
+    const s = await this.guarded(() => this.redis.get(this.key('alerts', environment)));
     return s ? (JSON.parse(s) as AlertState) : { items: {} };
   }
 
@@ -64,13 +68,15 @@ export class AlertPipeline {
       at: run.finishedAt,
       items: forecasts(ctx.observations, now),
     };
-    await this.redis.set(this.key('forecast', run.environment), JSON.stringify(f));
+    await this.guarded(() =>
+      this.redis.set(this.key('forecast', run.environment), JSON.stringify(f)),
+    );
     // Only scheduled runs count towards "N consecutive failing runs".
     if (ctx.data.reason !== 'schedule') return;
     const prev = await this.state(run.environment);
     const { next, decisions } = decide(prev, run, now, this.opts.policy ?? DEFAULT_POLICY);
     if (decisions.length && !(await this.opts.store.mutedUntil(run.environment))) {
-      const subscribers = await this.opts.store.subscribers(run.environment);
+      const subscribers = await this.audienceOf(run.environment);
       for (const kind of ['alert', 'reminder', 'recovery'] as const) {
         const mine: Decision[] = decisions.filter(d => d.kind === kind);
         if (!mine.length) continue;
@@ -82,7 +88,9 @@ export class AlertPipeline {
           );
       }
     }
-    await this.redis.set(this.key('alerts', run.environment), JSON.stringify(next));
+    await this.guarded(() =>
+      this.redis.set(this.key('alerts', run.environment), JSON.stringify(next)),
+    );
   };
 
   /**
@@ -93,7 +101,7 @@ export class AlertPipeline {
     let queued = 0;
     const day = now.toISOString().slice(0, 10);
     for (const env of environments) {
-      const raw = await this.redis.get(this.key('forecast', env));
+      const raw = await this.guarded(() => this.redis.get(this.key('forecast', env)));
       const f = raw ? (JSON.parse(raw) as StoredForecast) : undefined;
       if (!f?.items.length || (await this.opts.store.mutedUntil(env))) continue;
       // Days left are counted again from now: the stored run may be hours old.
@@ -105,7 +113,7 @@ export class AlertPipeline {
         .filter(i => i.days > 0)
         .map(i => ({ ...i, within: (i.days <= 7 ? 7 : 30) as 7 | 30 }));
       if (!items.length) continue;
-      for (const conversation of await this.opts.store.subscribers(env)) {
+      for (const conversation of await this.audienceOf(env)) {
         await this.opts.outbox.enqueue(
           { conversation, message: digestMessage(env, items) },
           `digest-${day}-${env}-${conversation}`,
@@ -114,6 +122,24 @@ export class AlertPipeline {
       }
     }
     return queued;
+  }
+
+  /**
+   * Every Redis call waits for the first connection and turns an outage into "queue
+   * unavailable" (connection.ts), so a hook called right after start-up does not fail.
+   */
+  private guarded<T>(op: () => Promise<T>): Promise<T> {
+    return guardRedis(this.redis, this.opts.queue.url, op);
+  }
+
+  /** The subscribers of an environment that may still hear about it. */
+  private async audienceOf(environment: string): Promise<string[]> {
+    const all = await this.opts.store.subscribers(environment);
+    const audience = this.opts.audience;
+    if (!audience) return all;
+    const out: string[] = [];
+    for (const c of all) if (await audience(environment, c)) out.push(c);
+    return out;
   }
 
   async close(): Promise<void> {

@@ -23,6 +23,8 @@ import { CENTRAL } from '../probes/types';
 import { endpointsFor } from '../runner/endpoints';
 import { contextFor, GRAPH_SCOPE, withProbeToken } from '../runner/observe';
 import { prepareRun } from '../runner/prepare';
+import type { Store } from '../store/types';
+import { loadConversation } from './conversations';
 import type { BotLog } from './log';
 
 /** Who is asking. */
@@ -384,4 +386,26 @@ export function logRefusal(log: BotLog, r: Refusal): void {
     },
     'refused',
   );
+}
+
+/**
+ * Who may still get an environment's alerts: a subscribed conversation whose stored record
+ * shows it in an allowed tenant and, for a team-restricted environment, in one of its teams.
+ * Subscriptions are checked when made; this keeps a later restriction (inventory `teams`,
+ * `ECEBOT_TENANTS`) from being bypassed by an old one. Unknown conversations get nothing.
+ */
+export function alertAudience(o: {
+  store: Store;
+  inventory: () => Inventory;
+  tenants: TenantGate;
+}): (environment: string, conversation: string) => Promise<boolean> {
+  return async (environment, conversation) => {
+    const env = o.inventory().environments.get(environment);
+    if (!env) return false;
+    const rec = await loadConversation(o.store, conversation);
+    if (!rec) return false;
+    if (!o.tenants.allows(rec.tenantId)) return false;
+    const teams = [rec.teamId, rec.aadGroupId].filter((t): t is string => !!t);
+    return visibleAt(env, { teams });
+  };
 }

@@ -20,6 +20,7 @@ import type { RunService } from '../queue/types';
 import { MemoryStore } from '../store/memory';
 import { RedisStore } from '../store/redis';
 import type { Store } from '../store/types';
+import { alertAudience, tenantGate } from './access';
 import { inventoryCheck, redisCheck, workersCheck, type ReadinessCheck } from './health';
 import { EmbeddedRunService } from './run-service';
 import { startBotServer } from './server';
@@ -112,7 +113,16 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
   if (queue) {
     outbox = new Outbox({ queue, notifier: bot.notifier });
     await outbox.start();
-    const p = new AlertPipeline({ queue, store, outbox });
+    const p = new AlertPipeline({
+      queue,
+      store,
+      outbox,
+      audience: alertAudience({
+        store,
+        inventory: () => inventory,
+        tenants: tenantGate(io.env, () => inventory),
+      }),
+    });
     pipeline = p;
     scheduler = new Scheduler({ queue, runs, onDigest: (envs, now) => p.digest(envs, now) });
     const scheduled = await scheduler.sync(inventory);
