@@ -10,7 +10,6 @@ import type { ItemId, Run } from './checklist/types';
 import { InputError } from './inventory/errors';
 import { findInventoryPath, loadInventory, pickEnvironment, suggest } from './inventory/load';
 import { parseFault, type Fault } from './lab/faults';
-import { LAB_VANTAGES, startLab } from './lab/index';
 import { DEMO_SCENARIOS, pickScenarios, SCENARIOS } from './lab/scenarios';
 import { renderRunText } from './render/text';
 import { describeUrl, queueConfigFrom, QueueUnavailableError } from './queue/connection';
@@ -169,6 +168,9 @@ async function lab(argv: string[], io: Io): Promise<number> {
   } catch (err) {
     throw new InputError((err as Error).message, 'list them with: ecebot lab --list');
   }
+  // The lab's servers (and node-forge) load only for `lab` and `demo`: `serve` and `worker`,
+  // which run for weeks, don't carry them (about 17 MB resident).
+  const { LAB_VANTAGES, startLab } = await import('./lab/index');
   let faults: Fault[];
   try {
     faults = ((values.fault as string[] | undefined) ?? []).map(f => parseFault(f, LAB_VANTAGES));
@@ -202,6 +204,7 @@ async function lab(argv: string[], io: Io): Promise<number> {
 async function demo(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, { out: { type: 'string' }, json: { type: 'boolean' } }, 'demo');
   const scenarios = pickScenarios(DEMO_SCENARIOS.join(','), suggest);
+  const { startLab } = await import('./lab/index');
   io.out(
     `Starting the lab with: ${DEMO_SCENARIOS.join(', ')} (simulated Office 365 on 127.0.0.1; no credentials, no network)`,
   );
