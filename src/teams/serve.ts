@@ -52,6 +52,9 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
     );
   const path = findInventoryPath(values.config, io.env, io.cwd);
   const inventory = loadInventory(path);
+  // Listen for SIGTERM before starting anything: one that arrives during start-up then stops the
+  // bot cleanly once it is up, instead of Node's default (exit at once, mid-start).
+  const stopped = waitForSignal();
   const log = pino({ name: 'ecebot', redact: logRedaction() });
   // With REDIS_URL: the Redis store and queue (workers on every ECE server), alerts through a
   // durable outbox, schedules from the inventory. Without: one process, state in memory.
@@ -131,7 +134,7 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
       `ecebot serve: queue at ${describeUrl(queue.url)}; schedules: ${scheduled.join(', ') || 'none'}`,
     );
   }
-  const signal = await waitForSignal();
+  const signal = await stopped;
   io.out(`ecebot serve: ${signal}, stopping`);
   await bot.close();
   await scheduler?.close();
