@@ -118,10 +118,15 @@ function spawnEcebot(
   });
 }
 
-/** `node --cpu-prof` for the serve process when BENCH_CPU_PROF names a folder. */
+/**
+ * Node options for the serve process: `node --cpu-prof` when BENCH_CPU_PROF names a folder, and
+ * BENCH_SERVE_NODE_ARGS (e.g. `--max-old-space-size=128`) to measure a heap cap an operator
+ * might set with NODE_OPTIONS, on the bot alone.
+ */
 function profileArgs(): string[] {
   const dir = process.env.BENCH_CPU_PROF;
-  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+  const extra = (process.env.BENCH_SERVE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  return [...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), ...extra];
 }
 
 async function startServe(inventory: string, env: NodeJS.ProcessEnv, ready: RegExp) {

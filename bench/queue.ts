@@ -69,7 +69,17 @@ function benchInventory(lab: LabProcess): { path: string; envs: string[] } {
 function spawnWorker(vantage: string, inventory: string, prefix: string): Promise<Worker> {
   const child = spawn(
     process.execPath,
-    [BIN, 'worker', '--vantage', vantage, '--config', inventory],
+    // BENCH_WORKER_NODE_ARGS (e.g. `--max-semi-space-size=4`): measure a heap setting an
+    // operator might give workers with NODE_OPTIONS.
+    [
+      ...(process.env.BENCH_WORKER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+      BIN,
+      'worker',
+      '--vantage',
+      vantage,
+      '--config',
+      inventory,
+    ],
     {
       cwd: ROOT,
       env: {
