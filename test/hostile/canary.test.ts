@@ -14,7 +14,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -44,6 +43,7 @@ import {
   type Proc,
   type Secret,
 } from './support/canary';
+import { approveDeviceCode } from '../teams/support/device-code';
 
 /** Distinctive values: a hit can only come from this test. */
 const ECE_SECRET = `cnry8Q~${randomBytes(18).toString('base64url')}.ece`;
@@ -366,32 +366,7 @@ test('CLI probe: a token given on the command line or in a file is never printed
 
 /** The lab's stand-in for a person entering the code at the verification URL. */
 function signInAt(url: string, userCode: string, upn: string): Promise<number> {
-  const u = new URL(url);
-  const body = new URLSearchParams({ user_code: userCode, upn, action: 'approve' }).toString();
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      {
-        host: '127.0.0.1',
-        port: Number(u.port),
-        servername: u.hostname,
-        ca: readFileSync(healthy.info.ca, 'utf8'),
-        method: 'POST',
-        path: u.pathname,
-        agent: false,
-        headers: {
-          host: u.host,
-          'content-type': 'application/x-www-form-urlencoded',
-          'content-length': String(Buffer.byteLength(body)),
-        },
-      },
-      res => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+  return approveDeviceCode(url, userCode, upn, healthy.info.ca);
 }
 
 test('serve and workers over Redis: checks, a failing check and a device-code sign-in write no secret, and the kept token is sealed', async () => {

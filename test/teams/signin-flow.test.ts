@@ -6,7 +6,6 @@
  * the wrong account is dropped. No token ever appears in what the bot sends.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { loadInventory, suggest, type Inventory } from '../../src/inventory/load';
@@ -18,6 +17,7 @@ import { startBotServer, type BotServer } from '../../src/teams/server';
 import { cardProblems, cardTexts } from './support/adaptive';
 import { message, post, type Where } from './support/bot-client';
 import { cardOf, FakeConnector, type Recorded } from './support/fake-connector';
+import { approveDeviceCode } from './support/device-code';
 
 const HERE: Where = { conversationId: 'a:1signin-alex' };
 
@@ -54,32 +54,7 @@ afterAll(async () => {
 
 /** The lab's stand-in for a person entering the code at the verification URL. */
 function signInAt(url: string, userCode: string, upn: string): Promise<number> {
-  const u = new URL(url);
-  const body = new URLSearchParams({ user_code: userCode, upn, action: 'approve' }).toString();
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      {
-        host: '127.0.0.1',
-        port: Number(u.port),
-        servername: u.hostname,
-        ca: readFileSync(lab.info.ca, 'utf8'),
-        method: 'POST',
-        path: u.pathname,
-        agent: false,
-        headers: {
-          host: u.host,
-          'content-type': 'application/x-www-form-urlencoded',
-          'content-length': String(Buffer.byteLength(body)),
-        },
-      },
-      res => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+  return approveDeviceCode(url, userCode, upn, lab.info.ca);
 }
 
 /** Post a message; the one card the bot posted back, and its activity id. */
