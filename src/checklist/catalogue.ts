@@ -68,6 +68,15 @@ export function evaluate(input: RuleInput, items?: readonly ItemId[]): Finding[]
   return attributeRootCauses(findings);
 }
 
+/**
+ * A finding's `vantage` label: the servers it failed on, else every vantage point it was observed
+ * from, else `inventory`. Derived, so whoever changes `failedOn` or `vantages` (assembly, the
+ * NO_WORKER marking) sets it again from them.
+ */
+export function vantageLabel(f: Pick<Finding, 'failedOn' | 'vantages'>): string {
+  return (f.failedOn.length ? f.failedOn : f.vantages).join(',') || 'inventory';
+}
+
 /** The run's status: fail if any item failed or errored, else warn if any warned, else pass. */
 export function overallStatus(findings: readonly Finding[]): 'pass' | 'warn' | 'fail' {
   if (findings.some(f => f.status === 'fail' || f.status === 'error')) return 'fail';

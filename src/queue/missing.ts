@@ -3,7 +3,7 @@
  * that says why (NO_WORKER, "no worker for services-1 seen since …") instead of hanging or
  * passing on half the evidence.
  */
-import { overallStatus } from '../checklist/catalogue';
+import { overallStatus, vantageLabel } from '../checklist/catalogue';
 import type { EnvironmentFacts } from '../checklist/rule';
 import type { Evidence, Finding, Run } from '../checklist/types';
 import type { Environment } from '../inventory/types';
@@ -17,7 +17,7 @@ const uniq = <T>(xs: T[]): T[] => [...new Set(xs)];
  * observed elsewhere is real) with NO_WORKER added; anything else becomes `error` with code
  * NO_WORKER, since the rule judged without part of its evidence.
  */
-export function markMissing(
+function markMissing(
   findings: readonly Finding[],
   env: Environment,
   facts: EnvironmentFacts,
@@ -36,6 +36,8 @@ export function markMissing(
       ok: false,
     }));
     const failed = f.status === 'fail';
+    const failedOn = uniq([...f.failedOn, ...gone]);
+    const vantages = uniq([...f.vantages, ...gone]);
     return {
       ...f,
       status: failed ? 'fail' : 'error',
@@ -47,8 +49,9 @@ export function markMissing(
         ...(f.status === 'pass' ? [] : f.remediation),
         ...gone.map(v => remediationFor('NO_WORKER', { env: facts, vantage: v })),
       ],
-      failedOn: uniq([...f.failedOn, ...gone]),
-      vantages: uniq([...f.vantages, ...gone]),
+      failedOn,
+      vantages,
+      vantage: vantageLabel({ failedOn, vantages }),
     };
   });
 }

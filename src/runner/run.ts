@@ -3,7 +3,7 @@
  * rules judge. The queue (when REDIS_URL is set) runs `observeFrom` on each server's own worker
  * and calls `assemble` with the merged observations.
  */
-import { evaluate, overallStatus } from '../checklist/catalogue';
+import { evaluate, overallStatus, vantageLabel } from '../checklist/catalogue';
 import type { Run } from '../checklist/types';
 import type { Observation } from '../probes/types';
 import { factsOf } from './facts';
@@ -20,10 +20,7 @@ export function assemble(
   const findings = evaluate(
     { env: factsOf(run.env, run.secrets), observations, now: finishedAt },
     run.items,
-  ).map(f => ({
-    ...f,
-    vantage: (f.failedOn.length ? f.failedOn : f.vantages).join(',') || 'inventory',
-  }));
+  ).map(f => ({ ...f, vantage: vantageLabel(f) }));
   return {
     id: run.id,
     environment: run.env.name,

@@ -230,6 +230,9 @@ describe('absent workers', () => {
     expect(network.code).toBe('NO_WORKER');
     expect(network.summary).toBe('no worker for app-1 has ever been seen');
     expect(network.remediation.map(r => r.fix)).toContain('ecebot worker --vantage app-1');
+    // The finding's one-line "where" follows the marking: it names the absent server.
+    expect(network.failedOn).toEqual(['app-1']);
+    expect(network.vantage).toBe('app-1');
     // Items that need only live vantage points are judged as usual.
     expect(finding(run, 'connectivity').status).toBe('pass');
     expect(finding(run, 'license').status).toBe('pass');
