@@ -24,7 +24,7 @@ import { endpointsFor } from '../runner/endpoints';
 import { contextFor, GRAPH_SCOPE, withProbeToken } from '../runner/observe';
 import { prepareRun } from '../runner/prepare';
 import type { Store } from '../store/types';
-import { loadConversation } from './conversations';
+import { loadConversation, type ConversationRecord, type TeamsChannelData } from './conversations';
 import type { BotLog } from './log';
 
 /** Who is asking. */
@@ -51,14 +51,9 @@ export interface Place {
   teams: string[];
 }
 
-interface AccessChannelData {
-  team?: { id?: string; aadGroupId?: string };
-  tenant?: { id?: string };
-}
-
 /** The place of an incoming activity. */
 export function placeOf(activity: Partial<Activity>): Place {
-  const cd = (activity.channelData ?? {}) as AccessChannelData;
+  const cd = (activity.channelData ?? {}) as TeamsChannelData;
   const tenantId = cd.tenant?.id || activity.conversation?.tenantId || undefined;
   const teams = [cd.team?.id, cd.team?.aadGroupId].filter((t): t is string => !!t);
   return { ...(tenantId ? { tenantId } : {}), teams };
@@ -67,7 +62,7 @@ export function placeOf(activity: Partial<Activity>): Place {
 const GUID = /^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
 
 /** A comma-separated list of a variable, trimmed and lowercased; GUIDs only when `guids`. */
-export function idList(vars: NodeJS.ProcessEnv, name: string, guids: boolean): string[] {
+function idList(vars: NodeJS.ProcessEnv, name: string, guids: boolean): string[] {
   const ids = (vars[name] ?? '')
     .split(',')
     .map(s => s.trim().toLowerCase())
@@ -236,7 +231,7 @@ export function graphGroupCheck(o: {
 }
 
 /** How long a group answer is kept. */
-export const GROUP_CACHE_MS = 5 * 60_000;
+const GROUP_CACHE_MS = 5 * 60_000;
 /** Entries kept at most; expired ones go first. */
 const GROUP_CACHE_MAX = 1000;
 
@@ -343,6 +338,14 @@ export function visibleAt(env: Environment, place: Pick<Place, 'teams'>): boolea
   return env.teams.some(t => here.has(t.toLowerCase()));
 }
 
+/** Whether an environment exists for a stored conversation (its team, as the record names it). */
+export function visibleIn(
+  env: Environment,
+  rec: Pick<ConversationRecord, 'teamId' | 'aadGroupId'>,
+): boolean {
+  return visibleAt(env, { teams: [rec.teamId, rec.aadGroupId].filter((t): t is string => !!t) });
+}
+
 /** The inventory as a place sees it: team-restricted environments of other teams left out. */
 export function inventoryAt(inv: Inventory, place: Pick<Place, 'teams'>): Inventory {
   const kept = [...inv.environments].filter(([, env]) => visibleAt(env, place));
@@ -404,8 +407,6 @@ export function alertAudience(o: {
     if (!env) return false;
     const rec = await loadConversation(o.store, conversation);
     if (!rec) return false;
-    if (!o.tenants.allows(rec.tenantId)) return false;
-    const teams = [rec.teamId, rec.aadGroupId].filter((t): t is string => !!t);
-    return visibleAt(env, { teams });
+    return o.tenants.allows(rec.tenantId) && visibleIn(env, rec);
   };
 }

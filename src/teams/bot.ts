@@ -19,20 +19,25 @@ import {
   type MessagingExtensionResponse,
 } from 'botbuilder';
 import { ITEM_IDS, type ItemId, type Run } from '../checklist/types';
-import { environmentOfRunId, hiddenAt, logRefusal, placeOf } from './access';
+import { environmentOfRunId, hiddenAt, logRefusal, placeOf, type Requester } from './access';
 import { cardAction } from './commands';
 import { errorCard, finishedRunCard, noticeCard, sharePickerCard, type ShareTarget } from './cards';
-import { loadConversation, placeKey, saveConversation, conversationKey } from './conversations';
 import {
+  conversationKey,
+  loadConversation,
+  placeKey,
+  saveConversation,
+  type TeamsChannelData,
+} from './conversations';
+import {
+  adminRefusal,
   dispatch,
   failureCard,
-  notAdminCard,
   rerun,
   servicesAt,
   shareTargets,
   type BotServices,
   type CommandContext,
-  type Requester,
 } from './handlers';
 import { langOf, messages, stateWord, formatTime, type Lang } from './i18n';
 import { cardMessage, type Proactive } from './proactive';
@@ -84,11 +89,6 @@ function sameTarget(offered: string, asked: string): boolean {
   if (offered.startsWith('t:') && asked.startsWith('t:'))
     return offered.slice(2).split('|')[0] === asked.slice(2).split('|')[0];
   return offered === asked;
-}
-
-interface TeamsChannelData {
-  team?: { id?: string; name?: string };
-  tenant?: { id?: string };
 }
 
 /** ecebot in Teams. */
@@ -209,13 +209,12 @@ export class EcebotBot extends TeamsActivityHandler {
     const spec = cardAction(verb);
     if (!spec) return cardResponse(errorCard(lang, m.unknownAction(verb || '?')));
     const place = placeOf(ctx.activity);
-    if (spec.role === 'admin' && !(await this.s.isAdmin(user))) {
-      logRefusal(this.s.log, {
-        user,
+    if (spec.role === 'admin') {
+      const refused = await adminRefusal(this.s, lang, user, {
         command: verb,
-        reason: this.s.adminsUnset ? 'not an admin (no admins configured)' : 'not an admin',
+        shown: spec.command,
       });
-      return cardResponse(notAdminCard(lang, spec.command, this.s));
+      if (refused) return cardResponse(refused);
     }
     // The environment the button is about: named on the button, else the run's.
     const stored = runId ? await this.s.store.getRun(runId) : undefined;

@@ -19,7 +19,7 @@ import { formatTime, itemTitle, messages, stateWord, type Lang } from './i18n';
 import type { ParseError } from './parser';
 
 /** The run card's labels in the language. */
-export function runCardLabels(lang: Lang): RunCardLabels {
+function runCardLabels(lang: Lang): RunCardLabels {
   const m = messages(lang);
   return {
     environment: m.environment,
@@ -135,7 +135,7 @@ export function environmentsCard(
 }
 
 /** Data for cards/environments.json. */
-export function environmentsData(lang: Lang, rows: EnvironmentRow[], title?: string) {
+function environmentsData(lang: Lang, rows: EnvironmentRow[], title?: string) {
   const m = messages(lang);
   return {
     title: title ?? m.envsTitle,
@@ -169,7 +169,7 @@ export function historyCard(lang: Lang, env: string, runs: RunSummary[]): Record
 }
 
 /** Data for cards/history.json. */
-export function historyData(lang: Lang, env: string, runs: RunSummary[]) {
+function historyData(lang: Lang, env: string, runs: RunSummary[]) {
   const m = messages(lang);
   return {
     title: m.historyTitle(env),
@@ -272,7 +272,7 @@ export function signinCard(lang: Lang, v: SigninView): Record<string, unknown> {
 }
 
 /** Data for cards/signin.json. */
-export function signinData(lang: Lang, v: SigninView) {
+function signinData(lang: Lang, v: SigninView) {
   const m = messages(lang);
   const s = v.state;
   const waiting = s.kind === 'waiting';
@@ -345,12 +345,7 @@ export function sharePickerCard(
 }
 
 /** Data for cards/share-picker.json. */
-export function sharePickerData(
-  lang: Lang,
-  run: Run,
-  targets: ShareTarget[],
-  back: 'run' | 'notice',
-) {
+function sharePickerData(lang: Lang, run: Run, targets: ShareTarget[], back: 'run' | 'notice') {
   const m = messages(lang);
   return {
     title: m.shareTitle,

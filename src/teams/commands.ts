@@ -5,7 +5,7 @@
  * commands survive a move to another bot SDK unchanged.
  */
 import type { ItemId } from '../checklist/types';
-import type { Lang, Text } from './i18n';
+import type { Text } from './i18n';
 
 /** `read` commands anyone in the conversation may use; `admin` ones change state or keep secrets. */
 export type Role = 'read' | 'admin';
@@ -192,9 +192,4 @@ export function commandSpec(name: CommandName): CommandSpec {
 /** `check ENV [ITEM]`: the syntax line, generated from the arguments. */
 export function syntaxOf(spec: CommandSpec): string {
   return [spec.name, ...spec.args.map(a => (a.optional ? `[${a.name}]` : a.name))].join(' ');
-}
-
-/** A command's description in the language. */
-export function describe(spec: CommandSpec, lang: Lang): string {
-  return spec.description[lang];
 }

@@ -22,7 +22,8 @@ export interface ConversationRecord {
   tenantId?: string;
 }
 
-interface TeamsChannelData {
+/** The part of a Teams activity's `channelData` ecebot reads (Teams activity schema). */
+export interface TeamsChannelData {
   team?: { id?: string; name?: string; aadGroupId?: string };
   channel?: { id?: string; name?: string };
   tenant?: { id?: string };
@@ -42,7 +43,7 @@ export function placeKey(activity: Partial<Activity>): string {
 }
 
 /** The records to keep for an activity: its conversation, and its channel when in a thread. */
-export function recordsOf(activity: Activity): [string, ConversationRecord][] {
+function recordsOf(activity: Activity): [string, ConversationRecord][] {
   const cd = (activity.channelData ?? {}) as TeamsChannelData;
   const reference = TurnContext.getConversationReference(activity);
   const convType = activity.conversation?.conversationType;

@@ -24,7 +24,7 @@ import {
   hiddenAt,
   inventoryAt,
   logRefusal,
-  visibleAt,
+  visibleIn,
   type AdminCheck,
   type Place,
   type Requester,
@@ -36,9 +36,6 @@ import type { BotLog } from './log';
 import { parseCommand, type ParseKnowledge } from './parser';
 import type { RunCards } from './run-cards';
 import type { SignIns } from './signin';
-
-// Who may do what is decided in ./access.ts; these names are part of this module's surface.
-export { adminCheck, type AdminCheck, type Requester } from './access';
 
 /** Where a command was typed and how to answer. */
 export interface CommandContext {
@@ -83,7 +80,7 @@ export type CommandHandler = (
 const HISTORY_ROWS = 10;
 
 /** What the parser needs from the inventory. */
-export function knowledgeOf(inv: Inventory): ParseKnowledge {
+function knowledgeOf(inv: Inventory): ParseKnowledge {
   return {
     environments: [...inv.environments.keys()],
     mailboxes: env => inv.environments.get(env)?.mailboxes.map(m => m.address) ?? [],
@@ -91,7 +88,7 @@ export function knowledgeOf(inv: Inventory): ParseKnowledge {
 }
 
 /** Submit a run and post its card in the running state; the card then follows the run. */
-export async function startRun(
+async function startRun(
   ctx: Pick<CommandContext, 'lang' | 'user' | 'conversationKey' | 'reply'>,
   s: BotServices,
   environment: string,
@@ -168,8 +165,7 @@ export async function shareTargets(
   for (const key of await s.store.subscribers(run.environment)) {
     const rec = await loadConversation(s.store, key);
     if (!rec) continue;
-    const teams = [rec.teamId, rec.aadGroupId].filter((t): t is string => !!t);
-    if (env && !visibleAt(env, { teams })) continue;
+    if (env && !visibleIn(env, rec)) continue;
     seen.add(rec.channelId ?? key);
     out.push({
       title: `${rec.name ?? key} (${m.subscribedChannel(run.environment)})`,
@@ -187,10 +183,6 @@ export async function shareTargets(
   return out;
 }
 
-async function findRun(s: BotServices, id: string): Promise<Run | undefined> {
-  return s.store.getRun(id);
-}
-
 const HANDLERS = {
   async check(ctx, args, s) {
     await startRun(ctx, s, args.environment!, args.item ? [args.item] : undefined, 'chat');
@@ -205,7 +197,7 @@ const HANDLERS = {
       return;
     }
     const [last] = await s.store.history(args.environment, 1);
-    const run = last && (await findRun(s, last.id));
+    const run = last && (await s.store.getRun(last.id));
     await ctx.reply(
       run ? finishedRunCard(run, { lang: ctx.lang }) : noticeCard(m.noHistory(args.environment)),
     );
@@ -256,7 +248,7 @@ const HANDLERS = {
 
   async share(ctx, args, s) {
     const m = messages(ctx.lang);
-    const found = await findRun(s, args.run!);
+    const found = await s.store.getRun(args.run!);
     // A run of an environment this place cannot see is as unknown as a run that never was.
     const run = found && s.inventory().environments.has(found.environment) ? found : undefined;
     if (found && !run)
@@ -313,6 +305,27 @@ export function notAdminCard(lang: Lang, command: string, s: BotServices): Recor
 }
 
 /**
+ * The answer to an `admin` command or card button from someone who is not an admin, logged as a
+ * refusal; undefined when the user is an admin. `command` is what the log names (the command or
+ * the button's verb), `shown` the command the card names.
+ */
+export async function adminRefusal(
+  s: BotServices,
+  lang: Lang,
+  user: Requester,
+  asked: { command: string; shown: string; environment?: string },
+): Promise<Record<string, unknown> | undefined> {
+  if (await s.isAdmin(user)) return undefined;
+  logRefusal(s.log, {
+    user,
+    command: asked.command,
+    ...(asked.environment ? { environment: asked.environment } : {}),
+    reason: s.adminsUnset ? 'not an admin (no admins configured)' : 'not an admin',
+  });
+  return notAdminCard(lang, asked.shown, s);
+}
+
+/**
  * The services as a place sees them: the inventory without the environments restricted to
  * other teams, so the parser, `envs`, `status` and every handler simply do not know them.
  */
@@ -342,14 +355,16 @@ export async function dispatch(text: string, ctx: CommandContext, s: BotServices
       return;
     }
     const spec = commandSpec(parsed.command.name);
-    if (spec.role === 'admin' && !(await s.isAdmin(ctx.user))) {
-      logRefusal(s.log, {
-        user: ctx.user,
-        command: spec.name,
-        ...(parsed.args.environment ? { environment: parsed.args.environment } : {}),
-        reason: s.adminsUnset ? 'not an admin (no admins configured)' : 'not an admin',
-      });
-      await ctx.reply(notAdminCard(ctx.lang, spec.name, s));
+    const refused =
+      spec.role === 'admin'
+        ? await adminRefusal(s, ctx.lang, ctx.user, {
+            command: spec.name,
+            shown: spec.name,
+            ...(parsed.args.environment ? { environment: parsed.args.environment } : {}),
+          })
+        : undefined;
+    if (refused) {
+      await ctx.reply(refused);
       return;
     }
     await handlerOf(spec.name)(ctx, parsed.args, here);

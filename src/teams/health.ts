@@ -30,7 +30,7 @@ export interface Readiness {
 }
 
 /** Deadline of one check by default: well inside a probe's usual 1–5 s timeout. */
-export const CHECK_DEADLINE_MS = 1000;
+const CHECK_DEADLINE_MS = 1000;
 
 /** A safe word for a thrown error: its code or class name, never its message. */
 function safeReason(err: unknown): string {
@@ -91,7 +91,7 @@ export function redisCheck(client: Redis): ReadinessCheck {
 }
 
 /** Every vantage point the inventory names: each server, plus `central` (see runner/prepare). */
-export function vantagesOfInventory(inv: Inventory): string[] {
+function vantagesOfInventory(inv: Inventory): string[] {
   const out = new Set<string>();
   for (const env of inv.environments.values()) for (const s of env.servers) out.add(s.name);
   out.add(CENTRAL);

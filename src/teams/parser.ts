@@ -19,7 +19,7 @@ import {
 /** Longest input accepted, in characters (code points). A command is a few words. */
 export const MAX_INPUT_CHARS = 500;
 /** Longest mute: a month; longer silences are better done with `unsubscribe`. */
-export const MAX_MUTE_MS = 30 * 24 * 3600 * 1000;
+const MAX_MUTE_MS = 30 * 24 * 3600 * 1000;
 
 /** What the parser needs to know about the inventory. */
 export interface ParseKnowledge {

@@ -60,7 +60,7 @@ const TRACKED_LIMIT = 500;
  * 30 s between SIGTERM and SIGKILL (terminationGracePeriodSeconds), so a stopping bot still
  * turns those cards into verdicts when the run finishes in time.
  */
-export const CLOSE_GRACE_MS = 25_000;
+const CLOSE_GRACE_MS = 25_000;
 
 const cardKey = (ref: CardRef) => `${ref.conversation}\n${ref.activityId}`;
 

@@ -4,10 +4,7 @@
  */
 import type { Inventory } from '../inventory/load';
 import { InProcessRunService } from '../queue/in-process';
-import { refreshTokenKey, storedRefreshTokens } from '../store/tokens';
 import type { Store } from '../store/types';
-
-export { refreshTokenKey, storedRefreshTokens };
 
 /** Runs checks in this process with stored sign-in tokens; joins identical runs in flight. */
 export class EmbeddedRunService extends InProcessRunService {

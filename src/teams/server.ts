@@ -26,8 +26,14 @@ import type { RunService } from '../queue/types';
 import type { Store } from '../store/types';
 import { EcebotBot } from './bot';
 import { loadConversation } from './conversations';
-import { adminAccess, graphGroupCheck, tenantGate, type GroupCheck } from './access';
-import type { AdminCheck, BotServices } from './handlers';
+import {
+  adminAccess,
+  graphGroupCheck,
+  tenantGate,
+  type AdminCheck,
+  type GroupCheck,
+} from './access';
+import type { BotServices } from './handlers';
 import { inventoryCheck, readiness, type ReadinessCheck } from './health';
 import { langOf, type Lang } from './i18n';
 import { SILENT_LOG, type BotLog } from './log';
@@ -163,9 +169,7 @@ export interface BotServer {
 }
 
 /** The adapter's configuration: only the auth variables, never the whole environment. */
-export function authOptions(
-  vars: NodeJS.ProcessEnv,
-): ConfigurationBotFrameworkAuthenticationOptions {
+function authOptions(vars: NodeJS.ProcessEnv): ConfigurationBotFrameworkAuthenticationOptions {
   const out: Record<string, string> = {};
   for (const k of AUTH_VARS) if (vars[k]) out[k] = vars[k]!;
   return out as ConfigurationBotFrameworkAuthenticationOptions;

@@ -18,12 +18,12 @@ import { CENTRAL } from '../probes/types';
 import { endpointsFor } from '../runner/endpoints';
 import { contextFor, EXO_SCOPE, mailboxScopes, withProbeToken } from '../runner/observe';
 import { prepareRun, type PreparedRun } from '../runner/prepare';
+import { refreshTokenKey } from '../store/tokens';
 import type { Store } from '../store/types';
 import { signinCard, type SigninState, type SigninView } from './cards';
 import { messages, type Lang } from './i18n';
 import type { BotLog } from './log';
 import type { CardUpdater } from './run-cards';
-import { refreshTokenKey } from './run-service';
 
 /** What sign-ins need. */
 export interface SignInsDeps {

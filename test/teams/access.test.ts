@@ -15,7 +15,7 @@ import { loadInventory, suggest, type Inventory } from '../../src/inventory/load
 import { startLab, type Lab } from '../../src/lab/index';
 import { pickScenarios } from '../../src/lab/scenarios';
 import { groupNamed } from '../../src/lab/tenant';
-import { MemoryStore } from '../../src/store/memory';
+import type { MemoryStore } from '../../src/store/memory';
 import {
   adminAccess,
   graphGroupCheck,
@@ -25,11 +25,12 @@ import {
 } from '../../src/teams/access';
 import { notAdminCard, type BotServices } from '../../src/teams/handlers';
 import type { BotLog } from '../../src/teams/log';
-import { EmbeddedRunService } from '../../src/teams/run-service';
-import { startBotServer, type BotServer } from '../../src/teams/server';
+import type { BotServer } from '../../src/teams/server';
 import { cardProblems, cardTexts } from './support/adaptive';
 import { execute, message, post, search, type User, type Where } from './support/bot-client';
-import { cardOf, FakeConnector, type Recorded } from './support/fake-connector';
+import { startBotRig, type BotRig } from './support/bot-rig';
+import type { FakeConnector } from './support/fake-connector';
+import { cardOf } from './support/fake-connector';
 
 /** A logger that keeps what it is told, to check refusals are logged (and without tokens). */
 class RecordingLog implements BotLog {
@@ -108,8 +109,8 @@ let lab: Lab;
 let inv: Inventory;
 let fake: FakeConnector;
 let store: MemoryStore;
-let runs: EmbeddedRunService;
 let bot: BotServer;
+let rig: BotRig;
 const log = new RecordingLog();
 let clock = Date.now();
 let TENANT: string;
@@ -159,46 +160,35 @@ beforeAll(async () => {
   writeFileSync(file, stringify(doc));
   inv = loadInventory(file);
 
-  fake = await FakeConnector.start({
-    [OPS_TEAM.id]: [{ id: OPS_TEAM.id }, { id: OPS_TEAM.channelId, name: 'Ops' }],
-    [OTHER_TEAM.id]: [{ id: OTHER_TEAM.id }, { id: OTHER_TEAM.channelId, name: 'Deals' }],
-  });
-  store = new MemoryStore();
-  runs = new EmbeddedRunService(() => inv, store, {});
-  bot = await startBotServer({
-    inventory: () => inv,
-    store,
-    runs,
-    vars: {
-      ECEBOT_TENANTS: `${TENANT}, ${BARE_TENANT.toUpperCase()}`,
-      ECEBOT_ADMINS: OWNER.aadObjectId,
-      ECEBOT_ADMIN_GROUPS: admins,
+  rig = await startBotRig(() => inv, {
+    channels: {
+      [OPS_TEAM.id]: [{ id: OPS_TEAM.id }, { id: OPS_TEAM.channelId, name: 'Ops' }],
+      [OTHER_TEAM.id]: [{ id: OTHER_TEAM.id }, { id: OTHER_TEAM.channelId, name: 'Deals' }],
     },
-    port: 0,
-    log,
-    now: () => new Date(clock),
+    server: {
+      vars: {
+        ECEBOT_TENANTS: `${TENANT}, ${BARE_TENANT.toUpperCase()}`,
+        ECEBOT_ADMINS: OWNER.aadObjectId,
+        ECEBOT_ADMIN_GROUPS: admins,
+      },
+      log,
+      now: () => new Date(clock),
+    },
   });
+  ({ fake, store, bot } = rig);
 }, 60_000);
 
 afterAll(async () => {
-  await bot?.close();
-  await runs?.close();
-  await fake?.close();
+  await rig?.close();
   await lab?.stop();
 });
-
-function postsTo(conversationId: string, from: number): Recorded[] {
-  return fake.requests
-    .slice(from)
-    .filter(r => r.method === 'POST' && r.conversationId === conversationId);
-}
 
 /** Send a message; the one card the bot answered with, as text. */
 async function ask(w: Place, text: string): Promise<string> {
   const from = fake.requests.length;
   const res = await post(bot.url, placed(message(fake.url, w, text), w));
   expect(res.status).toBe(200);
-  const sent = postsTo(w.conversationId, from);
+  const sent = fake.postsTo(w.conversationId, from);
   expect(sent).toHaveLength(1);
   const card = cardOf(sent[0]!)!;
   expect(cardProblems(card)).toEqual([]);
@@ -226,7 +216,7 @@ async function searchRuns(w: Place, q: string): Promise<string[]> {
 async function checkedRun(w: Place, env: string): Promise<string> {
   const from = fake.requests.length;
   await post(bot.url, placed(message(fake.url, w, `check ${env}`), w));
-  const reply = postsTo(w.conversationId, from)[0]!;
+  const reply = fake.postsTo(w.conversationId, from)[0]!;
   const done = await fake.waitFor(
     r =>
       r.method === 'PUT' &&

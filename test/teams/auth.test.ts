@@ -17,13 +17,15 @@ import { PasswordServiceClientCredentialFactory } from 'botframework-connector';
 import { loadInventory, suggest, type Inventory } from '../../src/inventory/load';
 import { startLab, type Lab } from '../../src/lab/index';
 import { pickScenarios } from '../../src/lab/scenarios';
-import { MemoryStore } from '../../src/store/memory';
+import type { MemoryStore } from '../../src/store/memory';
 import type { BotLog } from '../../src/teams/log';
-import { EmbeddedRunService } from '../../src/teams/run-service';
-import { startBotServer, type BotServer } from '../../src/teams/server';
+import type { EmbeddedRunService } from '../../src/teams/run-service';
+import type { BotServer } from '../../src/teams/server';
 import { cardTexts } from './support/adaptive';
 import { message } from './support/bot-client';
-import { cardOf, FakeConnector } from './support/fake-connector';
+import { startBotRig, type BotRig } from './support/bot-rig';
+import type { FakeConnector } from './support/fake-connector';
+import { cardOf } from './support/fake-connector';
 import {
   channelPayload,
   OpenIdServer,
@@ -74,6 +76,7 @@ let fake: FakeConnector;
 let store: MemoryStore;
 let runs: EmbeddedRunService;
 let bot: BotServer;
+let rig: BotRig;
 /** Runs that started, by id (every run reports progress as soon as it starts). */
 const started = new Set<string>();
 /** Everything the bot and the libraries under it logged. */
@@ -96,43 +99,37 @@ beforeAll(async () => {
   openid = await OpenIdServer.start([teamsKey, webchatKey]);
   lab = await startLab({ scenarios: pickScenarios('healthy', suggest) });
   inv = loadInventory(lab.info.inventory);
-  fake = await FakeConnector.start();
-  store = new MemoryStore();
-  runs = new EmbeddedRunService(() => inv, store, {});
-  runs.onProgress(p => started.add(p.runId));
-  bot = await startBotServer({
-    inventory: () => inv,
-    store,
-    runs,
-    // If one of the channel overrides is set, botbuilder takes the whole set as given
-    // (botFrameworkAuthenticationFactory.ts), so all of them are named. The login URL and scope
-    // are the public cloud's; the offline credentials never use them.
-    vars: {
-      MicrosoftAppId: APP_ID,
-      MicrosoftAppPassword: 'not-a-real-secret',
-      MicrosoftAppType: 'SingleTenant',
-      MicrosoftAppTenantId: APP_TENANT,
-      ToBotFromChannelOpenIdMetadataUrl: openid.channelMetadataUrl,
-      ToBotFromChannelTokenIssuer: 'https://api.botframework.com',
-      ToBotFromEmulatorOpenIdMetadataUrl: openid.emulatorMetadataUrl,
-      ToChannelFromBotLoginUrl: `https://login.microsoftonline.com/${APP_TENANT}`,
-      ToChannelFromBotOAuthScope: 'https://api.botframework.com',
-      OAuthUrl: 'https://api.botframework.com',
-      CallerId: 'urn:botframework:azure',
-      ValidateAuthority: 'true',
+  rig = await startBotRig(() => inv, {
+    server: {
+      // If one of the channel overrides is set, botbuilder takes the whole set as given
+      // (botFrameworkAuthenticationFactory.ts), so all of them are named. The login URL and scope
+      // are the public cloud's; the offline credentials never use them.
+      vars: {
+        MicrosoftAppId: APP_ID,
+        MicrosoftAppPassword: 'not-a-real-secret',
+        MicrosoftAppType: 'SingleTenant',
+        MicrosoftAppTenantId: APP_TENANT,
+        ToBotFromChannelOpenIdMetadataUrl: openid.channelMetadataUrl,
+        ToBotFromChannelTokenIssuer: 'https://api.botframework.com',
+        ToBotFromEmulatorOpenIdMetadataUrl: openid.emulatorMetadataUrl,
+        ToChannelFromBotLoginUrl: `https://login.microsoftonline.com/${APP_TENANT}`,
+        ToChannelFromBotOAuthScope: 'https://api.botframework.com',
+        OAuthUrl: 'https://api.botframework.com',
+        CallerId: 'urn:botframework:azure',
+        ValidateAuthority: 'true',
+      },
+      credentials: new OfflineCredentials(APP_ID, 'not-a-real-secret', APP_TENANT),
+      host: '127.0.0.1',
+      log: LOG,
     },
-    credentials: new OfflineCredentials(APP_ID, 'not-a-real-secret', APP_TENANT),
-    host: '127.0.0.1',
-    port: 0,
-    log: LOG,
   });
+  ({ fake, store, runs, bot } = rig);
+  runs.onProgress(p => started.add(p.runId));
 });
 
 afterAll(async () => {
   await bot?.idle();
-  await bot?.close();
-  await runs?.close();
-  await fake?.close();
+  await rig?.close();
   await lab?.stop();
   await openid?.close();
   jest.restoreAllMocks();
@@ -175,9 +172,7 @@ describe('a valid Bot Framework token', () => {
     expect(openid.requests).toEqual(['/v1/.well-known/openidconfiguration', '/v1/keys']);
     // The handler ran: the running card went to the connector, signed with the bot's own
     // (offline) credentials rather than the inbound token ...
-    const replies = fake.requests
-      .slice(from)
-      .filter(r => r.method === 'POST' && r.conversationId === conversationId);
+    const replies = fake.postsTo(conversationId, from);
     expect(replies).toHaveLength(1);
     expect(replies[0]!.authorization).toBe(OUTBOUND);
     expect(cardTexts(cardOf(replies[0]!)!).join('\n')).toMatch(/Running|Queued/);

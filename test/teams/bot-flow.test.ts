@@ -12,13 +12,14 @@ import { startLab, type Lab } from '../../src/lab/index';
 import { pickScenarios } from '../../src/lab/scenarios';
 import { prepareRun } from '../../src/runner/prepare';
 import { runInProcess } from '../../src/runner/run';
-import { MemoryStore } from '../../src/store/memory';
-import { adminCheck } from '../../src/teams/handlers';
-import { EmbeddedRunService } from '../../src/teams/run-service';
-import { startBotServer, type BotServer } from '../../src/teams/server';
+import type { MemoryStore } from '../../src/store/memory';
+import { adminCheck } from '../../src/teams/access';
+import type { BotServer } from '../../src/teams/server';
 import { cardProblems, cardTexts } from './support/adaptive';
 import { ALEX, execute, MEGAN, message, post, search, type Where } from './support/bot-client';
-import { cardOf, FakeConnector, type Recorded } from './support/fake-connector';
+import { startBotRig, type BotRig } from './support/bot-rig';
+import type { FakeConnector } from './support/fake-connector';
+import { cardOf } from './support/fake-connector';
 
 /** How the card marks each status (the run card's first column). */
 const MARK: Record<Status, string> = { pass: '✔', warn: '!', fail: '✖', skip: '–', error: '?' };
@@ -36,8 +37,8 @@ let lab: Lab;
 let inv: Inventory;
 let fake: FakeConnector;
 let store: MemoryStore;
-let runs: EmbeddedRunService;
 let bot: BotServer;
+let rig: BotRig;
 let expected: Run;
 
 beforeAll(async () => {
@@ -47,30 +48,22 @@ beforeAll(async () => {
     scenarios: pickScenarios('smtp-auth-disabled,login-blocked-on-app-server', suggest),
   });
   inv = loadInventory(lab.info.inventory);
-  fake = await FakeConnector.start({
-    [TEAM.id]: [
-      { id: TEAM.id },
-      { id: TEAM.channelId, name: 'Ops' },
-      { id: '19:esc@thread.tacv2', name: 'Escalations' },
-    ],
+  rig = await startBotRig(() => inv, {
+    channels: {
+      [TEAM.id]: [
+        { id: TEAM.id },
+        { id: TEAM.channelId, name: 'Ops' },
+        { id: '19:esc@thread.tacv2', name: 'Escalations' },
+      ],
+    },
+    server: { isAdmin: adminCheck([ALEX.aadObjectId]) },
   });
-  store = new MemoryStore();
-  runs = new EmbeddedRunService(() => inv, store, {});
-  bot = await startBotServer({
-    inventory: () => inv,
-    store,
-    runs,
-    vars: {},
-    port: 0,
-    isAdmin: adminCheck([ALEX.aadObjectId]),
-  });
+  ({ fake, store, bot } = rig);
   expected = await runInProcess(prepareRun(pickEnvironment(inv, 'lab', 'lab'), inv, { vars: {} }));
 });
 
 afterAll(async () => {
-  await bot?.close();
-  await runs?.close();
-  await fake?.close();
+  await rig?.close();
   await lab?.stop();
 });
 
@@ -93,13 +86,6 @@ function verbs(card: Record<string, unknown> | undefined): string[] {
 
 const isDone = (card: Record<string, unknown> | undefined) => verbs(card).includes('rerun');
 
-/** The one message the bot posted into a conversation since `from`. */
-function postsTo(conversationId: string, from: number): Recorded[] {
-  return fake.requests
-    .slice(from)
-    .filter(r => r.method === 'POST' && r.conversationId === conversationId);
-}
-
 function invokeCard(body: unknown): Record<string, unknown> {
   const b = body as { statusCode: number; type: string; value: Record<string, unknown> };
   expect(b.statusCode).toBe(200);
@@ -119,9 +105,7 @@ describe('check lab', () => {
 
     // By the time the HTTP turn returned, the running card was posted and nothing had finished.
     const atReturn = fake.requests.slice(from);
-    const replies = atReturn.filter(
-      r => r.method === 'POST' && r.conversationId === PERSONAL.conversationId,
-    );
+    const replies = fake.postsTo(PERSONAL.conversationId, from);
     expect(replies).toHaveLength(1);
     const running = cardOf(replies[0]!)!;
     expect(cardProblems(running)).toEqual([]);
@@ -143,7 +127,7 @@ describe('check lab', () => {
     await bot.idle();
     // In place: the same conversation and activity, and no second message.
     expect(final.conversationId).toBe(PERSONAL.conversationId);
-    expect(postsTo(PERSONAL.conversationId, from)).toHaveLength(1);
+    expect(fake.postsTo(PERSONAL.conversationId, from)).toHaveLength(1);
 
     // Updates before the last one show partial progress: some items done, network still running.
     const puts = fake.requests
@@ -208,13 +192,13 @@ describe('check lab', () => {
     );
     expect(cardTexts(card)[0]).toBe(`ecebot check lab ${failed.join(',')}`);
     // Still no new message: the clicked card became the re-run's card.
-    expect(postsTo(PERSONAL.conversationId, from)).toHaveLength(0);
+    expect(fake.postsTo(PERSONAL.conversationId, from)).toHaveLength(0);
   });
 
   test('Share: subscribed channels are offered, and the snapshot names who shared it', async () => {
     let from = fake.requests.length;
     await post(bot.url, message(fake.url, CHANNEL, 'subscribe lab'));
-    const notice = cardOf(postsTo(CHANNEL.conversationId!, from)[0]!)!;
+    const notice = cardOf(fake.postsTo(CHANNEL.conversationId!, from)[0]!)!;
     expect(cardTexts(notice).join('\n')).toContain('now gets a card when a scheduled check of lab');
     // The subscription names the channel, not the thread it was typed in.
     expect(await store.subscribers('lab')).toEqual([TEAM.channelId]);
@@ -240,7 +224,7 @@ describe('check lab', () => {
       ).body,
     );
     expect(cardTexts(back).join('\n')).toContain('Shared to Mail Ops › Ops.');
-    const snapshot = postsTo(TEAM.channelId, from);
+    const snapshot = fake.postsTo(TEAM.channelId, from);
     expect(snapshot).toHaveLength(1);
     const snap = cardOf(snapshot[0]!)!;
     expect(cardProblems(snap)).toEqual([]);
@@ -287,12 +271,12 @@ describe('check lab', () => {
   test('share RUN posts the picker; an unknown run gets an error with a suggestion', async () => {
     let from = fake.requests.length;
     await post(bot.url, message(fake.url, PERSONAL, `share ${runId}`));
-    const picker = cardOf(postsTo(PERSONAL.conversationId, from)[0]!)!;
+    const picker = cardOf(fake.postsTo(PERSONAL.conversationId, from)[0]!)!;
     expect(verbs(picker)).toEqual(['shareTo', 'dismiss']);
 
     from = fake.requests.length;
     await post(bot.url, message(fake.url, PERSONAL, `share ${runId.slice(0, -1)}x`));
-    const err = cardTexts(cardOf(postsTo(PERSONAL.conversationId, from)[0]!)!).join('\n');
+    const err = cardTexts(cardOf(fake.postsTo(PERSONAL.conversationId, from)[0]!)!).join('\n');
     expect(err).toContain('There is no run');
     expect(err).toContain(`Did you mean **`);
   });
@@ -334,7 +318,7 @@ describe('other commands', () => {
     const from = fake.requests.length;
     const res = await post(bot.url, message(fake.url, w, text));
     expect(res.status).toBe(200);
-    const sent = postsTo(w.conversationId, from);
+    const sent = fake.postsTo(w.conversationId, from);
     expect(sent).toHaveLength(1);
     const card = cardOf(sent[0]!)!;
     expect(cardProblems(card)).toEqual([]);
@@ -389,7 +373,7 @@ describe('other commands', () => {
   test('a check in Dutch writes the card in Dutch', async () => {
     const from = fake.requests.length;
     await post(bot.url, message(fake.url, DUTCH, 'check lab license'));
-    const reply = postsTo(DUTCH.conversationId, from)[0]!;
+    const reply = fake.postsTo(DUTCH.conversationId, from)[0]!;
     const final = await fake.waitFor(
       r => r.method === 'PUT' && r.activityId === reply.answer && isDone(cardOf(r)),
       'the Dutch card',

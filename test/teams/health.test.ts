@@ -20,37 +20,30 @@ import {
   workersCheck,
   type ReadinessCheck,
 } from '../../src/teams/health';
-import { EmbeddedRunService } from '../../src/teams/run-service';
+import type { EmbeddedRunService } from '../../src/teams/run-service';
 import { startBotServer, type BotServer } from '../../src/teams/server';
 import { beat } from '../../src/worker/heartbeat';
 import { cleanup, freshQueue } from '../queue/support';
 import { message, post } from './support/bot-client';
-import { FakeConnector } from './support/fake-connector';
+import { startBotRig, type BotRig } from './support/bot-rig';
+import type { FakeConnector } from './support/fake-connector';
 
 let lab: Lab;
 let inv: Inventory;
 let fake: FakeConnector;
 let runs: EmbeddedRunService;
 let bot: BotServer;
+let rig: BotRig;
 
 beforeAll(async () => {
   lab = await startLab({ scenarios: pickScenarios('healthy', suggest) });
   inv = loadInventory(lab.info.inventory);
-  fake = await FakeConnector.start();
-  runs = new EmbeddedRunService(() => inv, new MemoryStore(), {});
-  bot = await startBotServer({
-    inventory: () => inv,
-    store: new MemoryStore(),
-    runs,
-    vars: {},
-    port: 0,
-  });
+  rig = await startBotRig(() => inv);
+  ({ fake, runs, bot } = rig);
 });
 
 afterAll(async () => {
-  await bot?.close();
-  await runs?.close();
-  await fake?.close();
+  await rig?.close();
   await lab?.stop();
 });
 

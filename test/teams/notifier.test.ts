@@ -6,28 +6,24 @@
 import { join } from 'node:path';
 import { loadInventory } from '../../src/inventory/load';
 import { retryable, SendError } from '../../src/notify/types';
-import { MemoryStore } from '../../src/store/memory';
-import { EmbeddedRunService } from '../../src/teams/run-service';
-import { startBotServer, type BotServer } from '../../src/teams/server';
+import type { BotServer } from '../../src/teams/server';
 import { message, post } from './support/bot-client';
-import { cardOf, FakeConnector } from './support/fake-connector';
+import { startBotRig, type BotRig } from './support/bot-rig';
+import type { FakeConnector } from './support/fake-connector';
+import { cardOf } from './support/fake-connector';
 
 const inv = loadInventory(join(__dirname, '..', '..', 'examples', 'inventory.yaml'));
 let fake: FakeConnector;
 let bot: BotServer;
-let runs: EmbeddedRunService;
+let rig: BotRig;
 
 beforeAll(async () => {
-  fake = await FakeConnector.start();
-  const store = new MemoryStore();
-  runs = new EmbeddedRunService(() => inv, store, {});
-  bot = await startBotServer({ inventory: () => inv, store, runs, vars: {}, port: 0 });
+  rig = await startBotRig(() => inv);
+  ({ fake, bot } = rig);
 });
 
 afterAll(async () => {
-  await bot?.close();
-  await runs?.close();
-  await fake?.close();
+  await rig?.close();
 });
 
 const card = (text: string) => ({

@@ -22,15 +22,15 @@ import { startLab, type Lab } from '../../src/lab/index';
 import { pickScenarios } from '../../src/lab/scenarios';
 import type { QueueConfig } from '../../src/queue/connection';
 import { keys } from '../../src/queue/names';
-import { MemoryStore } from '../../src/store/memory';
-import { EmbeddedRunService } from '../../src/teams/run-service';
-import { startBotServer } from '../../src/teams/server';
+import type { EmbeddedRunService } from '../../src/teams/run-service';
+import type { BotServer } from '../../src/teams/server';
 import { logRedaction, REDACT_CENSOR } from '../../src/util/log-redact';
 import { beat } from '../../src/worker/heartbeat';
 import { VantageWorker } from '../../src/worker/vantage-worker';
 import { BIN, freePort, ROOT, startRedis, stopRedis, until, workerEnv } from '../queue/support';
 import { cardTexts } from './support/adaptive';
 import { message, post } from './support/bot-client';
+import { startBotRig, type BotRig } from './support/bot-rig';
 import { cardOf, FakeConnector } from './support/fake-connector';
 
 describe('log redaction', () => {
@@ -209,25 +209,17 @@ describe('/metrics after a failing run', () => {
   let inv: Inventory;
   let fake: FakeConnector;
   let runs: EmbeddedRunService;
-  let bot: Awaited<ReturnType<typeof startBotServer>>;
+  let bot: BotServer;
+  let rig: BotRig;
 
   beforeAll(async () => {
     lab = await startLab({ scenarios: pickScenarios('smtp-auth-disabled', () => undefined) });
     inv = loadInventory(lab.info.inventory);
-    fake = await FakeConnector.start();
-    runs = new EmbeddedRunService(() => inv, new MemoryStore(), {});
-    bot = await startBotServer({
-      inventory: () => inv,
-      store: new MemoryStore(),
-      runs,
-      vars: {},
-      port: 0,
-    });
+    rig = await startBotRig(() => inv);
+    ({ fake, runs, bot } = rig);
   });
   afterAll(async () => {
-    await bot?.close();
-    await runs?.close();
-    await fake?.close();
+    await rig?.close();
     await lab?.stop();
   });
 

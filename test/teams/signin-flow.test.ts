@@ -11,12 +11,14 @@ import { parse, stringify } from 'yaml';
 import { loadInventory, suggest, type Inventory } from '../../src/inventory/load';
 import { startLab, type Lab } from '../../src/lab/index';
 import { pickScenarios } from '../../src/lab/scenarios';
-import { MemoryStore } from '../../src/store/memory';
-import { EmbeddedRunService, refreshTokenKey } from '../../src/teams/run-service';
-import { startBotServer, type BotServer } from '../../src/teams/server';
+import type { MemoryStore } from '../../src/store/memory';
+import { refreshTokenKey } from '../../src/store/tokens';
+import type { BotServer } from '../../src/teams/server';
 import { cardProblems, cardTexts } from './support/adaptive';
 import { message, post, type Where } from './support/bot-client';
-import { cardOf, FakeConnector, type Recorded } from './support/fake-connector';
+import { startBotRig, type BotRig } from './support/bot-rig';
+import type { FakeConnector } from './support/fake-connector';
+import { cardOf, type Recorded } from './support/fake-connector';
 import { approveDeviceCode } from './support/device-code';
 
 const HERE: Where = { conversationId: 'a:1signin-alex' };
@@ -25,8 +27,8 @@ let lab: Lab;
 let inv: Inventory;
 let fake: FakeConnector;
 let store: MemoryStore;
-let runs: EmbeddedRunService;
 let bot: BotServer;
+let rig: BotRig;
 
 beforeAll(async () => {
   lab = await startLab({ scenarios: pickScenarios('healthy', suggest) });
@@ -39,16 +41,12 @@ beforeAll(async () => {
   const path = join(lab.dir, 'inventory-without-support-token.yaml');
   writeFileSync(path, stringify(doc));
   inv = loadInventory(path);
-  fake = await FakeConnector.start();
-  store = new MemoryStore();
-  runs = new EmbeddedRunService(() => inv, store, {});
-  bot = await startBotServer({ inventory: () => inv, store, runs, vars: {}, port: 0 });
+  rig = await startBotRig(() => inv);
+  ({ fake, store, bot } = rig);
 });
 
 afterAll(async () => {
-  await bot?.close();
-  await runs?.close();
-  await fake?.close();
+  await rig?.close();
   await lab?.stop();
 });
 
@@ -64,9 +62,7 @@ async function ask(
   const from = fake.requests.length;
   const res = await post(bot.url, message(fake.url, HERE, text));
   expect(res.status).toBe(200);
-  const sent = fake.requests
-    .slice(from)
-    .filter(r => r.method === 'POST' && r.conversationId === HERE.conversationId);
+  const sent = fake.postsTo(HERE.conversationId, from);
   expect(sent).toHaveLength(1);
   return { card: cardOf(sent[0]!)!, id: sent[0]!.answer!, from };
 }

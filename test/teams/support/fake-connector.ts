@@ -80,6 +80,13 @@ export class FakeConnector {
     });
   }
 
+  /** The messages posted into a conversation (from request `from` on). */
+  postsTo(conversationId: string, from = 0): Recorded[] {
+    return this.requests
+      .slice(from)
+      .filter(r => r.method === 'POST' && r.conversationId === conversationId);
+  }
+
   /** The first recorded request (from `from` on) that matches, waiting for it up to `ms`. */
   waitFor(pred: (r: Recorded) => boolean, what: string, from = 0, ms = 30_000): Promise<Recorded> {
     const found = this.requests.slice(from).find(pred);
