@@ -38,21 +38,21 @@ function credentialsOf(data: unknown): { secrets: Credential[]; certs: Credentia
   return out;
 }
 
+/** Whole days from `now` until `t` (epoch ms), rounded up, and the warning it falls under. */
+export function daysLeft(t: number, now: Date): Pick<Forecast, 'days' | 'within'> {
+  const days = Math.ceil((t - now.getTime()) / DAY);
+  return { days, within: days <= FORECAST_DAYS[1] ? 7 : 30 };
+}
+
 /** Everything expiring within 30 days (and not yet expired: that is a finding, not a forecast). */
 export function forecasts(observations: readonly Observation[], now: Date): Forecast[] {
   const out = new Map<string, Forecast>();
   const add = (kind: Forecast['kind'], subject: string, end: string | undefined) => {
     const t = end ? Date.parse(end) : NaN;
     if (Number.isNaN(t) || t <= now.getTime()) return;
-    const days = Math.ceil((t - now.getTime()) / DAY);
-    if (days > FORECAST_DAYS[0]) return;
-    const f: Forecast = {
-      kind,
-      subject,
-      expiresAt: new Date(t).toISOString(),
-      days,
-      within: days <= FORECAST_DAYS[1] ? 7 : 30,
-    };
+    const left = daysLeft(t, now);
+    if (left.days > FORECAST_DAYS[0]) return;
+    const f: Forecast = { kind, subject, expiresAt: new Date(t).toISOString(), ...left };
     out.set(`${kind}|${subject}`, f);
   };
   for (const o of observations) {

@@ -66,7 +66,7 @@ function backoff(attempt: number, capMs: number): number {
 }
 
 /** Job ids may not hold `:` or be all digits (BullMQ); keep callers' ids readable otherwise. */
-export function outboxJobId(id: string): string {
+function outboxJobId(id: string): string {
   const safe = id.replace(/:/g, '_');
   return /^\d+$/.test(safe) ? `m-${safe}` : safe;
 }

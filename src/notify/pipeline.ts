@@ -16,7 +16,7 @@ import type { RunJobData } from '../queue/jobs';
 import type { Store } from '../store/types';
 import { decide, DEFAULT_POLICY, type AlertPolicy, type AlertState, type Decision } from './alerts';
 import { decisionMessage, digestMessage } from './cards';
-import { forecasts, type Forecast } from './forecast';
+import { daysLeft, forecasts, type Forecast } from './forecast';
 import type { Outbox } from './outbox';
 
 /** Options of the pipeline. */
@@ -106,12 +106,8 @@ export class AlertPipeline {
       if (!f?.items.length || (await this.opts.store.mutedUntil(env))) continue;
       // Days left are counted again from now: the stored run may be hours old.
       const items = f.items
-        .map(i => ({
-          ...i,
-          days: Math.ceil((Date.parse(i.expiresAt) - now.getTime()) / 86_400_000),
-        }))
-        .filter(i => i.days > 0)
-        .map(i => ({ ...i, within: (i.days <= 7 ? 7 : 30) as 7 | 30 }));
+        .map(i => ({ ...i, ...daysLeft(Date.parse(i.expiresAt), now) }))
+        .filter(i => i.days > 0);
       if (!items.length) continue;
       for (const conversation of await this.audienceOf(env)) {
         await this.opts.outbox.enqueue(

@@ -13,7 +13,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 /** Default key prefix: every key ecebot writes starts with `<prefix>:`. */
-export const DEFAULT_PREFIX = 'ecebot';
+const DEFAULT_PREFIX = 'ecebot';
 
 /** Where the queue lives. */
 export interface QueueConfig {
@@ -31,13 +31,19 @@ export function queueConfigFrom(vars: NodeJS.ProcessEnv): QueueConfig | undefine
 }
 
 /** `ECEBOT_QUEUE_PREFIX` or the default, checked: BullMQ key names split on `:`. */
-export function prefixFrom(vars: NodeJS.ProcessEnv): string {
+function prefixFrom(vars: NodeJS.ProcessEnv): string {
   const p = vars.ECEBOT_QUEUE_PREFIX?.trim() || DEFAULT_PREFIX;
   if (!/^[A-Za-z0-9_.-]+$/.test(p))
     throw new Error(
       `ECEBOT_QUEUE_PREFIX must be letters, digits, . _ - (got ${JSON.stringify(p)})`,
     );
   return p;
+}
+
+/** A duration in ms from the environment variable `name`, when set to a positive number. */
+export function positiveMsFrom(vars: NodeJS.ProcessEnv, name: string): number | undefined {
+  const n = Number(vars[name]);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
 /** `host:port` of a Redis URL, for messages (never the password). */
@@ -69,7 +75,7 @@ export type ConnectionRole = 'producer' | 'worker';
  * - `worker` (BullMQ Worker, QueueEvents): `maxRetriesPerRequest: null`, which BullMQ requires
  *   for blocking commands, and an offline queue so they resume after a reconnect.
  */
-export function redisOptions(role: ConnectionRole): RedisOptions {
+function redisOptions(role: ConnectionRole): RedisOptions {
   return role === 'producer'
     ? {
         enableOfflineQueue: false,

@@ -5,7 +5,7 @@
  */
 import type { Inventory } from '../inventory/load';
 import type { Store } from '../store/types';
-import { queueConfigFrom } from './connection';
+import { positiveMsFrom, queueConfigFrom } from './connection';
 import { InProcessRunService } from './in-process';
 import { RedisRunService, type RedisRunServiceOptions } from './redis-run-service';
 import type { RunService } from './types';
@@ -22,14 +22,13 @@ export interface RunServiceOptions {
 
 /** Worker deadline from `ECEBOT_WORKER_DEADLINE_MS` (ms), when set and valid. */
 export function workerDeadlineFrom(vars: NodeJS.ProcessEnv): number | undefined {
-  const n = Number(vars.ECEBOT_WORKER_DEADLINE_MS);
-  return Number.isFinite(n) && n > 0 ? n : undefined;
+  return positiveMsFrom(vars, 'ECEBOT_WORKER_DEADLINE_MS');
 }
 
 export function createRunService(opts: RunServiceOptions): RunService {
   const vars = opts.vars ?? process.env;
   const queue = opts.local ? undefined : queueConfigFrom(vars);
-  if (!queue) return new InProcessRunService(opts.inventory, vars);
+  if (!queue) return new InProcessRunService(opts.inventory, vars, opts.store);
   const deadline = workerDeadlineFrom(vars);
   return new RedisRunService({
     queue,

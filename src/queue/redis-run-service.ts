@@ -51,7 +51,7 @@ import { keys, RUNS_QUEUE, vantagePrefix, vantageQueue } from './names';
 import type { RunHandle, RunProgress, RunRequest, RunService } from './types';
 
 /** How long a vantage point's part may wait for a worker by default. */
-export const DEFAULT_WORKER_DEADLINE_MS = 30_000;
+const DEFAULT_WORKER_DEADLINE_MS = 30_000;
 /** Finished runs stay readable by `wait` for a day (the store keeps history longer). */
 const RESULT_TTL_MS = 24 * 3600_000;
 /** A run's owner lock; refreshed by the owner on every event, taken over when it lapses. */
@@ -180,13 +180,13 @@ export class RedisRunService implements RunService {
     const { prefix } = this.opts.queue;
     const inFlightKey = keys.inFlight(prefix, env.name, prepared.items);
     return guardRedis(this.producer, this.opts.queue.url, async () => {
-      const joined = await this.claimInFlight(inFlightKey, prepared.id);
-      if (joined) return { runId: joined, joined: true };
+      const claim = await this.claimInFlight(inFlightKey, prepared.id);
+      if ('joined' in claim) return { runId: claim.joined, joined: true };
       try {
         await this.addFlow(req, prepared, inFlightKey);
       } catch (err) {
         await this.producer
-          .eval(REPLACE_IF, 1, inFlightKey, this.inFlightValue(prepared.id), '', '0')
+          .eval(REPLACE_IF, 1, inFlightKey, claim.claimed, '', '0')
           .catch(() => {});
         throw err;
       }
@@ -196,30 +196,29 @@ export class RedisRunService implements RunService {
     });
   }
 
-  private inFlightValue(runId: string, at = this.claimedAt.get(runId) ?? 0): string {
-    return JSON.stringify({ runId, at } satisfies InFlightValue);
-  }
-
-  private readonly claimedAt = new Map<string, number>();
-
-  /** Claim the in-flight key for `runId`, or return the run already holding it. */
-  private async claimInFlight(key: string, runId: string): Promise<string | undefined> {
+  /**
+   * Claim the in-flight key for `runId` (answering the value written, which a failed submit
+   * compares to release it), or return the run already holding it.
+   */
+  private async claimInFlight(
+    key: string,
+    runId: string,
+  ): Promise<{ claimed: string } | { joined: string }> {
     const at = Date.now();
-    this.claimedAt.set(runId, at);
     const ttl = String(this.deadlineMs + 15 * 60_000);
-    const mine = this.inFlightValue(runId, at);
+    const mine = JSON.stringify({ runId, at } satisfies InFlightValue);
     const cur = (await this.producer.eval(CLAIM_IN_FLIGHT, 1, key, mine, ttl)) as string | null;
-    if (!cur) return undefined;
+    if (!cur) return { claimed: mine };
     const held = JSON.parse(cur) as InFlightValue;
     const state = await this.runs.getJobState(held.runId);
     const stale =
       state === 'completed' ||
       state === 'failed' ||
       (state === 'unknown' && at - held.at > IN_FLIGHT_GRACE_MS);
-    if (!stale) return held.runId;
+    if (!stale) return { joined: held.runId };
     // The holder finished without releasing (a crash) or vanished (Redis restarted): take over.
     const took = await this.producer.eval(REPLACE_IF, 1, key, cur, mine, ttl);
-    return took === 1 ? undefined : this.claimInFlight(key, runId);
+    return took === 1 ? { claimed: mine } : this.claimInFlight(key, runId);
   }
 
   private async addFlow(req: RunRequest, run: PreparedRun, inFlightKey: string): Promise<void> {
@@ -346,15 +345,9 @@ export class RedisRunService implements RunService {
       const why = err instanceof InputError ? err.describe() : (err as Error).message;
       throw new UnrecoverableError(`cannot assemble ${data.runId}: ${why}`);
     }
+    // A vantage point without a child is in `missing` from submit on (partsOf starts from
+    // `data.missing`), so every vantage point here either reported or has its reason.
     const { observations, missing } = await this.partsOf(job);
-    for (const v of data.vantages) {
-      if (!observations.some(o => o.vantage === v) && !missing.has(v)) {
-        // A child that returned nothing is fine (nothing to probe from there); a vantage with
-        // no child and no reason cannot happen, but say so rather than pass silently.
-        const hadChild = !(v in data.missing);
-        if (!hadChild) missing.set(v, `no worker for ${v}`);
-      }
-    }
     const base = assemble(prepared, observations, new Date(data.submittedAt), new Date());
     const run = withMissing(base, prepared.env, factsOf(prepared.env, prepared.secrets), missing);
     await this.opts.store?.saveRun(run);

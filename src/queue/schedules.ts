@@ -21,9 +21,9 @@ export function everyMs(every: string): number {
 
 /** Scheduler ids: `env-<name>` per environment, `forecast-digest` for the digest. */
 const ENV_SCHEDULER = 'env-';
-export const DIGEST_SCHEDULER = 'forecast-digest';
+const DIGEST_SCHEDULER = 'forecast-digest';
 /** The digest goes out at 08:00 UTC by default (cron with seconds, as BullMQ reads it). */
-export const DEFAULT_DIGEST_PATTERN = '0 0 8 * * *';
+const DEFAULT_DIGEST_PATTERN = '0 0 8 * * *';
 
 interface ScheduleJob {
   environment?: string;

@@ -17,7 +17,7 @@ import { HISTORY_LIMIT } from './memory';
 import { summarise, type CardRef, type RunSummary, type Store } from './types';
 
 /** Runs (and their cards) are kept this long by default. */
-export const RUN_TTL_MS = 30 * 24 * 3600_000;
+const RUN_TTL_MS = 30 * 24 * 3600_000;
 /** The cross-environment index used by `searchRuns` keeps this many runs. */
 const SEARCH_LIMIT = 1000;
 

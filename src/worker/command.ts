@@ -8,7 +8,7 @@ import pino from 'pino';
 import { InputError } from '../inventory/errors';
 import { findInventoryPath, suggest } from '../inventory/load';
 import { CENTRAL } from '../probes/types';
-import { describeUrl, queueConfigFrom } from '../queue/connection';
+import { describeUrl, positiveMsFrom, queueConfigFrom } from '../queue/connection';
 import { vantagePrefix } from '../queue/names';
 import type { Environment } from '../inventory/types';
 import { RedisStore } from '../store/redis';
@@ -23,11 +23,6 @@ export interface WorkerIo {
   err: (s: string) => void;
   env: NodeJS.ProcessEnv;
   cwd: string;
-}
-
-function positiveMs(vars: NodeJS.ProcessEnv, name: string): number | undefined {
-  const n = Number(vars[name]);
-  return vars[name] && Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
 export async function runWorkerCommand(
@@ -81,8 +76,8 @@ export async function runWorkerCommand(
       path,
     );
   }
-  const lockMs = positiveMs(io.env, 'ECEBOT_WORKER_LOCK_MS');
-  const heartbeatMs = positiveMs(io.env, 'ECEBOT_HEARTBEAT_MS');
+  const lockMs = positiveMsFrom(io.env, 'ECEBOT_WORKER_LOCK_MS');
+  const heartbeatMs = positiveMsFrom(io.env, 'ECEBOT_HEARTBEAT_MS');
   // Sealed refresh tokens from Teams sign-ins need the same key the bot sealed them with.
   const store = io.env.ECEBOT_SECRET_KEY ? new RedisStore({ queue, vars: io.env }) : undefined;
   // Errors as pino JSON on stderr, with the same redaction as the bot: a connection or HTTP

@@ -5,13 +5,12 @@
  * which under load was a sizeable share of a worker's time. A stat of each file is enough to
  * notice an edit. Secrets are not cached: `prepareRun` resolves them for every part.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { loadInventory, type Inventory } from '../inventory/load';
 
 /** What identifies one version of a file: inode, size, modification and change times. */
-function stamp(path: string): string {
-  const s = statSync(path, { bigint: true });
+function stamp(s: BigIntStats): string {
   return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
 }
 
@@ -22,12 +21,15 @@ function stamp(path: string): string {
  */
 function fingerprint(path: string): string | undefined {
   try {
-    const top = stamp(path);
-    if (!statSync(path).isDirectory()) return top;
+    const top = statSync(path, { bigint: true });
+    if (!top.isDirectory()) return stamp(top);
     const files = readdirSync(path)
       .filter(f => /\.ya?ml$/i.test(f))
       .sort();
-    return [top, ...files.map(f => `${f}=${stamp(join(path, f))}`)].join('|');
+    return [
+      stamp(top),
+      ...files.map(f => `${f}=${stamp(statSync(join(path, f), { bigint: true }))}`),
+    ].join('|');
   } catch {
     return undefined;
   }

@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Activity } from 'botbuilder';
-import type { Finding, Run } from '../../src/checklist/types';
+import type { Run } from '../../src/checklist/types';
 import { loadInventory, type Inventory } from '../../src/inventory/load';
 import { AlertPipeline } from '../../src/notify/pipeline';
 import type { QueueConfig } from '../../src/queue/connection';
@@ -17,7 +17,7 @@ import type { RunJobData } from '../../src/queue/jobs';
 import { MemoryStore } from '../../src/store/memory';
 import { alertAudience, tenantGate } from '../../src/teams/access';
 import { saveConversation } from '../../src/teams/conversations';
-import { cleanup, freshQueue } from './support';
+import { cleanup, findingOf, freshQueue } from './support';
 
 const TENANT_A = '0a0a0a0a-0000-4000-8000-00000000000a';
 const TENANT_B = '0b0b0b0b-0000-4000-8000-00000000000b';
@@ -69,19 +69,6 @@ function activity(
 }
 
 function failingRun(n: number, environment: string): Run {
-  const finding: Finding = {
-    item: 'network',
-    title: 'network',
-    status: 'fail',
-    summary: 'network fail',
-    code: 'CONNECT_REFUSED',
-    codes: ['CONNECT_REFUSED'],
-    evidence: [],
-    remediation: [],
-    failedOn: ['services-1'],
-    vantages: ['services-1'],
-    durationMs: 1,
-  };
   const at = new Date(Date.UTC(2026, 10, 1, n)).toISOString();
   return {
     id: `${environment}-${n}`,
@@ -90,7 +77,7 @@ function failingRun(n: number, environment: string): Run {
     finishedAt: at,
     status: 'fail',
     ece: {},
-    findings: [finding],
+    findings: [findingOf('network', 'fail')],
   };
 }
 

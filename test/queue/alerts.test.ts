@@ -1,29 +1,20 @@
 /**
  * The alert decisions and forecasts are pure: table tests, fixtures in, decisions out.
  */
-import type { Finding, ItemId, Run, Status } from '../../src/checklist/types';
+import type { ItemId, Run, Status } from '../../src/checklist/types';
 import { decide, type AlertState } from '../../src/notify/alerts';
 import { decisionMessage, digestMessage } from '../../src/notify/cards';
 import { forecasts } from '../../src/notify/forecast';
 import type { Observation } from '../../src/probes/types';
+import { findingOf } from './support';
 
 const H = 3600_000;
 const T0 = Date.UTC(2026, 10, 1);
 
 function run(n: number, statuses: Partial<Record<ItemId, Status>>): Run {
-  const findings: Finding[] = Object.entries(statuses).map(([item, status]) => ({
-    item: item as ItemId,
-    title: item,
-    status: status!,
-    summary: `${item} ${status}`,
-    code: status === 'pass' ? 'OK' : 'CONNECT_REFUSED',
-    codes: status === 'pass' ? [] : ['CONNECT_REFUSED'],
-    evidence: [],
-    remediation: [],
-    failedOn: status === 'fail' ? ['services-1'] : [],
-    vantages: ['services-1'],
-    durationMs: 1,
-  }));
+  const findings = Object.entries(statuses).map(([item, status]) =>
+    findingOf(item as ItemId, status!),
+  );
   return {
     id: `prod-${n}`,
     environment: 'prod',

@@ -7,9 +7,6 @@
  * - `ecebot serve` in Redis mode, stopped while a run is in flight, still sends the final card
  *   and exits 0.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createInterface } from 'node:readline';
 import { Queue } from 'bullmq';
 import type { Run } from '../../src/checklist/types';
 import { ITEM_IDS } from '../../src/checklist/types';
@@ -25,14 +22,12 @@ import { cardTexts } from '../teams/support/adaptive';
 import { message, post } from '../teams/support/bot-client';
 import { cardOf, FakeConnector } from '../teams/support/fake-connector';
 import {
-  BIN,
   cleanup,
   freshQueue,
-  ROOT,
+  spawnServe,
   spawnWorker,
   stopWorker,
-  until,
-  workerEnv,
+  type SpawnedServe,
   type SpawnedWorker,
 } from './support';
 
@@ -48,13 +43,6 @@ afterAll(async () => {
 
 /** The verdict line of a finished run card (src/teams/i18n.ts, English). */
 const VERDICT = /^(All checks passed|Passed with warnings|Problems found)\b/;
-
-/** The exit code of a process (or its signal name). */
-function exitOf(child: ChildProcess): Promise<number | string | null> {
-  if (child.exitCode !== null || child.signalCode !== null)
-    return Promise.resolve(child.exitCode ?? child.signalCode);
-  return new Promise(r => child.once('exit', (code, signal) => r(code ?? signal)));
-}
 
 describe('worker SIGTERM', () => {
   let cfg: QueueConfig;
@@ -152,7 +140,7 @@ describe('worker SIGTERM', () => {
 describe('bot SIGTERM in Redis mode', () => {
   let cfg: QueueConfig;
   let fake: FakeConnector;
-  let bot: ChildProcess | undefined;
+  let bot: SpawnedServe | undefined;
   const workers: SpawnedWorker[] = [];
 
   beforeAll(async () => {
@@ -160,7 +148,8 @@ describe('bot SIGTERM in Redis mode', () => {
     fake = await FakeConnector.start();
   });
   afterAll(async () => {
-    if (bot && bot.exitCode === null && bot.signalCode === null) bot.kill('SIGKILL');
+    const child = bot?.child;
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await Promise.all(workers.map(stopWorker));
     await fake?.close();
     await cleanup(cfg);
@@ -169,22 +158,8 @@ describe('bot SIGTERM in Redis mode', () => {
   test('a run in flight at SIGTERM: its final card still reaches the connector, then exit 0', async () => {
     for (const v of ['services-1', 'app-1', 'central'])
       workers.push(await spawnWorker(cfg, v, lab.info.inventory));
-    bot = spawn(process.execPath, [BIN, 'serve', '--config', lab.info.inventory, '--port', '0'], {
-      cwd: ROOT,
-      env: workerEnv(cfg, { ECEBOT_SECRET_KEY: randomBytes(32).toString('base64') }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    bot.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    const lines: string[] = [];
-    createInterface({ input: bot.stdout! }).on('line', l => lines.push(l));
-    const exited = exitOf(bot);
-    const url = await until(async () => {
-      if (bot!.exitCode !== null) throw new Error(`serve exited ${bot!.exitCode}: ${err}`);
-      const m = lines.map(l => /listening on (http:\/\/\S+)/.exec(l)).find(Boolean);
-      return m?.[1];
-    }, 50);
-    await until(async () => lines.some(l => /queue at 127\.0\.0\.1/.test(l)), 50);
+    bot = await spawnServe(cfg, lab.info.inventory);
+    const { url, lines, exited } = bot;
 
     const from = fake.requests.length;
     const res = await post(url, message(fake.url, { conversationId: 'a:graceful' }, 'check lab'));
@@ -198,7 +173,7 @@ describe('bot SIGTERM in Redis mode', () => {
     const services = workers[0]!;
     await services.waitFor(/observing lab from services-1/);
     const stoppedAt = fake.requests.length;
-    bot.kill('SIGTERM');
+    bot.child.kill('SIGTERM');
     const final = await fake.waitFor(
       r =>
         r.conversationId === 'a:graceful' &&

@@ -12,7 +12,7 @@ import { SecretBox, SecretKeyError } from '../../src/store/crypto';
 import { MemoryStore } from '../../src/store/memory';
 import { RedisStore } from '../../src/store/redis';
 import type { Store } from '../../src/store/types';
-import { cleanup, freshQueue } from './support';
+import { cleanup, findingOf, freshQueue } from './support';
 
 function run(env: string, n: number, status: Run['status'] = 'pass'): Run {
   const at = new Date(Date.UTC(2026, 10, 1, 0, n)).toISOString();
@@ -23,24 +23,7 @@ function run(env: string, n: number, status: Run['status'] = 'pass'): Run {
     finishedAt: at,
     status,
     ece: { version: '12.6(1)', es: 1 },
-    findings:
-      status === 'pass'
-        ? []
-        : [
-            {
-              item: 'network',
-              title: 'Network',
-              status: 'fail',
-              summary: 'x',
-              code: 'CONNECT_REFUSED',
-              codes: ['CONNECT_REFUSED'],
-              evidence: [],
-              remediation: [],
-              failedOn: ['services-1'],
-              vantages: ['services-1'],
-              durationMs: 1,
-            },
-          ],
+    findings: status === 'pass' ? [] : [findingOf('network', 'fail')],
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * Helpers for the queue tests: a random key prefix per test on the real Redis (REDIS_URL or
- * 127.0.0.1:6379), removal of every key under it afterwards, worker processes spawned without
- * a shell, and a private redis-server for the stop/start test.
+ * 127.0.0.1:6379), removal of every key under it afterwards, worker and bot processes spawned
+ * without a shell, a private redis-server for the stop/start test, and finding fixtures.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -9,13 +9,14 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
-import type { QueueConfig } from '../../src/queue/connection';
+import type { Finding, ItemId, Status } from '../../src/checklist/types';
+import { DEFAULT_REDIS_URL, type QueueConfig } from '../../src/queue/connection';
 
 export const ROOT = join(__dirname, '..', '..');
 export const BIN = join(ROOT, 'bin', 'ecebot.js');
 const GUARD = join(ROOT, 'test', 'support', 'loopback-guard.js');
 
-export const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+export const REDIS_URL = process.env.REDIS_URL || DEFAULT_REDIS_URL;
 
 /** A fresh queue configuration under a random prefix. */
 export function freshQueue(url = REDIS_URL): QueueConfig {
@@ -115,6 +116,72 @@ export async function stopWorker(w: SpawnedWorker | undefined): Promise<void> {
   const t = setTimeout(() => w.child.kill('SIGKILL'), 5000);
   await w.exited;
   clearTimeout(t);
+}
+
+/** A spawned `ecebot serve`, listening and connected to the test's queue. */
+export interface SpawnedServe {
+  child: ChildProcess;
+  /** Its stdout lines so far. */
+  lines: string[];
+  /** The base URL it listens on. */
+  url: string;
+  /** Resolves with the exit code (or the signal name). */
+  exited: Promise<number | string | null>;
+}
+
+/**
+ * Spawn `ecebot serve --config INV --port 0` on the test's queue (with a fresh secret key) and
+ * wait until it listens and has reached Redis; a bot that exits first fails with its stderr.
+ */
+export async function spawnServe(cfg: QueueConfig, inventory: string): Promise<SpawnedServe> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--config', inventory, '--port', '0'], {
+    cwd: ROOT,
+    env: workerEnv(cfg, { ECEBOT_SECRET_KEY: randomBytes(32).toString('base64') }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const lines: string[] = [];
+  createInterface({ input: child.stdout! }).on('line', l => lines.push(l));
+  const exited = new Promise<number | string | null>(r =>
+    child.once('exit', (code, signal) => r(code ?? signal)),
+  );
+  const alive = () => {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`serve exited ${child.exitCode ?? child.signalCode}: ${err}`);
+  };
+  try {
+    const url = await until(async () => {
+      alive();
+      return lines.map(l => /listening on (http:\/\/\S+)/.exec(l)).find(Boolean)?.[1];
+    }, 50);
+    await until(async () => {
+      alive();
+      return lines.some(l => /queue at 127\.0\.0\.1/.test(l));
+    }, 50);
+    return { child, lines, url, exited };
+  } catch (e) {
+    // Not handed to the caller, so not left running either.
+    child.kill('SIGKILL');
+    throw e;
+  }
+}
+
+/** A finding of `item` with `status`, as a rule reports it from services-1 (run fixtures). */
+export function findingOf(item: ItemId, status: Status): Finding {
+  return {
+    item,
+    title: item,
+    status,
+    summary: `${item} ${status}`,
+    code: status === 'pass' ? 'OK' : 'CONNECT_REFUSED',
+    codes: status === 'pass' ? [] : ['CONNECT_REFUSED'],
+    evidence: [],
+    remediation: [],
+    failedOn: status === 'fail' ? ['services-1'] : [],
+    vantages: ['services-1'],
+    durationMs: 1,
+  };
 }
 
 /** A free TCP port on 127.0.0.1. */
