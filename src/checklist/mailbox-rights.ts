@@ -99,17 +99,20 @@ function tokenUserParts(
  * the Teams sign-in asks the same question of the same rows.
  */
 export function grantsFullAccess(rows: readonly unknown[], account: string): boolean {
-  const mine = (rows as PermissionRow[]).filter(
-    r => isAccount(r.User, account) && hasFullAccess(r),
-  );
+  const mine = fullAccessRows(rows as PermissionRow[], account);
   return mine.length > 0 && !mine.some(r => r.Deny === true);
+}
+
+/** The rows that grant (or deny) `account` Full Access. */
+function fullAccessRows(rows: readonly PermissionRow[], account: string): PermissionRow[] {
+  return rows.filter(r => isAccount(r.User, account) && hasFullAccess(r));
 }
 
 /** Full Access of the shared account from Get-MailboxPermission. */
 function fullAccessPart(m: MailboxFacts, account: string, perm: ExoObservation): Part | undefined {
   if (!perm.ok) return undefined;
   const rows = (perm.data ?? []) as PermissionRow[];
-  const mine = rows.filter(r => isAccount(r.User, account) && hasFullAccess(r));
+  const mine = fullAccessRows(rows, account);
   const listed =
     rows
       .map(r => `${r.User ?? '?'} ${[r.AccessRights].flat().join(',')}${r.Deny ? ' (Deny)' : ''}`)

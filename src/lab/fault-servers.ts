@@ -12,7 +12,7 @@
  * which case the relay passes plaintext through until the client's STARTTLS is answered with
  * 220, then presents the bad certificate for the handshake that follows (RFC 3207 §4).
  */
-import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
+import { createServer, connect as netConnect, type Socket } from 'node:net';
 import {
   connect as tlsConnect,
   createSecureContext,
@@ -23,7 +23,7 @@ import { randomBytes } from 'node:crypto';
 import type { Issued, LabCa } from './ca';
 import type { FaultKind } from './faults';
 import { startHugeGreeting, startHugeList } from './hostile-servers';
-import { listenTracked, type RunningServer } from './server-types';
+import { bindSockets, listenTracked, trackedServer, type RunningServer } from './server-types';
 
 /** Options of `startFault`. */
 export interface FaultOptions {
@@ -100,37 +100,25 @@ function blackhole(): Promise<RunningServer> {
   return listenTracked(server);
 }
 
-/** Tie two sockets' lifetimes together: either ending or failing ends both. */
-function bind(a: Socket, b: Socket): void {
-  const both = () => {
-    a.destroy();
-    b.destroy();
-  };
-  for (const s of [a, b]) {
-    s.on('error', both);
-    s.on('close', both);
-  }
-}
-
-/** Start a server whose handler may open more sockets, all destroyed on `close()`. */
-function trackedServer(
-  handler: (client: Socket, track: (s: Socket) => void) => void,
+/**
+ * A relay to the real service on `upstreamPort`: each client gets its own upstream connection,
+ * tied to it (either ending ends both), which `handler` then wires up.
+ */
+function relayServer(
+  upstreamPort: number,
+  handler: (client: Socket, up: Socket, track: (s: Socket) => void) => void,
 ): Promise<RunningServer> {
-  const extra = new Set<Socket>();
-  const track = (s: Socket) => {
-    extra.add(s);
-    s.on('close', () => extra.delete(s));
-  };
-  const server: Server = createServer(client => handler(client, track));
-  return listenTracked(server, 0, () => extra);
+  return trackedServer((client, track) => {
+    const up = netConnect(upstreamPort, '127.0.0.1');
+    track(up);
+    bindSockets(client, up);
+    handler(client, up, track);
+  });
 }
 
 /** `slow`: a TCP relay that holds every server→client chunk for `delayMs` (order kept). */
 function slowRelay(upstreamPort: number, delayMs: number): Promise<RunningServer> {
-  return trackedServer((client, track) => {
-    const up = netConnect(upstreamPort, '127.0.0.1');
-    track(up);
-    bind(client, up);
+  return relayServer(upstreamPort, (client, up) => {
     client.pipe(up);
     let chain = Promise.resolve();
     up.on('data', (chunk: Buffer) => {
@@ -153,10 +141,7 @@ function slowRelay(upstreamPort: number, delayMs: number): Promise<RunningServer
  * Every byte resets a client's idle timer, so only a deadline for the whole exchange ends it.
  */
 function trickleRelay(upstreamPort: number, delayMs: number): Promise<RunningServer> {
-  return trackedServer((client, track) => {
-    const up = netConnect(upstreamPort, '127.0.0.1');
-    track(up);
-    bind(client, up);
+  return relayServer(upstreamPort, (client, up) => {
     client.pipe(up);
     const queue: Buffer[] = [];
     let offset = 0;
@@ -226,7 +211,7 @@ function spliceTls(
   const back = tlsConnect({ socket: up, servername: opts.names[0], ca: opts.ca.certPem });
   track(front);
   track(back);
-  bind(front, back);
+  bindSockets(front, back);
   front.pipe(back);
   back.pipe(front);
 }
@@ -234,10 +219,7 @@ function spliceTls(
 /** `wrong-cert` / `expired-cert`: see the file comment. */
 function certRelay(upstreamPort: number, opts: FaultOptions, cert: Issued): Promise<RunningServer> {
   const context = createSecureContext({ key: cert.keyPem, cert: cert.certPem });
-  return trackedServer((client, track) => {
-    const up = netConnect(upstreamPort, '127.0.0.1');
-    track(up);
-    bind(client, up);
+  return relayServer(upstreamPort, (client, up, track) => {
     let decided = false;
     const decide = (first: Buffer, from: Socket) => {
       if (decided) return;

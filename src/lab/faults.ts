@@ -5,8 +5,24 @@
  * network from services-1 than from app-1, as a firewall between them would make it.
  */
 
+/** The endpoint names `--fault` accepts (LAB_HOSTS in index.ts maps each to its host). */
+const ENDPOINTS = ['login', 'graph', 'exo', 'imap', 'pop3', 'smtp', 'ece'] as const;
+
 /** The lab endpoints a fault can apply to. */
-export type LabEndpoint = 'login' | 'graph' | 'exo' | 'imap' | 'pop3' | 'smtp' | 'ece';
+export type LabEndpoint = (typeof ENDPOINTS)[number];
+
+/** The fault kinds `--fault` accepts, in the order its error message lists them (see FaultKind). */
+const KINDS = [
+  'refuse',
+  'blackhole',
+  'slow',
+  'wrong-cert',
+  'expired-cert',
+  'trickle',
+  'garbage',
+  'huge-list',
+  'huge-greeting',
+] as const;
 
 /**
  * - `refuse`: nothing listens (ECONNREFUSED), like a firewall that rejects;
@@ -22,16 +38,7 @@ export type LabEndpoint = 'login' | 'graph' | 'exo' | 'imap' | 'pop3' | 'smtp' |
  *   100,000 extra `* LIST` lines first (hostile-servers.ts);
  * - `huge-greeting` (smtp only): a 220 greeting line of 10 MB (hostile-servers.ts).
  */
-export type FaultKind =
-  | 'refuse'
-  | 'blackhole'
-  | 'slow'
-  | 'wrong-cert'
-  | 'expired-cert'
-  | 'trickle'
-  | 'garbage'
-  | 'huge-list'
-  | 'huge-greeting';
+export type FaultKind = (typeof KINDS)[number];
 
 export interface Fault {
   vantage: string;
@@ -40,19 +47,6 @@ export interface Fault {
   /** For `slow`: delay per server chunk; for `trickle`: delay per byte. */
   delayMs?: number;
 }
-
-const ENDPOINTS: readonly LabEndpoint[] = ['login', 'graph', 'exo', 'imap', 'pop3', 'smtp', 'ece'];
-const KINDS: readonly FaultKind[] = [
-  'refuse',
-  'blackhole',
-  'slow',
-  'wrong-cert',
-  'expired-cert',
-  'trickle',
-  'garbage',
-  'huge-list',
-  'huge-greeting',
-];
 
 /** Kinds that speak one protocol, and so fit one endpoint only. */
 const ONLY_ON: Partial<Record<FaultKind, LabEndpoint>> = {

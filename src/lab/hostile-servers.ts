@@ -9,10 +9,10 @@
  * - `huge-greeting` (SMTP): a 220 greeting of 10 MB without CRLF until its end, where RFC 5321
  *   §4.5.3.1.5 allows 512 octets per reply line; after it, EHLO offers no STARTTLS.
  */
-import { createServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { connect as tlsConnect, createSecureContext, TLSSocket } from 'node:tls';
 import type { LabCa } from './ca';
-import { listenTracked, type RunningServer } from './server-types';
+import { bindSockets, trackedServer, type RunningServer } from './server-types';
 
 /** How many `* LIST` lines `huge-list` adds to each LIST answer. */
 export const HUGE_LIST_LINES = 100_000;
@@ -39,23 +39,6 @@ async function write(socket: Socket, data: string | Buffer): Promise<boolean> {
   return !socket.destroyed;
 }
 
-/** Start a server whose connections may open more sockets, all destroyed on `close()`. */
-function serve(handler: (client: Socket, track: (s: Socket) => void) => void) {
-  const extra = new Set<Socket>();
-  const track = (s: Socket) => {
-    extra.add(s);
-    s.on('close', () => extra.delete(s));
-  };
-  return listenTracked(
-    createServer(client => {
-      client.on('error', () => client.destroy());
-      handler(client, track);
-    }),
-    0,
-    () => extra,
-  );
-}
-
 /** Options of `startHugeList`. */
 export interface HugeListOptions {
   ca: LabCa;
@@ -73,7 +56,7 @@ export function startHugeList(
   const issued = opts.ca.issue({ names: opts.names });
   const context = createSecureContext({ key: issued.keyPem, cert: issued.certPem });
   const count = opts.lines ?? HUGE_LIST_LINES;
-  return serve((client, track) => {
+  return trackedServer((client, track) => {
     const front = new TLSSocket(client, { isServer: true, secureContext: context });
     const back = tlsConnect({
       host: '127.0.0.1',
@@ -83,14 +66,7 @@ export function startHugeList(
     });
     track(front);
     track(back);
-    const both = () => {
-      front.destroy();
-      back.destroy();
-    };
-    for (const s of [front, back]) {
-      s.on('error', both);
-      s.on('close', both);
-    }
+    bindSockets(front, back);
     back.pipe(front);
     // Client lines go upstream in order; a LIST is preceded by the flood of untagged lines.
     let text = '';
@@ -132,7 +108,7 @@ export interface HugeGreetingOptions {
 /** `huge-greeting`: see the file comment. */
 export function startHugeGreeting(opts: HugeGreetingOptions = {}): Promise<RunningServer> {
   const total = opts.bytes ?? HUGE_GREETING_BYTES;
-  return serve(client => {
+  return trackedServer(client => {
     void (async () => {
       const chunk = Buffer.alloc(64 * 1024, 'x');
       if (!(await write(client, '220 smtp.office365.com '))) return;

@@ -3,7 +3,7 @@
  * plumbing underneath (listening on loopback with socket tracking, and a line channel that
  * reads CRLF lines and literals with hard limits and writes answers after an optional delay).
  */
-import type { Server, Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Issued } from './ca';
 import type { LabTenant } from './tenant';
@@ -90,6 +90,38 @@ export function listenTracked(
       });
     });
   });
+}
+
+/** Tie two sockets' lifetimes together: either ending or failing ends both. */
+export function bindSockets(a: Socket, b: Socket): void {
+  const both = () => {
+    a.destroy();
+    b.destroy();
+  };
+  for (const s of [a, b]) {
+    s.on('error', both);
+    s.on('close', both);
+  }
+}
+
+/**
+ * Listen on loopback (listenTracked) with a handler that may open more sockets per connection
+ * (a relay's upstream, a TLS layer): it `track`s them, and `close()` destroys them too. A client
+ * that fails is destroyed.
+ */
+export function trackedServer(
+  handler: (client: Socket, track: (s: Socket) => void) => void,
+): Promise<RunningServer> {
+  const extra = new Set<Socket>();
+  const track = (s: Socket) => {
+    extra.add(s);
+    s.on('close', () => extra.delete(s));
+  };
+  const server = createServer(client => {
+    client.on('error', () => client.destroy());
+    handler(client, track);
+  });
+  return listenTracked(server, 0, () => extra);
 }
 
 const sleep = (ms: number) => new Promise<void>(r => setTimeout(r, ms));

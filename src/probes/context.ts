@@ -69,7 +69,7 @@ export interface ProbeContext {
  * The `ca` option for a TLS connection: Node's bundled roots plus the context's extra CA.
  * (Node's `ca` replaces the defaults, so they are added back explicitly.)
  */
-export function caOption(ctx: ProbeContext): { ca?: string[] } {
+function caOption(ctx: ProbeContext): { ca?: string[] } {
   return ctx.ca ? { ca: [...rootCertificates, ctx.ca] } : {};
 }
 

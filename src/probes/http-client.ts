@@ -6,8 +6,7 @@
  */
 import https from 'node:https';
 import type { Code } from '../knowledge/codes';
-import type { HostPort, ProbeContext } from './context';
-import { trustOptions } from './context';
+import { trustOptions, type HostPort, type ProbeContext } from './context';
 import { networkCode } from './mail-codes';
 import { isIP } from 'node:net';
 import { resolveHost, type ResolveError } from './net';

@@ -20,7 +20,7 @@ import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import XOAuth2 from 'nodemailer/lib/xoauth2';
 import type { Code } from '../knowledge/codes';
 import { CertCapture, describeCert } from './cert';
-import type { HostPort, ProbeContext } from './context';
+import { trustOptions, type HostPort, type ProbeContext } from './context';
 import {
   nodemailerErrorCode,
   parseSmtpReply,
@@ -29,6 +29,7 @@ import {
   type SmtpCommand,
 } from './mail-codes';
 import {
+  LINE_HEAD_CHARS,
   MAX_LINE_BYTES,
   ProbeRun,
   connectStep,
@@ -37,7 +38,7 @@ import {
   runGuarded,
   type OpenStep,
 } from './tcp';
-import { ehloName, trustOptions } from './tls';
+import { ehloName } from './tls';
 import type { MailObservation } from './types';
 import { decodeOauthChallenge, xoauth2 } from './xoauth2';
 
@@ -363,8 +364,8 @@ export async function probeSmtp(
       socketTimeout: commandMs,
       dnsTimeout: dnsMs,
       socketCloseTimeout: commandMs,
-      // After STARTTLS the guard on the plain socket sees only TLS records; nodemailer's own
-      // cap (1 MiB by default) is then the one that holds, set to ours.
+      // nodemailer's own cap (1 MiB by default), set to ours: after STARTTLS the guard on the
+      // plain socket sees only TLS records, and this is the bound that holds.
       maxResponseSize: MAX_LINE_BYTES,
       logger: transcript.logger(),
       transactionLog: true,
@@ -429,15 +430,13 @@ export async function probeSmtp(
   return obs;
 }
 
-/** How much of an overlong reply is kept as the server's words. */
-const HEAD_BYTES = 200;
-
 /**
  * Watch the plaintext part of the conversation (greeting, EHLO, STARTTLS) for a line that
- * passes MAX_LINE_BYTES, and end it there: a server that sends 10 MB without CRLF would
- * otherwise be buffered up to nodemailer's limit, and the transcript would carry it. The
- * listener is registered before nodemailer's (the socket is paused first, so no byte is read
- * until nodemailer resumes it) and goes when STARTTLS is accepted.
+ * passes MAX_LINE_BYTES, and end it there with its start as the server's words. nodemailer's
+ * maxResponseSize (set to the same bound) would stop it too, but drops what it buffered and
+ * says only "Server response exceeds maximum allowed size", so the transcript would not show
+ * what the server sent. The listener is registered before nodemailer's (the socket is paused
+ * first, so no byte is read until nodemailer resumes it) and goes when STARTTLS is accepted.
  */
 function guardLineLength(plain: net.Socket, transcript: SmtpTranscript): void {
   let pending = 0;
@@ -447,10 +446,10 @@ function guardLineLength(plain: net.Socket, transcript: SmtpTranscript): void {
     if (nl >= 0) {
       const rest = chunk.subarray(nl + 1);
       pending = rest.length;
-      head = rest.subarray(0, HEAD_BYTES).toString('latin1');
+      head = rest.subarray(0, LINE_HEAD_CHARS).toString('latin1');
     } else {
-      if (head.length < HEAD_BYTES) {
-        head += chunk.subarray(0, HEAD_BYTES - head.length).toString('latin1');
+      if (head.length < LINE_HEAD_CHARS) {
+        head += chunk.subarray(0, LINE_HEAD_CHARS - head.length).toString('latin1');
       }
       pending += chunk.length;
     }

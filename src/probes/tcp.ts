@@ -32,10 +32,10 @@ export interface Failure {
 /** How many server lines a step keeps from its start (the last line is always kept too). */
 export const KEPT_LINES = 40;
 /** How many characters of one server line a step keeps. */
-export const KEPT_LINE_CHARS = 1000;
+const KEPT_LINE_CHARS = 1000;
 
 /** A server line cut to KEPT_LINE_CHARS, saying how much was left out. */
-export function truncateLine(line: string, max = KEPT_LINE_CHARS): string {
+function truncateLine(line: string, max = KEPT_LINE_CHARS): string {
   return line.length > max ? `${line.slice(0, max)}… (${line.length - max} more characters)` : line;
 }
 
@@ -403,8 +403,8 @@ export class LineError extends Error {
  */
 export const MAX_LINE_BYTES = 64 * 1024;
 
-/** How much of an overlong line is kept as the server's words. */
-const HEAD_CHARS = 200;
+/** How much of an overlong line is kept as the server's words (here and in the SMTP probe). */
+export const LINE_HEAD_CHARS = 200;
 
 /**
  * Reads CRLF-terminated lines from a socket, one at a time, each under its own deadline.
@@ -424,12 +424,15 @@ export class LineReader {
     else {
       const parts = (this.buffer + text).split('\n');
       this.buffer = parts.pop() ?? '';
-      for (const line of parts) this.queue.push(line.replace(/\r$/, ''));
+      // Each line is measured once, as it arrives; complete lines before a long one are still
+      // answers, the long one and everything after it go.
+      for (const part of parts) {
+        const line = part.replace(/\r$/, '');
+        if (line.length > MAX_LINE_BYTES) return this.tooLong(line);
+        this.queue.push(line);
+      }
     }
-    if (this.queue.some(l => l.length > MAX_LINE_BYTES) || this.buffer.length > MAX_LINE_BYTES) {
-      this.tooLong();
-      return;
-    }
+    if (this.buffer.length > MAX_LINE_BYTES) return this.tooLong(this.buffer);
     this.pump();
   };
   private readonly onEnd = (): void =>
@@ -489,12 +492,8 @@ export class LineReader {
    * A line passed MAX_LINE_BYTES: keep its start as the server's words, drop everything
    * buffered, stop reading and end the connection (nothing after it can be trusted as a reply).
    */
-  private tooLong(): void {
-    const long = this.queue.find(l => l.length > MAX_LINE_BYTES) ?? this.buffer;
-    const head = truncateLine(long.replace(/\r$/, ''), HEAD_CHARS);
-    // Complete lines before the long one are still answers; the long one and later ones go.
-    const cut = this.queue.indexOf(long);
-    if (cut >= 0) this.queue.length = cut;
+  private tooLong(long: string): void {
+    const head = truncateLine(long.replace(/\r$/, ''), LINE_HEAD_CHARS);
     this.buffer = '';
     this.socket.off('data', this.onData);
     this.socket.destroy();

@@ -10,8 +10,6 @@
 import net from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import { trustOptions, type HostPort, type ProbeContext } from './context';
-
-export { trustOptions };
 import { CertCapture, describeCert } from './cert';
 import { isCertVerifyCode, smtpCode, tlsFailureCode } from './mail-codes';
 import {
