@@ -13,12 +13,8 @@
  * BENCH_LOAD_SECONDS shortens the load (default 30 s); BENCH_CPU_PROF=DIR writes a CPU profile
  * of each serve process into DIR (`node --cpu-prof`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import type { Finding, Run } from '../src/checklist/types';
 import type { LabInfo } from '../src/lab/index';
@@ -30,10 +26,8 @@ import { RedisStore } from '../src/store/redis';
 import { cleanup } from '../test/queue/support';
 import { message, post } from '../test/teams/support/bot-client';
 import { BenchConnector, TEAMS_LIMITS } from './fake-connector';
-import { metric, percentile, type Metric } from './measure';
+import { metric, percentile, rssMb, spawnEcebot, type Metric, type Spawned } from './measure';
 
-const ROOT = join(__dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'ecebot.js');
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 
 /** Conversations that send `check lab` at once, and how many times. */
@@ -50,16 +44,6 @@ const PHASE_LIMIT_MS = 60_000;
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
-/** An `ecebot` process that printed what we waited for. */
-interface Spawned {
-  child: ChildProcess;
-  /** The line that matched. */
-  line: string;
-  /** Every line printed up to it. */
-  lines: string[];
-  stop(): Promise<void>;
-}
-
 /**
  * The process environment without anything that would change the mode under test: no app id
  * (local mode), no Redis unless given, no admins list (everyone may subscribe), no inventory.
@@ -69,53 +53,6 @@ function cleanEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   for (const k of Object.keys(env))
     if (/^Microsoft/.test(k) || /^(REDIS_URL|ECEBOT_.*)$/.test(k)) delete env[k];
   return { ...env, ...extra };
-}
-
-/** Spawn `ecebot ARGS` (no shell) and wait for a stdout line matching `ready`. */
-function spawnEcebot(
-  args: string[],
-  ready: RegExp,
-  env: NodeJS.ProcessEnv,
-  nodeArgs: string[] = [],
-): Promise<Spawned> {
-  if (!existsSync(join(ROOT, 'dist', 'cli.js')))
-    throw new Error('dist/cli.js is missing: run `npm run build` before `npm run bench`');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    child.stderr!.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-4000)));
-    const exited = new Promise<void>(r => child.once('exit', () => r()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`ecebot ${args[0]} did not start within 30 s: ${err}`));
-    }, 30_000);
-    child.once('exit', code => {
-      clearTimeout(timer);
-      reject(new Error(`ecebot ${args[0]} exited ${code}: ${err}`));
-    });
-    const seen: string[] = [];
-    createInterface({ input: child.stdout! }).on('line', line => {
-      seen.push(line);
-      if (!ready.test(line)) return;
-      clearTimeout(timer);
-      resolve({
-        child,
-        line,
-        lines: seen,
-        stop: async () => {
-          if (child.exitCode !== null || child.signalCode !== null) return;
-          const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-          child.kill('SIGTERM');
-          await exited;
-          clearTimeout(kill);
-        },
-      });
-    });
-  });
 }
 
 /**
@@ -139,13 +76,6 @@ async function startServe(inventory: string, env: NodeJS.ProcessEnv, ready: RegE
   const url = s.lines.map(l => /listening on (http:\/\/\S+)/.exec(l)?.[1]).find(Boolean);
   if (!url) throw new Error(`ecebot serve printed no URL: ${s.lines.join('\n')}`);
   return { ...s, url };
-}
-
-/** VmRSS of a process, in MB (/proc/<pid>/status, Linux). */
-function rssMb(pid: number): number {
-  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(m[1]) / 1024;
 }
 
 /** Finished runs the bot counted (`ecebot_runs_total` on /metrics). */

@@ -4,7 +4,7 @@
  * sides of a ratio together.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { LabInfo } from '../src/lab/index';
@@ -81,6 +81,74 @@ export function curl(
   });
 }
 
+/** An `ecebot` process that printed the line waited for. */
+export interface Spawned {
+  child: ChildProcess;
+  /** The line that matched. */
+  line: string;
+  /** Every line printed up to it. */
+  lines: string[];
+  exited: Promise<void>;
+  /** SIGTERM, then SIGKILL after 10 s. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawn `node NODE_ARGS bin/ecebot.js ARGS` (no shell) and wait up to 30 s for a stdout line
+ * matching `ready`. Later lines are read and dropped, so the pipe never fills; the last 4,000
+ * characters of stderr go into the error when the process exits or hangs first.
+ */
+export function spawnEcebot(
+  args: string[],
+  ready: RegExp,
+  env: NodeJS.ProcessEnv = process.env,
+  nodeArgs: string[] = [],
+): Promise<Spawned> {
+  if (!existsSync(join(ROOT, 'dist', 'cli.js')))
+    throw new Error('dist/cli.js is missing: run `npm run build` before `npm run bench`');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const name = args.slice(0, args[0] === 'worker' ? 3 : 1).join(' ');
+    let err = '';
+    child.stderr!.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-4000)));
+    const exited = new Promise<void>(r => child.once('exit', () => r()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`ecebot ${name} did not start within 30 s: ${err}`));
+    }, 30_000);
+    child.once('exit', code => {
+      clearTimeout(timer);
+      reject(new Error(`ecebot ${name} exited ${code}: ${err}`));
+    });
+    const seen: string[] = [];
+    let started = false;
+    createInterface({ input: child.stdout! }).on('line', line => {
+      if (started) return;
+      seen.push(line);
+      if (!ready.test(line)) return;
+      started = true;
+      clearTimeout(timer);
+      resolve({
+        child,
+        line,
+        lines: seen,
+        exited,
+        stop: async () => {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+          child.kill('SIGTERM');
+          await exited;
+          clearTimeout(kill);
+        },
+      });
+    });
+  });
+}
+
 /** A lab in its own process (`ecebot lab --json`), as a real tenant is another machine. */
 export interface LabProcess {
   info: LabInfo;
@@ -90,30 +158,19 @@ export interface LabProcess {
   stop(): Promise<void>;
 }
 
-export function startLabProcess(scenario: string): Promise<LabProcess> {
-  return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(
-      process.execPath,
-      [BIN, 'lab', '--json', '--scenario', scenario],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    const exited = new Promise<void>(r => child.once('exit', () => r()));
-    child.once('exit', code => reject(new Error(`ecebot lab exited ${code}`)));
-    createInterface({ input: child.stdout! }).once('line', line => {
-      const info = JSON.parse(line) as LabInfo;
-      const dir = join(info.inventory, '..');
-      resolve({
-        info,
-        dir,
-        pid: child.pid!,
-        stop: async () => {
-          child.kill('SIGTERM');
-          await exited;
-          rmSync(dir, { recursive: true, force: true });
-        },
-      });
-    });
-  });
+export async function startLabProcess(scenario: string): Promise<LabProcess> {
+  const lab = await spawnEcebot(['lab', '--json', '--scenario', scenario], /^\{/);
+  const info = JSON.parse(lab.line) as LabInfo;
+  const dir = join(info.inventory, '..');
+  return {
+    info,
+    dir,
+    pid: lab.child.pid!,
+    stop: async () => {
+      await lab.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Resident set size of a process in MB (VmRSS of /proc/<pid>/status; Linux). */

@@ -17,12 +17,10 @@
  * run of its copy in flight, and only distinct run ids that came back `joined: false` and
  * finished with every vantage point reporting are counted.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
 import { parse, stringify } from 'yaml';
 import type { Run } from '../src/checklist/types';
@@ -30,15 +28,17 @@ import { loadInventory } from '../src/inventory/load';
 import { createRunService } from '../src/queue/create';
 import { RedisRunService } from '../src/queue/redis-run-service';
 import type { RunService } from '../src/queue/types';
+import { cleanup } from '../test/queue/support';
 import {
-  BIN,
   ROOT,
   cpuMs,
   metric,
   rssMb,
+  spawnEcebot,
   startLabProcess,
   type LabProcess,
   type Metric,
+  type Spawned,
 } from './measure';
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
@@ -46,12 +46,6 @@ const GUARD = join(ROOT, 'test', 'support', 'loopback-guard.js');
 const VANTAGES = ['services-1', 'app-1', 'central'] as const;
 /** Copies of the lab environment: runs that may be in flight at once. */
 const COPIES = Number(process.env.BENCH_QUEUE_INFLIGHT ?? 24);
-
-interface Worker {
-  vantage: string;
-  child: ChildProcess;
-  exited: Promise<void>;
-}
 
 /** The lab's inventory with the `lab` environment copied COPIES times (q0, q1, …). */
 function benchInventory(lab: LabProcess): { path: string; envs: string[] } {
@@ -66,69 +60,16 @@ function benchInventory(lab: LabProcess): { path: string; envs: string[] } {
   return { path, envs };
 }
 
-function spawnWorker(vantage: string, inventory: string, prefix: string): Promise<Worker> {
-  const child = spawn(
-    process.execPath,
+function spawnWorker(vantage: string, inventory: string, prefix: string): Promise<Spawned> {
+  return spawnEcebot(
+    ['worker', '--vantage', vantage, '--config', inventory],
+    / ready: queue /,
+    // Nothing leaves 127.0.0.1, as in the tests.
+    { ...process.env, NODE_OPTIONS: `-r ${GUARD}`, REDIS_URL, ECEBOT_QUEUE_PREFIX: prefix },
     // BENCH_WORKER_NODE_ARGS (e.g. `--max-semi-space-size=4`): measure a heap setting an
     // operator might give workers with NODE_OPTIONS.
-    [
-      ...(process.env.BENCH_WORKER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
-      BIN,
-      'worker',
-      '--vantage',
-      vantage,
-      '--config',
-      inventory,
-    ],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        // Nothing leaves 127.0.0.1, as in the tests.
-        NODE_OPTIONS: `-r ${GUARD}`,
-        REDIS_URL,
-        ECEBOT_QUEUE_PREFIX: prefix,
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
+    (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
   );
-  const exited = new Promise<void>(r => child.once('exit', () => r()));
-  return new Promise((resolve, reject) => {
-    child.once('exit', code => reject(new Error(`ecebot worker ${vantage} exited ${code}`)));
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', line => {
-      // One line per part would be printed; reading them keeps the pipe from filling.
-      if (/ ready: queue /.test(line)) resolve({ vantage, child, exited });
-    });
-  });
-}
-
-async function stopWorkers(workers: Worker[]): Promise<void> {
-  await Promise.all(
-    workers.map(async w => {
-      if (w.child.exitCode !== null || w.child.signalCode !== null) return;
-      w.child.kill('SIGTERM');
-      const t = setTimeout(() => w.child.kill('SIGKILL'), 10_000);
-      await w.exited;
-      clearTimeout(t);
-    }),
-  );
-}
-
-/** Delete every key under the prefix. */
-async function cleanup(prefix: string): Promise<void> {
-  const r = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  r.on('error', () => {});
-  try {
-    let cursor = '0';
-    do {
-      const [next, found] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (found.length) await r.del(...found);
-    } while (cursor !== '0');
-  } finally {
-    r.disconnect();
-  }
 }
 
 /** CPU time the Redis server has used (INFO cpu), in ms. */
@@ -233,7 +174,7 @@ async function measure(
   windowS: number,
 ): Promise<{ load: Load; rss: number[] }> {
   const prefix = `bench${randomBytes(5).toString('hex')}`;
-  const workers: Worker[] = [];
+  const workers: Spawned[] = [];
   let service: RunService | undefined;
   try {
     workers.push(
@@ -257,8 +198,8 @@ async function measure(
     return { load: l, rss: workers.map(w => Math.round(rssMb(w.child.pid!) * 10) / 10) };
   } finally {
     await service?.close();
-    await stopWorkers(workers);
-    await cleanup(prefix);
+    await Promise.all(workers.map(w => w.stop()));
+    await cleanup({ url: REDIS_URL, prefix });
   }
 }
 

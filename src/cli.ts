@@ -8,12 +8,23 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { runProbeCommand } from './cli/probe-command';
 import type { ItemId, Run } from './checklist/types';
 import { InputError } from './inventory/errors';
-import { findInventoryPath, loadInventory, pickEnvironment, suggest } from './inventory/load';
+import {
+  findInventoryPath,
+  loadInventory,
+  pickEnvironment,
+  suggest,
+  type Inventory,
+} from './inventory/load';
 import { parseFault, type Fault } from './lab/faults';
 import { DEMO_SCENARIOS, pickScenarios, SCENARIOS } from './lab/scenarios';
 import { renderRunText } from './render/text';
-import { describeUrl, queueConfigFrom, QueueUnavailableError } from './queue/connection';
-import { workerDeadlineFrom } from './queue/create';
+import {
+  describeUrl,
+  queueConfigFrom,
+  QueueUnavailableError,
+  type QueueConfig,
+} from './queue/connection';
+import { createRunService } from './queue/create';
 import { RedisRunService } from './queue/redis-run-service';
 import { prepareRun } from './runner/prepare';
 import { runInProcess } from './runner/run';
@@ -111,20 +122,15 @@ async function check(argv: string[], io: Io): Promise<number> {
 /** `check` with REDIS_URL: submit to the queue (or join the run in flight) and wait for it. */
 async function checkThroughQueue(
   io: Io,
-  queue: NonNullable<ReturnType<typeof queueConfigFrom>>,
-  inv: ReturnType<typeof loadInventory>,
+  queue: QueueConfig,
+  inv: Inventory,
   environment: string,
   items: ItemId[] | undefined,
 ): Promise<Run> {
-  const deadline = workerDeadlineFrom(io.env);
-  const service = new RedisRunService({
-    queue,
-    inventory: () => inv,
-    vars: io.env,
-    ...(deadline ? { workerDeadlineMs: deadline } : {}),
-  });
+  // The service the bot uses (REDIS_URL is set, so the Redis one, with the same deadline).
+  const service = createRunService({ inventory: () => inv, vars: io.env });
   try {
-    await service.ready();
+    if (service instanceof RedisRunService) await service.ready();
     const handle = await service.submit({
       environment,
       ...(items ? { items } : {}),

@@ -18,23 +18,17 @@ const HostPort = z.strictObject({
 const Email = z
   .string()
   .regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, { message: 'must be an email address' });
-const Guid = z
-  .string()
-  .regex(/^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/, { message: 'must be a GUID' });
+const GUID = '[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}';
+const Guid = z.string().regex(new RegExp(`^${GUID}$`), { message: 'must be a GUID' });
 
 /**
  * A team as Teams names it in `channelData.team.id` (a thread id, `19:…@thread.tacv2`, or
  * `…@thread.skype` for older teams) or the team's Microsoft 365 group id (a GUID).
  */
-const TeamRef = z
-  .string()
-  .regex(
-    /^(19:[^\s@]+@thread\.(tacv2|skype)|[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12})$/,
-    {
-      message:
-        'must be a team id as Teams sends it (19:…@thread.tacv2) or the team’s Entra group id (a GUID)',
-    },
-  );
+const TeamRef = z.string().regex(new RegExp(`^(19:[^\\s@]+@thread\\.(tacv2|skype)|${GUID})$`), {
+  message:
+    'must be a team id as Teams sends it (19:…@thread.tacv2) or the team’s Entra group id (a GUID)',
+});
 
 /** Where ecebot talks to: the real Microsoft hosts by default, the lab's when overridden. */
 export const EndpointsSchema = z.strictObject({

@@ -79,7 +79,7 @@ export interface RunCardLabels {
 }
 
 /** The English labels (the CLI's demo card, and the bot for every locale but Dutch). */
-export const ENGLISH_LABELS: RunCardLabels = {
+const ENGLISH_LABELS: RunCardLabels = {
   environment: 'Environment',
   release: 'ECE release',
   run: 'Run',
@@ -429,11 +429,6 @@ function runModel(run: Run): CardModel {
 /** Data for cards/run.json of a finished run, at the level of detail that fits the budget. */
 export function runCardData(run: Run, opts: RunCardOptions = {}): RunCardData {
   return fit(runModel(run), opts).data;
-}
-
-/** Data for cards/run.json of a run in progress. */
-export function progressCardData(p: RunProgressView, opts: RunCardOptions = {}): RunCardData {
-  return fit(progressModel(p), opts).data;
 }
 
 function progressModel(p: RunProgressView): CardModel {

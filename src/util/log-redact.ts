@@ -9,7 +9,7 @@
  */
 
 /** Paths pino replaces with `REDACT_CENSOR`. */
-export const REDACT_PATHS: readonly string[] = [
+const REDACT_PATHS: readonly string[] = [
   'authorization',
   '*.authorization',
   'Authorization',

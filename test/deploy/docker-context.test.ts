@@ -8,10 +8,10 @@
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, relative, sep } from 'node:path';
 import ignore from '@balena/dockerignore';
 import { parse as parseYaml } from 'yaml';
+import { freePort } from '../queue/support';
 
 const ROOT = join(__dirname, '..', '..');
 const GUARD = join(ROOT, 'test', 'support', 'loopback-guard.js');
@@ -128,18 +128,6 @@ function instructions(text: string): Instruction[] {
     out.push({ op, args: m[2]!.trim(), stage });
   }
   return out;
-}
-
-/** A free TCP port on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Run a command (no shell) and resolve with its exit code. */

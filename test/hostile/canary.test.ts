@@ -101,6 +101,10 @@ function writeInventory(dir: string, name: string, envs: Record<string, EnvDoc>)
 /** What every ecebot process gets: the probe secret the inventory names, the store's key. */
 const ENV = { ECEBOT_PROBE_SECRET: PROBE_SECRET, ECEBOT_SECRET_KEY: SECRET_KEY };
 
+/** `ecebot check lab` against one inventory, its output recorded under `label`. */
+const checkLab = (label: string, inventory: string, flags: string[], env = ENV) =>
+  runEcebot(label, ['check', 'lab', '--config', inventory, ...flags], env, capture);
+
 /** Every secret known now (the labs keep handing out tokens, so ask again before each search). */
 function secrets(): Secret[] {
   const out: Secret[] = [
@@ -234,12 +238,7 @@ test('the search finds a secret in each encoding, wherever it sits in the text',
 });
 
 test('CLI on a healthy lab: check --json and check --details write no secret', async () => {
-  const json = await runEcebot(
-    'check --json',
-    ['check', 'lab', '--config', cliInventory, '--json'],
-    ENV,
-    capture,
-  );
+  const json = await checkLab('check --json', cliInventory, ['--json']);
   expect(json.stderr).toBe('');
   const run = JSON.parse(json.stdout) as { findings: { item: string; status: string }[] };
   expect(run.findings.map(f => `${f.item}:${f.status}`)).toEqual(
@@ -251,12 +250,7 @@ test('CLI on a healthy lab: check --json and check --details write no secret', a
   expect(json.stdout).toMatch(/AUTHENTICATE XOAUTH2 <redacted/);
   expect(json.stdout).toMatch(/AUTH XOAUTH2 <redacted/);
 
-  const details = await runEcebot(
-    'check --details',
-    ['check', 'lab', '--config', cliInventory, '--details'],
-    ENV,
-    capture,
-  );
+  const details = await checkLab('check --details', cliInventory, ['--details']);
   expect(details.code).toBe(0);
   expect(details.stdout).toMatch(/PASS: 9 pass/);
   // The mail logins really happened: the lab handed out access tokens to redeem.
@@ -265,12 +259,7 @@ test('CLI on a healthy lab: check --json and check --details write no secret', a
 });
 
 test('CLI failing checks: a wrong client secret, broken mailboxes and a refused port', async () => {
-  const wrong = await runEcebot(
-    'wrong secret --json',
-    ['check', 'lab', '--config', wrongInventory, '--json'],
-    ENV,
-    capture,
-  );
+  const wrong = await checkLab('wrong secret --json', wrongInventory, ['--json']);
   expect(wrong.code).toBe(1);
   const run = JSON.parse(wrong.stdout) as {
     findings: { item: string; status: string; code?: string; codes?: string[] }[];
@@ -279,21 +268,14 @@ test('CLI failing checks: a wrong client secret, broken mailboxes and a refused 
   expect(app.status).toBe('fail');
   expect(JSON.stringify(app)).toMatch(/7000215/);
 
-  const wrongText = await runEcebot(
-    'wrong secret --details',
-    ['check', 'lab', '--config', wrongInventory, '--details'],
-    ENV,
-    capture,
-  );
+  const wrongText = await checkLab('wrong secret --details', wrongInventory, ['--details']);
   expect(wrongText.code).toBe(1);
   expect(wrongText.stdout).toMatch(/AADSTS7000215/);
 
-  const failing = await runEcebot(
-    'broken --json --details',
-    ['check', 'lab', '--config', brokenInventory, '--json', '--details'],
-    ENV,
-    capture,
-  );
+  const failing = await checkLab('broken --json --details', brokenInventory, [
+    '--json',
+    '--details',
+  ]);
   expect(failing.code).toBe(1);
   const f = JSON.parse(failing.stdout) as { findings: { item: string; status: string }[] };
   const status = Object.fromEntries(f.findings.map(x => [x.item, x.status]));
@@ -303,12 +285,10 @@ test('CLI failing checks: a wrong client secret, broken mailboxes and a refused 
   expect(broken.issued.filter(t => t.startsWith('eyJ')).length).toBeGreaterThan(1);
 
   // A missing secret stops the run before anything happens: its error names the reference only.
-  const missing = await runEcebot(
-    'missing secret',
-    ['check', 'lab', '--config', cliInventory],
-    { ECEBOT_SECRET_KEY: SECRET_KEY, ECEBOT_PROBE_SECRET: '' },
-    capture,
-  );
+  const missing = await checkLab('missing secret', cliInventory, [], {
+    ECEBOT_SECRET_KEY: SECRET_KEY,
+    ECEBOT_PROBE_SECRET: '',
+  });
   expect(missing.code).toBe(2);
   expect(missing.stderr).toMatch(/ECEBOT_PROBE_SECRET/);
   expectClean(capture.from('wrong secret'));

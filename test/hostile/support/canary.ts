@@ -5,13 +5,9 @@
  * wrote, a reader for everything under a Redis key prefix, and the search itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Redis as IORedis, type Redis } from 'ioredis';
-
-export const ROOT = join(__dirname, '..', '..', '..');
-export const BIN = join(ROOT, 'bin', 'ecebot.js');
-const GUARD = join(ROOT, 'test', 'support', 'loopback-guard.js');
+import { BIN, childEnv, ROOT } from '../../cli/support';
 
 /** A value that must never be written anywhere, and what to call it in a failure. */
 export interface Secret {
@@ -166,18 +162,6 @@ export interface Proc {
   stop(): Promise<number | string | null>;
 }
 
-/** Environment for ecebot processes: the loopback guard preloaded, no colour, no stray config. */
-export function ecebotEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    NODE_OPTIONS: `-r ${GUARD}`,
-    NO_COLOR: '1',
-    ECEBOT_CONFIG: '',
-    REDIS_URL: '',
-    ...extra,
-  };
-}
-
 /** Spawn `ecebot ARGS` (no shell); its output goes to `capture` when it exits. */
 export function spawnEcebot(
   name: string,
@@ -187,7 +171,7 @@ export function spawnEcebot(
 ): Proc {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: ROOT,
-    env: ecebotEnv(env),
+    env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const out: Buffer[] = [];
