@@ -28,8 +28,10 @@ import {
   type RuleInput,
 } from './rule';
 import { refusalCode } from './token';
+import type { Text } from '../model/items';
+import { SERVICES, CENTRAL_ONLY, type ItemDeclaration } from './item';
 
-export const TITLE = 'Azure AD (Entra ID) application';
+const TITLE: Text = { en: 'Azure AD (Entra ID) application', nl: 'Azure AD-applicatie (Entra ID)' };
 
 const DAY_MS = 86_400_000;
 /** A credential expiring within this many days warns (rotation takes a change window). */
@@ -378,10 +380,27 @@ export const appRegistration: Rule = input => {
     ...secretParts(env, observations),
     ...refreshParts(tokens),
   ];
-  return judge('app-registration', TITLE, env, parts, {
+  return judge('app-registration', TITLE.en, env, parts, {
     passSummary: `App ${env.app.clientId}: ${parts
       .filter(p => p.status === 'pass')
       .map(p => p.line)
       .join('; ')}`,
   });
+};
+
+/** Checklist item: Azure AD (Entra ID) application. */
+export const item: ItemDeclaration = {
+  id: 'app-registration',
+  title: TITLE,
+  reads: [
+    { read: 'ece-app-token', on: CENTRAL_ONLY },
+    { read: 'graph-token', on: CENTRAL_ONLY },
+    { read: 'graph-application', on: CENTRAL_ONLY },
+    { read: 'graph-consent', on: CENTRAL_ONLY },
+    { read: 'graph-resource-scopes', on: CENTRAL_ONLY },
+    { read: 'graph-sign-ins', on: CENTRAL_ONLY },
+    // Access-token lifetimes are judged on the mailbox tokens (checklist.md item 3).
+    { read: 'mailbox-token', on: SERVICES },
+  ],
+  rule: appRegistration,
 };

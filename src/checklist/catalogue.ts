@@ -4,45 +4,20 @@
  * cross-item root-cause attribution.
  */
 import { remediationFor } from '../knowledge/remediation';
-import { appRegistration, TITLE as APP_REGISTRATION } from './app-registration';
-import { connectivity, TITLE as CONNECTIVITY } from './connectivity';
-import { externalUrl, TITLE as EXTERNAL_URL } from './external-url';
-import { license, TITLE as LICENSE } from './license';
-import { mailboxProtocols, TITLE as MAILBOX_PROTOCOLS } from './mailbox-protocols';
-import { mailboxRights, TITLE as MAILBOX_RIGHTS } from './mailbox-rights';
-import { network, TITLE as NETWORK } from './network';
+import type { VantageKind } from '../model/items';
+import type { Observation } from '../probes/types';
+import type { ItemDeclaration } from './item';
+import { allItems } from './items';
 import { attributeRootCauses } from './root-cause';
-import type { Rule, RuleInput } from './rule';
-import { token, TITLE as TOKEN } from './token';
+import type { EnvironmentFacts, RuleInput } from './rule';
 import type { Finding, ItemId } from './types';
-import { version, TITLE as VERSION } from './version';
-
-/** One checklist item: its stable id, its title, its rule. */
-export interface CatalogueEntry {
-  id: ItemId;
-  title: string;
-  rule: Rule;
-}
-
-/** The nine items, in the technote's order (same order as ITEM_IDS). */
-export const CATALOGUE: readonly CatalogueEntry[] = [
-  { id: 'version', title: VERSION, rule: version },
-  { id: 'external-url', title: EXTERNAL_URL, rule: externalUrl },
-  { id: 'app-registration', title: APP_REGISTRATION, rule: appRegistration },
-  { id: 'token', title: TOKEN, rule: token },
-  { id: 'mailbox-protocols', title: MAILBOX_PROTOCOLS, rule: mailboxProtocols },
-  { id: 'license', title: LICENSE, rule: license },
-  { id: 'mailbox-rights', title: MAILBOX_RIGHTS, rule: mailboxRights },
-  { id: 'network', title: NETWORK, rule: network },
-  { id: 'connectivity', title: CONNECTIVITY, rule: connectivity },
-];
 
 /** The finding for a rule that threw: the run goes on, the item says it broke and why. */
-function crashed(entry: CatalogueEntry, input: RuleInput, err: unknown): Finding {
+function crashed(entry: ItemDeclaration, input: RuleInput, err: unknown): Finding {
   const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   return {
     item: entry.id,
-    title: entry.title,
+    title: entry.title.en,
     status: 'error',
     summary: `The ${entry.id} check crashed (${why})`,
     code: 'CHECK_CRASHED',
@@ -55,16 +30,45 @@ function crashed(entry: CatalogueEntry, input: RuleInput, err: unknown): Finding
   };
 }
 
+/** The kind of a vantage point: `central`, or the role of the ECE server of that name. */
+export function kindOf(
+  env: Pick<EnvironmentFacts, 'servers'>,
+  vantage: string,
+): VantageKind | undefined {
+  if (vantage === 'central') return 'central';
+  return env.servers.find(s => s.name === vantage)?.role;
+}
+
+/**
+ * The observations an item's rule may judge: those of the reads its declaration names, made
+ * from the vantage kinds it names. A rule never sees evidence its declaration does not claim,
+ * so what `check --item X` gathers (the declared reads) is all a full run's verdict rests on.
+ */
+export function observationsFor(
+  decl: Pick<ItemDeclaration, 'reads'>,
+  env: Pick<EnvironmentFacts, 'servers'>,
+  observations: readonly Observation[],
+): Observation[] {
+  if (!decl.reads.length) return [];
+  return observations.filter(o => {
+    const kind = kindOf(env, o.vantage);
+    return decl.reads.some(u => u.read === o.read && !!kind && u.on.includes(kind));
+  });
+}
+
 /** Judge observations: the selected items (all when `items` is empty), in catalogue order. */
 export function evaluate(input: RuleInput, items?: readonly ItemId[]): Finding[] {
-  const wanted = items?.length ? new Set(items) : undefined;
-  const findings = CATALOGUE.filter(e => !wanted || wanted.has(e.id)).map(entry => {
-    try {
-      return entry.rule(input);
-    } catch (err) {
-      return crashed(entry, input, err);
-    }
-  });
+  const wanted = items?.length ? new Set<string>(items) : undefined;
+  const findings = allItems()
+    .filter(e => !wanted || wanted.has(e.id))
+    .map(entry => {
+      try {
+        const own = observationsFor(entry, input.env, input.observations);
+        return { ...entry.rule({ ...input, observations: own }), title: entry.title.en };
+      } catch (err) {
+        return crashed(entry, input, err);
+      }
+    });
   return attributeRootCauses(findings);
 }
 

@@ -23,8 +23,10 @@ import {
   type RuleInput,
 } from './rule';
 import { refusalCode } from './token';
+import type { Text } from '../model/items';
+import { SERVICES, type ItemDeclaration } from './item';
 
-export const TITLE = 'Connectivity test';
+const TITLE: Text = { en: 'Connectivity test', nl: 'Verbindingstest' };
 
 const NAME = { imap: 'IMAP', pop3: 'POP3', smtp: 'SMTP' } as const;
 
@@ -155,9 +157,20 @@ export const connectivity: Rule = input => {
   const tokenOnly =
     judged.some(j => j.tokenSkip) &&
     judged.every(j => j.tokenSkip || j.parts.every(p => p.status === 'pass'));
-  return judge('connectivity', TITLE, env, parts, {
+  return judge('connectivity', TITLE.en, env, parts, {
     passSummary: `End-to-end login works for ${tested.join(', ')}`,
     emptySummary: 'No mailboxes in the inventory.',
     ...(tokenOnly ? { rootCause: 'token' as const } : {}),
   });
+};
+
+/** Checklist item: Connectivity test. */
+export const item: ItemDeclaration = {
+  id: 'connectivity',
+  title: TITLE,
+  reads: [
+    { read: 'mailbox-token', on: SERVICES },
+    { read: 'mailbox-login', on: SERVICES },
+  ],
+  rule: connectivity,
 };

@@ -8,8 +8,10 @@ import type { Code } from '../knowledge/codes';
 import type { HttpsObservation } from '../probes/types';
 import { fact, fromObservation } from './evidence';
 import { isNetworkCode, judge, ofKind, part, type Part, type Rule } from './rule';
+import type { Text } from '../model/items';
+import { EVERY_SERVER, type ItemDeclaration } from './item';
 
-export const TITLE = 'External URL of the application';
+const TITLE: Text = { en: 'External URL of the application', nl: 'Externe URL van de applicatie' };
 
 /** Parse a URL, or undefined. */
 function parse(text: string): URL | undefined {
@@ -133,11 +135,19 @@ export const externalUrl: Rule = ({ env, observations }) => {
       }
     }
   }
-  return judge('external-url', TITLE, env, parts, {
+  return judge('external-url', TITLE.en, env, parts, {
     passSummary: url
       ? reached.length
         ? `${url.origin} is set and reachable with a valid certificate from ${[...new Set(reached)].join(', ')}`
         : `${url.origin} is set`
       : undefined,
   });
+};
+
+/** Checklist item: External URL of the application. */
+export const item: ItemDeclaration = {
+  id: 'external-url',
+  title: TITLE,
+  reads: [{ read: 'external-url', on: EVERY_SERVER }],
+  rule: externalUrl,
 };

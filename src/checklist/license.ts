@@ -21,8 +21,10 @@ import {
 } from './rule';
 import { refusalCode } from './token';
 import type { Observation } from '../probes/types';
+import type { Text } from '../model/items';
+import { SERVICES, CENTRAL_ONLY, type ItemDeclaration } from './item';
 
-export const TITLE = 'Exchange Online licence';
+const TITLE: Text = { en: 'Exchange Online licence', nl: 'Exchange Online-licentie' };
 
 /** One assigned licence as Graph's licenseDetails returns it. */
 interface LicenseDetail {
@@ -165,8 +167,21 @@ function judgeMailbox(env: EnvironmentFacts, observations: Observation[], m: Mai
 
 export const license: Rule = ({ env, observations }) => {
   const parts = env.mailboxes.flatMap(m => judgeMailbox(env, observations, m));
-  return judge('license', TITLE, env, parts, {
+  return judge('license', TITLE.en, env, parts, {
     passSummary: `${env.mailboxes.map(m => m.address).join(', ')}: Exchange Online Plan 2 (E3 or above)`,
     emptySummary: 'No mailboxes in the inventory.',
   });
+};
+
+/** Checklist item: Exchange Online licence. */
+export const item: ItemDeclaration = {
+  id: 'license',
+  title: TITLE,
+  reads: [
+    { read: 'graph-token', on: CENTRAL_ONLY },
+    { read: 'graph-licenses', on: CENTRAL_ONLY },
+    // Entra refuses Exchange tokens when the tenant has no Exchange Online (AADSTS650052).
+    { read: 'mailbox-token', on: SERVICES },
+  ],
+  rule: license,
 };

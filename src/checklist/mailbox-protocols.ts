@@ -23,8 +23,10 @@ import {
   type Part,
   type Rule,
 } from './rule';
+import type { Text } from '../model/items';
+import { SERVICES, CENTRAL_ONLY, type ItemDeclaration } from './item';
 
-export const TITLE = 'Mailbox protocols';
+const TITLE: Text = { en: 'Mailbox protocols', nl: 'Mailboxprotocollen' };
 
 const NAME = { imap: 'IMAP', pop3: 'POP3', smtp: 'SMTP AUTH' } as const;
 
@@ -210,8 +212,22 @@ function judgeMailbox(env: EnvironmentFacts, observations: Observation[], m: Mai
 export const mailboxProtocols: Rule = ({ env, observations }) => {
   const parts = env.mailboxes.flatMap(m => judgeMailbox(env, observations, m));
   const used = env.mailboxes.map(m => `${m.address} (SMTP AUTH + ${NAME[m.retrieve]})`).join(', ');
-  return judge('mailbox-protocols', TITLE, env, parts, {
+  return judge('mailbox-protocols', TITLE.en, env, parts, {
     passSummary: `Protocols enabled for ${used}`,
     emptySummary: 'No mailboxes in the inventory.',
   });
+};
+
+/** Checklist item: Mailbox protocols. */
+export const item: ItemDeclaration = {
+  id: 'mailbox-protocols',
+  title: TITLE,
+  reads: [
+    { read: 'exchange-token', on: CENTRAL_ONLY },
+    { read: 'exo-transport-config', on: CENTRAL_ONLY },
+    { read: 'exo-cas-mailbox', on: CENTRAL_ONLY },
+    // Without an Exchange admin read the logins are the evidence; with one, they confirm it.
+    { read: 'mailbox-login', on: SERVICES },
+  ],
+  rule: mailboxProtocols,
 };

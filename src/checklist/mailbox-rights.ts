@@ -31,8 +31,10 @@ import {
   type Rule,
 } from './rule';
 import { refusalCode } from './token';
+import type { Text } from '../model/items';
+import { SERVICES, CENTRAL_ONLY, type ItemDeclaration } from './item';
 
-export const TITLE = 'Mailbox rights';
+const TITLE: Text = { en: 'Mailbox rights', nl: 'Mailboxrechten' };
 
 /** One Get-MailboxPermission row. */
 interface PermissionRow {
@@ -253,8 +255,21 @@ export const mailboxRights: Rule = ({ env, observations }) => {
         : `${m.address} with its own token`,
     )
     .join(', ');
-  return judge('mailbox-rights', TITLE, env, parts, {
+  return judge('mailbox-rights', TITLE.en, env, parts, {
     passSummary: `Rights in place: ${models}`,
     emptySummary: 'No mailboxes in the inventory.',
   });
+};
+
+/** Checklist item: Mailbox rights. */
+export const item: ItemDeclaration = {
+  id: 'mailbox-rights',
+  title: TITLE,
+  reads: [
+    { read: 'exchange-token', on: CENTRAL_ONLY },
+    { read: 'exo-mailbox-permission', on: CENTRAL_ONLY },
+    { read: 'mailbox-token', on: SERVICES },
+    { read: 'mailbox-login', on: SERVICES },
+  ],
+  rule: mailboxRights,
 };

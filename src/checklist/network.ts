@@ -8,8 +8,10 @@
 import type { Observation } from '../probes/types';
 import { fromObservation, outcomePhrase } from './evidence';
 import { judge, part, type Part, type Rule } from './rule';
+import type { Text } from '../model/items';
+import { EVERY_SERVER, type ItemDeclaration } from './item';
 
-export const TITLE = 'Network: URLs and ports';
+const TITLE: Text = { en: 'Network: URLs and ports', nl: 'Netwerk: URL’s en poorten' };
 
 type NetObservation = Extract<Observation, { kind: 'dns' | 'tcp' | 'tls' }>;
 
@@ -76,8 +78,16 @@ export const network: Rule = ({ env, observations }) => {
   }
   const targets = [...new Set(seen.filter(o => o.kind !== 'dns').map(o => where(o).label))];
   const from = [...new Set(seen.map(o => o.vantage))];
-  return judge('network', TITLE, env, parts, {
+  return judge('network', TITLE.en, env, parts, {
     passSummary: `${targets.join(', ')} reachable from ${from.join(', ')}`,
     emptySummary: 'No ECE servers in the inventory.',
   });
+};
+
+/** Checklist item: Network: URLs and ports. */
+export const item: ItemDeclaration = {
+  id: 'network',
+  title: TITLE,
+  reads: [{ read: 'network', on: EVERY_SERVER }],
+  rule: network,
 };

@@ -27,8 +27,10 @@ import {
   type Part,
   type Rule,
 } from './rule';
+import type { Text } from '../model/items';
+import { SERVICES, type ItemDeclaration } from './item';
 
-export const TITLE = 'Token generation';
+const TITLE: Text = { en: 'Token generation', nl: 'Tokens genereren' };
 
 /** The claims a person needs to see, in one line (never the token itself). */
 function claimsText(o: EntraTokenObservation): string {
@@ -179,8 +181,16 @@ export const token: Rule = ({ env, observations }) => {
   }));
   const parts = judged.flatMap(j => j.parts);
   const passed = judged.filter(j => j.parts.some(p => p.status === 'pass')).map(j => j.m.address);
-  return judge('token', TITLE, env, parts, {
+  return judge('token', TITLE.en, env, parts, {
     passSummary: `Tokens for ${passed.join(', ')} refresh and belong to the right account, with Exchange Online audience and scopes`,
     emptySummary: 'No mailboxes in the inventory.',
   });
+};
+
+/** Checklist item: Token generation. */
+export const item: ItemDeclaration = {
+  id: 'token',
+  title: TITLE,
+  reads: [{ read: 'mailbox-token', on: SERVICES }],
+  rule: token,
 };

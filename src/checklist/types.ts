@@ -3,6 +3,7 @@
  * observations and inventory facts, rendered by the CLI and the cards.
  */
 import type { Code } from '../knowledge/codes';
+import type { ItemId, Status } from '../model/items';
 import type { Vantage } from '../probes/types';
 
 /** Stable checklist item ids, in the order of Cisco's technote (checklist.md). */
@@ -18,13 +19,7 @@ export const ITEM_IDS = [
   'connectivity',
 ] as const;
 
-export type ItemId = (typeof ITEM_IDS)[number];
-
-/**
- * `pass`/`warn`/`fail` judge the tenant; `skip` means we could not look (with the reason);
- * `error` means the check itself broke (a bug, or a probe that died).
- */
-export type Status = 'pass' | 'warn' | 'fail' | 'skip' | 'error';
+export type { ItemId, Status } from '../model/items';
 
 /** One piece of evidence shown under a finding. */
 export interface Evidence {

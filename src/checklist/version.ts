@@ -6,13 +6,23 @@
 import { checkVersion } from '../knowledge/versions';
 import { fact } from './evidence';
 import { judge, part, type Rule } from './rule';
+import type { Text } from '../model/items';
+import type { ItemDeclaration } from './item';
 
-export const TITLE = 'Minimum ECE version';
+const TITLE: Text = { en: 'Minimum ECE version', nl: 'Minimale ECE-versie' };
 
 export const version: Rule = ({ env }) => {
   const v = checkVersion(env.ece.version, env.ece.es, env.ece.et);
   const evidence = [
     fact('ece.version', `Inventory: ECE ${v.installed}`, v.status === 'pass', v.code),
   ];
-  return judge('version', TITLE, env, [part(v.status, v.code, v.reason, evidence)]);
+  return judge('version', TITLE.en, env, [part(v.status, v.code, v.reason, evidence)]);
+};
+
+/** Checklist item: Minimum ECE version. */
+export const item: ItemDeclaration = {
+  id: 'version',
+  title: TITLE,
+  reads: [],
+  rule: version,
 };

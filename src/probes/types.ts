@@ -4,6 +4,7 @@
  * probes redact secrets before they build an observation.
  */
 import type { Code } from '../knowledge/codes';
+import type { ReadName } from '../model/items';
 
 /** A vantage point: the inventory name of an ECE server, or `central` for tenant reads. */
 export type Vantage = string;
@@ -56,6 +57,11 @@ export interface ObservationBase {
   target: string;
   /** For per-mailbox observations, the mailbox address. */
   mailbox?: string;
+  /**
+   * The read that made it (set by the runner): rules are given only the observations of the
+   * reads their item declares (src/checklist/item.ts).
+   */
+  read?: ReadName;
   /** Whether the conversation achieved its purpose. */
   ok: boolean;
   /** `OK` or the stable code of the first failure. */

@@ -5,14 +5,15 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { ITEM_IDS, type ItemId } from '../checklist/types';
+import { isItemId, itemIds } from '../checklist/items';
+import type { ItemId } from '../model/items';
 import { InputError } from '../inventory/errors';
 import { suggest, type Inventory } from '../inventory/load';
 import { resolveEnvironmentSecrets, type EnvironmentSecrets } from '../inventory/secrets';
 import type { Environment } from '../inventory/types';
 import { DEFAULT_DEADLINES, type Deadlines } from '../probes/context';
-import { CENTRAL } from '../probes/types';
 import { Redactor } from '../util/redact';
+import { vantagesForItems } from './progress';
 
 /** A run ready to execute. Holds secrets: never serialise it. */
 export interface PreparedRun {
@@ -27,21 +28,22 @@ export interface PreparedRun {
 
 /** Validate `--item` values against the catalogue, suggesting the closest id for typos. */
 export function parseItems(raw: string[] | undefined): ItemId[] {
-  if (!raw?.length) return [...ITEM_IDS];
+  const known = itemIds();
+  if (!raw?.length) return known;
   const out: ItemId[] = [];
   for (const r of raw.flatMap(v => v.split(','))) {
     const id = r.trim().toLowerCase();
-    if (!(ITEM_IDS as readonly string[]).includes(id)) {
-      const close = suggest(id, [...ITEM_IDS]);
+    if (!isItemId(id)) {
+      const close = suggest(id, known);
       throw new InputError(
         `unknown checklist item ${JSON.stringify(r)}`,
-        `${close ? `did you mean ${close}? ` : ''}items: ${ITEM_IDS.join(', ')}`,
+        `${close ? `did you mean ${close}? ` : ''}items: ${known.join(', ')}`,
       );
     }
-    if (!out.includes(id as ItemId)) out.push(id as ItemId);
+    if (!out.includes(id)) out.push(id);
   }
   // Keep the checklist's order whatever order they were given in.
-  return ITEM_IDS.filter(i => out.includes(i));
+  return known.filter(i => out.includes(i));
 }
 
 /** A short, sortable, unique run id: `<env>-<yyyymmddhhmmss>-<4 hex>`. */
@@ -116,7 +118,10 @@ export function prepareRun(
   };
 }
 
-/** Vantage points a run needs: every server, plus `central` for tenant reads. */
+/**
+ * Vantage points a run needs: the servers and `central` its items' declarations draw on
+ * (`check --item version` needs none; a full run needs every server and `central`).
+ */
 export function vantagesOf(run: PreparedRun): string[] {
-  return [...run.env.servers.map(s => s.name), CENTRAL];
+  return vantagesForItems(run.env, run.items);
 }

@@ -1,38 +1,33 @@
 /**
- * Which items can be judged once some vantage points have reported, so a card can show items
- * as done while others are still running. An item is ready when every vantage it draws on has
- * reported; its finding is then final, because rules judge only their own observations.
+ * Which vantage points each item draws on, derived from its declaration (src/checklist/item.ts),
+ * and which items can be judged once some vantage points have reported, so a card can show items
+ * as done while others are still running. An item is ready when every vantage point it draws on
+ * has reported; its finding is then final, because rules judge only their declared reads.
  */
-import type { ItemId } from '../checklist/types';
+import { declarationOf } from '../checklist/items';
 import type { Environment } from '../inventory/types';
+import type { ItemId } from '../model/items';
 import { CENTRAL } from '../probes/types';
 
-/** The vantage points each item's observations come from. */
-export function vantagesForItem(env: Environment, item: ItemId): string[] {
-  const servers = env.servers.map(s => s.name);
-  const services = env.servers.filter(s => s.role === 'services').map(s => s.name);
-  switch (item) {
-    case 'version':
-      return [];
-    case 'external-url':
-    case 'network':
-      return servers;
-    case 'token':
-    case 'connectivity':
-      return services;
-    case 'license':
-      return [CENTRAL];
-    case 'app-registration':
-    case 'mailbox-protocols':
-    case 'mailbox-rights':
-      // Tenant reads, plus token lifetimes and end-to-end fallbacks from the services servers.
-      return [CENTRAL, ...services];
-  }
+/** The vantage points an item's observations come from: servers of the kinds it names, `central`. */
+export function vantagesForItem(env: Pick<Environment, 'servers'>, item: ItemId): string[] {
+  const kinds = new Set(declarationOf(item)?.reads.flatMap(u => u.on) ?? []);
+  const servers = env.servers.filter(s => kinds.has(s.role)).map(s => s.name);
+  return kinds.has('central') ? [...servers, CENTRAL] : servers;
+}
+
+/** The vantage points a run of these items needs: servers in inventory order, then `central`. */
+export function vantagesForItems(
+  env: Pick<Environment, 'servers'>,
+  items: readonly ItemId[],
+): string[] {
+  const wanted = new Set(items.flatMap(i => vantagesForItem(env, i)));
+  return [...env.servers.map(s => s.name), CENTRAL].filter(v => wanted.has(v));
 }
 
 /** Items whose vantage points have all reported. */
 export function readyItems(
-  env: Environment,
+  env: Pick<Environment, 'servers'>,
   items: readonly ItemId[],
   reported: ReadonlySet<string>,
 ): ItemId[] {

@@ -19,6 +19,7 @@ import type {
   TlsObservation,
   TokenClaims,
 } from '../../src/probes/types';
+import type { ReadName } from '../../src/model/items';
 
 export const NOW = new Date('2026-03-01T12:00:00.000Z');
 export const DAY = 86_400_000;
@@ -71,6 +72,7 @@ export function dns(vantage: string, host: string, code: Code = 'OK'): DnsObserv
   return {
     ...base(vantage, host, code, 3),
     kind: 'dns',
+    read: 'network',
     host,
     addresses: code === 'OK' ? ['127.0.0.1'] : [],
     source: 'inventory',
@@ -87,6 +89,7 @@ export function tls(
   return {
     ...base(vantage, `${host}:${port}`, code, code === 'OK' ? 12 : 1),
     kind: 'tls',
+    read: 'network',
     host,
     port,
     starttls: port === 587,
@@ -126,6 +129,7 @@ export function https(
   return {
     ...base(vantage, url, code, 20),
     kind: 'https',
+    read: 'external-url',
     url,
     ...(code === 'OK' ? { status: 200 } : {}),
     ...over,
@@ -156,6 +160,7 @@ export function mailboxToken(
   return {
     ...base(vantage, `${LOGIN}:443`, code, 40),
     kind: 'entra-token',
+    read: 'mailbox-token',
     mailbox,
     flow: 'refresh-token',
     purpose: 'mailbox',
@@ -184,6 +189,7 @@ export function eceAppToken(over: Partial<EntraTokenObservation> = {}): EntraTok
     kind: 'entra-token',
     flow: 'client-credentials',
     purpose: 'ece-app',
+    read: 'ece-app-token',
     clientId: CLIENT_ID,
     scopes: ['https://graph.microsoft.com/.default'],
     ...over,
@@ -200,6 +206,7 @@ export function probeToken(
     kind: 'entra-token',
     flow: 'client-credentials',
     purpose: 'probe-app',
+    read: api === 'graph' ? 'graph-token' : 'exchange-token',
     clientId: '22222222-2222-2222-2222-222222222222',
     scopes: [
       api === 'graph'
@@ -245,6 +252,7 @@ export function mail(
   return {
     ...base(vantage, `${host}:${port}`, code, stepMs * 4),
     kind,
+    read: 'mailbox-login',
     mailbox,
     host,
     port,
@@ -256,6 +264,23 @@ export function mail(
   };
 }
 
+/** The read that makes each Graph resource (src/runner/reads/graph.ts). */
+const GRAPH_READ: Record<GraphObservation['resource'], ReadName> = {
+  application: 'graph-application',
+  servicePrincipal: 'graph-consent',
+  grants: 'graph-consent',
+  resourceServicePrincipal: 'graph-resource-scopes',
+  signIns: 'graph-sign-ins',
+  licenseDetails: 'graph-licenses',
+};
+
+/** The read that runs each Exchange cmdlet (src/runner/reads/exo.ts). */
+const EXO_READ: Record<ExoObservation['cmdlet'], ReadName> = {
+  'Get-CASMailbox': 'exo-cas-mailbox',
+  'Get-MailboxPermission': 'exo-mailbox-permission',
+  'Get-TransportConfig': 'exo-transport-config',
+};
+
 export function graph(
   resource: GraphObservation['resource'],
   data: unknown,
@@ -265,6 +290,7 @@ export function graph(
   return {
     ...base('central', 'graph.microsoft.com:443', code, 25),
     kind: 'graph',
+    read: GRAPH_READ[resource],
     resource,
     stage: 'request',
     status: code === 'OK' ? 200 : 403,
@@ -282,6 +308,7 @@ export function exo(
   return {
     ...base('central', `${OUTLOOK}:443`, code, 50),
     kind: 'exo',
+    read: EXO_READ[cmdlet],
     cmdlet,
     stage: 'invoke',
     status: code === 'OK' ? 200 : 403,

@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { CATALOGUE } from '../../src/checklist/catalogue';
+import { itemIds } from '../../src/checklist/items';
 import { parseFault } from '../../src/lab/faults';
 import { HUGE_LIST_LINES } from '../../src/lab/hostile-servers';
 import { LAB_VANTAGES, startLab, type Lab } from '../../src/lab/index';
@@ -248,7 +248,7 @@ describe('a whole check against these servers, in a child process', () => {
     const run = JSON.parse(result.stdout) as {
       findings: { item: string; status: string; evidence: { code: string; vantage: string }[] }[];
     };
-    expect(run.findings.map(f => f.item).sort()).toEqual(CATALOGUE.map(i => i.id).sort());
+    expect(run.findings.map(f => f.item).sort()).toEqual(itemIds().sort());
     const codes = run.findings.flatMap(f => f.evidence.map(e => `${e.vantage} ${e.code}`));
     expect(codes).toEqual(
       expect.arrayContaining([

@@ -1,0 +1,102 @@
+/**
+ * The mailbox reads, made from services servers where ECE's retriever and dispatcher run
+ * (checklist.md items 4 and 9): each mailbox's refresh token redeemed at Entra for the delegated
+ * scopes ECE uses, then IMAP or POP3 and SMTP logins with the access token it yields.
+ */
+import { redeemRefreshToken, type EntraTokenResult } from '../../probes/entra';
+import { probeImap } from '../../probes/imap';
+import { probePop3 } from '../../probes/pop3';
+import { probeSmtp } from '../../probes/smtp';
+import type { Observation } from '../../probes/types';
+import type { PreparedRun } from '../prepare';
+import { guarded, type ReadContext, type ReadDeclaration } from './read';
+
+/** Scopes ECE's delegated token carries (o365-facts.md §1.6): the retrieve protocol and SMTP. */
+export function mailboxScopes(retrieve: 'imap' | 'pop3'): string[] {
+  const read = retrieve === 'imap' ? 'IMAP.AccessAsUser.All' : 'POP.AccessAsUser.All';
+  return [`https://outlook.office.com/${read}`, 'https://outlook.office.com/SMTP.Send'];
+}
+
+type Mailbox = PreparedRun['env']['mailboxes'][number];
+
+/** Mailboxes ecebot has a refresh token for, with it. */
+function withTokens(run: PreparedRun): { m: Mailbox; rt: string }[] {
+  return run.env.mailboxes.flatMap(m => {
+    const rt = run.secrets.refreshTokens.get(m.address.toLowerCase());
+    return rt ? [{ m, rt }] : [];
+  });
+}
+
+/** A redemption: its observation(s), and the tokens for the logins (never on an observation). */
+interface Redeemed {
+  observations: Observation[];
+  accessToken?: string;
+  refreshToken?: string;
+}
+
+/** The redemption of one mailbox's refresh token, made once per part and shared. */
+function redeemed(rc: ReadContext, m: Mailbox, rt: string): Promise<Redeemed> {
+  const { run, ctx, endpoints: ep } = rc;
+  return rc.shared(`mailbox-token:${m.address.toLowerCase()}`, async () => {
+    let got: EntraTokenResult | undefined;
+    const observations = await guarded(ctx, 'entra-token', m.address, async () => {
+      got = await redeemRefreshToken(
+        ctx,
+        { login: ep.login, tenantId: run.env.tenant.id },
+        {
+          clientId: run.env.app.clientId,
+          ...(run.secrets.appSecret ? { secret: run.secrets.appSecret } : {}),
+          refreshToken: rt,
+          scopes: mailboxScopes(m.retrieve),
+          mailbox: m.address,
+        },
+      );
+      return got.observation;
+    });
+    return {
+      observations,
+      ...(got?.accessToken ? { accessToken: got.accessToken } : {}),
+      ...(got?.refreshToken ? { refreshToken: got.refreshToken } : {}),
+    };
+  });
+}
+
+export const mailboxToken: ReadDeclaration = {
+  name: 'mailbox-token',
+  on: ['services'],
+  async observe(rc) {
+    const got = await Promise.all(withTokens(rc.run).map(({ m, rt }) => redeemed(rc, m, rt)));
+    return got.flatMap(g => g.observations);
+  },
+};
+
+export const mailboxLogin: ReadDeclaration = {
+  name: 'mailbox-login',
+  on: ['services'],
+  uses: ['mailbox-token'],
+  async observe(rc) {
+    const { ctx, endpoints: ep } = rc;
+    const per = withTokens(rc.run).map(async ({ m, rt }) => {
+      const got = await redeemed(rc, m, rt);
+      const token = got.accessToken;
+      if (!token) return [];
+      const mctx = { ...ctx, redactor: ctx.redactor.with([token, got.refreshToken]) };
+      const mail = await Promise.all([
+        guarded(mctx, m.retrieve, m.address, () =>
+          m.retrieve === 'imap'
+            ? probeImap(mctx, ep.imap, { user: m.address, accessToken: token })
+            : probePop3(mctx, ep.pop3, { user: m.address, accessToken: token }),
+        ),
+        guarded(mctx, 'smtp', m.address, () =>
+          probeSmtp(mctx, ep.smtp, {
+            user: m.address,
+            accessToken: token,
+            ...(m.sendTest ? { sendTo: m.address } : {}),
+          }),
+        ),
+      ]);
+      return mail.flat();
+    });
+    return (await Promise.all(per)).flat();
+  },
+};

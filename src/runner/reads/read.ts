@@ -1,0 +1,79 @@
+/**
+ * The shape of a read: one named way of observing (a probe or a few probes for one purpose),
+ * run from a kind of vantage point, returning observations. Items name the reads they judge
+ * (src/checklist/item.ts); the runner makes exactly the reads the selected items name.
+ */
+import type { Code } from '../../knowledge/codes';
+import type { ReadName, VantageKind } from '../../model/items';
+import type { ProbeContext } from '../../probes/context';
+import type { Observation, ObservationKind } from '../../probes/types';
+import type { VantageEndpoints } from '../endpoints';
+import type { PreparedRun } from '../prepare';
+
+/** What a read is given: the run, where it runs, and the values reads of one part share. */
+export interface ReadContext {
+  run: PreparedRun;
+  /** The vantage point's name (`services-1`, `central`). */
+  vantage: string;
+  /** Its kind: the server's role, or `central`. */
+  kind: VantageKind;
+  /** Probe context of this vantage point (deadlines, CA, hosts, redactor, agent). */
+  ctx: ProbeContext;
+  /** Where this vantage point reaches each service. */
+  endpoints: VantageEndpoints;
+  /**
+   * A value made once per part of a run and shared by the reads that need it (a mailbox's
+   * access token, an app token): the first caller makes it, later callers await the same
+   * promise. Keys are the reads' own (`mailbox-token:support@example.com`).
+   */
+  shared<T>(key: string, make: () => Promise<T>): Promise<T>;
+}
+
+/** One read, declared once. */
+export interface ReadDeclaration {
+  name: ReadName;
+  /** The vantage kinds it can be made from. */
+  on: readonly VantageKind[];
+  /**
+   * Reads whose results this one needs (an app token before a Graph read). They are made in the
+   * same part even when no item names them; their observations go only to items that do.
+   */
+  uses?: readonly ReadName[];
+  /** Observe. Never throws for a server's answer: failures are observations with codes. */
+  observe(rc: ReadContext): Promise<Observation[]>;
+}
+
+/**
+ * A probe that threw instead of returning an observation is a bug; it becomes an observation
+ * with code CHECK_CRASHED so the run still finishes and the finding says what broke.
+ */
+export async function guarded(
+  ctx: ProbeContext,
+  kind: ObservationKind,
+  target: string,
+  fn: () => Promise<Observation | Observation[]>,
+): Promise<Observation[]> {
+  const started = new Date();
+  try {
+    const r = await fn();
+    return Array.isArray(r) ? r : [r];
+  } catch (err) {
+    const code: Code = 'CHECK_CRASHED';
+    return [
+      {
+        kind,
+        vantage: ctx.vantage,
+        target,
+        ok: false,
+        code,
+        stage: 'crash',
+        server: ctx.redactor.text(
+          err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        ),
+        startedAt: started.toISOString(),
+        durationMs: Date.now() - started.getTime(),
+        steps: [],
+      } as unknown as Observation,
+    ];
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Tenant reads from the central vantage point: ECE's app registration's own credentials, and
+ * app-only tokens of ecebot's read-only app (inventory `probe`) for Graph and the Exchange admin
+ * API, which the Graph and Exchange reads use.
+ */
+import { clientCredentials } from '../../probes/entra';
+import type { ProbeContext } from '../../probes/context';
+import type { Observation } from '../../probes/types';
+import { guarded, type ReadContext, type ReadDeclaration } from './read';
+
+/** App-only scope of ecebot's own app for Graph reads. */
+export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
+/** App-only scope of ecebot's own app for the Exchange admin API (o365-facts.md §3.5). */
+export const EXO_SCOPE = 'https://outlook.office365.com/.default';
+
+/** An app token of ecebot's read app: the token observation, and the token when granted. */
+export interface AppToken {
+  observations: Observation[];
+  accessToken?: string;
+}
+
+/** ecebot's read-app token for `scope`, asked once per part and shared by the reads using it. */
+export function appToken(rc: ReadContext, scope: string): Promise<AppToken> {
+  const { run, ctx, endpoints: ep } = rc;
+  const probe = run.env.probe;
+  const secret = run.secrets.probeSecret;
+  if (!probe || !secret) return Promise.resolve({ observations: [] });
+  return rc.shared(`app-token:${scope}`, async () => {
+    let accessToken: string | undefined;
+    const observations = await guarded(ctx, 'entra-token', probe.clientId, async () => {
+      const r = await clientCredentials(
+        ctx,
+        { login: ep.login, tenantId: run.env.tenant.id },
+        { clientId: probe.clientId, secret, scopes: [scope], purpose: 'probe-app' },
+      );
+      accessToken = r.accessToken;
+      return r.observation;
+    });
+    return { observations, ...(accessToken ? { accessToken } : {}) };
+  });
+}
+
+/**
+ * Run `reads` with ecebot's read-app token for `scope`, in a context that redacts the token.
+ * Nothing when no read app is configured or the token was refused (the token read says why).
+ */
+export async function withAppToken(
+  rc: ReadContext,
+  scope: string,
+  reads: (token: string, tctx: ProbeContext) => Promise<Observation[]>[],
+): Promise<Observation[]> {
+  const t = await appToken(rc, scope);
+  if (!t.accessToken) return [];
+  const tctx = { ...rc.ctx, redactor: rc.ctx.redactor.with([t.accessToken]) };
+  return (await Promise.all(reads(t.accessToken, tctx))).flat();
+}
+
+export const graphToken: ReadDeclaration = {
+  name: 'graph-token',
+  on: ['central'],
+  async observe(rc) {
+    return (await appToken(rc, GRAPH_SCOPE)).observations;
+  },
+};
+
+export const exchangeToken: ReadDeclaration = {
+  name: 'exchange-token',
+  on: ['central'],
+  async observe(rc) {
+    return (await appToken(rc, EXO_SCOPE)).observations;
+  },
+};
+
+/**
+ * ECE's own app registration asks for an app-only Graph token with its secret: Entra's answer
+ * tells whether the secret is valid (AADSTS7000215, 7000222) without touching a mailbox.
+ */
+export const eceAppToken: ReadDeclaration = {
+  name: 'ece-app-token',
+  on: ['central'],
+  async observe({ run, ctx, endpoints: ep }) {
+    const secret = run.secrets.appSecret;
+    if (!secret) return [];
+    const appId = run.env.app.clientId;
+    return guarded(ctx, 'entra-token', appId, async () => {
+      const r = await clientCredentials(
+        ctx,
+        { login: ep.login, tenantId: run.env.tenant.id },
+        { clientId: appId, secret, scopes: [GRAPH_SCOPE], purpose: 'ece-app' },
+      );
+      return r.observation;
+    });
+  },
+};
