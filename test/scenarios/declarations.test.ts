@@ -66,7 +66,7 @@ describe.each(PICKED)('declarations in lab scenario %s', name => {
     for (const decl of allItems()) {
       const all = decl.rule({ env, observations, now });
       const own = decl.rule({ env, observations: observationsFor(decl, env, observations), now });
-      expect({ item: decl.id, ...own }).toEqual({ item: decl.id, ...all });
+      expect({ checked: decl.id, ...own }).toEqual({ checked: decl.id, ...all });
     }
   });
 

@@ -4,37 +4,33 @@
  */
 import { declarationOf } from '../../checklist/items';
 import type { ItemId, ReadName, VantageKind } from '../../model/items';
-import { exoCasMailbox, exoMailboxPermission, exoTransportConfig } from './exo';
-import { externalUrl } from './external-url';
-import {
-  graphApplication,
-  graphConsent,
-  graphLicenses,
-  graphResourceScopes,
-  graphSignIns,
-} from './graph';
-import { mailboxLogin, mailboxToken } from './mailbox';
-import { network } from './network';
+import * as exo from './exo';
+import * as externalUrl from './external-url';
+import * as graph from './graph';
+import * as mailbox from './mailbox';
+import * as network from './network';
 import type { ReadDeclaration } from './read';
-import { eceAppToken, exchangeToken, graphToken } from './tenant';
+import * as tenant from './tenant';
 
-const BUILT_IN: readonly ReadDeclaration[] = [
-  network,
-  externalUrl,
-  mailboxToken,
-  mailboxLogin,
-  eceAppToken,
-  graphToken,
-  exchangeToken,
-  graphApplication,
-  graphConsent,
-  graphResourceScopes,
-  graphSignIns,
-  graphLicenses,
-  exoTransportConfig,
-  exoCasMailbox,
-  exoMailboxPermission,
-];
+/** Whether a module export is a read declaration (modules also export helpers and scopes). */
+function isRead(x: unknown): x is ReadDeclaration {
+  const r = x as Partial<ReadDeclaration> | null;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.name === 'string' &&
+    Array.isArray(r.on) &&
+    typeof r.observe === 'function'
+  );
+}
+
+/**
+ * Every read the modules of this folder export, so a new read in an existing module needs no
+ * line here. Sorted by name: the order reads start in does not matter, a stable one does.
+ */
+const BUILT_IN: readonly ReadDeclaration[] = [network, externalUrl, mailbox, tenant, graph, exo]
+  .flatMap(m => Object.values(m).filter(isRead))
+  .sort((a, b) => a.name.localeCompare(b.name));
 
 const registered: ReadDeclaration[] = [];
 
