@@ -3,7 +3,7 @@
  * server's own words, and the redacted transcript (`C: …` / `S: …`) for the Details view
  * (anchors.md C, lesson 3: "AUTHENTICATE failed" with nothing else is the top complaint).
  */
-import type { Code } from '../knowledge/codes';
+import { CODE_TABLE, type Code } from '../knowledge/codes';
 import type { Observation, Step, Vantage } from '../probes/types';
 import type { Evidence } from './types';
 
@@ -17,35 +17,7 @@ export function ms(durationMs: number): string {
 
 /** What a failure code looks like in a sentence: "993 *refused*", "login… *timed out*". */
 export function outcomePhrase(code: Code): string {
-  switch (code) {
-    case 'OK':
-      return 'ok';
-    case 'DNS_NOT_FOUND':
-      return 'does not resolve';
-    case 'DNS_TIMEOUT':
-      return 'DNS lookup timed out';
-    case 'CONNECT_REFUSED':
-      return 'refused';
-    case 'CONNECT_TIMEOUT':
-    case 'TIMEOUT':
-      return 'timed out';
-    case 'CONNECT_RESET':
-      return 'reset';
-    case 'TLS_CERT_INVALID':
-      return 'presented an untrusted certificate';
-    case 'TLS_CERT_EXPIRED':
-      return 'presented an expired certificate';
-    case 'TLS_HANDSHAKE_FAILED':
-      return 'TLS handshake failed';
-    case 'STARTTLS_UNAVAILABLE':
-      return 'STARTTLS refused';
-    case 'GREETING_TIMEOUT':
-      return 'sent no greeting';
-    case 'ENTRA_UNREACHABLE':
-      return 'Entra ID unreachable';
-    default:
-      return `failed (${code})`;
-  }
+  return CODE_TABLE[code].phrase;
 }
 
 /** Protocol transcript lines from recorded steps (already redacted by the probe). */

@@ -1,308 +1,1514 @@
 /**
- * The one error-code registry. Probes put a code on every observation and step; checklist
- * rules match on codes, never on message text (the server's words travel beside the code as
- * evidence). Remediation per code lives in ./remediation.ts.
+ * The one code table. Probes put a code on every observation and step; checklist rules match on
+ * codes, never on message text (the server's words travel beside the code as evidence). Each
+ * code's entry holds everything ecebot knows about it: the checklist item it points to, its
+ * meaning in English and Dutch, the short phrase evidence lines use, and what to do about it.
+ * `satisfies Record<Code, CodeEntry>` makes the compiler refuse a code without an entry, an entry
+ * without a field, and an entry for a code that ../model/codes.ts does not name.
  *
  * Sources for the wire texts: o365-facts.md §1 (Exchange Online IMAP, POP3, SMTP) and §2.3
  * (AADSTS codes from Microsoft's reference-error-codes page).
+ *
+ * Remediation: a sentence, the exact fix filled in for the environment (a PowerShell line, an
+ * ECE or Entra setting path), and links chosen for the ECE release. Links come only from
+ * ./links.ts (seen URLs) and ./docs.ts (guides by release). Fixes cite their sources:
+ * Set-CASMailbox / Add-MailboxPermission (o365-facts.md §3.5, §5), Entra portal paths
+ * (o365-facts.md §3.1–3.2), ECE setting paths (checklist.md item 2). ./remediation.ts fills an
+ * entry in for one code (`remediationFor`).
  */
-import type { ItemId } from '../checklist/types';
+import type { EnvironmentFacts } from '../checklist/rule';
+import type { ItemId, Link } from '../checklist/types';
+import { CODE_NAMES, type Code } from '../model/codes';
+import { docsFor } from './docs';
+import { LINKS } from './links';
+import { PROBE_PERMISSIONS } from './permissions';
+import { checkVersion, formatEs, LAST_ES_RELEASE } from './versions';
 
-/** Meaning of one code and the checklist item it points to (null: transport-level, any item). */
+export { CODE_NAMES, type Code };
+
+/** What a remediation is filled in with. */
+export interface RemediationContext {
+  env: EnvironmentFacts;
+  /** The mailbox it is about. */
+  mailbox?: string;
+  /** The account whose token serves the mailbox (shared model), or that got the token. */
+  account?: string;
+  /** The ECE server it failed from. */
+  vantage?: string;
+  host?: string;
+  port?: number;
+  /** Days until a credential expires. */
+  days?: number;
+  /** Delegated scopes involved (missing permission, consent or token scope). */
+  scopes?: string[];
+}
+
+/** What to do about a code, before ./remediation.ts adds the AADSTS lookup and drops repeats. */
+export interface Advice {
+  text: string;
+  fix?: string;
+  links: Link[];
+}
+
+/** A code's remediation, filled in for one environment (and mailbox, server, …). */
+export type Remedy = (ctx: RemediationContext) => Advice;
+
+/** Everything ecebot knows about one code. */
+export interface CodeEntry {
+  /** The checklist item the code points to (null: transport-level or ecebot's own, any item). */
+  item: ItemId | null;
+  /** What the code means, per card language. */
+  meaning: { en: string; nl: string };
+  /**
+   * The outcome in an evidence line: "993 *refused*", "login… *timed out*"; `failed (CODE)`,
+   * naming the entry's own code, where no shorter words fit.
+   */
+  phrase: string;
+  /** What to do about it. */
+  remediation: Remedy;
+}
+
+// Small fill-ins. Placeholders in angle brackets only where the inventory cannot know the value.
+const guide = (ctx: RemediationContext): Link[] => docsFor(ctx.env.ece.version).links;
+const mbx = (ctx: RemediationContext): string => ctx.mailbox ?? '<mailbox>';
+const signInAs = (ctx: RemediationContext): string => ctx.account ?? ctx.mailbox ?? '<account>';
+const where = (ctx: RemediationContext): string => (ctx.vantage ? ` from ${ctx.vantage}` : '');
+const hostPort = (ctx: RemediationContext): string =>
+  ctx.host ? (ctx.port ? `${ctx.host}:${ctx.port}` : ctx.host) : 'the Microsoft 365 endpoint';
+const appPath = (ctx: RemediationContext): string =>
+  `Entra admin center > App registrations > ${ctx.env.app.clientId}`;
+const scopeList = (ctx: RemediationContext, fallback: string): string =>
+  ctx.scopes?.length ? ctx.scopes.join(', ') : fallback;
+const externalHost = (ctx: RemediationContext): string => {
+  try {
+    return ctx.env.ece.externalUrl ? new URL(ctx.env.ece.externalUrl).host : '<ECE external host>';
+  } catch {
+    return '<ECE external host>';
+  }
+};
+/** The origin admins log in with: from adminUrl when known, else the external URL's host. */
+const adminOrigin = (ctx: RemediationContext): string => {
+  for (const u of [ctx.env.ece.adminUrl, ctx.env.ece.externalUrl]) {
+    if (!u) continue;
+    try {
+      const url = new URL(u);
+      if (url.hostname.includes('.')) return `https://${url.host}`;
+    } catch {
+      // not a URL: try the next one
+    }
+  }
+  return 'https://<FQDN admins use to open ECE>';
+};
+
+const firewall = (ctx: RemediationContext): string =>
+  `Allow outbound TCP ${ctx.port ?? '<port>'}${where(ctx)} to ${ctx.host ?? '<host>'}`;
+const netLinks: Link[] = [LINKS.endpoints, LINKS.endpointsShort, LINKS.technote];
+
+/** Regenerate the ECE token for a mailbox: the technote's InPrivate advice (checklist item 4). */
+const regenerate =
+  (why: string): Remedy =>
+  ctx => ({
+    text: `${why} Regenerate the token in ECE for ${mbx(ctx)}: open the ECE console in an InPrivate/incognito window so the browser asks for credentials, and sign in as ${signInAs(ctx)}.`,
+    fix: `ECE email account for ${mbx(ctx)} > Generate token, in an InPrivate window, signing in as ${signInAs(ctx)}`,
+    links: [...guide(ctx), LINKS.refreshTokens],
+  });
+
+const grantConsent: Remedy = ctx => ({
+  text: 'Grant admin consent to the ECE application for its delegated mail permissions (or have each token user consent when signing in).',
+  fix: `${appPath(ctx)} > API permissions > Grant admin consent`,
+  links: [...guide(ctx), LINKS.oauthImapPopSmtp],
+});
+
+const addPermissions: Remedy = ctx => ({
+  text: `Add the delegated permissions ECE needs to its app registration, then grant consent: ${scopeList(ctx, 'IMAP.AccessAsUser.All or POP.AccessAsUser.All, SMTP.Send, offline_access')}.`,
+  fix: `${appPath(ctx)} > API permissions > Add a permission > Office 365 Exchange Online (or Microsoft Graph) > Delegated: ${scopeList(ctx, 'IMAP.AccessAsUser.All, POP.AccessAsUser.All, SMTP.Send, offline_access')}`,
+  links: [...guide(ctx), LINKS.oauthImapPopSmtp],
+});
+
+const newSecret =
+  (why: string): Remedy =>
+  ctx => ({
+    text: `${why} Create a new client secret (or a certificate) for the ECE app and enter its Value in ECE's email account settings.`,
+    fix: `${appPath(ctx)} > Certificates & secrets > New client secret; paste its Value (not the Secret ID) into ECE`,
+    links: [...guide(ctx), LINKS.certCreds],
+  });
+
+const conditionalAccess =
+  (why: string): Remedy =>
+  () => ({
+    text: `${why} The sign-in logs of the ECE app show which policy applied; exclude the mail account or allow its sign-in from the ECE servers.`,
+    links: [LINKS.signInLogs, LINKS.aadstsReference],
+  });
+
+const accountProblem =
+  (why: string): Remedy =>
+  ctx => ({
+    text: `${why} Fix the account ${signInAs(ctx)} in Entra ID, then regenerate the token in ECE (InPrivate window, signing in as ${signInAs(ctx)}).`,
+    links: [...guide(ctx), LINKS.aadstsReference],
+  });
+
+const requestBug: Remedy = () => ({
+  text: 'Entra rejected the request as malformed: this is a client-side bug (ECE or ecebot); report it with the Details transcript.',
+  links: [LINKS.aadstsReference],
+});
+
+const probeAccess: Remedy = () => ({
+  text: `Give ecebot's read-only app (inventory \`probe\`) its permissions: Graph ${PROBE_PERMISSIONS.application}, ${PROBE_PERMISSIONS.grants}, ${PROBE_PERMISSIONS.licenseDetails} (application, admin-consented), and ${PROBE_PERMISSIONS.exchange} for the Exchange reads.`,
+  links: [LINKS.exoAppOnly, LINKS.signInLogs],
+});
+
+/** Every code ecebot emits, with its item, meanings, phrase and remediation. */
+export const CODE_TABLE = {
+  OK: {
+    item: null,
+    meaning: {
+      en: 'Worked as expected.',
+      nl: 'Werkte zoals verwacht.',
+    },
+    phrase: 'ok',
+    // OK is never a finding's fault; asked anyway, it answers with its meaning and the
+    // release's guides.
+    remediation: ctx => ({ text: 'Worked as expected.', links: guide(ctx) }),
+  },
+
+  // Transport (any probe).
+  DNS_NOT_FOUND: {
+    item: 'network',
+    meaning: {
+      en: 'The host name does not resolve (NXDOMAIN or no address).',
+      nl: 'De hostnaam wordt niet omgezet (NXDOMAIN of geen adres).',
+    },
+    phrase: 'does not resolve',
+    remediation: ctx => ({
+      text: `${ctx.host ?? 'The host'} does not resolve${where(ctx)}: fix the server's DNS (or proxy) so Microsoft 365 names resolve.`,
+      fix: `Make ${ctx.host ?? '<host>'} resolvable${where(ctx)} (test there: Resolve-DnsName ${ctx.host ?? '<host>'})`,
+      links: netLinks,
+    }),
+  },
+  DNS_TIMEOUT: {
+    item: 'network',
+    meaning: {
+      en: 'The DNS lookup did not answer within its deadline.',
+      nl: 'De DNS-opzoeking kreeg binnen de gestelde tijd geen antwoord.',
+    },
+    phrase: 'DNS lookup timed out',
+    remediation: ctx => ({
+      text: `The DNS server used${where(ctx)} did not answer in time for ${ctx.host ?? 'the host'}.`,
+      fix: `Check the DNS servers configured${where(ctx)} (test there: Resolve-DnsName ${ctx.host ?? '<host>'})`,
+      links: netLinks,
+    }),
+  },
+  DNS_SERVER_FAILURE: {
+    item: 'network',
+    meaning: {
+      en: 'The DNS server answered with a failure (SERVFAIL or REFUSED, RFC 1035 §4.1.1) instead of an address.',
+      nl: 'De DNS-server antwoordde met een fout (SERVFAIL of REFUSED, RFC 1035 §4.1.1) in plaats van met een adres.',
+    },
+    phrase: 'failed (DNS_SERVER_FAILURE)',
+    remediation: ctx => ({
+      text: `The DNS server used${where(ctx)} answered with a failure (SERVFAIL or REFUSED) for ${ctx.host ?? 'the host'}: it cannot resolve Microsoft 365 names for this server.`,
+      fix: `Check the DNS servers configured${where(ctx)} and their forwarders (test there: Resolve-DnsName ${ctx.host ?? '<host>'})`,
+      links: netLinks,
+    }),
+  },
+  CONNECT_REFUSED: {
+    item: 'network',
+    meaning: {
+      en: 'The TCP connection was refused (nothing listens, or a firewall rejects).',
+      nl: 'De TCP-verbinding werd geweigerd (er luistert niets, of een firewall weigert haar).',
+    },
+    phrase: 'refused',
+    remediation: ctx => ({
+      text: `${hostPort(ctx)} refused the connection${where(ctx)}: a firewall rejects it. Open the port to the Microsoft 365 endpoints (checklist item 8).`,
+      fix: firewall(ctx),
+      links: netLinks,
+    }),
+  },
+  CONNECT_TIMEOUT: {
+    item: 'network',
+    meaning: {
+      en: 'The TCP connection did not complete within its deadline (a firewall drops packets).',
+      nl: 'De TCP-verbinding kwam niet binnen de gestelde tijd tot stand (een firewall laat de pakketten vallen).',
+    },
+    phrase: 'timed out',
+    remediation: ctx => ({
+      text: `The connection to ${hostPort(ctx)}${where(ctx)} never completed: a firewall drops the packets.`,
+      fix: firewall(ctx),
+      links: netLinks,
+    }),
+  },
+  CONNECT_RESET: {
+    item: 'network',
+    meaning: {
+      en: 'The connection was reset by the peer or a middlebox.',
+      nl: 'De verbinding werd verbroken (reset) door de andere kant of door een apparaat onderweg.',
+    },
+    phrase: 'reset',
+    remediation: ctx => ({
+      text: `The connection to ${hostPort(ctx)}${where(ctx)} was reset by a firewall or proxy.`,
+      fix: firewall(ctx),
+      links: netLinks,
+    }),
+  },
+  TLS_CERT_INVALID: {
+    item: 'network',
+    meaning: {
+      en: 'The server certificate is not trusted or does not name the host.',
+      nl: 'Het servercertificaat wordt niet vertrouwd of noemt de host niet.',
+    },
+    phrase: 'presented an untrusted certificate',
+    remediation: ctx => ({
+      text: `${hostPort(ctx)} presented a certificate the server does not trust${where(ctx)}: usually a TLS-inspecting proxy. Exempt the Microsoft 365 endpoints from inspection (or trust the proxy's CA on the server).`,
+      links: netLinks,
+    }),
+  },
+  TLS_CERT_EXPIRED: {
+    item: 'network',
+    meaning: {
+      en: 'The server certificate has expired (or is not yet valid).',
+      nl: 'Het servercertificaat is verlopen (of nog niet geldig).',
+    },
+    phrase: 'presented an expired certificate',
+    remediation: ctx => ({
+      text: `${hostPort(ctx)} presented an expired (or not yet valid) certificate${where(ctx)}: check the server's clock, and any TLS-inspecting proxy in the path.`,
+      links: netLinks,
+    }),
+  },
+  TLS_HANDSHAKE_FAILED: {
+    item: 'network',
+    meaning: {
+      en: 'The TLS handshake failed (the peer does not speak TLS, or an interception device broke it).',
+      nl: 'De TLS-handshake mislukte (de andere kant spreekt geen TLS, of een inspectieapparaat heeft hem verstoord).',
+    },
+    phrase: 'TLS handshake failed',
+    remediation: ctx => ({
+      text: `The TLS handshake with ${hostPort(ctx)} failed${where(ctx)}: something in the path does not let TLS through unchanged.`,
+      links: netLinks,
+    }),
+  },
+  STARTTLS_UNAVAILABLE: {
+    item: 'network',
+    meaning: {
+      en: 'The SMTP server did not offer or accept STARTTLS (RFC 3207).',
+      nl: 'De SMTP-server bood STARTTLS niet aan of accepteerde het niet (RFC 3207).',
+    },
+    phrase: 'STARTTLS refused',
+    remediation: ctx => ({
+      text: `STARTTLS to ${hostPort(ctx)} was refused${where(ctx)}: an SMTP-inspecting firewall strips it. Exchange Online requires STARTTLS before AUTH on port 587.`,
+      fix: `Disable SMTP inspection for ${ctx.host ?? 'smtp.office365.com'}:587${where(ctx)}`,
+      links: [LINKS.popImapSettings, ...netLinks],
+    }),
+  },
+  GREETING_TIMEOUT: {
+    item: 'network',
+    meaning: {
+      en: 'The server accepted the connection but sent no greeting within its deadline.',
+      nl: 'De server nam de verbinding aan, maar stuurde binnen de gestelde tijd geen begroeting.',
+    },
+    phrase: 'sent no greeting',
+    remediation: ctx => ({
+      text: `${hostPort(ctx)} accepted the connection but said nothing${where(ctx)}: a proxy or firewall holds the traffic.`,
+      fix: firewall(ctx),
+      links: netLinks,
+    }),
+  },
+  TIMEOUT: {
+    item: 'network',
+    meaning: {
+      en: 'The server stopped answering within the step deadline.',
+      nl: 'De server antwoordde niet meer binnen de tijdslimiet van de stap.',
+    },
+    phrase: 'timed out',
+    remediation: ctx => ({
+      text: `${hostPort(ctx)} stopped answering${where(ctx)}: a firewall black-holes the traffic, or the path is very slow.`,
+      fix: firewall(ctx),
+      links: netLinks,
+    }),
+  },
+  PROTOCOL_ERROR: {
+    item: null,
+    meaning: {
+      en: 'The server answered something the protocol does not allow here.',
+      nl: 'De server antwoordde iets wat het protocol hier niet toestaat.',
+    },
+    phrase: 'failed (PROTOCOL_ERROR)',
+    remediation: ctx => ({
+      text: `${hostPort(ctx)} answered something the protocol does not allow${where(ctx)}: check that the host is really Exchange Online and no proxy rewrites the conversation.`,
+      links: [LINKS.popImapSettings, LINKS.technote],
+    }),
+  },
+  REPLY_TOO_LONG: {
+    item: null,
+    meaning: {
+      en: 'The server sent a reply far longer than the protocol allows (an SMTP reply line is at most 512 octets, RFC 5321 §4.5.3.1.5); ecebot stopped reading it.',
+      nl: 'De server stuurde een antwoord dat veel langer is dan het protocol toestaat (een SMTP-antwoordregel is hooguit 512 octets, RFC 5321 §4.5.3.1.5); ecebot is gestopt met lezen.',
+    },
+    phrase: 'failed (REPLY_TOO_LONG)',
+    remediation: ctx => ({
+      text: `${hostPort(ctx)} sent a reply far longer than the protocol allows${where(ctx)}; ecebot stopped reading after 64 KiB. Exchange Online never does this: check that the host is really Exchange Online and no proxy or interception device answers in its place.`,
+      links: [LINKS.popImapSettings, LINKS.technote],
+    }),
+  },
+  HTTP_ERROR: {
+    item: null,
+    meaning: {
+      en: 'The HTTPS server answered with an error status.',
+      nl: 'De HTTPS-server antwoordde met een foutstatus.',
+    },
+    phrase: 'failed (HTTP_ERROR)',
+    remediation: ctx => ({
+      text: `The HTTPS server answered with an error status${where(ctx)}; see the status and server words in the evidence.`,
+      links: guide(ctx),
+    }),
+  },
+
+  // Mail protocol authentication (Exchange Online wire responses, o365-facts.md §1).
+  AUTH_FAILED: {
+    item: 'connectivity',
+    meaning: {
+      en: 'The server rejected the XOAUTH2 token (IMAP "NO AUTHENTICATE failed.", POP3 "-ERR Authentication failure", SMTP "535 5.7.3").',
+      nl: 'De server wees het XOAUTH2-token af (IMAP "NO AUTHENTICATE failed.", POP3 "-ERR Authentication failure", SMTP "535 5.7.3").',
+    },
+    phrase: 'failed (AUTH_FAILED)',
+    remediation: ctx => ({
+      text: `Exchange Online rejected the token for ${mbx(ctx)}: its audience or scopes are wrong, it expired, or the protocol is disabled for the mailbox. See the token and mailbox-protocols items.`,
+      links: [LINKS.oauthImapPopSmtp, LINKS.popImapTroubleshoot, ...guide(ctx)],
+    }),
+  },
+  AUTHENTICATED_NOT_CONNECTED: {
+    item: 'connectivity',
+    meaning: {
+      en: 'IMAP accepted the token but the token\'s user cannot open the mailbox named in user= ("BAD User is authenticated but not connected.").',
+      nl: 'IMAP accepteerde het token, maar de gebruiker van het token kan de mailbox uit user= niet openen ("BAD User is authenticated but not connected.").',
+    },
+    phrase: 'failed (AUTHENTICATED_NOT_CONNECTED)',
+    remediation: ctx => ({
+      text: `The token is valid but its user cannot open ${mbx(ctx)}: it was generated as another user (often the workstation user through Kerberos SSO), or that account lacks Full Access.`,
+      fix: ctx.account
+        ? `Add-MailboxPermission -Identity ${mbx(ctx)} -User ${ctx.account} -AccessRights FullAccess -InheritanceType All`
+        : `Regenerate the token for ${mbx(ctx)} in an InPrivate window, signing in as ${mbx(ctx)}`,
+      links: [...guide(ctx), LINKS.oauthImapPopSmtp],
+    }),
+  },
+  SMTP_AUTH_DISABLED: {
+    item: 'mailbox-protocols',
+    meaning: {
+      en: 'SMTP AUTH is disabled for the mailbox or the tenant ("535 5.7.139 … SmtpClientAuthentication is disabled").',
+      nl: 'SMTP AUTH is uitgeschakeld voor de mailbox of voor de tenant ("535 5.7.139 … SmtpClientAuthentication is disabled").',
+    },
+    phrase: 'failed (SMTP_AUTH_DISABLED)',
+    remediation: ctx => ({
+      text: `Exchange Online refuses SMTP AUTH for ${mbx(ctx)}. Enable Authenticated SMTP for the mailbox (this overrides the tenant setting); if the mailbox setting is already enabled, security defaults or an authentication policy block it.`,
+      fix: `Set-CASMailbox -Identity ${mbx(ctx)} -SmtpClientAuthenticationDisabled $false`,
+      links: [LINKS.smtpAuth, LINKS.smtpAuthDisabled],
+    }),
+  },
+  SMTP_BASIC_AUTH_DISABLED: {
+    item: 'connectivity',
+    meaning: {
+      en: 'The client sent a password; Exchange Online accepts only OAuth ("535 5.7.139 … basic authentication is disabled").',
+      nl: 'De client stuurde een wachtwoord; Exchange Online accepteert alleen OAuth ("535 5.7.139 … basic authentication is disabled").',
+    },
+    phrase: 'failed (SMTP_BASIC_AUTH_DISABLED)',
+    remediation: ctx => ({
+      text: `The ECE account for ${mbx(ctx)} still sends a password; Exchange Online accepts only OAuth 2.0. Switch the account to OAuth 2.0 and generate its token.`,
+      links: [...guide(ctx), LINKS.smtpBasicAuthRetirement, LINKS.basicAuthDeprecation],
+    }),
+  },
+  SMTP_BLOCKED_BY_POLICY: {
+    item: 'token',
+    meaning: {
+      en: 'Conditional Access or security defaults blocked SMTP AUTH ("535 5.7.139 … did not meet the criteria" / "security defaults policy").',
+      nl: 'Conditional Access of de standaardinstellingen voor beveiliging (security defaults) blokkeerden SMTP AUTH ("535 5.7.139 … did not meet the criteria" / "security defaults policy").',
+    },
+    phrase: 'failed (SMTP_BLOCKED_BY_POLICY)',
+    remediation: () => ({
+      text: 'Conditional Access or security defaults block SMTP AUTH for this account; the sign-in logs show which policy applied.',
+      links: [LINKS.smtpAuth, LINKS.signInLogs],
+    }),
+  },
+  SEND_AS_DENIED: {
+    item: 'mailbox-rights',
+    meaning: {
+      en: 'The authenticated account may not send as this address ("554 5.2.252 SendAsDenied").',
+      nl: 'Het aangemelde account mag niet verzenden als dit adres ("554 5.2.252 SendAsDenied").',
+    },
+    phrase: 'failed (SEND_AS_DENIED)',
+    remediation: ctx => ({
+      text: ctx.account
+        ? `${ctx.account} may not send as ${mbx(ctx)}: give the shared account Send As on the mailbox.`
+        : `The token's user may not send as ${mbx(ctx)}: the token was generated as another user. Regenerate it signing in as ${mbx(ctx)}.`,
+      fix: ctx.account
+        ? `Add-RecipientPermission -Identity ${mbx(ctx)} -Trustee ${ctx.account} -AccessRights SendAs`
+        : `Regenerate the token for ${mbx(ctx)} in an InPrivate window, signing in as ${mbx(ctx)}`,
+      links: [LINKS.oauthImapPopSmtp, ...guide(ctx)],
+    }),
+  },
+  TOKEN_EXPIRED_SESSION: {
+    item: 'token',
+    meaning: {
+      en: 'The access token expired during the session ("* BYE Session invalidated - AccessTokenExpired").',
+      nl: 'Het toegangstoken verliep tijdens de sessie ("* BYE Session invalidated - AccessTokenExpired").',
+    },
+    phrase: 'failed (TOKEN_EXPIRED_SESSION)',
+    remediation: () => ({
+      text: 'The access token expired during the session: keep the access token lifetime at 60 minutes or more and let ECE refresh before expiry.',
+      links: [LINKS.accessTokenLifetime, LINKS.refreshTokens],
+    }),
+  },
+  XOAUTH2_NOT_OFFERED: {
+    item: 'connectivity',
+    meaning: {
+      en: 'The server does not advertise the XOAUTH2 mechanism.',
+      nl: 'De server biedt het XOAUTH2-mechanisme niet aan.',
+    },
+    phrase: 'failed (XOAUTH2_NOT_OFFERED)',
+    remediation: ctx => ({
+      text: `${hostPort(ctx)} does not offer XOAUTH2: it is not Exchange Online, or a proxy rewrites the capabilities. ECE must use outlook.office365.com (993/995) and smtp.office365.com (587).`,
+      links: [LINKS.popImapSettings, LINKS.oauthImapPopSmtp],
+    }),
+  },
+  SEND_REJECTED: {
+    item: 'connectivity',
+    meaning: {
+      en: 'The SMTP server refused the test message at MAIL FROM, RCPT TO or DATA (4xx/5xx reply).',
+      nl: 'De SMTP-server weigerde het testbericht bij MAIL FROM, RCPT TO of DATA (4xx/5xx-antwoord).',
+    },
+    phrase: 'failed (SEND_REJECTED)',
+    remediation: ctx => ({
+      text: `Exchange Online accepted the login for ${mbx(ctx)} but refused the test message; the server's words in the evidence say why (e.g. 5.7.60 or SendAsDenied: the account may not send as this address; 5.1.8: the mailbox is blocked for outbound spam).`,
+      links: [LINKS.oauthImapPopSmtp, LINKS.smtpAuth],
+    }),
+  },
+
+  // Entra ID (AADSTS codes, o365-facts.md §2.3).
+  AADSTS50011: {
+    item: 'app-registration',
+    meaning: {
+      en: 'Redirect URI does not match the ones registered for the application.',
+      nl: 'De redirect-URI komt niet overeen met de URI’s die bij de applicatie geregistreerd zijn.',
+    },
+    phrase: 'failed (AADSTS50011)',
+    remediation: ctx => ({
+      text: `The redirect URI ECE sends is not registered on the app: register it exactly (scheme, host, port, path) on the external URL's host ${externalHost(ctx)}.`,
+      fix: `${appPath(ctx)} > Authentication > Web > Redirect URIs: add the ECE callback on https://${externalHost(ctx)}`,
+      links: [LINKS.redirectUriMismatch, ...guide(ctx)],
+    }),
+  },
+  AADSTS90002: {
+    item: 'app-registration',
+    meaning: {
+      en: 'Tenant not found.',
+      nl: 'Tenant niet gevonden.',
+    },
+    phrase: 'failed (AADSTS90002)',
+    remediation: ctx => ({
+      text: `The tenant ECE names was not found: use the tenant id ${ctx.env.tenantId}.`,
+      links: [LINKS.aadstsReference, ...guide(ctx)],
+    }),
+  },
+  AADSTS700016: {
+    item: 'app-registration',
+    meaning: {
+      en: 'Application not found in the directory.',
+      nl: 'Applicatie niet gevonden in de directory.',
+    },
+    phrase: 'failed (AADSTS700016)',
+    remediation: ctx => ({
+      text: `Entra has no application ${ctx.env.app.clientId} in tenant ${ctx.env.tenantId}: check the client id in ECE and that the app was registered in this tenant.`,
+      links: [LINKS.aadstsReference, ...guide(ctx)],
+    }),
+  },
+  AADSTS50194: {
+    item: 'app-registration',
+    meaning: {
+      en: 'Application is not multi-tenant; /common is not allowed.',
+      nl: 'De applicatie is niet multitenant; /common is niet toegestaan.',
+    },
+    phrase: 'failed (AADSTS50194)',
+    remediation: ctx => ({
+      text: `The app is single-tenant, so ECE must use the tenant-specific authority (tenant ${ctx.env.tenantId}), not /common.`,
+      links: [LINKS.tenancy, LINKS.aadstsReference],
+    }),
+  },
+  AADSTS7000215: {
+    item: 'app-registration',
+    meaning: {
+      en: 'Invalid client secret (often the secret ID pasted instead of its value).',
+      nl: 'Ongeldig clientgeheim (vaak is de geheim-ID geplakt in plaats van de waarde).',
+    },
+    phrase: 'failed (AADSTS7000215)',
+    remediation: newSecret(
+      'Entra rejected the client secret; the usual cause is the secret ID pasted instead of its Value.',
+    ),
+  },
+  AADSTS7000222: {
+    item: 'app-registration',
+    meaning: {
+      en: 'The client secret has expired.',
+      nl: 'Het clientgeheim is verlopen.',
+    },
+    phrase: 'failed (AADSTS7000222)',
+    remediation: newSecret('The client secret ECE uses has expired.'),
+  },
+  AADSTS7000218: {
+    item: 'app-registration',
+    meaning: {
+      en: 'The request must contain client_assertion or client_secret.',
+      nl: 'Het verzoek moet client_assertion of client_secret bevatten.',
+    },
+    phrase: 'failed (AADSTS7000218)',
+    remediation: ctx => ({
+      text: "The token request carried no client secret: enter the app's client secret Value in ECE's email account settings.",
+      fix: `${appPath(ctx)} > Certificates & secrets: copy a valid secret Value into ECE`,
+      links: [LINKS.aadstsReference, ...guide(ctx)],
+    }),
+  },
+  AADSTS700025: {
+    item: 'app-registration',
+    meaning: {
+      en: 'A public client must not send a secret.',
+      nl: 'Een openbare client (public client) mag geen geheim meesturen.',
+    },
+    phrase: 'failed (AADSTS700025)',
+    remediation: ctx => ({
+      text: 'The app is registered as a public client, but ECE sends a secret: register the redirect URI under the Web platform.',
+      fix: `${appPath(ctx)} > Authentication: use the Web platform for the ECE redirect URI`,
+      links: [LINKS.aadstsReference, ...guide(ctx)],
+    }),
+  },
+  AADSTS700024: {
+    item: 'app-registration',
+    meaning: {
+      en: 'Client assertion is not within its valid time range (clock skew).',
+      nl: 'De clientassertie valt niet binnen haar geldigheidsperiode (klokverschil).',
+    },
+    phrase: 'failed (AADSTS700024)',
+    remediation: () => ({
+      text: "The client assertion's time range is not valid: synchronise the server clock (NTP).",
+      links: [LINKS.certCreds, LINKS.aadstsReference],
+    }),
+  },
+  AADSTS65001: {
+    item: 'app-registration',
+    meaning: {
+      en: 'No user or admin consent for the application and scopes.',
+      nl: 'Er is geen toestemming (consent) van gebruiker of beheerder voor de applicatie en de scopes.',
+    },
+    phrase: 'failed (AADSTS65001)',
+    remediation: grantConsent,
+  },
+  AADSTS90094: {
+    item: 'app-registration',
+    meaning: {
+      en: 'Admin consent is required.',
+      nl: 'Beheerderstoestemming is vereist.',
+    },
+    phrase: 'failed (AADSTS90094)',
+    remediation: grantConsent,
+  },
+  AADSTS90095: {
+    item: 'app-registration',
+    meaning: {
+      en: 'Admin consent is required.',
+      nl: 'Beheerderstoestemming is vereist.',
+    },
+    phrase: 'failed (AADSTS90095)',
+    remediation: grantConsent,
+  },
+  AADSTS65005: {
+    item: 'app-registration',
+    meaning: {
+      en: 'The application is misconfigured: the resource is not among its required permissions.',
+      nl: 'De applicatie is verkeerd geconfigureerd: de resource staat niet tussen haar vereiste machtigingen.',
+    },
+    phrase: 'failed (AADSTS65005)',
+    remediation: addPermissions,
+  },
+  AADSTS650056: {
+    item: 'app-registration',
+    meaning: {
+      en: 'Misconfigured application: permissions to the resource are missing.',
+      nl: 'Verkeerd geconfigureerde applicatie: machtigingen voor de resource ontbreken.',
+    },
+    phrase: 'failed (AADSTS650056)',
+    remediation: addPermissions,
+  },
+  AADSTS650057: {
+    item: 'app-registration',
+    meaning: {
+      en: "Invalid resource: the resource is not in the application's required permissions.",
+      nl: 'Ongeldige resource: de resource staat niet in de vereiste machtigingen van de applicatie.',
+    },
+    phrase: 'failed (AADSTS650057)',
+    remediation: addPermissions,
+  },
+  AADSTS650052: {
+    item: 'license',
+    meaning: {
+      en: 'The organisation has not subscribed to the service (Exchange Online service principal missing).',
+      nl: 'De organisatie heeft geen abonnement op de dienst (de service principal van Exchange Online ontbreekt).',
+    },
+    phrase: 'failed (AADSTS650052)',
+    remediation: () => ({
+      text: 'The tenant has no Exchange Online service (the resource is not subscribed): assign Exchange Online licences in this tenant.',
+      links: [LINKS.licensingPlans, LINKS.aadstsReference],
+    }),
+  },
+  AADSTS500011: {
+    item: 'license',
+    meaning: {
+      en: 'The resource principal (Exchange Online) was not found in the tenant.',
+      nl: 'De resource principal (Exchange Online) is niet gevonden in de tenant.',
+    },
+    phrase: 'failed (AADSTS500011)',
+    remediation: ctx => ({
+      text: `Exchange Online (the resource) was not found in tenant ${ctx.env.tenantId}: check the tenant id and that Exchange Online is provisioned.`,
+      links: [LINKS.licensingPlans, LINKS.aadstsReference],
+    }),
+  },
+  AADSTS70011: {
+    item: 'token',
+    meaning: {
+      en: 'Invalid scope.',
+      nl: 'Ongeldige scope.',
+    },
+    phrase: 'failed (AADSTS70011)',
+    remediation: ctx => ({
+      text: 'The requested scope is not valid: ECE must ask for https://outlook.office.com/IMAP.AccessAsUser.All (or POP.AccessAsUser.All), https://outlook.office.com/SMTP.Send and offline_access.',
+      links: [LINKS.oauthImapPopSmtp, ...guide(ctx)],
+    }),
+  },
+  AADSTS28002: {
+    item: 'token',
+    meaning: {
+      en: 'Invalid scope (more than one resource).',
+      nl: 'Ongeldige scope (meer dan één resource).',
+    },
+    phrase: 'failed (AADSTS28002)',
+    remediation: ctx => ({
+      text: 'The scopes name more than one resource: request Outlook scopes only, never Graph and Outlook in one token request.',
+      links: [LINKS.oauthImapPopSmtp, ...guide(ctx)],
+    }),
+  },
+  AADSTS700022: {
+    item: 'token',
+    meaning: {
+      en: 'Invalid scope (more than one resource).',
+      nl: 'Ongeldige scope (meer dan één resource).',
+    },
+    phrase: 'failed (AADSTS700022)',
+    remediation: ctx => ({
+      text: 'The scopes name more than one resource: request Outlook scopes only, never Graph and Outlook in one token request.',
+      links: [LINKS.oauthImapPopSmtp, ...guide(ctx)],
+    }),
+  },
+  AADSTS54005: {
+    item: 'token',
+    meaning: {
+      en: 'The authorization code was already redeemed.',
+      nl: 'De autorisatiecode is al ingewisseld.',
+    },
+    phrase: 'failed (AADSTS54005)',
+    remediation: regenerate('The authorization code was already redeemed.'),
+  },
+  AADSTS70008: {
+    item: 'token',
+    meaning: {
+      en: 'The authorization code or refresh token has expired or been revoked.',
+      nl: 'De autorisatiecode of het vernieuwingstoken is verlopen of ingetrokken.',
+    },
+    phrase: 'failed (AADSTS70008)',
+    remediation: regenerate('The authorization code or refresh token expired or was revoked.'),
+  },
+  AADSTS700082: {
+    item: 'token',
+    meaning: {
+      en: 'The refresh token expired after 90 days of inactivity.',
+      nl: 'Het vernieuwingstoken is verlopen na 90 dagen zonder gebruik.',
+    },
+    phrase: 'failed (AADSTS700082)',
+    remediation: regenerate(
+      'The refresh token expired after 90 days without use (ECE stopped refreshing it).',
+    ),
+  },
+  AADSTS50173: {
+    item: 'token',
+    meaning: {
+      en: 'The grant was revoked (password change or admin revoke).',
+      nl: 'De toekenning (grant) is ingetrokken (wachtwoordwijziging of intrekking door een beheerder).',
+    },
+    phrase: 'failed (AADSTS50173)',
+    remediation: regenerate(
+      'The grant was revoked (password change or an admin revoked sessions).',
+    ),
+  },
+  AADSTS70043: {
+    item: 'token',
+    meaning: {
+      en: 'The refresh token is invalid under a Conditional Access sign-in frequency policy.',
+      nl: 'Het vernieuwingstoken is ongeldig onder een Conditional Access-beleid voor aanmeldingsfrequentie.',
+    },
+    phrase: 'failed (AADSTS70043)',
+    remediation: conditionalAccess(
+      'A Conditional Access sign-in frequency policy invalidated the refresh token.',
+    ),
+  },
+  AADSTS50089: {
+    item: 'token',
+    meaning: {
+      en: 'The sign-in flow token expired (the sign-in took too long).',
+      nl: 'Het token van de aanmeldingsflow is verlopen (de aanmelding duurde te lang).',
+    },
+    phrase: 'failed (AADSTS50089)',
+    remediation: regenerate('The sign-in took too long.'),
+  },
+  AADSTS50126: {
+    item: 'token',
+    meaning: {
+      en: 'Invalid username or password.',
+      nl: 'Ongeldige gebruikersnaam of ongeldig wachtwoord.',
+    },
+    phrase: 'failed (AADSTS50126)',
+    remediation: accountProblem('The user name or password was wrong.'),
+  },
+  AADSTS50034: {
+    item: 'token',
+    meaning: {
+      en: 'The user account does not exist in the directory.',
+      nl: 'Het gebruikersaccount bestaat niet in de directory.',
+    },
+    phrase: 'failed (AADSTS50034)',
+    remediation: accountProblem('The account does not exist in this tenant.'),
+  },
+  AADSTS50020: {
+    item: 'token',
+    meaning: {
+      en: 'The user from the identity provider does not exist in the tenant (guest or personal account).',
+      nl: 'De gebruiker van de identiteitsprovider bestaat niet in de tenant (gastaccount of persoonlijk account).',
+    },
+    phrase: 'failed (AADSTS50020)',
+    remediation: accountProblem('The account signed in is a guest or personal account.'),
+  },
+  AADSTS50057: {
+    item: 'token',
+    meaning: {
+      en: 'The user account is disabled.',
+      nl: 'Het gebruikersaccount is uitgeschakeld.',
+    },
+    phrase: 'failed (AADSTS50057)',
+    remediation: accountProblem('The account is disabled.'),
+  },
+  AADSTS50053: {
+    item: 'token',
+    meaning: {
+      en: 'The account is locked, or sign-in came from a malicious IP.',
+      nl: 'Het account is vergrendeld, of de aanmelding kwam van een kwaadwillend IP-adres.',
+    },
+    phrase: 'failed (AADSTS50053)',
+    remediation: accountProblem('The account is locked.'),
+  },
+  AADSTS50055: {
+    item: 'token',
+    meaning: {
+      en: 'The password has expired.',
+      nl: 'Het wachtwoord is verlopen.',
+    },
+    phrase: 'failed (AADSTS50055)',
+    remediation: accountProblem('The password has expired.'),
+  },
+  AADSTS50076: {
+    item: 'token',
+    meaning: {
+      en: 'Multi-factor authentication is required.',
+      nl: 'Meervoudige verificatie (MFA) is vereist.',
+    },
+    phrase: 'failed (AADSTS50076)',
+    remediation: regenerate(
+      'Multi-factor authentication is required: complete it during the interactive sign-in.',
+    ),
+  },
+  AADSTS50079: {
+    item: 'token',
+    meaning: {
+      en: 'Multi-factor authentication enrolment is required.',
+      nl: 'Registratie voor meervoudige verificatie is vereist.',
+    },
+    phrase: 'failed (AADSTS50079)',
+    remediation: regenerate('The account must enrol in multi-factor authentication first.'),
+  },
+  AADSTS50074: {
+    item: 'token',
+    meaning: {
+      en: 'Multi-factor authentication was not passed.',
+      nl: 'De meervoudige verificatie is niet doorlopen.',
+    },
+    phrase: 'failed (AADSTS50074)',
+    remediation: regenerate('Multi-factor authentication was not completed.'),
+  },
+  AADSTS53003: {
+    item: 'token',
+    meaning: {
+      en: 'Blocked by Conditional Access.',
+      nl: 'Geblokkeerd door Conditional Access.',
+    },
+    phrase: 'failed (AADSTS53003)',
+    remediation: conditionalAccess('Conditional Access blocked the sign-in.'),
+  },
+  AADSTS530035: {
+    item: 'token',
+    meaning: {
+      en: 'Blocked by security defaults.',
+      nl: 'Geblokkeerd door de standaardinstellingen voor beveiliging (security defaults).',
+    },
+    phrase: 'failed (AADSTS530035)',
+    remediation: conditionalAccess('Security defaults blocked the sign-in.'),
+  },
+  AADSTS53000: {
+    item: 'token',
+    meaning: {
+      en: 'The device is not compliant (Conditional Access).',
+      nl: 'Het apparaat voldoet niet aan het nalevingsbeleid (Conditional Access).',
+    },
+    phrase: 'failed (AADSTS53000)',
+    remediation: conditionalAccess('Conditional Access requires a compliant device.'),
+  },
+  AADSTS53001: {
+    item: 'token',
+    meaning: {
+      en: 'The device is not domain joined (Conditional Access).',
+      nl: 'Het apparaat is niet lid van het domein (Conditional Access).',
+    },
+    phrase: 'failed (AADSTS53001)',
+    remediation: conditionalAccess('Conditional Access requires a domain-joined device.'),
+  },
+  AADSTS50105: {
+    item: 'token',
+    meaning: {
+      en: 'The user is not assigned to the application (assignment required).',
+      nl: 'De gebruiker is niet aan de applicatie toegewezen (toewijzing is vereist).',
+    },
+    phrase: 'failed (AADSTS50105)',
+    remediation: ctx => ({
+      text: `The app requires user assignment and ${signInAs(ctx)} is not assigned: assign the account to the ECE enterprise application.`,
+      fix: `Entra admin center > Enterprise applications > ${ctx.env.app.clientId} > Users and groups > Add ${signInAs(ctx)}`,
+      links: [LINKS.aadstsReference],
+    }),
+  },
+  AADSTS81012: {
+    item: 'token',
+    meaning: {
+      en: 'The user signing in is not the user signed in to the device (Seamless SSO / Kerberos).',
+      nl: 'De gebruiker die zich aanmeldt is niet de gebruiker die op het apparaat is aangemeld (Seamless SSO / Kerberos).',
+    },
+    phrase: 'failed (AADSTS81012)',
+    remediation: regenerate(
+      'The browser signed in as the workstation user (Kerberos/Seamless SSO), not the account chosen.',
+    ),
+  },
+  AADSTS50058: {
+    item: 'token',
+    meaning: {
+      en: 'Session information is not sufficient for single sign-on.',
+      nl: 'De sessiegegevens volstaan niet voor eenmalige aanmelding (single sign-on).',
+    },
+    phrase: 'failed (AADSTS50058)',
+    remediation: regenerate('No interactive session was available for single sign-on.'),
+  },
+  AADSTS9002313: {
+    item: null,
+    meaning: {
+      en: 'Malformed request.',
+      nl: 'Onjuist opgebouwd verzoek.',
+    },
+    phrase: 'failed (AADSTS9002313)',
+    remediation: requestBug,
+  },
+  AADSTS900144: {
+    item: null,
+    meaning: {
+      en: 'A required parameter is missing.',
+      nl: 'Een verplichte parameter ontbreekt.',
+    },
+    phrase: 'failed (AADSTS900144)',
+    remediation: requestBug,
+  },
+  AADSTS90014: {
+    item: null,
+    meaning: {
+      en: 'A required field is missing from the request.',
+      nl: 'Een verplicht veld ontbreekt in het verzoek.',
+    },
+    phrase: 'failed (AADSTS90014)',
+    remediation: requestBug,
+  },
+  AADSTS70016: {
+    item: 'token',
+    meaning: {
+      en: 'Device-code sign-in is still pending.',
+      nl: 'De aanmelding met apparaatcode wacht nog op afronding.',
+    },
+    phrase: 'failed (AADSTS70016)',
+    remediation: ctx => ({
+      text: 'The device-code sign-in is still waiting: finish signing in on the Microsoft page.',
+      fix: `signin ${ctx.env.name} ${mbx(ctx)}`,
+      links: [LINKS.aadstsReference],
+    }),
+  },
+  ENTRA_ERROR: {
+    item: null,
+    meaning: {
+      en: 'Entra ID refused the request with an error ecebot has no specific entry for.',
+      nl: 'Entra ID weigerde het verzoek met een fout waarvoor ecebot geen eigen beschrijving heeft.',
+    },
+    phrase: 'failed (ENTRA_ERROR)',
+    remediation: () => ({
+      text: 'Entra ID refused the request with an error ecebot has no entry for; the AADSTS reference explains the code in the evidence.',
+      links: [LINKS.aadstsReference],
+    }),
+  },
+  ENTRA_UNREACHABLE: {
+    item: 'network',
+    meaning: {
+      en: 'Entra ID could not be reached (network or TLS failure before any answer).',
+      nl: 'Entra ID was niet bereikbaar (netwerk- of TLS-fout voordat er een antwoord kwam).',
+    },
+    phrase: 'Entra ID unreachable',
+    remediation: ctx => ({
+      text: `Entra ID (login.microsoftonline.com:443) could not be reached${where(ctx)}: token creation and refresh need it.`,
+      fix: `Allow outbound TCP 443${where(ctx)} to login.microsoftonline.com`,
+      links: netLinks,
+    }),
+  },
+  DEVICE_CODE_DECLINED: {
+    item: 'token',
+    meaning: {
+      en: 'The person signing in declined the device-code sign-in.',
+      nl: 'Wie zich aanmeldde, heeft de aanmelding met apparaatcode geweigerd.',
+    },
+    phrase: 'failed (DEVICE_CODE_DECLINED)',
+    remediation: ctx => ({
+      text: 'The person signing in declined; start the sign-in again.',
+      fix: `signin ${ctx.env.name} ${mbx(ctx)}`,
+      links: [LINKS.aadstsReference],
+    }),
+  },
+  DEVICE_CODE_EXPIRED: {
+    item: 'token',
+    meaning: {
+      en: 'The device code expired before anyone signed in.',
+      nl: 'De apparaatcode verliep voordat iemand zich aanmeldde.',
+    },
+    phrase: 'failed (DEVICE_CODE_EXPIRED)',
+    remediation: ctx => ({
+      text: 'Nobody signed in before the device code expired; start the sign-in again.',
+      fix: `signin ${ctx.env.name} ${mbx(ctx)}`,
+      links: [LINKS.aadstsReference],
+    }),
+  },
+
+  // Graph and the Exchange admin API (ecebot's own reads).
+  GRAPH_FORBIDDEN: {
+    item: null,
+    meaning: {
+      en: "Graph refused the read: ecebot's own app lacks the permission.",
+      nl: 'Graph weigerde het lezen: de eigen app van ecebot mist de machtiging.',
+    },
+    phrase: 'failed (GRAPH_FORBIDDEN)',
+    remediation: probeAccess,
+  },
+  GRAPH_NO_PREMIUM: {
+    item: null,
+    meaning: {
+      en: 'The tenant has no Entra ID P1/P2 licence, so sign-in logs cannot be read.',
+      nl: 'De tenant heeft geen Entra ID P1/P2-licentie, dus de aanmeldingslogboeken kunnen niet worden gelezen.',
+    },
+    phrase: 'failed (GRAPH_NO_PREMIUM)',
+    remediation: () => ({
+      text: 'Sign-in logs need Entra ID P1 or P2; without them ecebot judges from the tokens themselves.',
+      links: [LINKS.signInLogs],
+    }),
+  },
+  GRAPH_NOT_FOUND: {
+    item: null,
+    meaning: {
+      en: 'Graph has no such object.',
+      nl: 'Dat object bestaat niet in Graph.',
+    },
+    phrase: 'failed (GRAPH_NOT_FOUND)',
+    remediation: ctx => ({
+      text: `Graph has no such object${ctx.mailbox ? `: check that ${ctx.mailbox} is a user principal name in tenant ${ctx.env.tenantId}` : ''}.`,
+      links: [LINKS.technote],
+    }),
+  },
+  EXO_UNAUTHORIZED: {
+    item: null,
+    meaning: {
+      en: "The Exchange admin API refused ecebot's token (Exchange.ManageAsApp missing).",
+      nl: 'De Exchange-beheer-API weigerde het token van ecebot (Exchange.ManageAsApp ontbreekt).',
+    },
+    phrase: 'failed (EXO_UNAUTHORIZED)',
+    remediation: () => ({
+      text: "The Exchange admin API refused ecebot's token: give its app the Exchange.ManageAsApp application permission on Office 365 Exchange Online, with admin consent.",
+      links: [LINKS.exoAppOnly],
+    }),
+  },
+  EXO_FORBIDDEN: {
+    item: null,
+    meaning: {
+      en: 'The Exchange admin API refused the cmdlet (no Exchange or Global Reader role).',
+      nl: 'De Exchange-beheer-API weigerde de cmdlet (geen Exchange-rol of Global Reader-rol).',
+    },
+    phrase: 'failed (EXO_FORBIDDEN)',
+    remediation: () => ({
+      text: "The Exchange admin API refused the cmdlet: assign ecebot's service principal the Global Reader (or Exchange Administrator) role.",
+      links: [LINKS.exoAppOnly],
+    }),
+  },
+  EXO_THROTTLED: {
+    item: null,
+    meaning: {
+      en: 'The Exchange admin API throttled the request.',
+      nl: 'De Exchange-beheer-API heeft het verzoek afgeremd (throttling).',
+    },
+    phrase: 'failed (EXO_THROTTLED)',
+    remediation: () => ({
+      text: 'The Exchange admin API throttled ecebot; run the check again later.',
+      links: [LINKS.exoAppOnly],
+    }),
+  },
+
+  // Checklist-level findings.
+  ECE_VERSION_UNSUPPORTED: {
+    item: 'version',
+    meaning: {
+      en: 'The ECE release predates OAuth support for Office 365.',
+      nl: 'De ECE-release is ouder dan de OAuth-ondersteuning voor Office 365.',
+    },
+    phrase: 'failed (ECE_VERSION_UNSUPPORTED)',
+    remediation: ctx => ({
+      text: `ECE ${ctx.env.ece.version} cannot use OAuth with Office 365: upgrade to 11.6(1) ES12 ET1 or a later release (${LAST_ES_RELEASE} ES1 or newer recommended).`,
+      links: guide(ctx),
+    }),
+  },
+  ECE_ES_TOO_OLD: {
+    item: 'version',
+    meaning: {
+      en: 'The Engineering Special installed is below the OAuth minimum for this release.',
+      nl: 'De geïnstalleerde Engineering Special ligt onder het OAuth-minimum voor deze release.',
+    },
+    phrase: 'failed (ECE_ES_TOO_OLD)',
+    remediation: ctx => {
+      const min = checkVersion(ctx.env.ece.version, ctx.env.ece.es, ctx.env.ece.et).minimum;
+      const need = min ? `${min.release} ${formatEs(min.es, min.et)}` : 'the OAuth minimum';
+      return {
+        text: `Install ${need} or later (Cisco bug CSCvr86493); Cisco recommends the newest ES for the release.`,
+        fix: `Install ECE ${need} (or the newest ES for ${ctx.env.ece.version})`,
+        links: guide(ctx),
+      };
+    },
+  },
+  ECE_VERSION_UNKNOWN: {
+    item: 'version',
+    meaning: {
+      en: 'The ECE release is not one ecebot knows.',
+      nl: 'ecebot kent deze ECE-release niet.',
+    },
+    phrase: 'failed (ECE_VERSION_UNKNOWN)',
+    remediation: ctx => ({
+      text: `ecebot knows no OAuth minimum for ECE ${ctx.env.ece.version}: check the version in the inventory and Cisco's release notes for the release.`,
+      links: guide(ctx),
+    }),
+  },
+  ECE_ES_NOT_LATEST: {
+    item: 'version',
+    meaning: {
+      en: 'The release meets the minimum, but Cisco recommends the newest Engineering Special.',
+      nl: 'De release haalt het minimum, maar Cisco raadt de nieuwste Engineering Special aan.',
+    },
+    phrase: 'failed (ECE_ES_NOT_LATEST)',
+    remediation: ctx => ({
+      text: `Install the newest Engineering Special for ECE ${ctx.env.ece.version} (Cisco's best practice).`,
+      links: guide(ctx),
+    }),
+  },
+  ECE_EXTERNAL_URL_MISSING: {
+    item: 'external-url',
+    meaning: {
+      en: '"External URL of the application" is not set.',
+      nl: '"External URL of the application" is niet ingesteld.',
+    },
+    phrase: 'failed (ECE_EXTERNAL_URL_MISSING)',
+    remediation: ctx => ({
+      text: 'OAuth needs the external URL: set it to the https URL agents and admins use to log in.',
+      fix: `${docsFor(ctx.env.ece.version).externalUrlSetting} = ${adminOrigin(ctx)}`,
+      links: guide(ctx),
+    }),
+  },
+  ECE_EXTERNAL_URL_NOT_HTTPS: {
+    item: 'external-url',
+    meaning: {
+      en: 'The external URL does not use https.',
+      nl: 'De externe URL gebruikt geen https.',
+    },
+    phrase: 'failed (ECE_EXTERNAL_URL_NOT_HTTPS)',
+    remediation: ctx => ({
+      text: 'The external URL must be an https URL in the form https://ece.example.com.',
+      fix: `${docsFor(ctx.env.ece.version).externalUrlSetting} = ${adminOrigin(ctx)}`,
+      links: guide(ctx),
+    }),
+  },
+  ECE_EXTERNAL_URL_NOT_FQDN: {
+    item: 'external-url',
+    meaning: {
+      en: 'The external URL is not a fully qualified domain name.',
+      nl: 'De externe URL is geen volledig gekwalificeerde domeinnaam (FQDN).',
+    },
+    phrase: 'failed (ECE_EXTERNAL_URL_NOT_FQDN)',
+    remediation: ctx => ({
+      text: 'The external URL must use the fully qualified domain name admins open the console with, not a short name or an IP address.',
+      fix: `${docsFor(ctx.env.ece.version).externalUrlSetting} = ${adminOrigin(ctx)}`,
+      links: guide(ctx),
+    }),
+  },
+  ECE_EXTERNAL_URL_ADMIN_MISMATCH: {
+    item: 'external-url',
+    meaning: {
+      en: "The external URL's host differs from the one admins log in with.",
+      nl: 'De host van de externe URL verschilt van de host waarmee beheerders inloggen.',
+    },
+    phrase: 'failed (ECE_EXTERNAL_URL_ADMIN_MISMATCH)',
+    remediation: ctx => ({
+      text: 'The external URL must be on the FQDN used to open the administration console (and the redirect URI registered in Entra must match it).',
+      fix: `${docsFor(ctx.env.ece.version).externalUrlSetting} = ${adminOrigin(ctx)}`,
+      links: guide(ctx),
+    }),
+  },
+  ECE_EXTERNAL_URL_UNREACHABLE: {
+    item: 'external-url',
+    meaning: {
+      en: 'The external URL cannot be opened from an ECE server.',
+      nl: 'De externe URL kan niet worden geopend vanaf een ECE-server.',
+    },
+    phrase: 'failed (ECE_EXTERNAL_URL_UNREACHABLE)',
+    remediation: ctx => ({
+      text: `The external URL ${ctx.env.ece.externalUrl ?? ''} cannot be opened${where(ctx)}: check DNS, the firewall and the load balancer for ${externalHost(ctx)}.`,
+      links: guide(ctx),
+    }),
+  },
+  ECE_EXTERNAL_URL_CERT: {
+    item: 'external-url',
+    meaning: {
+      en: "The external URL's certificate is not valid.",
+      nl: 'Het certificaat van de externe URL is niet geldig.',
+    },
+    phrase: 'failed (ECE_EXTERNAL_URL_CERT)',
+    remediation: ctx => ({
+      text: `The certificate served for ${externalHost(ctx)}${where(ctx)} is not valid: install a current certificate naming that FQDN on the web server or load balancer.`,
+      links: guide(ctx),
+    }),
+  },
+  ENTRA_APP_NOT_FOUND: {
+    item: 'app-registration',
+    meaning: {
+      en: 'The ECE application registration was not found.',
+      nl: 'De app-registratie van ECE is niet gevonden.',
+    },
+    phrase: 'failed (ENTRA_APP_NOT_FOUND)',
+    remediation: ctx => ({
+      text: `No app registration with client id ${ctx.env.app.clientId} exists in tenant ${ctx.env.tenantId}: check the client id in ECE and the inventory, or register the app as the admin guide describes.`,
+      links: guide(ctx),
+    }),
+  },
+  ENTRA_REDIRECT_MISMATCH: {
+    item: 'app-registration',
+    meaning: {
+      en: "No redirect URI of the application is on the ECE external URL's host.",
+      nl: 'Geen enkele redirect-URI van de applicatie staat op de host van de externe ECE-URL.',
+    },
+    phrase: 'failed (ENTRA_REDIRECT_MISMATCH)',
+    remediation: ctx => ({
+      text: `Register ECE's OAuth redirect URI on the external URL's host ${externalHost(ctx)} (Entra compares it byte for byte, AADSTS50011).`,
+      fix: `${appPath(ctx)} > Authentication > Web > Redirect URIs: add the ECE callback on https://${externalHost(ctx)}`,
+      links: [...guide(ctx), LINKS.redirectUriMismatch],
+    }),
+  },
+  ENTRA_SECRET_EXPIRED: {
+    item: 'app-registration',
+    meaning: {
+      en: 'Every client secret and certificate of the application has expired.',
+      nl: 'Alle clientgeheimen en certificaten van de applicatie zijn verlopen.',
+    },
+    phrase: 'failed (ENTRA_SECRET_EXPIRED)',
+    remediation: newSecret('Every client secret and certificate of the ECE app has expired.'),
+  },
+  ENTRA_SECRET_EXPIRING: {
+    item: 'app-registration',
+    meaning: {
+      en: "The application's credential expires soon.",
+      nl: 'De referentie van de applicatie verloopt binnenkort.',
+    },
+    phrase: 'failed (ENTRA_SECRET_EXPIRING)',
+    remediation: ctx =>
+      newSecret(
+        `The ECE app's client secret expires in ${ctx.days ?? '?'} day${ctx.days === 1 ? '' : 's'}; rotate it before then.`,
+      )(ctx),
+  },
+  ENTRA_PERMISSION_MISSING: {
+    item: 'app-registration',
+    meaning: {
+      en: 'A delegated permission (IMAP, POP, SMTP, offline_access) is not configured.',
+      nl: 'Een gedelegeerde machtiging (IMAP, POP, SMTP, offline_access) is niet geconfigureerd.',
+    },
+    phrase: 'failed (ENTRA_PERMISSION_MISSING)',
+    remediation: addPermissions,
+  },
+  ENTRA_CONSENT_MISSING: {
+    item: 'app-registration',
+    meaning: {
+      en: 'The delegated permissions are not consented.',
+      nl: 'Voor de gedelegeerde machtigingen is geen toestemming gegeven.',
+    },
+    phrase: 'failed (ENTRA_CONSENT_MISSING)',
+    remediation: ctx => ({
+      ...grantConsent(ctx),
+      text: `Grant consent for ${scopeList(ctx, 'the delegated mail permissions')} to the ECE application (admin consent covers every mailbox account).`,
+    }),
+  },
+  ENTRA_TOKEN_LIFETIME_SHORT: {
+    item: 'app-registration',
+    meaning: {
+      en: 'Access tokens last less than 60 minutes.',
+      nl: 'Toegangstokens blijven korter dan 60 minuten geldig.',
+    },
+    phrase: 'failed (ENTRA_TOKEN_LIFETIME_SHORT)',
+    remediation: ctx => ({
+      text: 'Access tokens must last at least 60 minutes (technote item 3): remove or raise the token lifetime policy assigned to the ECE app or the tenant.',
+      fix: `Token lifetime policy on ${ctx.env.app.clientId}: AccessTokenLifetime of 01:00:00 or more`,
+      links: [LINKS.tokenLifetimes, LINKS.accessTokenLifetime],
+    }),
+  },
+  ECE_TOKEN_MISSING: {
+    item: 'token',
+    meaning: {
+      en: 'No token for this mailbox was given to ecebot (sign in, or configure refreshToken).',
+      nl: 'ecebot heeft voor deze mailbox geen token gekregen (meld je aan, of configureer refreshToken).',
+    },
+    phrase: 'failed (ECE_TOKEN_MISSING)',
+    remediation: ctx => ({
+      text: `ecebot has no token for ${mbx(ctx)}: sign in once through ecebot, or give the inventory a refreshToken reference for the mailbox.`,
+      fix: `signin ${ctx.env.name} ${mbx(ctx)} (or set refreshToken: env:NAME on the mailbox in the inventory)`,
+      links: guide(ctx),
+    }),
+  },
+  ECE_TOKEN_WRONG_USER: {
+    item: 'token',
+    meaning: {
+      en: 'The token was issued to a different user than the mailbox (or its shared account).',
+      nl: 'Het token is uitgegeven aan een andere gebruiker dan de mailbox (of het gedeelde account ervan).',
+    },
+    phrase: 'failed (ECE_TOKEN_WRONG_USER)',
+    remediation: regenerate(
+      'The token belongs to another user, typically the workstation user when the browser signed in with Kerberos/Seamless SSO (amr "wia").',
+    ),
+  },
+  ECE_TOKEN_WRONG_AUDIENCE: {
+    item: 'token',
+    meaning: {
+      en: 'The token is not for Exchange Online (e.g. a Graph token).',
+      nl: 'Het token is niet voor Exchange Online bedoeld (bijvoorbeeld een Graph-token).',
+    },
+    phrase: 'failed (ECE_TOKEN_WRONG_AUDIENCE)',
+    remediation: ctx => ({
+      text: 'The token is not for Exchange Online (a Graph token is rejected by IMAP, POP and SMTP): ECE must request the https://outlook.office.com scopes; then regenerate the token.',
+      links: [LINKS.oauthImapPopSmtp, ...guide(ctx)],
+    }),
+  },
+  ECE_TOKEN_SCOPE_MISSING: {
+    item: 'token',
+    meaning: {
+      en: 'The token lacks the scope for the protocol the mailbox uses.',
+      nl: 'Het token mist de scope voor het protocol dat de mailbox gebruikt.',
+    },
+    phrase: 'failed (ECE_TOKEN_SCOPE_MISSING)',
+    remediation: ctx => ({
+      text: `The token lacks ${scopeList(ctx, 'a scope the mailbox needs')}: add the permission to the app, consent, and regenerate the token for ${mbx(ctx)}.`,
+      fix: `${appPath(ctx)} > API permissions: ${scopeList(ctx, '<scope>')}; then regenerate the token in ECE for ${mbx(ctx)}`,
+      links: [LINKS.oauthImapPopSmtp, ...guide(ctx)],
+    }),
+  },
+  EXO_SMTP_AUTH_DISABLED: {
+    item: 'mailbox-protocols',
+    meaning: {
+      en: 'Authenticated SMTP is disabled for the mailbox.',
+      nl: 'Geverifieerde SMTP (Authenticated SMTP) is uitgeschakeld voor de mailbox.',
+    },
+    phrase: 'failed (EXO_SMTP_AUTH_DISABLED)',
+    remediation: ctx => ({
+      text: `Authenticated SMTP is disabled for ${mbx(ctx)}; ECE's dispatcher needs it to send.`,
+      fix: `Set-CASMailbox -Identity ${mbx(ctx)} -SmtpClientAuthenticationDisabled $false`,
+      links: [LINKS.smtpAuth, LINKS.smtpAuthDisabled],
+    }),
+  },
+  EXO_SMTP_AUTH_DISABLED_TENANT: {
+    item: 'mailbox-protocols',
+    meaning: {
+      en: 'Authenticated SMTP is disabled for the tenant and the mailbox does not override it.',
+      nl: 'Geverifieerde SMTP is uitgeschakeld voor de tenant en de mailbox wijkt daar niet van af.',
+    },
+    phrase: 'failed (EXO_SMTP_AUTH_DISABLED_TENANT)',
+    remediation: ctx => ({
+      text: `SMTP AUTH is disabled for the tenant and ${mbx(ctx)} follows the tenant setting. Enable it for the mailbox (least change), or for the whole tenant with Set-TransportConfig -SmtpClientAuthenticationDisabled $false.`,
+      fix: `Set-CASMailbox -Identity ${mbx(ctx)} -SmtpClientAuthenticationDisabled $false`,
+      links: [LINKS.smtpAuth, LINKS.smtpAuthDisabled],
+    }),
+  },
+  EXO_IMAP_DISABLED: {
+    item: 'mailbox-protocols',
+    meaning: {
+      en: 'IMAP is disabled for the mailbox.',
+      nl: 'IMAP is uitgeschakeld voor de mailbox.',
+    },
+    phrase: 'failed (EXO_IMAP_DISABLED)',
+    remediation: ctx => ({
+      text: `IMAP is disabled for ${mbx(ctx)}, which ECE reads over IMAP.`,
+      fix: `Set-CASMailbox -Identity ${mbx(ctx)} -ImapEnabled $true`,
+      links: [LINKS.popImapEnable, LINKS.popImapTroubleshoot],
+    }),
+  },
+  EXO_POP_DISABLED: {
+    item: 'mailbox-protocols',
+    meaning: {
+      en: 'POP3 is disabled for the mailbox.',
+      nl: 'POP3 is uitgeschakeld voor de mailbox.',
+    },
+    phrase: 'failed (EXO_POP_DISABLED)',
+    remediation: ctx => ({
+      text: `POP3 is disabled for ${mbx(ctx)}, which ECE reads over POP3.`,
+      fix: `Set-CASMailbox -Identity ${mbx(ctx)} -PopEnabled $true`,
+      links: [LINKS.popImapEnable, LINKS.popImapTroubleshoot],
+    }),
+  },
+  EXO_LICENSE_MISSING: {
+    item: 'license',
+    meaning: {
+      en: 'The mailbox user has no Exchange Online plan.',
+      nl: 'De gebruiker van de mailbox heeft geen Exchange Online-abonnement.',
+    },
+    phrase: 'failed (EXO_LICENSE_MISSING)',
+    remediation: ctx => ({
+      text: `${mbx(ctx)} has no Exchange Online plan. Cisco asks for at least an E3 licence (Exchange Online Plan 2).`,
+      fix: `Microsoft 365 admin center > Users > Active users > ${mbx(ctx)} > Licenses and apps: assign Office 365 E3 (or another licence with Exchange Online Plan 2)`,
+      links: [LINKS.licensingPlans, LINKS.technote],
+    }),
+  },
+  EXO_LICENSE_BELOW_E3: {
+    item: 'license',
+    meaning: {
+      en: 'The mailbox has Exchange Online Plan 1 only; Cisco asks for E3 or above.',
+      nl: 'De mailbox heeft alleen Exchange Online Plan 1; Cisco vraagt E3 of hoger.',
+    },
+    phrase: 'failed (EXO_LICENSE_BELOW_E3)',
+    remediation: ctx => ({
+      text: `${mbx(ctx)} has a lower Exchange Online plan than E3. Cisco's checklist asks for E3 or above; Microsoft itself only requires an Exchange Online mailbox plan for IMAP, POP and SMTP, so this is a warning, not a failure.`,
+      fix: `Microsoft 365 admin center > Users > Active users > ${mbx(ctx)} > Licenses and apps: assign Office 365 E3 (Exchange Online Plan 2) to follow Cisco's requirement`,
+      links: [LINKS.licensingPlans, LINKS.technote],
+    }),
+  },
+  EXO_FULL_ACCESS_MISSING: {
+    item: 'mailbox-rights',
+    meaning: {
+      en: 'The shared account lacks Full Access to the mailbox.',
+      nl: 'Het gedeelde account heeft geen Full Access op de mailbox.',
+    },
+    phrase: 'failed (EXO_FULL_ACCESS_MISSING)',
+    remediation: ctx => ({
+      text: `${ctx.account ?? 'The shared account'} needs Full Access to ${mbx(ctx)} (and no Deny entry for it; remove one with Remove-MailboxPermission … -Deny).`,
+      fix: `Add-MailboxPermission -Identity ${mbx(ctx)} -User ${ctx.account ?? '<account>'} -AccessRights FullAccess -InheritanceType All`,
+      links: [...guide(ctx), LINKS.oauthImapPopSmtp],
+    }),
+  },
+  NO_WORKER: {
+    item: null,
+    meaning: {
+      en: 'No worker served this vantage point in time.',
+      nl: 'Geen enkele worker heeft dit meetpunt (vantage point) op tijd bediend.',
+    },
+    phrase: 'failed (NO_WORKER)',
+    remediation: ctx => ({
+      text: `No ecebot worker answered for ${ctx.vantage ?? 'this vantage point'} in time: check that the worker runs on that server and reaches the queue.`,
+      fix: `ecebot worker --vantage ${ctx.vantage ?? '<server>'}`,
+      links: [LINKS.technote],
+    }),
+  },
+  CHECK_CRASHED: {
+    item: null,
+    meaning: {
+      en: 'The check itself failed (a bug or an unexpected answer).',
+      nl: 'De controle zelf is mislukt (een bug of een onverwacht antwoord).',
+    },
+    phrase: 'failed (CHECK_CRASHED)',
+    remediation: () => ({
+      text: 'The check itself broke: this is an ecebot bug or an answer it did not expect. The evidence holds what it saw; report it with the Details.',
+      links: [LINKS.technote],
+    }),
+  },
+  SLOW_RESPONSE: {
+    item: 'connectivity',
+    meaning: {
+      en: "A mail protocol step took longer than the environment's slow threshold (budget.slowMs).",
+      nl: 'Een stap van het mailprotocol duurde langer dan de traagheidsdrempel van de omgeving (budget.slowMs).',
+    },
+    phrase: 'failed (SLOW_RESPONSE)',
+    remediation: ctx => ({
+      text: `Exchange Online answered slowly${where(ctx)}${ctx.mailbox ? ` for ${ctx.mailbox}` : ''}: check proxies, TLS inspection and the route to Microsoft 365; compare with Microsoft's Remote Connectivity Analyzer.`,
+      links: [LINKS.rca, LINKS.endpoints],
+    }),
+  },
+  PROBE_UNAVAILABLE: {
+    item: null,
+    meaning: {
+      en: "ecebot's own Graph/Exchange read credentials (inventory `probe`) are not configured or were refused, so tenant settings could not be read.",
+      nl: 'De eigen lees-referenties van ecebot voor Graph/Exchange (inventory `probe`) zijn niet geconfigureerd of werden geweigerd, dus de tenantinstellingen konden niet worden gelezen.',
+    },
+    phrase: 'failed (PROBE_UNAVAILABLE)',
+    remediation: probeAccess,
+  },
+  DEVICE_CODE_CANCELLED: {
+    item: null,
+    meaning: {
+      en: 'ecebot stopped waiting for a device-code sign-in because it was cancelled (not an Entra answer).',
+      nl: 'ecebot is gestopt met wachten op een aanmelding met apparaatcode omdat die werd geannuleerd (geen antwoord van Entra).',
+    },
+    phrase: 'failed (DEVICE_CODE_CANCELLED)',
+    remediation: ctx => ({
+      text: 'The device-code sign-in was cancelled before anyone signed in; start it again when ready.',
+      fix: `signin ${ctx.env.name} ${mbx(ctx)}`,
+      links: [LINKS.aadstsReference],
+    }),
+  },
+} satisfies Record<Code, CodeEntry>;
+
+/** A code's English meaning and its item (the view English-only callers read). */
 export interface CodeInfo {
   meaning: string;
   item: ItemId | null;
 }
 
-const c = (meaning: string, item: ItemId | null): CodeInfo => ({ meaning, item });
-
-/** Every code ecebot emits. Keys are the codes. */
-export const CODES = {
-  OK: c('Worked as expected.', null),
-
-  // Transport (any probe).
-  DNS_NOT_FOUND: c('The host name does not resolve (NXDOMAIN or no address).', 'network'),
-  DNS_TIMEOUT: c('The DNS lookup did not answer within its deadline.', 'network'),
-  DNS_SERVER_FAILURE: c(
-    'The DNS server answered with a failure (SERVFAIL or REFUSED, RFC 1035 §4.1.1) instead of an address.',
-    'network',
-  ),
-  CONNECT_REFUSED: c(
-    'The TCP connection was refused (nothing listens, or a firewall rejects).',
-    'network',
-  ),
-  CONNECT_TIMEOUT: c(
-    'The TCP connection did not complete within its deadline (a firewall drops packets).',
-    'network',
-  ),
-  CONNECT_RESET: c('The connection was reset by the peer or a middlebox.', 'network'),
-  TLS_CERT_INVALID: c(
-    'The server certificate is not trusted or does not name the host.',
-    'network',
-  ),
-  TLS_CERT_EXPIRED: c('The server certificate has expired (or is not yet valid).', 'network'),
-  TLS_HANDSHAKE_FAILED: c(
-    'The TLS handshake failed (the peer does not speak TLS, or an interception device broke it).',
-    'network',
-  ),
-  STARTTLS_UNAVAILABLE: c(
-    'The SMTP server did not offer or accept STARTTLS (RFC 3207).',
-    'network',
-  ),
-  GREETING_TIMEOUT: c(
-    'The server accepted the connection but sent no greeting within its deadline.',
-    'network',
-  ),
-  TIMEOUT: c('The server stopped answering within the step deadline.', 'network'),
-  PROTOCOL_ERROR: c('The server answered something the protocol does not allow here.', null),
-  REPLY_TOO_LONG: c(
-    'The server sent a reply far longer than the protocol allows (an SMTP reply line is at most 512 octets, RFC 5321 §4.5.3.1.5); ecebot stopped reading it.',
-    null,
-  ),
-  HTTP_ERROR: c('The HTTPS server answered with an error status.', null),
-
-  // Mail protocol authentication (Exchange Online wire responses, o365-facts.md §1).
-  AUTH_FAILED: c(
-    'The server rejected the XOAUTH2 token (IMAP "NO AUTHENTICATE failed.", POP3 "-ERR Authentication failure", SMTP "535 5.7.3").',
-    'connectivity',
-  ),
-  AUTHENTICATED_NOT_CONNECTED: c(
-    'IMAP accepted the token but the token\'s user cannot open the mailbox named in user= ("BAD User is authenticated but not connected.").',
-    'connectivity',
-  ),
-  SMTP_AUTH_DISABLED: c(
-    'SMTP AUTH is disabled for the mailbox or the tenant ("535 5.7.139 … SmtpClientAuthentication is disabled").',
-    'mailbox-protocols',
-  ),
-  SMTP_BASIC_AUTH_DISABLED: c(
-    'The client sent a password; Exchange Online accepts only OAuth ("535 5.7.139 … basic authentication is disabled").',
-    'connectivity',
-  ),
-  SMTP_BLOCKED_BY_POLICY: c(
-    'Conditional Access or security defaults blocked SMTP AUTH ("535 5.7.139 … did not meet the criteria" / "security defaults policy").',
-    'token',
-  ),
-  SEND_AS_DENIED: c(
-    'The authenticated account may not send as this address ("554 5.2.252 SendAsDenied").',
-    'mailbox-rights',
-  ),
-  TOKEN_EXPIRED_SESSION: c(
-    'The access token expired during the session ("* BYE Session invalidated - AccessTokenExpired").',
-    'token',
-  ),
-  XOAUTH2_NOT_OFFERED: c('The server does not advertise the XOAUTH2 mechanism.', 'connectivity'),
-  SEND_REJECTED: c(
-    'The SMTP server refused the test message at MAIL FROM, RCPT TO or DATA (4xx/5xx reply).',
-    'connectivity',
-  ),
-
-  // Entra ID (AADSTS codes, o365-facts.md §2.3).
-  AADSTS50011: c(
-    'Redirect URI does not match the ones registered for the application.',
-    'app-registration',
-  ),
-  AADSTS90002: c('Tenant not found.', 'app-registration'),
-  AADSTS700016: c('Application not found in the directory.', 'app-registration'),
-  AADSTS50194: c('Application is not multi-tenant; /common is not allowed.', 'app-registration'),
-  AADSTS7000215: c(
-    'Invalid client secret (often the secret ID pasted instead of its value).',
-    'app-registration',
-  ),
-  AADSTS7000222: c('The client secret has expired.', 'app-registration'),
-  AADSTS7000218: c(
-    'The request must contain client_assertion or client_secret.',
-    'app-registration',
-  ),
-  AADSTS700025: c('A public client must not send a secret.', 'app-registration'),
-  AADSTS700024: c(
-    'Client assertion is not within its valid time range (clock skew).',
-    'app-registration',
-  ),
-  AADSTS65001: c('No user or admin consent for the application and scopes.', 'app-registration'),
-  AADSTS90094: c('Admin consent is required.', 'app-registration'),
-  AADSTS90095: c('Admin consent is required.', 'app-registration'),
-  AADSTS65005: c(
-    'The application is misconfigured: the resource is not among its required permissions.',
-    'app-registration',
-  ),
-  AADSTS650056: c(
-    'Misconfigured application: permissions to the resource are missing.',
-    'app-registration',
-  ),
-  AADSTS650057: c(
-    "Invalid resource: the resource is not in the application's required permissions.",
-    'app-registration',
-  ),
-  AADSTS650052: c(
-    'The organisation has not subscribed to the service (Exchange Online service principal missing).',
-    'license',
-  ),
-  AADSTS500011: c(
-    'The resource principal (Exchange Online) was not found in the tenant.',
-    'license',
-  ),
-  AADSTS70011: c('Invalid scope.', 'token'),
-  AADSTS28002: c('Invalid scope (more than one resource).', 'token'),
-  AADSTS700022: c('Invalid scope (more than one resource).', 'token'),
-  AADSTS54005: c('The authorization code was already redeemed.', 'token'),
-  AADSTS70008: c('The authorization code or refresh token has expired or been revoked.', 'token'),
-  AADSTS700082: c('The refresh token expired after 90 days of inactivity.', 'token'),
-  AADSTS50173: c('The grant was revoked (password change or admin revoke).', 'token'),
-  AADSTS70043: c(
-    'The refresh token is invalid under a Conditional Access sign-in frequency policy.',
-    'token',
-  ),
-  AADSTS50089: c('The sign-in flow token expired (the sign-in took too long).', 'token'),
-  AADSTS50126: c('Invalid username or password.', 'token'),
-  AADSTS50034: c('The user account does not exist in the directory.', 'token'),
-  AADSTS50020: c(
-    'The user from the identity provider does not exist in the tenant (guest or personal account).',
-    'token',
-  ),
-  AADSTS50057: c('The user account is disabled.', 'token'),
-  AADSTS50053: c('The account is locked, or sign-in came from a malicious IP.', 'token'),
-  AADSTS50055: c('The password has expired.', 'token'),
-  AADSTS50076: c('Multi-factor authentication is required.', 'token'),
-  AADSTS50079: c('Multi-factor authentication enrolment is required.', 'token'),
-  AADSTS50074: c('Multi-factor authentication was not passed.', 'token'),
-  AADSTS53003: c('Blocked by Conditional Access.', 'token'),
-  AADSTS530035: c('Blocked by security defaults.', 'token'),
-  AADSTS53000: c('The device is not compliant (Conditional Access).', 'token'),
-  AADSTS53001: c('The device is not domain joined (Conditional Access).', 'token'),
-  AADSTS50105: c('The user is not assigned to the application (assignment required).', 'token'),
-  AADSTS81012: c(
-    'The user signing in is not the user signed in to the device (Seamless SSO / Kerberos).',
-    'token',
-  ),
-  AADSTS50058: c('Session information is not sufficient for single sign-on.', 'token'),
-  AADSTS9002313: c('Malformed request.', null),
-  AADSTS900144: c('A required parameter is missing.', null),
-  AADSTS90014: c('A required field is missing from the request.', null),
-  AADSTS70016: c('Device-code sign-in is still pending.', 'token'),
-  ENTRA_ERROR: c(
-    'Entra ID refused the request with an error ecebot has no specific entry for.',
-    null,
-  ),
-  ENTRA_UNREACHABLE: c(
-    'Entra ID could not be reached (network or TLS failure before any answer).',
-    'network',
-  ),
-  DEVICE_CODE_DECLINED: c('The person signing in declined the device-code sign-in.', 'token'),
-  DEVICE_CODE_EXPIRED: c('The device code expired before anyone signed in.', 'token'),
-
-  // Graph and the Exchange admin API.
-  GRAPH_FORBIDDEN: c("Graph refused the read: ecebot's own app lacks the permission.", null),
-  GRAPH_NO_PREMIUM: c(
-    'The tenant has no Entra ID P1/P2 licence, so sign-in logs cannot be read.',
-    null,
-  ),
-  GRAPH_NOT_FOUND: c('Graph has no such object.', null),
-  EXO_UNAUTHORIZED: c(
-    "The Exchange admin API refused ecebot's token (Exchange.ManageAsApp missing).",
-    null,
-  ),
-  EXO_FORBIDDEN: c(
-    'The Exchange admin API refused the cmdlet (no Exchange or Global Reader role).',
-    null,
-  ),
-  EXO_THROTTLED: c('The Exchange admin API throttled the request.', null),
-
-  // Checklist-level findings.
-  ECE_VERSION_UNSUPPORTED: c('The ECE release predates OAuth support for Office 365.', 'version'),
-  ECE_ES_TOO_OLD: c(
-    'The Engineering Special installed is below the OAuth minimum for this release.',
-    'version',
-  ),
-  ECE_VERSION_UNKNOWN: c('The ECE release is not one ecebot knows.', 'version'),
-  ECE_ES_NOT_LATEST: c(
-    'The release meets the minimum, but Cisco recommends the newest Engineering Special.',
-    'version',
-  ),
-  ECE_EXTERNAL_URL_MISSING: c('"External URL of the application" is not set.', 'external-url'),
-  ECE_EXTERNAL_URL_NOT_HTTPS: c('The external URL does not use https.', 'external-url'),
-  ECE_EXTERNAL_URL_NOT_FQDN: c(
-    'The external URL is not a fully qualified domain name.',
-    'external-url',
-  ),
-  ECE_EXTERNAL_URL_ADMIN_MISMATCH: c(
-    "The external URL's host differs from the one admins log in with.",
-    'external-url',
-  ),
-  ECE_EXTERNAL_URL_UNREACHABLE: c(
-    'The external URL cannot be opened from an ECE server.',
-    'external-url',
-  ),
-  ECE_EXTERNAL_URL_CERT: c("The external URL's certificate is not valid.", 'external-url'),
-  ENTRA_APP_NOT_FOUND: c('The ECE application registration was not found.', 'app-registration'),
-  ENTRA_REDIRECT_MISMATCH: c(
-    "No redirect URI of the application is on the ECE external URL's host.",
-    'app-registration',
-  ),
-  ENTRA_SECRET_EXPIRED: c(
-    'Every client secret and certificate of the application has expired.',
-    'app-registration',
-  ),
-  ENTRA_SECRET_EXPIRING: c("The application's credential expires soon.", 'app-registration'),
-  ENTRA_PERMISSION_MISSING: c(
-    'A delegated permission (IMAP, POP, SMTP, offline_access) is not configured.',
-    'app-registration',
-  ),
-  ENTRA_CONSENT_MISSING: c('The delegated permissions are not consented.', 'app-registration'),
-  ENTRA_TOKEN_LIFETIME_SHORT: c('Access tokens last less than 60 minutes.', 'app-registration'),
-  ECE_TOKEN_MISSING: c(
-    'No token for this mailbox was given to ecebot (sign in, or configure refreshToken).',
-    'token',
-  ),
-  ECE_TOKEN_WRONG_USER: c(
-    'The token was issued to a different user than the mailbox (or its shared account).',
-    'token',
-  ),
-  ECE_TOKEN_WRONG_AUDIENCE: c(
-    'The token is not for Exchange Online (e.g. a Graph token).',
-    'token',
-  ),
-  ECE_TOKEN_SCOPE_MISSING: c(
-    'The token lacks the scope for the protocol the mailbox uses.',
-    'token',
-  ),
-  EXO_SMTP_AUTH_DISABLED: c('Authenticated SMTP is disabled for the mailbox.', 'mailbox-protocols'),
-  EXO_SMTP_AUTH_DISABLED_TENANT: c(
-    'Authenticated SMTP is disabled for the tenant and the mailbox does not override it.',
-    'mailbox-protocols',
-  ),
-  EXO_IMAP_DISABLED: c('IMAP is disabled for the mailbox.', 'mailbox-protocols'),
-  EXO_POP_DISABLED: c('POP3 is disabled for the mailbox.', 'mailbox-protocols'),
-  EXO_LICENSE_MISSING: c('The mailbox user has no Exchange Online plan.', 'license'),
-  EXO_LICENSE_BELOW_E3: c(
-    'The mailbox has Exchange Online Plan 1 only; Cisco asks for E3 or above.',
-    'license',
-  ),
-  EXO_FULL_ACCESS_MISSING: c(
-    'The shared account lacks Full Access to the mailbox.',
-    'mailbox-rights',
-  ),
-  NO_WORKER: c('No worker served this vantage point in time.', null),
-  CHECK_CRASHED: c('The check itself failed (a bug or an unexpected answer).', null),
-  SLOW_RESPONSE: c(
-    "A mail protocol step took longer than the environment's slow threshold (budget.slowMs).",
-    'connectivity',
-  ),
-  PROBE_UNAVAILABLE: c(
-    "ecebot's own Graph/Exchange read credentials (inventory `probe`) are not configured or were refused, so tenant settings could not be read.",
-    null,
-  ),
-  DEVICE_CODE_CANCELLED: c(
-    'ecebot stopped waiting for a device-code sign-in because it was cancelled (not an Entra answer).',
-    null,
-  ),
-} as const satisfies Record<string, CodeInfo>;
-
-/** A stable code. */
-export type Code = keyof typeof CODES;
+/**
+ * Every code's English meaning and item, read from CODE_TABLE, for the rules that ask which item
+ * a code points to and the CLI and lab lines that print English. Keys are the codes.
+ */
+export const CODES = Object.fromEntries(
+  CODE_NAMES.map(code => [
+    code,
+    { meaning: CODE_TABLE[code].meaning.en, item: CODE_TABLE[code].item },
+  ]),
+) as Readonly<Record<Code, CodeInfo>>;
 
 /** Whether a string is a known code (for reading codes back from JSON). */
 export function isCode(value: string): value is Code {
-  return Object.prototype.hasOwnProperty.call(CODES, value);
+  return Object.prototype.hasOwnProperty.call(CODE_TABLE, value);
 }
 
 /** The registry code for an AADSTS number, or ENTRA_ERROR when ecebot has no entry for it. */

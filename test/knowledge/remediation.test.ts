@@ -1,16 +1,14 @@
 import { facts, SALES, SUPPORT, SVC } from '../checklist/fixtures';
-import { CODES, isCode, type Code } from '../../src/knowledge/codes';
+import { CODE_NAMES, type Code } from '../../src/knowledge/codes';
 import { LINKS, isSeenUrl, SEEN_URLS } from '../../src/knowledge/links';
-import { hasRemediation, remediationFor } from '../../src/knowledge/remediation';
+import { remediationFor } from '../../src/knowledge/remediation';
 
-const ALL = Object.keys(CODES)
-  .filter(isCode)
-  .filter(c => c !== 'OK');
+// OK is never a finding's fault, so it has no advice worth a sentence.
+const ALL = CODE_NAMES.filter(c => c !== 'OK');
 const env = facts();
 
 describe('remediation registry', () => {
-  test.each(ALL)('%s has its own entry with a sentence and seen links', code => {
-    expect(hasRemediation(code)).toBe(true);
+  test.each(ALL)('%s has a sentence and seen links', code => {
     const r = remediationFor(code, {
       env,
       mailbox: SUPPORT,
