@@ -27,6 +27,7 @@ import { probePop3 } from '../probes/pop3';
 import { probeSmtp } from '../probes/smtp';
 import { probeTls } from '../probes/tls';
 import { CENTRAL, type Observation, type ObservationKind } from '../probes/types';
+import { sessionOfRun } from '../tenant/session';
 import { endpointsFor, hostPort } from './endpoints';
 import type { PreparedRun } from './prepare';
 
@@ -38,17 +39,7 @@ export function mailboxScopes(retrieve: 'imap' | 'pop3'): string[] {
 
 /** The probe context of one vantage point of a run (`agent`: see ProbeContext.agent). */
 export function contextFor(run: PreparedRun, vantage: string, agent?: Agent): ProbeContext {
-  return {
-    ...(agent ? { agent } : {}),
-    vantage,
-    deadlines: run.deadlines,
-    ...(run.ca ? { ca: run.ca } : {}),
-    hosts: Object.fromEntries(
-      Object.entries(run.env.endpoints?.hosts ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
-    ),
-    ...(run.env.endpoints?.dnsServers ? { dnsServers: run.env.endpoints.dnsServers } : {}),
-    redactor: run.redactor,
-  };
+  return sessionOfRun(run).context(vantage, agent);
 }
 
 /**
@@ -195,20 +186,7 @@ export async function withProbeToken(
   scope: string,
   reads: (token: string, tctx: ProbeContext) => Promise<Observation[]>[],
 ): Promise<Observation[]> {
-  const probe = run.env.probe;
-  const secret = run.secrets.probeSecret;
-  if (!probe || !secret) return [];
-  return guarded(ctx, 'entra-token', probe.clientId, async () => {
-    const ep = endpointsFor(run.env, CENTRAL);
-    const r = await clientCredentials(
-      ctx,
-      { login: ep.login, tenantId: run.env.tenant.id },
-      { clientId: probe.clientId, secret, scopes: [scope], purpose: 'probe-app' },
-    );
-    if (!r.accessToken) return [r.observation];
-    const tctx = { ...ctx, redactor: ctx.redactor.with([r.accessToken]) };
-    return [r.observation, ...(await Promise.all(reads(r.accessToken, tctx))).flat()];
-  });
+  return sessionOfRun(run).withAppToken(scope, reads, ctx);
 }
 
 /** Observations of the tenant: ECE app credentials, Graph and Exchange admin reads. */

@@ -107,6 +107,8 @@ function placed<T extends { channelData: Record<string, unknown>; conversation: 
 
 let lab: Lab;
 let inv: Inventory;
+/** The inventory file `inv` is loaded from. */
+let inventoryFile: string;
 let fake: FakeConnector;
 let store: MemoryStore;
 let bot: BotServer;
@@ -156,9 +158,9 @@ beforeAll(async () => {
     description: 'restricted',
     teams: [OPS_TEAM.id, GROUP_TEAM_AAD],
   };
-  const file = join(lab.dir, 'access.yaml');
-  writeFileSync(file, stringify(doc));
-  inv = loadInventory(file);
+  inventoryFile = join(lab.dir, 'access.yaml');
+  writeFileSync(inventoryFile, stringify(doc));
+  inv = loadInventory(inventoryFile);
 
   rig = await startBotRig(() => inv, {
     channels: {
@@ -346,10 +348,14 @@ describe('admins (ECEBOT_ADMINS, ECEBOT_ADMIN_GROUPS)', () => {
       `no inventory environment with a probe app is in tenant ${BARE_TENANT.toLowerCase()}`,
     );
 
-    // Graph refuses: the probe app lost Directory.Read.All.
+    // Graph refuses: the probe app lost Directory.Read.All. An app-only token carries the
+    // `roles` it was issued with (o365-facts.md §2.4), and the bot keeps its Graph token until
+    // shortly before it expires; a reloaded inventory starts a new tenant session, which asks
+    // Entra for a token again.
     clock += 5 * 60_000 + 1;
     const roles = lab.tenant.probeApp.roles;
     lab.tenant.probeApp.roles = roles.filter(r => r !== 'Directory.Read.All');
+    inv = loadInventory(inventoryFile);
     logged = log.lines.length;
     try {
       expect(await ask(personal(JDOE), 'mute lab 1h')).toContain(
@@ -357,6 +363,7 @@ describe('admins (ECEBOT_ADMINS, ECEBOT_ADMIN_GROUPS)', () => {
       );
     } finally {
       lab.tenant.probeApp.roles = roles;
+      inv = loadInventory(inventoryFile);
     }
     const reasons = log.warnings(logged).map(l => String(l.obj.reason));
     expect(reasons.some(r => r.includes('403 Authorization_RequestDenied'))).toBe(true);
