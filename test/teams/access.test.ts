@@ -15,6 +15,7 @@ import { loadInventory, suggest, type Inventory } from '../../src/inventory/load
 import { startLab, type Lab } from '../../src/lab/index';
 import { pickScenarios } from '../../src/lab/scenarios';
 import { groupNamed } from '../../src/lab/tenant';
+import { decodeClaims } from '../../src/probes/jwt-claims';
 import type { MemoryStore } from '../../src/store/memory';
 import {
   adminAccess,
@@ -579,5 +580,26 @@ describe('the lab’s Graph checkMemberGroups', () => {
     expect(!unknown.ok && unknown.reason).toMatch(/404 Request_ResourceNotFound/);
     const bad = await check(TENANT, JDOE.aadObjectId, ['not-a-guid']);
     expect(!bad.ok && bad.reason).toMatch(/400 BadRequest: Invalid GUID/);
+  });
+
+  test('checks for several people, at once and later, share one Graph token of the probe app', async () => {
+    const graphTokens = () =>
+      lab.issued.filter(t => {
+        const c = decodeClaims(t);
+        return c?.appid === lab.tenant.probeApp.appId && !!c.aud?.includes('graph.microsoft.com');
+      }).length;
+    const check = graphGroupCheck({ inventory: () => inv, vars: {} });
+    const before = graphTokens();
+    expect(
+      await Promise.all([
+        check(TENANT, JDOE.aadObjectId, [admins]),
+        check(TENANT, SUPPORT.aadObjectId, [admins]),
+      ]),
+    ).toEqual([
+      { ok: true, member: [admins] },
+      { ok: true, member: [] },
+    ]);
+    expect(await check(TENANT, JDOE.aadObjectId, [admins])).toEqual({ ok: true, member: [admins] });
+    expect(graphTokens() - before).toBe(1);
   });
 });
