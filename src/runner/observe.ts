@@ -9,12 +9,12 @@ import { Agent } from 'node:https';
 import { kindOf } from '../checklist/catalogue';
 import type { VantageKind } from '../model/items';
 import type { ProbeContext } from '../probes/context';
-import { clientCredentials } from '../probes/entra';
-import { CENTRAL, type Observation } from '../probes/types';
+import type { Observation } from '../probes/types';
 import { endpointsFor } from './endpoints';
 import type { PreparedRun } from './prepare';
 import { readsFor } from './reads';
-import { guarded, type ReadContext } from './reads/read';
+import type { ReadContext } from './reads/read';
+import { sessionOfRun } from '../tenant/session';
 import { EXO_SCOPE, GRAPH_SCOPE } from './reads/tenant';
 
 export { mailboxScopes } from './reads/mailbox';
@@ -22,44 +22,21 @@ export { EXO_SCOPE, GRAPH_SCOPE };
 
 /** The probe context of one vantage point of a run (`agent`: see ProbeContext.agent). */
 export function contextFor(run: PreparedRun, vantage: string, agent?: Agent): ProbeContext {
-  return {
-    ...(agent ? { agent } : {}),
-    vantage,
-    deadlines: run.deadlines,
-    ...(run.ca ? { ca: run.ca } : {}),
-    hosts: Object.fromEntries(
-      Object.entries(run.env.endpoints?.hosts ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
-    ),
-    ...(run.env.endpoints?.dnsServers ? { dnsServers: run.env.endpoints.dnsServers } : {}),
-    redactor: run.redactor,
-  };
+  return sessionOfRun(run).context(vantage, agent);
 }
 
 /**
  * With a token of ecebot's own read-only app (inventory `probe`) for `scope`, run `reads`,
  * which see the token and a context that redacts it. Yields the token observation and the
- * reads' observations; nothing when no probe app is configured.
+ * reads' observations; nothing when no probe app is configured (the run's tenant session).
  */
-export async function withProbeToken(
+export function withProbeToken(
   run: PreparedRun,
   ctx: ProbeContext,
   scope: string,
   reads: (token: string, tctx: ProbeContext) => Promise<Observation[]>[],
 ): Promise<Observation[]> {
-  const probe = run.env.probe;
-  const secret = run.secrets.probeSecret;
-  if (!probe || !secret) return [];
-  return guarded(ctx, 'entra-token', probe.clientId, async () => {
-    const ep = endpointsFor(run.env, CENTRAL);
-    const r = await clientCredentials(
-      ctx,
-      { login: ep.login, tenantId: run.env.tenant.id },
-      { clientId: probe.clientId, secret, scopes: [scope], purpose: 'probe-app' },
-    );
-    if (!r.accessToken) return [r.observation];
-    const tctx = { ...ctx, redactor: ctx.redactor.with([r.accessToken]) };
-    return [r.observation, ...(await Promise.all(reads(r.accessToken, tctx))).flat()];
-  });
+  return sessionOfRun(run).withAppToken(scope, reads, ctx);
 }
 
 /** Observations from one vantage point (a server name or `central`). */

@@ -19,10 +19,8 @@ import type { Inventory } from '../inventory/load';
 import type { Environment } from '../inventory/types';
 import type { HostPort, ProbeContext } from '../probes/context';
 import { httpsRequest, HttpNetworkError } from '../probes/http-client';
-import { CENTRAL } from '../probes/types';
-import { endpointsFor } from '../runner/endpoints';
-import { contextFor, GRAPH_SCOPE, withProbeToken } from '../runner/observe';
-import { prepareRun } from '../runner/prepare';
+import { GRAPH_SCOPE } from '../runner/observe';
+import { TenantSessions } from '../tenant/session';
 import type { Store } from '../store/types';
 import { loadConversation, type ConversationRecord, type TeamsChannelData } from './conversations';
 import type { BotLog } from './log';
@@ -175,12 +173,16 @@ async function checkMemberGroups(
 /**
  * Group checks through Microsoft Graph with the app-only token of the probe app of the
  * inventory environment in the user's tenant (the first one with a `probe`); that app already
- * holds Directory.Read.All (o365-facts.md §3.6), which checkMemberGroups accepts.
+ * holds Directory.Read.All (o365-facts.md §3.6), which checkMemberGroups accepts. The token
+ * comes from that environment's tenant session, so checks for several people share one.
  */
 export function graphGroupCheck(o: {
   inventory: () => Inventory;
   vars: NodeJS.ProcessEnv;
+  /** Tenant sessions to use (and share with sign-ins); new ones from `vars` by default. */
+  sessions?: TenantSessions;
 }): GroupCheck {
+  const sessions = o.sessions ?? new TenantSessions({ vars: o.vars });
   return async (tenantId, objectId, groupIds) => {
     const inv = o.inventory();
     const env = [...inv.environments.values()].find(
@@ -191,16 +193,15 @@ export function graphGroupCheck(o: {
         ok: false,
         reason: `no inventory environment with a probe app is in tenant ${tenantId}`,
       };
-    let prepared;
+    let session;
     try {
-      prepared = prepareRun(env, inv, { items: ['app-registration'], vars: o.vars });
+      session = sessions.open(env, inv);
     } catch (err) {
       return { ok: false, reason: `environment ${env.name}: ${(err as Error).message}` };
     }
-    const ctx = contextFor(prepared, CENTRAL);
-    const graph = endpointsFor(env, CENTRAL).graph;
+    const graph = session.endpoints().graph;
     const answers: GroupAnswer[] = [];
-    const seen = await withProbeToken(prepared, ctx, GRAPH_SCOPE, (token, tctx) => [
+    const seen = await session.withAppToken(GRAPH_SCOPE, (token, tctx) => [
       (async () => {
         for (let i = 0; i < groupIds.length; i += GROUPS_PER_REQUEST) {
           const a = await checkMemberGroups(

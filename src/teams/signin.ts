@@ -10,14 +10,11 @@
  */
 import type { Inventory } from '../inventory/load';
 import { pickEnvironment } from '../inventory/load';
-import type { ProbeContext } from '../probes/context';
 import { grantsFullAccess } from '../checklist/mailbox-rights';
 import { deviceCodeSignIn, type EntraTokenResult } from '../probes/entra';
 import { getMailboxPermission } from '../probes/exo';
-import { CENTRAL } from '../probes/types';
-import { endpointsFor } from '../runner/endpoints';
-import { contextFor, EXO_SCOPE, mailboxScopes, withProbeToken } from '../runner/observe';
-import { prepareRun, type PreparedRun } from '../runner/prepare';
+import { EXO_SCOPE, mailboxScopes } from '../runner/observe';
+import { TenantSessions, type TenantSession } from '../tenant/session';
 import { refreshTokenKey } from '../store/tokens';
 import type { Store } from '../store/types';
 import { signinCard, type SigninState, type SigninView } from './cards';
@@ -36,6 +33,8 @@ export interface SignInsDeps {
   codeTimeoutMs?: number;
   /** How long the person has to sign in (Entra's device codes live 15 minutes). */
   signInTimeoutSeconds?: number;
+  /** Tenant sessions to use (and share with the admin check); new ones from `vars` by default. */
+  sessions?: TenantSessions;
 }
 
 /** A sign-in asked for in a conversation. */
@@ -62,8 +61,11 @@ type First =
 export class SignIns {
   private readonly active = new Set<AbortController>();
   private readonly running = new Set<Promise<void>>();
+  private readonly sessions: TenantSessions;
 
-  constructor(private readonly deps: SignInsDeps) {}
+  constructor(private readonly deps: SignInsDeps) {
+    this.sessions = deps.sessions ?? new TenantSessions({ vars: deps.vars });
+  }
 
   /** Start a sign-in; resolves once there is a card to post (the code, or why not). */
   async begin(req: SigninRequest): Promise<SigninStart> {
@@ -73,9 +75,10 @@ export class SignIns {
     if (!entry) throw new Error(`${req.mailbox} is not a mailbox of ${env.name}`);
     const shared = entry.access === 'shared';
     const account = shared ? entry.account! : entry.address;
-    // prepareRun gives the environment's CA, deadlines and redactor, and refuses bad input early.
-    const prepared = prepareRun(env, inv, { items: ['token'], vars: this.deps.vars });
-    const ctx = contextFor(prepared, CENTRAL);
+    // The tenant session gives the environment's CA, deadlines and redactor, and refuses bad
+    // input (an unreadable CA file, the probe app's secret missing) before Entra is asked.
+    const session = this.sessions.open(env, inv);
+    const ctx = session.context();
     const view = (state: SigninState): SigninView => ({
       environment: env.name,
       mailbox: entry.address,
@@ -88,23 +91,19 @@ export class SignIns {
     this.active.add(abort);
     let onCode!: (f: First) => void;
     const codeReady = new Promise<First>(res => (onCode = res));
-    const flow = deviceCodeSignIn(
-      ctx,
-      { login: endpointsFor(env, CENTRAL).login, tenantId: env.tenant.id },
-      {
-        clientId: env.app.clientId,
-        scopes: mailboxScopes(entry.retrieve),
-        timeoutSeconds: this.deps.signInTimeoutSeconds ?? 900,
-        cancel: abort.signal,
-        onCode: c =>
-          onCode({
-            kind: 'code',
-            url: c.verificationUri,
-            code: c.userCode,
-            expiresIn: c.expiresIn,
-          }),
-      },
-    ).finally(() => this.active.delete(abort));
+    const flow = deviceCodeSignIn(ctx, session.entraTarget(), {
+      clientId: env.app.clientId,
+      scopes: mailboxScopes(entry.retrieve),
+      timeoutSeconds: this.deps.signInTimeoutSeconds ?? 900,
+      cancel: abort.signal,
+      onCode: c =>
+        onCode({
+          kind: 'code',
+          url: c.verificationUri,
+          code: c.userCode,
+          expiresIn: c.expiresIn,
+        }),
+    }).finally(() => this.active.delete(abort));
     let timer: NodeJS.Timeout | undefined;
     const first = await Promise.race([
       codeReady,
@@ -144,7 +143,7 @@ export class SignIns {
         shared,
         result,
         req.lang,
-        user => this.hasFullAccess(prepared, ctx, entry.address, user),
+        user => this.hasFullAccess(session, entry.address, user),
       );
       await this.deps.updater.update(
         req.conversationKey,
@@ -204,18 +203,15 @@ export class SignIns {
    * fails, the answer is no: only the account the inventory names is accepted then.
    */
   private async hasFullAccess(
-    prepared: PreparedRun,
-    ctx: ProbeContext,
+    session: TenantSession,
     mailbox: string,
     user: string,
   ): Promise<boolean> {
-    const ep = endpointsFor(prepared.env, CENTRAL);
-    const seen = await withProbeToken(prepared, ctx, EXO_SCOPE, (token, xctx) => [
-      getMailboxPermission(
-        xctx,
-        { exo: ep.exo, token, tenantId: prepared.env.tenant.id },
-        mailbox,
-      ).then(o => [o]),
+    const exo = session.endpoints().exo;
+    const seen = await session.withAppToken(EXO_SCOPE, (token, xctx) => [
+      getMailboxPermission(xctx, { exo, token, tenantId: session.env.tenant.id }, mailbox).then(
+        o => [o],
+      ),
     ]);
     const perm = seen.find(o => o.kind === 'exo');
     return !!perm?.ok && perm.kind === 'exo' && grantsFullAccess(perm.data ?? [], user);

@@ -15,6 +15,7 @@ import { loadInventory, suggest, type Inventory } from '../../src/inventory/load
 import { startLab, type Lab } from '../../src/lab/index';
 import { pickScenarios } from '../../src/lab/scenarios';
 import { groupNamed } from '../../src/lab/tenant';
+import { decodeClaims } from '../../src/probes/jwt-claims';
 import type { MemoryStore } from '../../src/store/memory';
 import {
   adminAccess,
@@ -107,6 +108,8 @@ function placed<T extends { channelData: Record<string, unknown>; conversation: 
 
 let lab: Lab;
 let inv: Inventory;
+/** The inventory file `inv` is loaded from. */
+let inventoryFile: string;
 let fake: FakeConnector;
 let store: MemoryStore;
 let bot: BotServer;
@@ -156,9 +159,9 @@ beforeAll(async () => {
     description: 'restricted',
     teams: [OPS_TEAM.id, GROUP_TEAM_AAD],
   };
-  const file = join(lab.dir, 'access.yaml');
-  writeFileSync(file, stringify(doc));
-  inv = loadInventory(file);
+  inventoryFile = join(lab.dir, 'access.yaml');
+  writeFileSync(inventoryFile, stringify(doc));
+  inv = loadInventory(inventoryFile);
 
   rig = await startBotRig(() => inv, {
     channels: {
@@ -346,10 +349,14 @@ describe('admins (ECEBOT_ADMINS, ECEBOT_ADMIN_GROUPS)', () => {
       `no inventory environment with a probe app is in tenant ${BARE_TENANT.toLowerCase()}`,
     );
 
-    // Graph refuses: the probe app lost Directory.Read.All.
+    // Graph refuses: the probe app lost Directory.Read.All. An app-only token carries the
+    // `roles` it was issued with (o365-facts.md §2.4), and the bot keeps its Graph token until
+    // shortly before it expires; a reloaded inventory starts a new tenant session, which asks
+    // Entra for a token again.
     clock += 5 * 60_000 + 1;
     const roles = lab.tenant.probeApp.roles;
     lab.tenant.probeApp.roles = roles.filter(r => r !== 'Directory.Read.All');
+    inv = loadInventory(inventoryFile);
     logged = log.lines.length;
     try {
       expect(await ask(personal(JDOE), 'mute lab 1h')).toContain(
@@ -357,6 +364,7 @@ describe('admins (ECEBOT_ADMINS, ECEBOT_ADMIN_GROUPS)', () => {
       );
     } finally {
       lab.tenant.probeApp.roles = roles;
+      inv = loadInventory(inventoryFile);
     }
     const reasons = log.warnings(logged).map(l => String(l.obj.reason));
     expect(reasons.some(r => r.includes('403 Authorization_RequestDenied'))).toBe(true);
@@ -572,5 +580,26 @@ describe('the lab’s Graph checkMemberGroups', () => {
     expect(!unknown.ok && unknown.reason).toMatch(/404 Request_ResourceNotFound/);
     const bad = await check(TENANT, JDOE.aadObjectId, ['not-a-guid']);
     expect(!bad.ok && bad.reason).toMatch(/400 BadRequest: Invalid GUID/);
+  });
+
+  test('checks for several people, at once and later, share one Graph token of the probe app', async () => {
+    const graphTokens = () =>
+      lab.issued.filter(t => {
+        const c = decodeClaims(t);
+        return c?.appid === lab.tenant.probeApp.appId && !!c.aud?.includes('graph.microsoft.com');
+      }).length;
+    const check = graphGroupCheck({ inventory: () => inv, vars: {} });
+    const before = graphTokens();
+    expect(
+      await Promise.all([
+        check(TENANT, JDOE.aadObjectId, [admins]),
+        check(TENANT, SUPPORT.aadObjectId, [admins]),
+      ]),
+    ).toEqual([
+      { ok: true, member: [admins] },
+      { ok: true, member: [] },
+    ]);
+    expect(await check(TENANT, JDOE.aadObjectId, [admins])).toEqual({ ok: true, member: [admins] });
+    expect(graphTokens() - before).toBe(1);
   });
 });

@@ -6,6 +6,7 @@
 import { clientCredentials } from '../../probes/entra';
 import type { ProbeContext } from '../../probes/context';
 import type { Observation } from '../../probes/types';
+import { sessionOfRun } from '../../tenant/session';
 import { guarded, type ReadContext, type ReadDeclaration } from './read';
 
 /** App-only scope of ecebot's own app for Graph reads. */
@@ -19,23 +20,25 @@ export interface AppToken {
   accessToken?: string;
 }
 
-/** ecebot's read-app token for `scope`, asked once per part and shared by the reads using it. */
+/**
+ * ecebot's read-app token for `scope`, from the run's tenant session (which keeps app tokens per
+ * scope), asked once per part and shared by the reads using it.
+ */
 export function appToken(rc: ReadContext, scope: string): Promise<AppToken> {
-  const { run, ctx, endpoints: ep } = rc;
-  const probe = run.env.probe;
-  const secret = run.secrets.probeSecret;
-  if (!probe || !secret) return Promise.resolve({ observations: [] });
+  const session = sessionOfRun(rc.run);
+  if (!session.hasProbeApp) return Promise.resolve({ observations: [] });
   return rc.shared(`app-token:${scope}`, async () => {
     let accessToken: string | undefined;
-    const observations = await guarded(ctx, 'entra-token', probe.clientId, async () => {
-      const r = await clientCredentials(
-        ctx,
-        { login: ep.login, tenantId: run.env.tenant.id },
-        { clientId: probe.clientId, secret, scopes: [scope], purpose: 'probe-app' },
-      );
-      accessToken = r.accessToken;
-      return r.observation;
-    });
+    const observations = await guarded(
+      rc.ctx,
+      'entra-token',
+      rc.run.env.probe?.clientId ?? '',
+      async () => {
+        const r = await session.appToken(scope, rc.ctx);
+        accessToken = r?.accessToken;
+        return r ? [r.observation] : [];
+      },
+    );
     return { observations, ...(accessToken ? { accessToken } : {}) };
   });
 }
