@@ -3,15 +3,14 @@
  * secrets, an unreadable CA file) fails here, before any probe goes out.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { isItemId, itemIds } from '../checklist/items';
 import type { ItemId } from '../model/items';
 import { InputError } from '../inventory/errors';
 import { suggest, type Inventory } from '../inventory/load';
 import { resolveEnvironmentSecrets, type EnvironmentSecrets } from '../inventory/secrets';
 import type { Environment } from '../inventory/types';
-import { DEFAULT_DEADLINES, type Deadlines } from '../probes/context';
+import type { Deadlines } from '../probes/context';
+import { deadlinesOf, readCaFile } from '../tenant/context';
 import { Redactor } from '../util/redact';
 import { vantagesForItems } from './progress';
 
@@ -69,39 +68,8 @@ export function prepareRun(
     if (!secrets.refreshTokens.has(mailbox.toLowerCase()))
       secrets.refreshTokens.set(mailbox.toLowerCase(), rt);
   }
-  let ca: string | undefined;
-  if (env.endpoints?.caFile) {
-    const path = resolve(dirname(env.file), env.endpoints.caFile);
-    try {
-      ca = readFileSync(path, 'utf8');
-    } catch (err) {
-      throw new InputError(
-        `CA file cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}: ${path})`,
-        'fix endpoints.caFile (relative paths start at the inventory file)',
-        env.file,
-        inv?.lineOf(env.name, ['endpoints', 'caFile']),
-        `environments.${env.name}.endpoints.caFile`,
-      );
-    }
-    if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
-      throw new InputError(
-        `CA file ${path} holds no PEM certificate`,
-        'point endpoints.caFile at a PEM file',
-        env.file,
-        inv?.lineOf(env.name, ['endpoints', 'caFile']),
-        `environments.${env.name}.endpoints.caFile`,
-      );
-    }
-  }
-  const b = env.budget ?? {};
-  const deadlines: Deadlines = {
-    dnsMs: b.dnsMs ?? DEFAULT_DEADLINES.dnsMs,
-    connectMs: b.connectMs ?? DEFAULT_DEADLINES.connectMs,
-    tlsMs: b.tlsMs ?? DEFAULT_DEADLINES.tlsMs,
-    greetingMs: b.greetingMs ?? DEFAULT_DEADLINES.greetingMs,
-    commandMs: b.commandMs ?? DEFAULT_DEADLINES.commandMs,
-    totalMs: b.totalMs ?? DEFAULT_DEADLINES.totalMs,
-  };
+  const ca = readCaFile(env, inv);
+  const deadlines = deadlinesOf(env);
   const redactor = new Redactor([
     secrets.appSecret ?? '',
     secrets.probeSecret ?? '',

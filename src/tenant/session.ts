@@ -7,11 +7,11 @@
  * Holds a secret: never serialise it, never log it.
  */
 import type { Agent } from 'node:https';
-import type { Code } from '../knowledge/codes';
 import type { Inventory } from '../inventory/load';
 import { resolveSecret } from '../inventory/secrets';
 import type { Environment } from '../inventory/types';
 import type { ProbeContext } from '../probes/context';
+import { guarded } from '../probes/guarded';
 import type { EntraTarget, EntraTokenResult } from '../probes/entra';
 import { CENTRAL, type Observation } from '../probes/types';
 import { Redactor } from '../util/redact';
@@ -97,46 +97,22 @@ export class TenantSession {
     const app = this.probeApp;
     if (!app) return [];
     const c = ctx ?? this.context(CENTRAL);
-    const started = new Date();
-    let redactor = c.redactor;
-    try {
+    // A read that throws may put the token in its message: the guard's context masks it too.
+    const guard = { ...c };
+    return guarded(guard, 'entra-token', app.clientId, async () => {
       const r = await this.appToken(scope, c);
       if (!r) return [];
       if (!r.accessToken) return [r.observation];
-      redactor = c.redactor.with([r.accessToken]);
-      const tctx = { ...c, redactor };
+      guard.redactor = c.redactor.with([r.accessToken]);
+      const tctx = { ...c, redactor: guard.redactor };
       return [r.observation, ...(await Promise.all(reads(r.accessToken, tctx))).flat()];
-    } catch (err) {
-      // A read that threw may have put the token in its message.
-      return [crashed({ ...c, redactor }, app.clientId, err, started)];
-    }
+    });
   }
 
   /** Whether this session was made from the same secret and CA (see TenantSessions). */
   madeFrom(probeSecret: string | undefined, ca: string | undefined): boolean {
     return this.probeApp?.secret === probeSecret && this.basis.ca === ca;
   }
-}
-
-/**
- * A token request or read that threw instead of returning an observation is a bug; like the
- * runner's guard (../runner/observe.ts `guarded`), it becomes one observation with code
- * CHECK_CRASHED, in the same shape, so a check still finishes and says what broke.
- */
-function crashed(ctx: ProbeContext, target: string, err: unknown, started: Date): Observation {
-  const code: Code = 'CHECK_CRASHED';
-  return {
-    kind: 'entra-token',
-    vantage: ctx.vantage,
-    target,
-    ok: false,
-    code,
-    stage: 'crash',
-    server: ctx.redactor.text(err instanceof Error ? `${err.name}: ${err.message}` : String(err)),
-    startedAt: started.toISOString(),
-    durationMs: Date.now() - started.getTime(),
-    steps: [],
-  } as unknown as Observation;
 }
 
 /** The probe app's secret, resolved; undefined when the inventory names no `probe`. */

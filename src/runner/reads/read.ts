@@ -3,10 +3,9 @@
  * run from a kind of vantage point, returning observations. Items name the reads they judge
  * (src/checklist/item.ts); the runner makes exactly the reads the selected items name.
  */
-import type { Code } from '../../knowledge/codes';
 import type { ReadName, VantageKind } from '../../model/items';
 import type { ProbeContext } from '../../probes/context';
-import type { Observation, ObservationKind } from '../../probes/types';
+import type { Observation } from '../../probes/types';
 import type { VantageEndpoints } from '../endpoints';
 import type { PreparedRun } from '../prepare';
 
@@ -43,37 +42,4 @@ export interface ReadDeclaration {
   observe(rc: ReadContext): Promise<Observation[]>;
 }
 
-/**
- * A probe that threw instead of returning an observation is a bug; it becomes an observation
- * with code CHECK_CRASHED so the run still finishes and the finding says what broke.
- */
-export async function guarded(
-  ctx: ProbeContext,
-  kind: ObservationKind,
-  target: string,
-  fn: () => Promise<Observation | Observation[]>,
-): Promise<Observation[]> {
-  const started = new Date();
-  try {
-    const r = await fn();
-    return Array.isArray(r) ? r : [r];
-  } catch (err) {
-    const code: Code = 'CHECK_CRASHED';
-    return [
-      {
-        kind,
-        vantage: ctx.vantage,
-        target,
-        ok: false,
-        code,
-        stage: 'crash',
-        server: ctx.redactor.text(
-          err instanceof Error ? `${err.name}: ${err.message}` : String(err),
-        ),
-        startedAt: started.toISOString(),
-        durationMs: Date.now() - started.getTime(),
-        steps: [],
-      } as unknown as Observation,
-    ];
-  }
-}
+export { guarded } from '../../probes/guarded';
