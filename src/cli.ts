@@ -24,6 +24,7 @@ import {
   QueueUnavailableError,
   type QueueConfig,
 } from './queue/connection';
+import { runAssemblerCommand } from './queue/assembler-command';
 import { workerDeadlineFrom } from './queue/create';
 import { DEFAULT_WORKER_DEADLINE_MS } from './queue/jobs';
 import type { QueueLog } from './queue/log';
@@ -178,8 +179,8 @@ async function checkThroughQueue(
 }
 
 /**
- * The queue's warnings as CLI lines on stderr (redacted: a connection error may quote a URL
- * with a password); progress details (info) are not the CLI's to print.
+ * The queue's warnings as CLI lines on stderr, redacted as unexpected errors are (a library's
+ * error may quote a token-shaped value); progress details (info) are not the CLI's to print.
  */
 function cliLog(io: Io): QueueLog {
   const line = (level: string) => (obj: object, msg?: string) => {
@@ -301,9 +302,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       case 'demo':
         return await demo(rest, io);
       case 'assembler':
-        return await (
-          await import('./queue/assembler-command')
-        ).runAssemblerCommand(rest, io, { waitForSignal });
+        return await runAssemblerCommand(rest, io, { waitForSignal });
       case 'serve':
         // Loaded on demand: botbuilder and restify are only needed by the bot.
         return await (await import('./teams/serve')).runServe(rest, io);
