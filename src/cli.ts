@@ -24,8 +24,11 @@ import {
   QueueUnavailableError,
   type QueueConfig,
 } from './queue/connection';
-import { createRunService } from './queue/create';
-import { RedisRunService } from './queue/redis-run-service';
+import { runAssemblerCommand } from './queue/assembler-command';
+import { workerDeadlineFrom } from './queue/create';
+import { DEFAULT_WORKER_DEADLINE_MS } from './queue/jobs';
+import type { QueueLog } from './queue/log';
+import { NoAssemblerError, RunClient } from './queue/run-client';
 import { prepareRun } from './runner/prepare';
 import { runInProcess } from './runner/run';
 import { Redactor } from './util/redact';
@@ -50,7 +53,17 @@ const defaultIo = (): Io => ({
   isTTY: !!process.stdout.isTTY,
 });
 
-const COMMANDS = ['check', 'probe', 'worker', 'lab', 'demo', 'serve', 'help', 'version'];
+const COMMANDS = [
+  'check',
+  'probe',
+  'worker',
+  'assembler',
+  'lab',
+  'demo',
+  'serve',
+  'help',
+  'version',
+];
 
 const USAGE = `ecebot — checks Cisco ECE mail on Office 365 (OAuth2) against Cisco's troubleshooting checklist
 
@@ -63,11 +76,14 @@ Usage:
                        huge-list [imap], huge-greeting [smtp]; MS goes with slow and trickle)
   ecebot demo
   ecebot serve [--config FILE] [--port N]    (the Teams bot; MicrosoftAppId etc. from the environment)
+  ecebot assembler [--config FILE]           (assembles queued runs where no bot runs; needs REDIS_URL)
   ecebot help | version
 
 Exit codes: 0 nothing failed, 1 an item failed or errored, 2 bad input (nothing ran).
 Inventory: --config FILE or folder, else $ECEBOT_CONFIG, else ./ecebot.yaml. See examples/inventory.yaml.
-Queue: with $REDIS_URL set, check runs through the workers (one per ECE server, plus central);
+Queue: with $REDIS_URL set, check runs through the workers (one per ECE server, plus central) and
+is assembled by \`ecebot serve\` or \`ecebot assembler\` (either must be running, with the full
+inventory); without one, check gives up after $ECEBOT_WORKER_DEADLINE_MS (default 30 s) and says so.
 --local runs every vantage point in this process instead.`;
 
 function parse(argv: string[], options: ParseArgsConfig['options'], command: string) {
@@ -119,7 +135,11 @@ async function check(argv: string[], io: Io): Promise<number> {
   return printRun(io, run, !!values.json, !!values.details);
 }
 
-/** `check` with REDIS_URL: submit to the queue (or join the run in flight) and wait for it. */
+/**
+ * `check` with REDIS_URL: submit to the queue (or join the run in flight) and wait for it,
+ * through the run client only. The CLI never assembles: its inventory may hold one environment,
+ * and an assembler here could take the bot's runs and fail them (src/queue/assembler.ts).
+ */
 async function checkThroughQueue(
   io: Io,
   queue: QueueConfig,
@@ -127,11 +147,18 @@ async function checkThroughQueue(
   environment: string,
   items: ItemId[] | undefined,
 ): Promise<Run> {
-  // The service the bot uses (REDIS_URL is set, so the Redis one, with the same deadline).
-  const service = createRunService({ inventory: () => inv, vars: io.env });
+  const deadline = workerDeadlineFrom(io.env) ?? DEFAULT_WORKER_DEADLINE_MS;
+  const client = new RunClient({
+    queue,
+    inventory: () => inv,
+    vars: io.env,
+    workerDeadlineMs: deadline,
+    assemblerDeadlineMs: deadline,
+    log: cliLog(io),
+  });
   try {
-    if (service instanceof RedisRunService) await service.ready();
-    const handle = await service.submit({
+    await client.ready();
+    const handle = await client.submit({
       environment,
       ...(items ? { items } : {}),
       reason: 'cli',
@@ -141,10 +168,27 @@ async function checkThroughQueue(
         ? `ecebot: joined run ${handle.runId}, already in flight (queue at ${describeUrl(queue.url)})`
         : `ecebot: run ${handle.runId} queued (queue at ${describeUrl(queue.url)})`,
     );
-    return await service.wait(handle.runId);
+    if (!(await client.assemblers()).live)
+      io.err(
+        `ecebot: no assembler is running (\`ecebot serve\` or \`ecebot assembler\`); waiting up to ${Math.round(deadline / 1000)} s for one`,
+      );
+    return await client.wait(handle.runId);
   } finally {
-    await service.close();
+    await client.close();
   }
+}
+
+/**
+ * The queue's warnings as CLI lines on stderr, redacted as unexpected errors are (a library's
+ * error may quote a token-shaped value); progress details (info) are not the CLI's to print.
+ */
+function cliLog(io: Io): QueueLog {
+  const line = (level: string) => (obj: object, msg?: string) => {
+    const err = (obj as { err?: unknown }).err;
+    const why = err instanceof Error ? `: ${err.message}` : '';
+    io.err(new Redactor().text(`ecebot: ${level}: ${msg ?? 'queue'}${why}`));
+  };
+  return { info: () => undefined, warn: line('warning'), error: line('error') };
 }
 
 async function lab(argv: string[], io: Io): Promise<number> {
@@ -257,6 +301,8 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         return await lab(rest, io);
       case 'demo':
         return await demo(rest, io);
+      case 'assembler':
+        return await runAssemblerCommand(rest, io, { waitForSignal });
       case 'serve':
         // Loaded on demand: botbuilder and restify are only needed by the bot.
         return await (await import('./teams/serve')).runServe(rest, io);
@@ -283,7 +329,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       io.err(`ecebot: ${err.describe()}`);
       return 2;
     }
-    if (err instanceof QueueUnavailableError) {
+    if (err instanceof QueueUnavailableError || err instanceof NoAssemblerError) {
       io.err(`ecebot: ${err.message}`);
       return 1;
     }

@@ -1,13 +1,16 @@
 /**
- * Picks the run service: the Redis queue when `REDIS_URL` is set (so the CLI and the bot see
- * every vantage point through the workers), otherwise the in-process service (demo, one-machine
- * trial). `local` forces in-process.
+ * Picks the bot's run service: the Redis queue when `REDIS_URL` is set (so the bot sees every
+ * vantage point through the workers, and assembles runs with its full inventory), otherwise the
+ * in-process service (demo, one-machine trial). `local` forces in-process. The CLI does not use
+ * this: it submits through a `RunClient` and never assembles (src/cli.ts).
  */
 import type { Inventory } from '../inventory/load';
 import type { Store } from '../store/types';
+import type { AfterRun } from './assembler';
 import { positiveMsFrom, queueConfigFrom } from './connection';
 import { InProcessRunService } from './in-process';
-import { RedisRunService, type RedisRunServiceOptions } from './redis-run-service';
+import type { QueueLog } from './log';
+import { RedisRunService } from './redis-run-service';
 import type { RunService } from './types';
 
 /** Options shared by both implementations. */
@@ -17,7 +20,8 @@ export interface RunServiceOptions {
   store?: Store;
   /** Run in this process even when REDIS_URL is set. */
   local?: boolean;
-  afterRun?: RedisRunServiceOptions['afterRun'];
+  afterRun?: AfterRun;
+  log?: QueueLog;
 }
 
 /** Worker deadline from `ECEBOT_WORKER_DEADLINE_MS` (ms), when set and valid. */
@@ -25,11 +29,17 @@ export function workerDeadlineFrom(vars: NodeJS.ProcessEnv): number | undefined 
   return positiveMsFrom(vars, 'ECEBOT_WORKER_DEADLINE_MS');
 }
 
+/** Heartbeat interval from `ECEBOT_HEARTBEAT_MS` (ms), as workers read it. */
+export function heartbeatFrom(vars: NodeJS.ProcessEnv): number | undefined {
+  return positiveMsFrom(vars, 'ECEBOT_HEARTBEAT_MS');
+}
+
 export function createRunService(opts: RunServiceOptions): RunService {
   const vars = opts.vars ?? process.env;
   const queue = opts.local ? undefined : queueConfigFrom(vars);
   if (!queue) return new InProcessRunService(opts.inventory, vars, opts.store);
   const deadline = workerDeadlineFrom(vars);
+  const heartbeat = heartbeatFrom(vars);
   return new RedisRunService({
     queue,
     inventory: opts.inventory,
@@ -37,5 +47,7 @@ export function createRunService(opts: RunServiceOptions): RunService {
     ...(opts.store ? { store: opts.store } : {}),
     ...(opts.afterRun ? { afterRun: opts.afterRun } : {}),
     ...(deadline ? { workerDeadlineMs: deadline } : {}),
+    ...(heartbeat ? { heartbeatMs: heartbeat } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
   });
 }

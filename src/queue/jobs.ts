@@ -7,6 +7,12 @@ import type { ItemId } from '../checklist/types';
 import type { Observation } from '../probes/types';
 import type { RunRequest } from './types';
 
+/**
+ * How long a vantage point's part may wait for a worker by default: the submitter writes the
+ * deadline into the watch set, and the watchdog gives up on the part after it.
+ */
+export const DEFAULT_WORKER_DEADLINE_MS = 30_000;
+
 /** Data of a child job: one vantage point's part of a run. */
 export interface VantageJobData {
   runId: string;

@@ -28,6 +28,13 @@ export const keys = {
   heartbeat: (p: string, vantage: string) => `${p}:heartbeat:${vantage}`,
   /** Hash vantage → ISO time a worker of it was last seen (no TTL, for "seen since …"). */
   lastSeen: (p: string) => `${p}:last-seen`,
+  /**
+   * Heartbeat of the assemblers (`ecebot serve`, `ecebot assembler`): one string with a TTL that
+   * every live assembler refreshes, so a client can tell "nobody will assemble this run".
+   */
+  assemblerHeartbeat: (p: string) => `${p}:assembler:heartbeat`,
+  /** ISO time an assembler was last seen (no TTL, for "none seen since …"). */
+  assemblerLastSeen: (p: string) => `${p}:assembler:last-seen`,
   /** The run in flight for an environment and item set (coalescing). */
   inFlight: (p: string, environment: string, items: readonly string[]) =>
     `${p}:inflight:${environment}|${items.join(',')}`,

@@ -8,6 +8,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Inventory } from '../inventory/load';
 import { connect, type QueueConfig } from './connection';
+import { SILENT_QUEUE_LOG, type QueueLog } from './log';
 import { SCHEDULE_QUEUE } from './names';
 import type { RunService } from './types';
 
@@ -36,6 +37,7 @@ export interface SchedulerOptions {
   /** Called by the daily digest job with the scheduled environments. */
   onDigest?: (environments: string[], now: Date) => Promise<unknown>;
   digestPattern?: string;
+  log?: QueueLog;
 }
 
 export class Scheduler {
@@ -44,14 +46,17 @@ export class Scheduler {
   private worker: Worker<ScheduleJob> | undefined;
   private workerRedis: Redis | undefined;
   private environments: string[] = [];
+  private readonly log: QueueLog;
 
   constructor(private readonly opts: SchedulerOptions) {
+    this.log = opts.log ?? SILENT_QUEUE_LOG;
     this.redis = connect(opts.queue, 'producer');
     this.queue = new Queue<ScheduleJob>(SCHEDULE_QUEUE, {
       prefix: opts.queue.prefix,
       connection: this.redis,
     });
-    this.queue.on('error', () => {});
+    // BullMQ reconnects by itself; the errors are worth a line, not a crash.
+    this.queue.on('error', err => this.log.warn({ err }, 'schedule queue error'));
   }
 
   /** Make the schedulers match the inventory; returns the scheduled environments. */
@@ -94,7 +99,10 @@ export class Scheduler {
       connection: this.workerRedis,
       concurrency: 4,
     });
-    this.worker.on('error', () => {});
+    this.worker.on('error', err => this.log.warn({ err }, 'schedule worker error'));
+    this.worker.on('failed', (job, err) =>
+      this.log.error({ err, environment: job?.data.environment }, 'scheduled job failed'),
+    );
     await this.worker.waitUntilReady();
   }
 
@@ -111,7 +119,10 @@ export class Scheduler {
 
   async close(): Promise<void> {
     await this.worker?.close(this.workerRedis?.status !== 'ready');
-    await this.queue.close().catch(() => {});
+    await this.queue
+      .close()
+      .catch((err: Error) => this.log.warn({ err }, 'schedule queue did not close cleanly'));
+    // A connection that cannot quit (Redis away) is dropped instead.
     for (const c of [this.redis, this.workerRedis]) await c?.quit().catch(() => c.disconnect());
   }
 }

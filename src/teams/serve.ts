@@ -1,7 +1,8 @@
 /**
  * `ecebot serve [--config FILE] [--port N]`: the Teams bot. With REDIS_URL it uses the Redis
- * store, the BullMQ queue (workers on each ECE server), the alert outbox and the schedules;
- * without, the embedded run service and the memory store (state is lost on restart). Stops cleanly on SIGINT/SIGTERM: no new turns, card
+ * store, the BullMQ queue (workers on each ECE server), the alert outbox and the schedules, and
+ * it assembles every queued run with its full inventory (src/queue/assembler.ts), the CLI's
+ * too; without, the embedded run service and the memory store (state is lost on restart). Stops cleanly on SIGINT/SIGTERM: no new turns, card
  * updates and sign-ins in flight finish, runs in flight finish.
  */
 import { parseArgs } from 'node:util';
@@ -67,6 +68,7 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
         vars: io.env,
         store,
         afterRun: (run, ctx) => pipeline?.afterRun(run, ctx) ?? Promise.resolve(),
+        log: log.child({ component: 'queue' }),
       })
     : new EmbeddedRunService(() => inventory, store, io.env);
   // Readiness and queue depth get a connection of their own: a producer one, so PING fails at
@@ -127,7 +129,12 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
       }),
     });
     pipeline = p;
-    scheduler = new Scheduler({ queue, runs, onDigest: (envs, now) => p.digest(envs, now) });
+    scheduler = new Scheduler({
+      queue,
+      runs,
+      onDigest: (envs, now) => p.digest(envs, now),
+      log: log.child({ component: 'schedules' }),
+    });
     const scheduled = await scheduler.sync(inventory);
     await scheduler.start();
     io.out(
@@ -142,6 +149,7 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
   await outbox?.close();
   await pipeline?.close();
   await runsQueue?.close();
+  // A connection that cannot quit (Redis away) is dropped instead.
   await healthRedis?.quit().catch(() => healthRedis.disconnect());
   await store.close();
   return 0;

@@ -73,6 +73,28 @@ describe('ecebot CLI: bad input exits 2 and says what and where', () => {
       `${p}:${line}: environments.prod.servers.0.role: must be one of "services", "application"`,
     );
   });
+
+  test('assembler without REDIS_URL, or with an argument, exits 2 and says what to set', async () => {
+    const noQueue = await ecebot(['assembler', '--config', 'examples/inventory.yaml']);
+    expect(noQueue.code).toBe(2);
+    expect(noQueue.stderr).toMatch(
+      /assembler needs REDIS_URL.*\n.*set REDIS_URL=redis:\/\/HOST:6379/,
+    );
+    const extra = await ecebot(['assembler', 'prod'], {
+      env: { REDIS_URL: 'redis://127.0.0.1:1' },
+    });
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toMatch(/assembler takes no arguments, got: prod/);
+  });
+});
+
+describe('ecebot help', () => {
+  test('lists the assembler with its usage', async () => {
+    const r = await ecebot(['help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}ecebot assembler \[--config FILE\]/m);
+    expect(r.stdout).toMatch(/assembled by `ecebot serve` or `ecebot assembler`/);
+  });
 });
 
 describe('ecebot lab and check against it', () => {

@@ -1,14 +1,18 @@
 /**
  * The queue end to end against the real Redis and the lab: runs fan out to worker processes
- * (`ecebot worker --vantage …`), findings carry the vantage they were observed from, concurrent
- * checks coalesce, absent workers end as NO_WORKER within the deadline, a worker killed with
- * SIGKILL mid-run is taken over, and exactly one replica reports a run.
+ * (`ecebot worker --vantage …`), findings carry the vantage they were observed from, `ecebot
+ * check` is assembled by an assembler (never by itself), concurrent checks coalesce, absent
+ * workers end as NO_WORKER within the deadline, a worker killed with SIGKILL mid-run is taken
+ * over, and exactly one replica reports a run.
  */
 import type { Run } from '../../src/checklist/types';
 import { loadInventory } from '../../src/inventory/load';
 import { startLab, type Lab } from '../../src/lab/index';
 import { pickScenarios } from '../../src/lab/scenarios';
-import type { QueueConfig } from '../../src/queue/connection';
+import { Queue } from 'bullmq';
+import { Assembler } from '../../src/queue/assembler';
+import { connect, firstConnection, type QueueConfig } from '../../src/queue/connection';
+import { RUNS_QUEUE } from '../../src/queue/names';
 import { RedisRunService } from '../../src/queue/redis-run-service';
 import type { RunProgress } from '../../src/queue/types';
 import { beat, liveness } from '../../src/worker/heartbeat';
@@ -53,6 +57,7 @@ describe('a run fanned out to worker processes', () => {
   const workers: SpawnedWorker[] = [];
   let central: VantageWorker | undefined;
   let service: RedisRunService | undefined;
+  let assembler: Assembler | undefined;
 
   beforeAll(async () => {
     l = await lab('port-993-blocked-on-services');
@@ -66,6 +71,8 @@ describe('a run fanned out to worker processes', () => {
   afterEach(async () => {
     await service?.close();
     service = undefined;
+    await assembler?.close();
+    assembler = undefined;
     await central?.close();
     central = undefined;
     await Promise.all(workers.splice(0).map(stopWorker));
@@ -114,6 +121,10 @@ describe('a run fanned out to worker processes', () => {
 
   test('ecebot check goes through the queue with REDIS_URL, same output and exit code; --local runs in-process', async () => {
     const inv = l.info.inventory;
+    // The CLI only submits and waits: an assembler (here in-process, as `ecebot serve` runs it)
+    // judges the run.
+    assembler = new Assembler({ queue: cfg, inventory: () => loadInventory(inv) });
+    await assembler.ready();
     workers.push(
       ...(await Promise.all([
         spawnWorker(cfg, 'services-1', inv),
@@ -126,6 +137,16 @@ describe('a run fanned out to worker processes', () => {
     const run = JSON.parse(queued.stdout) as Run;
     expect(queued.code).toBe(1); // network fails (port 993 refused on services-1)
     expect(workers[0]!.lines).toContainEqual(expect.stringContaining(`run ${run.id}: `));
+    // Assembled by the assembler, not by the CLI.
+    const redis = connect(cfg, 'producer');
+    await firstConnection(redis);
+    const runs = new Queue(RUNS_QUEUE, { prefix: cfg.prefix, connection: redis });
+    try {
+      expect((await runs.getJob(run.id))?.processedBy).toBe(assembler.name);
+    } finally {
+      await runs.close();
+      redis.disconnect();
+    }
     expect(finding(run, 'network').failedOn).toEqual(['services-1']);
 
     // --local ignores REDIS_URL even when it points nowhere.

@@ -65,21 +65,49 @@ export interface SpawnedWorker {
 }
 
 /** Spawn `ecebot worker --vantage V --config INV` and wait until it says it is ready. */
-export async function spawnWorker(
+export function spawnWorker(
   cfg: QueueConfig,
   vantage: string,
   inventory: string,
   extra: NodeJS.ProcessEnv = {},
 ): Promise<SpawnedWorker> {
-  const child = spawn(
-    process.execPath,
-    [BIN, 'worker', '--vantage', vantage, '--config', inventory],
-    {
-      cwd: ROOT,
-      env: workerEnv(cfg, extra),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+  return spawnLongRunning(
+    cfg,
+    ['worker', '--vantage', vantage, '--config', inventory],
+    /ready: queue/,
+    `worker ${vantage}`,
+    extra,
   );
+}
+
+/** Spawn `ecebot assembler --config INV` and wait until it says it is ready. */
+export function spawnAssembler(
+  cfg: QueueConfig,
+  inventory: string,
+  extra: NodeJS.ProcessEnv = {},
+): Promise<SpawnedWorker> {
+  return spawnLongRunning(
+    cfg,
+    ['assembler', '--config', inventory],
+    /assembler ready: queue/,
+    'assembler',
+    extra,
+  );
+}
+
+/** Spawn a long-running `ecebot ARGS` and wait until it prints a line matching `ready`. */
+async function spawnLongRunning(
+  cfg: QueueConfig,
+  args: string[],
+  ready: RegExp,
+  label: string,
+  extra: NodeJS.ProcessEnv,
+): Promise<SpawnedWorker> {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: workerEnv(cfg, extra),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   const watchers: { re: RegExp; resolve: (l: string) => void }[] = [];
   let stderr = '';
@@ -102,11 +130,59 @@ export async function spawnWorker(
       if (hit) return resolve(hit);
       watchers.push({ re, resolve });
       void exited.then(code =>
-        reject(new Error(`worker ${vantage} exited (${code}) before ${re}: ${stderr}`)),
+        reject(new Error(`${label} exited (${code}) before ${re}: ${stderr}`)),
       );
     });
-  await waitFor(/ready: queue/);
+  await waitFor(ready);
   return { child, lines, exited, waitFor };
+}
+
+/** A spawned one-shot `ecebot` command (such as `check`), followed line by line on stderr. */
+export interface SpawnedCommand {
+  child: ChildProcess;
+  /** Resolves when a stderr line matching `re` is printed (or rejects once it exited). */
+  waitForErr(re: RegExp): Promise<string>;
+  /** Resolves once it exited, with its code and full output. */
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+}
+
+/** Spawn `ecebot ARGS` with the test's queue in its environment, without waiting for it. */
+export function spawnCommand(
+  cfg: QueueConfig,
+  args: string[],
+  extra: NodeJS.ProcessEnv = {},
+): SpawnedCommand {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: workerEnv(cfg, extra),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const errLines: string[] = [];
+  const watchers: { re: RegExp; resolve: (l: string) => void }[] = [];
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  createInterface({ input: child.stderr! }).on('line', line => {
+    errLines.push(line);
+    for (const w of [...watchers]) {
+      if (w.re.test(line)) {
+        watchers.splice(watchers.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  });
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>(resolve =>
+    child.on('close', code => resolve({ code, stdout, stderr })),
+  );
+  const waitForErr = (re: RegExp) =>
+    new Promise<string>((resolve, reject) => {
+      const hit = errLines.find(l => re.test(l));
+      if (hit) return resolve(hit);
+      watchers.push({ re, resolve });
+      void done.then(r => reject(new Error(`exited (${r.code}) before ${re}: ${r.stderr}`)));
+    });
+  return { child, waitForErr, done };
 }
 
 /** Stop a spawned worker (SIGTERM, then SIGKILL if it lingers). */

@@ -1,0 +1,74 @@
+/**
+ * The in-flight registry: one Redis key per environment and item set names the run in flight,
+ * so a second request for the same check joins it instead of starting another (coalescing).
+ *
+ * The key is written by the client that submits and cleared by the assembler that finishes the
+ * run, each with a compare-and-set script (./scripts.ts), so neither ever clears a newer run's
+ * key. A key whose run finished without clearing it (an assembler killed between the two) or
+ * vanished (Redis restarted without persistence) is taken over by the next request.
+ */
+import type { Queue } from 'bullmq';
+import type { QueueLog } from './log';
+import type { ScriptedRedis } from './scripts';
+
+/** An in-flight key that names no job yet is trusted this long (the flow is being added). */
+const IN_FLIGHT_GRACE_MS = 10_000;
+
+/** What an in-flight key holds. */
+interface InFlightValue {
+  runId: string;
+  at: number;
+}
+
+/** A claim: the value written (to release it if the submit fails), or the run joined. */
+export type Claim = { claimed: string } | { joined: string };
+
+export class InFlightRegistry {
+  constructor(
+    private readonly redis: ScriptedRedis,
+    /** The runs queue, to tell a live holder from a finished or vanished one. */
+    private readonly runs: Pick<Queue, 'getJobState'>,
+    private readonly log: QueueLog,
+  ) {}
+
+  /** Claim `key` for `runId` for `ttlMs`, or return the run already holding it. */
+  async claim(key: string, runId: string, ttlMs: number): Promise<Claim> {
+    const at = Date.now();
+    const ttl = String(ttlMs);
+    const mine = JSON.stringify({ runId, at } satisfies InFlightValue);
+    const cur = await this.redis.ecebotClaimOrJoin(key, mine, ttl);
+    if (!cur) return { claimed: mine };
+    const held = JSON.parse(cur) as InFlightValue;
+    const state = await this.runs.getJobState(held.runId);
+    const stale =
+      state === 'completed' ||
+      state === 'failed' ||
+      (state === 'unknown' && at - held.at > IN_FLIGHT_GRACE_MS);
+    if (!stale) return { joined: held.runId };
+    // The holder finished without releasing (a crash) or vanished (Redis restarted): take over.
+    this.log.info({ key, runId: held.runId, state }, 'taking over a stale in-flight key');
+    const took = await this.redis.ecebotReplaceIf(key, cur, mine, ttl);
+    return took === 1 ? { claimed: mine } : this.claim(key, runId, ttlMs);
+  }
+
+  /**
+   * Give a claim back after the submit failed. Best effort: the submit's own error is what the
+   * caller reports, and a key left behind names a job that does not exist, which the next
+   * request takes over once the grace period has passed.
+   */
+  async abandon(key: string, claimed: string): Promise<void> {
+    try {
+      await this.redis.ecebotReplaceIf(key, claimed, '', '0');
+    } catch (err) {
+      this.log.warn({ err, key }, 'could not release the in-flight key of a failed submit');
+    }
+  }
+
+  /** Release `key` if it still names `runId` (the run finished). */
+  async release(key: string, runId: string): Promise<void> {
+    const cur = await this.redis.get(key);
+    if (!cur) return;
+    const held = JSON.parse(cur) as InFlightValue;
+    if (held.runId === runId) await this.redis.ecebotReplaceIf(key, cur, '', '0');
+  }
+}
