@@ -111,8 +111,9 @@ export class VantageWorker {
         },
         ttlMs,
       );
-    } catch {
-      // The next beat tries again.
+    } catch (err) {
+      // The next beat tries again; a worker that cannot beat looks absent, so say why.
+      this.log(`heartbeat of ${this.opts.vantage} not written: ${(err as Error).message}`);
     }
   }
 
@@ -156,8 +157,9 @@ export class VantageWorker {
       const parent = await Job.fromId(this.runs, parentId);
       const ev: RunProgressEvent = { vantage: this.opts.vantage };
       await parent?.updateProgress(ev as unknown as object);
-    } catch {
+    } catch (err) {
       // Best effort: the parent's completion carries the result anyway.
+      this.log(`progress of ${this.opts.vantage} not published: ${(err as Error).message}`);
     }
   }
 
