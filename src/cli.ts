@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Io } from './cli/io';
 import { runProbeCommand } from './cli/probe-command';
 import type { ItemId, Run } from './checklist/types';
 import { InputError } from './inventory/errors';
@@ -37,14 +38,6 @@ import { runWorkerCommand } from './worker/command';
 import { waitForSignal } from './util/signals';
 
 /** Where the CLI writes and reads; injectable so tests run it in-process. */
-export interface Io {
-  out: (s: string) => void;
-  err: (s: string) => void;
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-  isTTY: boolean;
-}
-
 const defaultIo = (): Io => ({
   out: s => process.stdout.write(`${s}\n`),
   err: s => process.stderr.write(`${s}\n`),
@@ -339,3 +332,5 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     return 1;
   }
 }
+
+export type { Io };

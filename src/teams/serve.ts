@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import type { Io } from '../cli';
+import type { Io } from '../cli/io';
 import { InputError } from '../inventory/errors';
 import { findInventoryPath, loadInventory } from '../inventory/load';
 import { AlertPipeline } from '../notify/pipeline';
