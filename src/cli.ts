@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { itemIds } from './checklist/items';
 import type { Io } from './cli/io';
 import { runProbeCommand } from './cli/probe-command';
 import type { ItemId, Run } from './checklist/types';
@@ -58,7 +59,9 @@ const COMMANDS = [
   'version',
 ];
 
-const USAGE = `ecebot — checks Cisco ECE mail on Office 365 (OAuth2) against Cisco's troubleshooting checklist
+/** The usage text; the item list comes from the item declarations. */
+const usage =
+  (): string => `ecebot — checks Cisco ECE mail on Office 365 (OAuth2) against Cisco's troubleshooting checklist
 
 Usage:
   ecebot check ENV [--config FILE] [--item ID]... [--json] [--details] [--local]
@@ -77,7 +80,8 @@ Inventory: --config FILE or folder, else $ECEBOT_CONFIG, else ./ecebot.yaml. See
 Queue: with $REDIS_URL set, check runs through the workers (one per ECE server, plus central) and
 is assembled by \`ecebot serve\` or \`ecebot assembler\` (either must be running, with the full
 inventory); without one, check gives up after $ECEBOT_WORKER_DEADLINE_MS (default 30 s) and says so.
---local runs every vantage point in this process instead.`;
+--local runs every vantage point in this process instead.
+Items (--item): ${itemIds().join(', ')}.`;
 
 function parse(argv: string[], options: ParseArgsConfig['options'], command: string) {
   try {
@@ -307,7 +311,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       case 'help':
       case '--help':
       case '-h':
-        io.out(USAGE);
+        io.out(usage());
         return command === undefined ? 2 : 0;
       default: {
         const close = suggest(command, COMMANDS);
