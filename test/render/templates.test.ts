@@ -8,7 +8,6 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Run } from '../../src/checklist/types';
 import { progressCardData, runCardData } from '../../src/render/card';
 import { TEMPLATE_NAMES, type CardTemplates, type TemplateName } from '../../src/render/card-data';
 import type { RunSummary } from '../../src/store/types';
@@ -21,7 +20,7 @@ import {
   signinData,
   type SigninView,
 } from '../../src/teams/cards';
-import { worstCaseRun } from '../teams/support/runs';
+import { smallRun, worstCaseRun } from '../teams/support/runs';
 import {
   checkTemplate,
   dataPaths,
@@ -32,20 +31,6 @@ import {
 
 const CARDS = join(__dirname, '..', '..', 'cards');
 const readJson = (...p: string[]) => JSON.parse(readFileSync(join(CARDS, ...p), 'utf8')) as unknown;
-
-/** A run small enough to render at full detail: one failing and one passing item. */
-function smallRun(): Run {
-  const run = worstCaseRun();
-  const [failing, other] = run.findings;
-  return {
-    ...run,
-    status: 'fail',
-    findings: [
-      { ...failing!, evidence: failing!.evidence.slice(0, 2), remediation: failing!.remediation },
-      { ...other!, status: 'pass', evidence: other!.evidence.slice(0, 1), remediation: [] },
-    ],
-  };
-}
 
 const summary: RunSummary = {
   id: 'lab-20261129042633-73fb',
