@@ -3,13 +3,15 @@
  * functions of decisions and forecasts. The run card itself belongs to the Teams layer
  * (cards/); these are the proactive alerts, recoveries, reminders and the forecast digest.
  */
+import { itemTitle } from '../i18n';
+import type { AdaptiveCard } from '../render/card-data';
 import type { Decision } from './alerts';
 import type { Forecast } from './forecast';
 import type { Message } from './types';
 
 type Card = Record<string, unknown>;
 
-const card = (body: Card[]): Card => ({
+const card = (body: Card[]): AdaptiveCard => ({
   type: 'AdaptiveCard',
   $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
   version: '1.5',
@@ -37,10 +39,12 @@ export function decisionMessage(
   decisions: readonly Decision[],
 ): Message {
   const lines = decisions.map(d => {
+    // Alerts are English: the outbox does not know the reader's language.
+    const title = itemTitle(d.item, 'en');
     const where = d.finding.failedOn.length ? ` (on ${d.finding.failedOn.join(', ')})` : '';
     return kind === 'recovery'
-      ? `- **${d.finding.title}** passes again`
-      : `- **${d.finding.title}**: ${d.finding.summary}${where} — ${d.failures} scheduled runs in a row`;
+      ? `- **${title}** passes again`
+      : `- **${title}**: ${d.finding.summary}${where} — ${d.failures} scheduled runs in a row`;
   });
   const fixes =
     kind === 'recovery' ? [] : decisions.flatMap(d => d.finding.remediation.slice(0, 1));

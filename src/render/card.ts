@@ -13,6 +13,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ACData from 'adaptivecards-templating';
 import { ITEM_IDS, type Finding, type ItemId, type Run, type Status } from '../checklist/types';
+import { itemTitle, messages, stateWord, type ItemState, type Lang, type Messages } from '../i18n';
+import type {
+  AdaptiveCard,
+  CardTemplates,
+  RunCardData,
+  RunCardItem,
+  TemplateName,
+} from './card-data';
 
 /** What Teams accepts through every path (webhooks, Workflows): ~28 KB. */
 export const CARD_BYTE_LIMIT = 28 * 1024;
@@ -28,9 +36,9 @@ const CARDS_DIR = join(__dirname, '..', '..', 'cards');
  * with other data (adaptivecards-templating: "can be bound to different data objects in a
  * loop"); `expand` is synchronous and resets its own state, so one instance serves every call.
  */
-const templates = new Map<string, ACData.Template>();
+const templates = new Map<TemplateName, ACData.Template>();
 
-function loadTemplate(name: string): ACData.Template {
+function loadTemplate(name: TemplateName): ACData.Template {
   let t = templates.get(name);
   if (!t) {
     const payload = JSON.parse(readFileSync(join(CARDS_DIR, `${name}.json`), 'utf8')) as object;
@@ -40,9 +48,12 @@ function loadTemplate(name: string): ACData.Template {
   return t;
 }
 
-/** Expand the template cards/NAME.json with data (a fresh object; the template is untouched). */
-export function expandCard(name: string, data: object): Record<string, unknown> {
-  return loadTemplate(name).expand({ $root: data }) as Record<string, unknown>;
+/**
+ * Expand the template cards/NAME.json with its data (a fresh object; the template is
+ * untouched). Every template is an AdaptiveCard object at its root, so the expansion is one.
+ */
+export function expandCard<N extends TemplateName>(name: N, data: CardTemplates[N]): AdaptiveCard {
+  return loadTemplate(name).expand({ $root: data }) as AdaptiveCard;
 }
 
 /** Bytes of a card as it travels (compact JSON, UTF-8). */
@@ -50,62 +61,10 @@ export function cardBytes(card: unknown): number {
   return Buffer.byteLength(JSON.stringify(card), 'utf8');
 }
 
-/** An item's state on the card: not started, in progress, or its finding's status. */
-export type ItemState = 'pending' | 'running' | Status;
-
-/** Every text the run card shows that is not data; English by default, Dutch from the bot. */
-export interface RunCardLabels {
-  environment: string;
-  release: string;
-  run: string;
-  started: string;
-  finished: string;
-  requestedBy: string;
-  verdict: Record<Run['status'], string>;
-  queued: string;
-  running: (done: number, total: number) => string;
-  state: (s: ItemState) => string;
-  itemTitle: (item: ItemId, fallback: string) => string;
-  failedOn: (where: string) => string;
-  rootCause: (item: string) => string;
-  noEvidence: string;
-  moreEvidence: (n: number) => string;
-  trimmed: string;
-  sharedBy: (who: string, when: string) => string;
-  details: string;
-  rerun: string;
-  rerunFailed: string;
-  share: string;
-}
-
-/** The English labels (the CLI's demo card, and the bot for every locale but Dutch). */
-const ENGLISH_LABELS: RunCardLabels = {
-  environment: 'Environment',
-  release: 'ECE release',
-  run: 'Run',
-  started: 'Started',
-  finished: 'Finished',
-  requestedBy: 'Requested by',
-  verdict: { pass: 'All checks passed', warn: 'Passed with warnings', fail: 'Problems found' },
-  queued: 'Queued: waiting for a worker',
-  running: (done, total) => `Running: ${done} of ${total} items done`,
-  state: s => s,
-  itemTitle: (_item, fallback) => fallback,
-  failedOn: where => `failed on ${where}`,
-  rootCause: item => `root cause: ${item}`,
-  noEvidence: '(no evidence recorded)',
-  moreEvidence: n => `… ${n} more (ecebot check ENV --details)`,
-  trimmed: 'Details shortened to fit a Teams card; `ecebot check ENV --details` shows all.',
-  sharedBy: (who, when) => `Shared by ${who} on ${when}`,
-  details: 'Details',
-  rerun: 'Re-run',
-  rerunFailed: 'Re-run failed items',
-  share: 'Share',
-};
-
 /** How a run card is dressed beyond the run itself. */
 export interface RunCardOptions {
-  labels?: RunCardLabels;
+  /** The reader's language (English by default: the CLI's demo card). */
+  lang?: Lang;
   /** Display name of who asked for the run. */
   requestedBy?: string;
   /** A snapshot posted by `share`: who shared it and when (already formatted). */
@@ -233,7 +192,13 @@ function ms(n: number): string {
   return n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`;
 }
 
-function evidenceLines(f: Finding, d: Detail, l: RunCardLabels): string[] {
+/** The reader's words: the message table, and the language for item titles and states. */
+interface Words {
+  m: Messages;
+  lang: Lang;
+}
+
+function evidenceLines(f: Finding, d: Detail, { m }: Words): string[] {
   const passed = f.status === 'pass';
   const max = passed ? d.passEvidence : d.evidence;
   const lines: string[] = [];
@@ -246,33 +211,21 @@ function evidenceLines(f: Finding, d: Detail, l: RunCardLabels): string[] {
       for (const t of (e.transcript ?? []).slice(0, d.transcript))
         lines.push(clip(`  ${t}`, d.line));
   }
-  if (f.evidence.length > max) lines.push(l.moreEvidence(f.evidence.length - max));
-  return lines.length ? lines : [l.noEvidence];
+  if (f.evidence.length > max) lines.push(m.moreEvidence(f.evidence.length - max));
+  return lines.length ? lines : [m.noEvidence];
 }
 
-interface Row {
-  mark: string;
-  color: string;
-  title: string;
-  summary: string;
-  where: string;
-  timing: string;
-  remediation: { text: string; fix: string; links: string }[];
-  showDetails: boolean;
-  detailsId: string;
-  evidence: string[];
-}
-
-function findingRow(f: Finding, d: Detail, l: RunCardLabels): Row {
+function findingRow(f: Finding, d: Detail, w: Words): RunCardItem {
+  const { m } = w;
   const showDetails = (f.status === 'pass' ? d.passEvidence : d.evidence) > 0;
   return {
     mark: MARK[f.status],
     color: COLOR[f.status],
-    title: l.itemTitle(f.item, f.title),
+    title: itemTitle(f.item, w.lang),
     summary: clip(f.summary, d.summary),
     where: [
-      f.failedOn.length ? l.failedOn(f.failedOn.join(', ')) : '',
-      f.rootCause ? l.rootCause(f.rootCause) : '',
+      f.failedOn.length ? m.failedOn(f.failedOn.join(', ')) : '',
+      f.rootCause ? m.rootCause(f.rootCause) : '',
     ]
       .filter(Boolean)
       .join(' · '),
@@ -290,17 +243,17 @@ function findingRow(f: Finding, d: Detail, l: RunCardLabels): Row {
           })),
     showDetails,
     detailsId: `details-${f.item}`,
-    evidence: showDetails ? evidenceLines(f, d, l) : [],
+    evidence: showDetails ? evidenceLines(f, d, w) : [],
   };
 }
 
-function pendingRow(item: ItemId, state: 'pending' | 'running', l: RunCardLabels): Row {
-  const title = l.itemTitle(item, item);
+function pendingRow(item: ItemId, state: 'pending' | 'running', { lang }: Words): RunCardItem {
+  const title = itemTitle(item, lang);
   return {
     mark: MARK[state],
     color: COLOR[state],
     title,
-    summary: l.state(state),
+    summary: stateWord(state, lang),
     where: '',
     timing: '',
     remediation: [],
@@ -310,12 +263,12 @@ function pendingRow(item: ItemId, state: 'pending' | 'running', l: RunCardLabels
   };
 }
 
-function countsText(findings: readonly Finding[], l: RunCardLabels): string {
+function countsText(findings: readonly Finding[], lang: Lang): string {
   const counts = new Map<Status, number>();
   for (const f of findings) counts.set(f.status, (counts.get(f.status) ?? 0) + 1);
   return (['pass', 'warn', 'fail', 'skip', 'error'] as Status[])
     .filter(s => counts.get(s))
-    .map(s => `${counts.get(s)} ${l.state(s)}`)
+    .map(s => `${counts.get(s)} ${stateWord(s, lang)}`)
     .join(' · ');
 }
 
@@ -337,33 +290,41 @@ function release(ece: CardModel['ece']): string {
   return `${ece?.version ?? '?'} ES${ece?.es ?? '?'}`;
 }
 
-function modelData(m: CardModel, o: RunCardOptions, d: Detail, trimmed: boolean) {
-  const l = o.labels ?? ENGLISH_LABELS;
+const VERDICT: Record<Run['status'], 'verdictPass' | 'verdictWarn' | 'verdictFail'> = {
+  pass: 'verdictPass',
+  warn: 'verdictWarn',
+  fail: 'verdictFail',
+};
+
+function modelData(c: CardModel, o: RunCardOptions, d: Detail, trimmed: boolean): RunCardData {
+  const lang = o.lang ?? 'en';
+  const w: Words = { m: messages(lang), lang };
+  const { m } = w;
   const time = o.time ?? ((iso: string) => iso);
-  const byItem = new Map(m.findings.map(f => [f.item, f]));
-  const rows = m.items.map(i => {
+  const byItem = new Map(c.findings.map(f => [f.item, f]));
+  const rows = c.items.map(i => {
     const f = byItem.get(i);
-    return f ? findingRow(f, d, l) : pendingRow(i, m.started ? 'running' : 'pending', l);
+    return f ? findingRow(f, d, w) : pendingRow(i, c.started ? 'running' : 'pending', w);
   });
-  const status = m.status;
-  const verdictText = m.done
-    ? `${l.verdict[status ?? 'pass']}: ${countsText(m.findings, l)}`
-    : m.started
-      ? l.running(m.findings.length, m.items.length)
-      : l.queued;
+  const status = c.status;
+  const verdictText = c.done
+    ? `${m[VERDICT[status ?? 'pass']]}: ${countsText(c.findings, lang)}`
+    : c.started
+      ? m.running(c.findings.length, c.items.length)
+      : m.queued;
   const facts = [
-    { label: l.environment, value: m.environment },
-    { label: l.release, value: release(m.ece) },
-    { label: l.run, value: m.runId },
-    ...(m.startedAt ? [{ label: l.started, value: time(m.startedAt) }] : []),
-    ...(m.done && m.finishedAt ? [{ label: l.finished, value: time(m.finishedAt) }] : []),
-    ...(o.requestedBy ? [{ label: l.requestedBy, value: o.requestedBy }] : []),
+    { label: m.environment, value: c.environment },
+    { label: m.release, value: release(c.ece) },
+    { label: m.run, value: c.runId },
+    ...(c.startedAt ? [{ label: m.started, value: time(c.startedAt) }] : []),
+    ...(c.done && c.finishedAt ? [{ label: m.finished, value: time(c.finishedAt) }] : []),
+    ...(o.requestedBy ? [{ label: m.requestedBy, value: o.requestedBy }] : []),
   ];
-  const full = m.items.length === ITEM_IDS.length;
+  const full = c.items.length === ITEM_IDS.length;
   const detailsIds = rows.filter(r => r.showDetails).map(r => r.detailsId);
   return {
-    title: `ecebot check ${m.environment}${full ? '' : ` ${m.items.join(',')}`}`,
-    headerStyle: !m.done
+    title: `ecebot check ${c.environment}${full ? '' : ` ${c.items.join(',')}`}`,
+    headerStyle: !c.done
       ? 'accent'
       : status === 'pass'
         ? 'good'
@@ -371,36 +332,31 @@ function modelData(m: CardModel, o: RunCardOptions, d: Detail, trimmed: boolean)
           ? 'warning'
           : 'attention',
     verdictText,
-    verdictColor: m.done ? COLOR[status ?? 'pass'] : 'Accent',
-    sharedText: o.sharedBy ? l.sharedBy(o.sharedBy.name, o.sharedBy.at) : '',
+    verdictColor: c.done ? COLOR[status ?? 'pass'] : 'Accent',
+    sharedText: o.sharedBy ? m.sharedBy(o.sharedBy.name, o.sharedBy.at) : '',
     facts,
     items: rows,
-    hasDetails: m.done && detailsIds.length > 0,
+    hasDetails: c.done && detailsIds.length > 0,
     detailsIds,
-    done: m.done,
-    runId: m.runId,
-    environment: m.environment,
-    runItems: full ? '' : m.items.join(','),
-    failedItems: m.done
-      ? m.findings
+    done: c.done,
+    runId: c.runId,
+    environment: c.environment,
+    runItems: full ? '' : c.items.join(','),
+    failedItems: c.done
+      ? c.findings
           .filter(f => f.status === 'fail' || f.status === 'error')
           .map(f => f.item)
           .join(',')
       : '',
-    note: [o.notice ?? '', trimmed ? l.trimmed : ''].filter(Boolean).join(' '),
-    labels: { details: l.details, rerun: l.rerun, rerunFailed: l.rerunFailed, share: l.share },
+    note: [o.notice ?? '', trimmed ? m.trimmed : ''].filter(Boolean).join(' '),
+    labels: { details: m.details, rerun: m.rerun, rerunFailed: m.rerunFailed, share: m.share },
   };
 }
 
-type RunCardData = ReturnType<typeof modelData>;
-
 /** Render at the most detailed level that fits the budget. */
-function fit(
-  m: CardModel,
-  o: RunCardOptions,
-): { card: Record<string, unknown>; data: RunCardData } {
+function fit(m: CardModel, o: RunCardOptions): { card: AdaptiveCard; data: RunCardData } {
   const budget = o.budgetBytes ?? CARD_BUDGET_BYTES;
-  let last: { card: Record<string, unknown>; data: RunCardData } | undefined;
+  let last: { card: AdaptiveCard; data: RunCardData } | undefined;
   for (let i = 0; i < LEVELS.length; i++) {
     const data = modelData(m, o, LEVELS[i]!, i > 0);
     last = { card: expandCard('run', data), data };
@@ -444,15 +400,17 @@ function progressModel(p: RunProgressView): CardModel {
   };
 }
 
+/** Data for cards/run.json of a run in progress, at the level of detail that fits the budget. */
+export function progressCardData(p: RunProgressView, opts: RunCardOptions = {}): RunCardData {
+  return fit(progressModel(p), opts).data;
+}
+
 /** The expanded Adaptive Card for a finished run, within the size budget. */
-export function renderRunCard(run: Run, opts: RunCardOptions = {}): Record<string, unknown> {
+export function renderRunCard(run: Run, opts: RunCardOptions = {}): AdaptiveCard {
   return fit(runModel(run), opts).card;
 }
 
 /** The expanded Adaptive Card for a run in progress (the same card, its running state). */
-export function renderProgressCard(
-  p: RunProgressView,
-  opts: RunCardOptions = {},
-): Record<string, unknown> {
+export function renderProgressCard(p: RunProgressView, opts: RunCardOptions = {}): AdaptiveCard {
   return fit(progressModel(p), opts).card;
 }

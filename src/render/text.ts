@@ -3,6 +3,10 @@
  * then what to do for each item that is not passing. Layout only; no judgement here.
  */
 import type { Finding, Run, Status } from '../checklist/types';
+import { messages } from '../i18n';
+
+/** The terminal speaks English (the cards follow the reader's locale). */
+const m = messages('en');
 
 const MARK: Record<Status, string> = {
   pass: 'PASS',
@@ -40,7 +44,7 @@ export function renderRunText(run: Run, opts: { color?: boolean; details?: boole
   const width = Math.max(...run.findings.map(f => f.item.length));
   for (const f of run.findings) {
     const where = f.failedOn.length ? ` [${f.failedOn.join(', ')}]` : '';
-    const root = f.rootCause ? ` (root cause: ${f.rootCause})` : '';
+    const root = f.rootCause ? ` (${m.rootCause(f.rootCause)})` : '';
     lines.push(
       `${paint(f.status, MARK[f.status])}  ${f.item.padEnd(width)}  ${f.summary}${where}${root}  (${ms(f.durationMs)})`,
     );
@@ -50,7 +54,7 @@ export function renderRunText(run: Run, opts: { color?: boolean; details?: boole
   );
   if (todo.length) {
     lines.push('');
-    lines.push('What to do:');
+    lines.push(`${m.whatToDo}:`);
     for (const f of todo) lines.push(...renderTodo(f, !!opts.details));
   }
   lines.push('');

@@ -18,10 +18,13 @@ import {
   type MessagingExtensionQuery,
   type MessagingExtensionResponse,
 } from 'botbuilder';
-import { ITEM_IDS, type ItemId, type Run } from '../checklist/types';
+import type { Run } from '../checklist/types';
+import { langOf, messages, stateWord, formatTime, type Lang } from '../i18n';
+import type { AdaptiveCard } from '../render/card-data';
 import { environmentOfRunId, hiddenAt, logRefusal, placeOf, type Requester } from './access';
+import { parseCardAction } from './card-actions';
+import { errorCard, finishedRunCard, noticeCard, sharePickerCard } from './cards';
 import { cardAction } from './commands';
-import { errorCard, finishedRunCard, noticeCard, sharePickerCard, type ShareTarget } from './cards';
 import {
   conversationKey,
   loadConversation,
@@ -39,8 +42,8 @@ import {
   type BotServices,
   type CommandContext,
 } from './handlers';
-import { langOf, messages, stateWord, formatTime, type Lang } from './i18n';
 import { cardMessage, type Proactive } from './proactive';
+import { sameShareTarget, type ShareTarget } from './share-target';
 
 /** Invokes must answer within 5 s; leave room for the network. */
 const INVOKE_BUDGET_MS = 4000;
@@ -49,7 +52,7 @@ const SEARCH_RESULTS = 10;
 
 const CARD_RESPONSE = 'application/vnd.microsoft.card.adaptive';
 
-function cardResponse(card: Record<string, unknown>): AdaptiveCardInvokeResponse {
+function cardResponse(card: AdaptiveCard): AdaptiveCardInvokeResponse {
   return { statusCode: 200, type: CARD_RESPONSE, value: card };
 }
 
@@ -73,22 +76,6 @@ function requester(ctx: TurnContext): Requester {
     ...(from.aadObjectId ? { aadObjectId: from.aadObjectId } : {}),
     ...(tenantId ? { tenantId } : {}),
   };
-}
-
-function itemsOf(raw: unknown): ItemId[] | undefined {
-  if (typeof raw !== 'string' || !raw) return undefined;
-  const wanted = raw.split(',').map(s => s.trim());
-  const items = ITEM_IDS.filter(i => wanted.includes(i));
-  return items.length ? items : undefined;
-}
-
-const str = (v: unknown) => (typeof v === 'string' ? v : '');
-
-/** Share target values: `c:<key>`, or `t:<channel id>|<title>` where only the id counts. */
-function sameTarget(offered: string, asked: string): boolean {
-  if (offered.startsWith('t:') && asked.startsWith('t:'))
-    return offered.slice(2).split('|')[0] === asked.slice(2).split('|')[0];
-  return offered === asked;
 }
 
 /** ecebot in Teams. */
@@ -175,14 +162,13 @@ export class EcebotBot extends TeamsActivityHandler {
     if (!team?.id) return [];
     const lang = langOf(ctx.activity.locale);
     const channels = await TeamsInfo.getTeamChannels(ctx, team.id);
-    return channels
-      .filter(c => c.id)
-      .map(c => {
-        // The General channel comes back without a name (its id is the team's id).
-        const name = c.name || messages(lang).generalChannel;
-        const title = team.name ? `${team.name} › ${name}` : name;
-        return { title, value: `t:${c.id}|${title}` };
-      });
+    return channels.flatMap((c): ShareTarget[] => {
+      if (!c.id) return [];
+      // The General channel comes back without a name (its id is the team's id).
+      const name = c.name || messages(lang).generalChannel;
+      const title = team.name ? `${team.name} › ${name}` : name;
+      return [{ kind: 'channel', id: c.id, title }];
+    });
   }
 
   protected override async onAdaptiveCardInvoke(
@@ -203,9 +189,7 @@ export class EcebotBot extends TeamsActivityHandler {
   ): Promise<AdaptiveCardInvokeResponse> {
     const m = messages(lang);
     const verb = value.action?.verb ?? '';
-    const data = (value.action?.data ?? {}) as Record<string, unknown>;
     const user = requester(ctx);
-    const runId = str(data.runId);
     const spec = cardAction(verb);
     if (!spec) return cardResponse(errorCard(lang, m.unknownAction(verb || '?')));
     const place = placeOf(ctx.activity);
@@ -216,10 +200,18 @@ export class EcebotBot extends TeamsActivityHandler {
       });
       if (refused) return cardResponse(refused);
     }
+    // The data is whatever the client sent: parse it before anything reads it (./card-actions.ts).
+    const parsed = parseCardAction(spec.verb, value.action?.data);
+    if (!parsed.ok) {
+      logRefusal(this.s.log, { user, command: verb, reason: `bad card data: ${parsed.problem}` });
+      return cardResponse(errorCard(lang, m.badAction(verb, parsed.problem), [m.badActionHint]));
+    }
+    const action = parsed.action;
+    const runId = action.data.runId ?? '';
     // The environment the button is about: named on the button, else the run's.
     const stored = runId ? await this.s.store.getRun(runId) : undefined;
     const environment =
-      (verb === 'rerun' || verb === 'rerunFailed' ? str(data.environment) : '') ||
+      (action.verb === 'rerun' || action.verb === 'rerunFailed' ? action.data.environment : '') ||
       stored?.environment ||
       environmentOfRunId(runId);
     if (environment && hiddenAt(this.s.inventory(), place, environment)) {
@@ -232,11 +224,11 @@ export class EcebotBot extends TeamsActivityHandler {
       return cardResponse(errorCard(lang, m.notHere));
     }
     const here = servicesAt(this.s, place);
-    switch (verb) {
+    switch (action.verb) {
       case 'rerun':
       case 'rerunFailed': {
         if (!environment) return cardResponse(errorCard(lang, m.unknownRun(runId)));
-        const items = itemsOf(data.items);
+        const items = action.data.items;
         const { card } = await rerun(
           here,
           {
@@ -262,11 +254,12 @@ export class EcebotBot extends TeamsActivityHandler {
       case 'shareTo': {
         const run = stored;
         if (!run) return cardResponse(errorCard(lang, m.unknownRun(runId)));
-        const target = str(data.target);
         // Only a place the picker offers from here: a crafted target cannot post elsewhere
         // (another team's channel, a conversation outside a restricted environment's teams).
+        // The offered target is used, so its title is ecebot's, not the card's.
         const offered = await shareTargets(here, run, lang, () => this.teamChannels(ctx));
-        if (!offered.some(t => sameTarget(t.value, target))) {
+        const target = offered.find(t => sameShareTarget(t, action.data.target));
+        if (!target) {
           logRefusal(this.s.log, {
             user,
             command: verb,
@@ -276,7 +269,7 @@ export class EcebotBot extends TeamsActivityHandler {
           return cardResponse(errorCard(lang, m.shareNotOffered));
         }
         const outcome = await this.shareTo(ctx, run, target, user, lang);
-        if (str(data.back) === 'run')
+        if (action.data.back === 'run')
           return cardResponse(finishedRunCard(run, { lang, notice: outcome.text }));
         return cardResponse(noticeCard(outcome.text, outcome.ok ? 'good' : 'warning'));
       }
@@ -287,55 +280,45 @@ export class EcebotBot extends TeamsActivityHandler {
       case 'dismiss':
         return cardResponse(noticeCard(m.cancel));
     }
-    return cardResponse(errorCard(lang, m.unknownAction(verb)));
   }
 
   /** Post a snapshot of a finished run to a target, naming who shared it. */
   private async shareTo(
     ctx: TurnContext,
     run: Run,
-    target: string,
+    target: ShareTarget,
     user: Requester,
     lang: Lang,
   ): Promise<{ ok: boolean; text: string }> {
     const m = messages(lang);
     const at = this.s.now();
     try {
-      if (target.startsWith('c:')) {
-        const key = target.slice(2);
-        const rec = await loadConversation(this.s.store, key);
-        const where = rec?.name ?? key;
-        const card = finishedRunCard(run, {
-          lang: rec?.locale ? langOf(rec.locale) : lang,
-          sharedBy: { name: user.name, at },
-        });
-        await this.proactive.send(key, card);
-        return { ok: true, text: m.sharedTo(where) };
+      switch (target.kind) {
+        case 'conversation': {
+          const rec = await loadConversation(this.s.store, target.id);
+          const where = rec?.name ?? target.id;
+          const card = finishedRunCard(run, {
+            lang: rec?.locale ? langOf(rec.locale) : lang,
+            sharedBy: { name: user.name, at },
+          });
+          await this.proactive.send(target.id, card);
+          return { ok: true, text: m.sharedTo(where) };
+        }
+        case 'channel': {
+          const cd = ctx.activity.channelData as TeamsChannelData | undefined;
+          const card = finishedRunCard(run, { lang, sharedBy: { name: user.name, at } });
+          await this.proactive.postToChannel(
+            ctx.activity.serviceUrl,
+            target.id,
+            cd?.tenant?.id,
+            card,
+          );
+          return { ok: true, text: m.sharedTo(target.title) };
+        }
       }
-      if (target.startsWith('t:')) {
-        const [channelId = '', title = channelId] = target.slice(2).split('|');
-        const cd = ctx.activity.channelData as TeamsChannelData | undefined;
-        const card = finishedRunCard(run, { lang, sharedBy: { name: user.name, at } });
-        await this.proactive.postToChannel(
-          ctx.activity.serviceUrl,
-          channelId,
-          cd?.tenant?.id,
-          card,
-        );
-        return { ok: true, text: m.sharedTo(title) };
-      }
-      return { ok: false, text: m.shareNoTargets };
     } catch (err) {
       this.s.log.warn({ err, runId: run.id }, 'sharing a run failed');
-      return {
-        ok: false,
-        text: m.shareFailed(
-          target
-            .replace(/^[ct]:/, '')
-            .split('|')
-            .pop() ?? '',
-        ),
-      };
+      return { ok: false, text: m.shareFailed(target.title) };
     }
   }
 

@@ -3,48 +3,28 @@
  * environments and status, history, errors, notices, sign-in and the share picker. Each is a
  * template in cards/ filled with data built here in the reader's language. Pure: no I/O.
  */
-import { ITEM_IDS, type ItemId, type Run, type Status } from '../checklist/types';
+import { ITEM_IDS, type Run, type Status } from '../checklist/types';
+import { formatTime, messages, stateWord, type Lang } from '../i18n';
 import {
   expandCard,
   renderProgressCard,
   renderRunCard,
-  type ItemState,
-  type RunCardLabels,
   type RunCardOptions,
   type RunProgressView,
 } from '../render/card';
+import type {
+  AdaptiveCard,
+  EnvironmentsCardData,
+  ErrorCardData,
+  HelpCardData,
+  HistoryCardData,
+  SharePickerCardData,
+  SigninCardData,
+} from '../render/card-data';
 import type { RunSummary } from '../store/types';
 import { COMMANDS, syntaxOf, type CommandName } from './commands';
-import { formatTime, itemTitle, messages, stateWord, type Lang } from './i18n';
 import type { ParseError } from './parser';
-
-/** The run card's labels in the language. */
-function runCardLabels(lang: Lang): RunCardLabels {
-  const m = messages(lang);
-  return {
-    environment: m.environment,
-    release: m.release,
-    run: m.run,
-    started: m.started,
-    finished: m.finished,
-    requestedBy: m.requestedBy,
-    verdict: { pass: m.verdictPass, warn: m.verdictWarn, fail: m.verdictFail },
-    queued: m.queued,
-    running: m.running,
-    state: (s: ItemState) => stateWord(s, lang),
-    itemTitle: (item: ItemId) => itemTitle(item, lang),
-    failedOn: m.failedOn,
-    rootCause: m.rootCause,
-    noEvidence: m.noEvidence,
-    moreEvidence: m.moreEvidence,
-    trimmed: m.trimmed,
-    sharedBy: m.sharedBy,
-    details: m.details,
-    rerun: m.rerun,
-    rerunFailed: m.rerunFailed,
-    share: m.share,
-  };
-}
+import { encodeShareTarget, type ShareTarget } from './share-target';
 
 /** Options of a run card for a reader. */
 export interface RunCardFor {
@@ -55,10 +35,10 @@ export interface RunCardFor {
   notice?: string;
 }
 
-/** The render options for a reader (labels, time format, who asked, who shared). */
+/** The render options for a reader (language, time format, who asked, who shared). */
 export function runCardOptions(o: RunCardFor): RunCardOptions {
   return {
-    labels: runCardLabels(o.lang),
+    lang: o.lang,
     time: formatTime,
     ...(o.requestedBy ? { requestedBy: o.requestedBy } : {}),
     ...(o.notice ? { notice: o.notice } : {}),
@@ -67,22 +47,22 @@ export function runCardOptions(o: RunCardFor): RunCardOptions {
 }
 
 /** A finished run's card in the reader's language. */
-export function finishedRunCard(run: Run, o: RunCardFor): Record<string, unknown> {
+export function finishedRunCard(run: Run, o: RunCardFor): AdaptiveCard {
   return renderRunCard(run, runCardOptions(o));
 }
 
 /** A running run's card in the reader's language. */
-export function runningRunCard(p: RunProgressView, o: RunCardFor): Record<string, unknown> {
+export function runningRunCard(p: RunProgressView, o: RunCardFor): AdaptiveCard {
   return renderProgressCard(p, runCardOptions(o));
 }
 
 /** help: every command, or one, straight from the registry. */
-export function helpCard(lang: Lang, only?: CommandName): Record<string, unknown> {
+export function helpCard(lang: Lang, only?: CommandName): AdaptiveCard {
   return expandCard('help', helpData(lang, only));
 }
 
 /** Data for cards/help.json. */
-export function helpData(lang: Lang, only?: CommandName) {
+export function helpData(lang: Lang, only?: CommandName): HelpCardData {
   const m = messages(lang);
   const list = COMMANDS.filter(c => !only || c.name === only);
   return {
@@ -126,16 +106,16 @@ export interface EnvironmentRow {
 }
 
 /** envs / status: one row per environment with its release and last result. */
-export function environmentsCard(
-  lang: Lang,
-  rows: EnvironmentRow[],
-  title?: string,
-): Record<string, unknown> {
+export function environmentsCard(lang: Lang, rows: EnvironmentRow[], title?: string): AdaptiveCard {
   return expandCard('environments', environmentsData(lang, rows, title));
 }
 
 /** Data for cards/environments.json. */
-function environmentsData(lang: Lang, rows: EnvironmentRow[], title?: string) {
+export function environmentsData(
+  lang: Lang,
+  rows: EnvironmentRow[],
+  title?: string,
+): EnvironmentsCardData {
   const m = messages(lang);
   return {
     title: title ?? m.envsTitle,
@@ -164,12 +144,12 @@ function environmentsData(lang: Lang, rows: EnvironmentRow[], title?: string) {
 }
 
 /** history ENV: recent runs, newest first; selecting one shows its card. */
-export function historyCard(lang: Lang, env: string, runs: RunSummary[]): Record<string, unknown> {
+export function historyCard(lang: Lang, env: string, runs: RunSummary[]): AdaptiveCard {
   return expandCard('history', historyData(lang, env, runs));
 }
 
 /** Data for cards/history.json. */
-function historyData(lang: Lang, env: string, runs: RunSummary[]) {
+export function historyData(lang: Lang, env: string, runs: RunSummary[]): HistoryCardData {
   const m = messages(lang);
   return {
     title: m.historyTitle(env),
@@ -189,12 +169,13 @@ function historyData(lang: Lang, env: string, runs: RunSummary[]) {
 }
 
 /** An error card: what went wrong, and what to do instead. */
-export function errorCard(
-  lang: Lang,
-  message: string,
-  hints: string[] = [],
-): Record<string, unknown> {
-  return expandCard('error', { title: messages(lang).errorTitle, message, hints });
+export function errorCard(lang: Lang, message: string, hints: string[] = []): AdaptiveCard {
+  return expandCard('error', errorData(lang, message, hints));
+}
+
+/** Data for cards/error.json. */
+export function errorData(lang: Lang, message: string, hints: string[] = []): ErrorCardData {
+  return { title: messages(lang).errorTitle, message, hints };
 }
 
 /** A short confirmation (`good`) or information (`default`). */
@@ -202,12 +183,12 @@ export function noticeCard(
   text: string,
   style: 'good' | 'default' | 'warning' = 'default',
   title = '',
-): Record<string, unknown> {
+): AdaptiveCard {
   return expandCard('notice', { title, text, style });
 }
 
 /** The error card for input the parser refused, with usage and suggestions. */
-export function parseErrorCard(lang: Lang, e: ParseError): Record<string, unknown> {
+export function parseErrorCard(lang: Lang, e: ParseError): AdaptiveCard {
   const m = messages(lang);
   const usage = (name: CommandName) => {
     const spec = COMMANDS.find(c => c.name === name);
@@ -267,18 +248,18 @@ export interface SigninView {
 }
 
 /** signin ENV MAILBOX: the code, the link and the advice; then the outcome (updated in place). */
-export function signinCard(lang: Lang, v: SigninView): Record<string, unknown> {
+export function signinCard(lang: Lang, v: SigninView): AdaptiveCard {
   return expandCard('signin', signinData(lang, v));
 }
 
 /** Data for cards/signin.json. */
-function signinData(lang: Lang, v: SigninView) {
+export function signinData(lang: Lang, v: SigninView): SigninCardData {
   const m = messages(lang);
   const s = v.state;
   const waiting = s.kind === 'waiting';
   let status: string;
-  let style = 'default';
-  let color = 'Default';
+  let style: SigninCardData['statusStyle'] = 'default';
+  let color: SigninCardData['statusColor'] = 'Default';
   switch (s.kind) {
     case 'waiting':
       status = m.signinWaiting;
@@ -307,7 +288,7 @@ function signinData(lang: Lang, v: SigninView) {
     title: m.signinTitle(v.mailbox),
     facts: [
       { label: m.environment, value: v.environment },
-      { label: 'Mailbox', value: v.mailbox },
+      { label: m.mailbox, value: v.mailbox },
     ],
     waiting,
     steps: waiting
@@ -327,33 +308,33 @@ function signinData(lang: Lang, v: SigninView) {
   };
 }
 
-/** A place a run can be shared to. */
-export interface ShareTarget {
-  title: string;
-  /** `c:<conversation key>` (a stored conversation) or `t:<channel id>` (a channel of this team). */
-  value: string;
-}
-
 /** The picker the Share button (or `share RUN`) answers with. */
 export function sharePickerCard(
   lang: Lang,
   run: Run,
   targets: ShareTarget[],
   back: 'run' | 'notice',
-): Record<string, unknown> {
+): AdaptiveCard {
   return expandCard('share-picker', sharePickerData(lang, run, targets, back));
 }
 
 /** Data for cards/share-picker.json. */
-function sharePickerData(lang: Lang, run: Run, targets: ShareTarget[], back: 'run' | 'notice') {
+export function sharePickerData(
+  lang: Lang,
+  run: Run,
+  targets: ShareTarget[],
+  back: 'run' | 'notice',
+): SharePickerCardData {
   const m = messages(lang);
+  // The one place a share target becomes a choice value (./share-target.ts).
+  const choices = targets.map(t => ({ title: t.title, value: encodeShareTarget(t) }));
   return {
     title: m.shareTitle,
     run: `ecebot check ${run.environment} · ${run.id} · ${stateWord(run.status, lang)} · ${formatTime(run.finishedAt)}`,
     empty: targets.length ? '' : m.shareNoTargets,
     choose: m.shareChoose,
-    first: targets[0]?.value ?? '',
-    targets,
+    first: choices[0]?.value ?? '',
+    targets: choices,
     sendLabel: m.shareSend,
     cancelLabel: m.cancel,
     cancelVerb: back === 'run' ? 'showRun' : 'dismiss',

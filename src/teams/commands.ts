@@ -5,7 +5,7 @@
  * commands survive a move to another bot SDK unchanged.
  */
 import type { ItemId } from '../checklist/types';
-import type { Text } from './i18n';
+import type { Text } from '../i18n';
 
 /** `read` commands anyone in the conversation may use; `admin` ones change state or keep secrets. */
 export type Role = 'read' | 'admin';
@@ -178,8 +178,12 @@ export const CARD_ACTIONS = {
 export type CardVerb = keyof typeof CARD_ACTIONS;
 
 /** The registry entry of a card button, or undefined for a verb this version does not know. */
-export function cardAction(verb: string): (typeof CARD_ACTIONS)[CardVerb] | undefined {
-  return Object.hasOwn(CARD_ACTIONS, verb) ? CARD_ACTIONS[verb as CardVerb] : undefined;
+export function cardAction(
+  verb: string,
+): ({ verb: CardVerb } & (typeof CARD_ACTIONS)[CardVerb]) | undefined {
+  if (!Object.hasOwn(CARD_ACTIONS, verb)) return undefined;
+  const known = verb as CardVerb;
+  return { verb: known, ...CARD_ACTIONS[known] };
 }
 
 /** The registry entry of a command. */

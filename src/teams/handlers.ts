@@ -4,6 +4,7 @@
  * never a botbuilder type: the Teams specifics stay in ./bot.ts.
  */
 import type { ItemId, Run } from '../checklist/types';
+import type { AdaptiveCard } from '../render/card-data';
 import { InputError } from '../inventory/errors';
 import { suggest, type Inventory } from '../inventory/load';
 import type { RunHandle, RunRequest, RunService } from '../queue/types';
@@ -18,7 +19,6 @@ import {
   parseErrorCard,
   sharePickerCard,
   type EnvironmentRow,
-  type ShareTarget,
 } from './cards';
 import {
   hiddenAt,
@@ -31,10 +31,11 @@ import {
 } from './access';
 import { commandSpec, type CommandName, type ParsedArgs } from './commands';
 import { loadConversation } from './conversations';
-import { formatTime, messages, type Lang } from './i18n';
+import { formatTime, messages, type Lang } from '../i18n';
 import type { BotLog } from './log';
 import { parseCommand, type ParseKnowledge } from './parser';
 import type { RunCards } from './run-cards';
+import type { ShareTarget } from './share-target';
 import type { SignIns } from './signin';
 
 /** Where a command was typed and how to answer. */
@@ -48,7 +49,7 @@ export interface CommandContext {
   /** Tenant and team of the conversation: which environments exist here (./access.ts). */
   place: Place;
   /** Post a card as a new message; resolves to its activity id. */
-  reply(card: Record<string, unknown>): Promise<string | undefined>;
+  reply(card: AdaptiveCard): Promise<string | undefined>;
   /** The channels of the team this conversation belongs to (empty outside a team). */
   teamChannels(): Promise<ShareTarget[]>;
 }
@@ -114,7 +115,7 @@ export async function rerun(
   req: RunRequest,
   card: { conversationKey: string; activityId?: string },
   lang: Lang,
-): Promise<{ handle: RunHandle; card: Record<string, unknown> }> {
+): Promise<{ handle: RunHandle; card: AdaptiveCard }> {
   const handle = await s.runs.submit(req);
   s.runCards.noteRequest(handle.runId, req);
   const running = s.runCards.initialCard(handle.runId, lang);
@@ -168,8 +169,9 @@ export async function shareTargets(
     if (env && !visibleIn(env, rec)) continue;
     seen.add(rec.channelId ?? key);
     out.push({
+      kind: 'conversation',
+      id: key,
       title: `${rec.name ?? key} (${m.subscribedChannel(run.environment)})`,
-      value: `c:${key}`,
     });
   }
   let channels: ShareTarget[] = [];
@@ -178,8 +180,7 @@ export async function shareTargets(
   } catch (err) {
     s.log.warn({ err }, 'listing the team’s channels failed');
   }
-  // Team channel values are `t:<channel id>|<title>`.
-  for (const c of channels) if (!seen.has(c.value.slice(2).split('|')[0]!)) out.push(c);
+  for (const c of channels) if (!seen.has(c.id)) out.push(c);
   return out;
 }
 
@@ -299,7 +300,7 @@ export function handlerOf(name: CommandName): CommandHandler {
 }
 
 /** The error card for someone who is not an admin; says what to set when no admin is configured. */
-export function notAdminCard(lang: Lang, command: string, s: BotServices): Record<string, unknown> {
+export function notAdminCard(lang: Lang, command: string, s: BotServices): AdaptiveCard {
   const m = messages(lang);
   return errorCard(lang, m.notAdmin(command), s.adminsUnset ? [m.adminsUnset] : []);
 }
@@ -314,7 +315,7 @@ export async function adminRefusal(
   lang: Lang,
   user: Requester,
   asked: { command: string; shown: string; environment?: string },
-): Promise<Record<string, unknown> | undefined> {
+): Promise<AdaptiveCard | undefined> {
   if (await s.isAdmin(user)) return undefined;
   logRefusal(s.log, {
     user,
@@ -374,7 +375,7 @@ export async function dispatch(text: string, ctx: CommandContext, s: BotServices
 }
 
 /** The card for an error a handler threw: input problems say what to fix; the rest is logged. */
-export function failureCard(lang: Lang, err: unknown, log: BotLog): Record<string, unknown> {
+export function failureCard(lang: Lang, err: unknown, log: BotLog): AdaptiveCard {
   const m = messages(lang);
   if (err instanceof InputError)
     return errorCard(lang, m.inputError(err.message), err.hint ? [err.hint] : []);

@@ -4,16 +4,30 @@
  * HTTP failures into SendErrors the outbox knows how to retry (429/412/502/504, Retry-After).
  */
 import { retryAfterMs } from '../notify/connector';
+import { isAdaptiveCard, type AdaptiveCard } from '../render/card-data';
 import { SendError, type Message, type Notifier, type SendResult } from '../notify/types';
 import { UnknownConversationError, type Proactive } from './proactive';
 
-function textCard(text: string): Record<string, unknown> {
+function textCard(text: string): AdaptiveCard {
   return {
     type: 'AdaptiveCard',
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
     version: '1.5',
     body: [{ type: 'TextBlock', text, wrap: true }],
   };
+}
+
+/**
+ * The card of a message, or a text card when it has none. A card that is not an Adaptive Card
+ * is refused with a status the outbox does not retry (400): sending it again cannot help.
+ */
+function cardOf(message: Message): AdaptiveCard {
+  if (message.card === undefined || message.card === null) return textCard(message.text ?? '');
+  if (isAdaptiveCard(message.card)) return message.card;
+  throw new SendError(
+    'the message’s card is not an Adaptive Card (it needs type "AdaptiveCard", a version and a body); it was not sent',
+    400,
+  );
 }
 
 /** A connector failure as a SendError, keeping the status and Retry-After. */
@@ -35,10 +49,7 @@ export class TeamsNotifier implements Notifier {
 
   async send(conversation: string, message: Message): Promise<SendResult> {
     try {
-      const id = await this.proactive.send(
-        conversation,
-        message.card ?? textCard(message.text ?? ''),
-      );
+      const id = await this.proactive.send(conversation, cardOf(message));
       return id ? { activityId: id } : {};
     } catch (err) {
       throw asSendError(err);
@@ -47,11 +58,7 @@ export class TeamsNotifier implements Notifier {
 
   async update(conversation: string, activityId: string, message: Message): Promise<void> {
     try {
-      await this.proactive.update(
-        conversation,
-        activityId,
-        message.card ?? textCard(message.text ?? ''),
-      );
+      await this.proactive.update(conversation, activityId, cardOf(message));
     } catch (err) {
       throw asSendError(err);
     }

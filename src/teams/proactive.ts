@@ -13,12 +13,13 @@ import {
   type ConversationParameters,
   type TurnContext,
 } from 'botbuilder';
+import type { AdaptiveCard } from '../render/card-data';
 import type { Store } from '../store/types';
 import { loadConversation } from './conversations';
 import type { CardUpdater } from './run-cards';
 
 /** A message activity carrying one Adaptive Card. */
-export function cardMessage(card: Record<string, unknown>) {
+export function cardMessage(card: AdaptiveCard) {
   return MessageFactory.attachment(CardFactory.adaptiveCard(card));
 }
 
@@ -45,14 +46,14 @@ export class Proactive implements CardUpdater {
   }
 
   /** Replace a posted card (PUT /v3/conversations/{id}/activities/{activityId}). */
-  async update(key: string, activityId: string, card: Record<string, unknown>): Promise<void> {
+  async update(key: string, activityId: string, card: AdaptiveCard): Promise<void> {
     await this.continueIn(key, async ctx => {
       await ctx.updateActivity({ ...cardMessage(card), id: activityId });
     });
   }
 
   /** Post a card to a stored conversation; resolves to the new activity's id. */
-  async send(key: string, card: Record<string, unknown>): Promise<string | undefined> {
+  async send(key: string, card: AdaptiveCard): Promise<string | undefined> {
     let id: string | undefined;
     await this.continueIn(key, async ctx => {
       id = (await ctx.sendActivity(cardMessage(card)))?.id;
@@ -69,7 +70,7 @@ export class Proactive implements CardUpdater {
     serviceUrl: string,
     channelId: string,
     tenantId: string | undefined,
-    card: Record<string, unknown>,
+    card: AdaptiveCard,
   ): Promise<{ conversationId: string }> {
     const params = {
       isGroup: true,

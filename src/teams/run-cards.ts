@@ -14,14 +14,15 @@ import { ITEM_IDS, type ItemId, type Run } from '../checklist/types';
 import type { Inventory } from '../inventory/load';
 import type { RunProgress, RunRequest, RunService } from '../queue/types';
 import type { RunProgressView } from '../render/card';
+import type { AdaptiveCard } from '../render/card-data';
 import type { CardRef, Store } from '../store/types';
 import { finishedRunCard, runningRunCard } from './cards';
-import type { Lang } from './i18n';
+import type { Lang } from '../i18n';
 import type { BotLog } from './log';
 
 /** Replaces a posted card (implemented with the Bot Connector in ./proactive.ts). */
 export interface CardUpdater {
-  update(conversationKey: string, activityId: string, card: Record<string, unknown>): Promise<void>;
+  update(conversationKey: string, activityId: string, card: AdaptiveCard): Promise<void>;
 }
 
 /** What the run cards need. */
@@ -138,7 +139,7 @@ export class RunCards {
    * The card to post now for a run just submitted or joined: always its running state, even if
    * the run has already finished, so the card's first update is the one that completes it.
    */
-  initialCard(runId: string, lang: Lang): Record<string, unknown> {
+  initialCard(runId: string, lang: Lang): AdaptiveCard {
     const t = this.get(runId);
     return runningRunCard(this.progressView(runId, t), {
       lang,
@@ -147,7 +148,7 @@ export class RunCards {
   }
 
   /** A run's card in its current state: finished (memory or store) or running; undefined if unknown. */
-  async currentCard(runId: string, lang: Lang): Promise<Record<string, unknown> | undefined> {
+  async currentCard(runId: string, lang: Lang): Promise<AdaptiveCard | undefined> {
     const t = this.tracked.get(runId);
     const run = t?.run ?? (await this.deps.store.getRun(runId));
     const by = t?.requestedBy ? { requestedBy: t.requestedBy } : {};

@@ -35,7 +35,7 @@ import {
 } from './access';
 import type { BotServices } from './handlers';
 import { inventoryCheck, readiness, type ReadinessCheck } from './health';
-import { langOf, type Lang } from './i18n';
+import { langOf, type Lang } from '../i18n';
 import { SILENT_LOG, type BotLog } from './log';
 import { createMetrics } from './metrics';
 import type { Notifier } from '../notify/types';

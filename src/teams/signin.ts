@@ -18,7 +18,8 @@ import { TenantSessions, type TenantSession } from '../tenant/session';
 import { refreshTokenKey } from '../store/tokens';
 import type { Store } from '../store/types';
 import { signinCard, type SigninState, type SigninView } from './cards';
-import { messages, type Lang } from './i18n';
+import { messages, type Lang } from '../i18n';
+import type { AdaptiveCard } from '../render/card-data';
 import type { BotLog } from './log';
 import type { CardUpdater } from './run-cards';
 
@@ -47,7 +48,7 @@ export interface SigninRequest {
 
 /** The first card, and how to tell the sign-in where it was posted. */
 export interface SigninStart {
-  card: Record<string, unknown>;
+  card: AdaptiveCard;
   /** Call with the posted card's activity id (undefined when posting failed: the sign-in stops). */
   posted(activityId: string | undefined): void;
 }

@@ -207,7 +207,8 @@ describe('check lab', () => {
       (await post(bot.url, execute(fake.url, PERSONAL, activityId, 'share', { runId }))).body,
     );
     const choices = JSON.stringify(picker);
-    expect(choices).toContain(`"value":"c:${TEAM.channelId}"`);
+    // The choice carries the target's kind, id and title (src/teams/share-target.ts).
+    expect(choices).toContain(`"value":"c:${TEAM.channelId}|Mail Ops › Ops (subscribed to lab)"`);
     expect(cardTexts(picker)).toContain('Mail Ops › Ops (subscribed to lab)');
 
     from = fake.requests.length;

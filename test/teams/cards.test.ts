@@ -18,6 +18,7 @@ import {
   renderRunCard,
   runCardData,
 } from '../../src/render/card';
+import type { CardTemplates, TemplateName } from '../../src/render/card-data';
 import { prepareRun } from '../../src/runner/prepare';
 import { runInProcess } from '../../src/runner/run';
 import {
@@ -27,7 +28,7 @@ import {
   runningRunCard,
   signinCard,
 } from '../../src/teams/cards';
-import { itemTitle } from '../../src/teams/i18n';
+import { itemTitle } from '../../src/i18n';
 import { cardProblems, cardTexts } from './support/adaptive';
 import { worstCaseRun } from './support/runs';
 
@@ -69,8 +70,11 @@ describe('templates and example data', () => {
   });
 
   test.each(examples)('%s expands, parses without problems and fits', example => {
-    const data = JSON.parse(readFileSync(join(CARDS, 'examples', example), 'utf8')) as object;
-    const card = expandCard(example.split('.')[0]!, data);
+    const name = example.split('.')[0] as TemplateName;
+    const data = JSON.parse(
+      readFileSync(join(CARDS, 'examples', example), 'utf8'),
+    ) as CardTemplates[typeof name];
+    const card = expandCard(name, data);
     expectClean(card);
     expect(cardTexts(card).length).toBeGreaterThan(0);
   });

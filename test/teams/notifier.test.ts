@@ -57,3 +57,16 @@ test('an unknown conversation is a SendError that is not retried', async () => {
   expect((err as SendError).status).toBe(404);
   expect(retryable(err)).toBe(false);
 });
+
+test('a message whose card is not an Adaptive Card is a SendError that is not retried, and nothing is sent', async () => {
+  await post(bot.url, message(fake.url, { conversationId: 'a:notify-2' }, 'help'));
+  const from = fake.requests.length;
+  const err = await bot.notifier
+    .send('a:notify-2', { card: { type: 'MessageCard', text: 'old connector card' } })
+    .catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(SendError);
+  expect((err as SendError).status).toBe(400);
+  expect((err as SendError).message).toContain('not an Adaptive Card');
+  expect(retryable(err)).toBe(false);
+  expect(fake.requests.slice(from)).toEqual([]);
+});

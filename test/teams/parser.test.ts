@@ -7,7 +7,7 @@ import { ITEM_IDS } from '../../src/checklist/types';
 import { COMMAND_NAMES, COMMANDS, syntaxOf } from '../../src/teams/commands';
 import { helpCard, parseErrorCard } from '../../src/teams/cards';
 import { handlerOf } from '../../src/teams/handlers';
-import { langOf } from '../../src/teams/i18n';
+import { langOf } from '../../src/i18n';
 import {
   MAX_INPUT_CHARS,
   parseCommand,

@@ -53,3 +53,17 @@ export function worstCaseRun(): Run {
     findings: ITEM_IDS.map((id, i) => hugeFinding(id, i)),
   };
 }
+
+/** A run small enough to render at full detail: one failing and one passing item. */
+export function smallRun(): Run {
+  const run = worstCaseRun();
+  const [failing, other] = run.findings;
+  return {
+    ...run,
+    status: 'fail',
+    findings: [
+      { ...failing!, evidence: failing!.evidence.slice(0, 2) },
+      { ...other!, status: 'pass', evidence: other!.evidence.slice(0, 1), remediation: [] },
+    ],
+  };
+}

@@ -1,42 +1,14 @@
 /**
- * The bot's words in English and Dutch. The language follows the activity's locale (`nl-*` →
- * Dutch, anything else → English): Teams sends the client's UI locale on every activity
- * (Bot Framework Activity schema, `locale`). Only the bot's own text is translated; what the
- * checklist rules say about a finding (summaries, remediation) stays in English, because it
- * quotes the tenant's and Microsoft's own words.
+ * ecebot's words in every language: the labels of the cards (run, help, environments,
+ * history, errors, sharing, sign-in) and the status words. One table per language; `nl` is
+ * typed as the English table, so the compiler refuses a key missing from either (or one with
+ * other parameters). render/ and teams/ both read these; neither keeps a copy.
  */
-import type { ItemId, Status } from '../checklist/types';
-
-/** The languages the bot speaks. */
-export type Lang = 'en' | 'nl';
-
-/** Pick the language from an activity locale such as `nl-NL`, `nl-BE`, `en-US` or undefined. */
-export function langOf(locale: string | undefined): Lang {
-  return /^nl(?:[-_]|$)/i.test(locale ?? '') ? 'nl' : 'en';
-}
-
-/** One text in both languages. */
-export type Text = Record<Lang, string>;
+import type { Status } from '../checklist/types';
+import type { Lang, Text } from './lang';
 
 /** The states an item shows on the run card: not started, in progress, or its finding's status. */
 export type ItemState = 'pending' | 'running' | Status;
-
-const ITEM_TITLES: Record<ItemId, Text> = {
-  version: { en: 'Minimum version', nl: 'Minimale versie' },
-  'external-url': { en: 'External URL', nl: 'Externe URL' },
-  'app-registration': { en: 'Azure AD application', nl: 'Azure AD-applicatie' },
-  token: { en: 'Token generation', nl: 'Tokens' },
-  'mailbox-protocols': { en: 'Mailbox protocols', nl: 'Mailboxprotocollen' },
-  license: { en: 'Exchange licence', nl: 'Exchange-licentie' },
-  'mailbox-rights': { en: 'Mailbox permissions', nl: 'Mailboxrechten' },
-  network: { en: 'Network, URLs and ports', nl: 'Netwerk, URL’s en poorten' },
-  connectivity: { en: 'Connectivity test', nl: 'Verbindingstest' },
-};
-
-/** The item's title in the language (the checklist's section names). */
-export function itemTitle(item: ItemId, lang: Lang): string {
-  return ITEM_TITLES[item][lang];
-}
 
 const STATE_WORDS: Record<ItemState, Text> = {
   pending: { en: 'waiting', nl: 'wacht' },
@@ -57,6 +29,7 @@ export function stateWord(s: ItemState, lang: Lang): string {
 const en = {
   // Run card
   environment: 'Environment',
+  mailbox: 'Mailbox',
   release: 'ECE release',
   run: 'Run',
   started: 'Started',
@@ -110,6 +83,10 @@ const en = {
   internalError: 'Something went wrong inside ecebot; the error is in its log.',
   busy: 'ecebot is busy; try again in a moment.',
   unknownAction: (verb: string) => `This card button (${verb}) is not known to this version.`,
+  badAction: (verb: string, problem: string) =>
+    `This card button (${verb}) sent data ecebot does not accept: ${problem}. Nothing was changed.`,
+  badActionHint:
+    'The card may come from another version of ecebot: ask again in chat (for example `check ENV` or `history ENV`) for a fresh card.',
   // Help
   helpTitle: 'ecebot commands',
   helpIntro:
@@ -173,10 +150,12 @@ const en = {
   signinNoRefresh: 'Entra returned no refresh token (was offline_access consented?).',
 };
 
-type Messages = typeof en;
+/** Every message ecebot shows, as the English table defines them. */
+export type Messages = typeof en;
 
 const nl: Messages = {
   environment: 'Omgeving',
+  mailbox: 'Mailbox',
   release: 'ECE-release',
   run: 'Run',
   started: 'Gestart',
@@ -229,6 +208,10 @@ const nl: Messages = {
   internalError: 'Er ging iets mis in ecebot; de fout staat in het logboek.',
   busy: 'ecebot heeft het druk; probeer het zo nog eens.',
   unknownAction: verb => `Deze knop (${verb}) kent deze versie niet.`,
+  badAction: (verb, problem) =>
+    `Deze knop (${verb}) stuurde gegevens die ecebot niet accepteert: ${problem}. Er is niets veranderd.`,
+  badActionHint:
+    'De kaart komt misschien van een andere versie van ecebot: vraag in de chat opnieuw (bijvoorbeeld `check ENV` of `history ENV`) om een nieuwe kaart.',
   helpTitle: 'ecebot-opdrachten',
   helpIntro:
     'Controleert Cisco ECE-mail op Office 365 (OAuth2) met de troubleshooting-checklist van Cisco. Noem @ecebot in een kanaal. Schema’s staan in het inventarisbestand (`schedule.every`), niet in de chat.',
@@ -292,11 +275,4 @@ const MESSAGES: Record<Lang, Messages> = { en, nl };
 /** The message table for a language. */
 export function messages(lang: Lang): Messages {
   return MESSAGES[lang];
-}
-
-/** A date and time for cards, in UTC so every reader sees the same value (`2026-11-29 14:05 UTC`). */
-export function formatTime(iso: string | Date): string {
-  const d = typeof iso === 'string' ? new Date(iso) : iso;
-  if (Number.isNaN(d.getTime())) return String(iso);
-  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }

@@ -1,0 +1,18 @@
+/**
+ * The languages ecebot's cards speak. The language follows the activity's locale (`nl-*` →
+ * Dutch, anything else → English): Teams sends the client's UI locale on every activity
+ * (Bot Framework Activity schema, `locale`). Only ecebot's own words are translated; what the
+ * checklist rules say about a finding (summaries, remediation) stays in English, because it
+ * quotes the tenant's and Microsoft's own words.
+ */
+
+/** The languages ecebot speaks. */
+export type Lang = 'en' | 'nl';
+
+/** Pick the language from an activity locale such as `nl-NL`, `nl-BE`, `en-US` or undefined. */
+export function langOf(locale: string | undefined): Lang {
+  return /^nl(?:[-_]|$)/i.test(locale ?? '') ? 'nl' : 'en';
+}
+
+/** One text in every language (the compiler checks that none is missing). */
+export type Text = Record<Lang, string>;

@@ -1,0 +1,217 @@
+/**
+ * The data of each card template in cards/: one interface per template, and the map from a
+ * template's name to its data, so `expandCard('help', …)` takes help data and nothing else.
+ * A template reads its data with `${…}` expressions; test/render/templates.test.ts checks that
+ * every field a template reads is one its data provides. Plain strings and booleans only: an
+ * empty string hides an optional line (`$when: "${x != ''}"`), so no field is ever missing.
+ */
+
+/** A card ready to send: an expanded template, Adaptive Card schema 1.5 (what Teams renders). */
+export interface AdaptiveCard {
+  [key: string]: unknown;
+  type: 'AdaptiveCard';
+  version: string;
+  body: unknown[];
+  actions?: unknown[];
+}
+
+/** One label and value of a FactSet. */
+export interface CardFact {
+  label: string;
+  value: string;
+}
+
+/** One remediation under an item of the run card. */
+export interface RunCardRemediation {
+  text: string;
+  /** The exact fix (monospace); empty when there is none. */
+  fix: string;
+  /** Markdown links joined with ` · `; empty when there are none. */
+  links: string;
+}
+
+/** One item row of the run card. */
+export interface RunCardItem {
+  mark: string;
+  color: string;
+  title: string;
+  summary: string;
+  /** Where it failed and its root cause; empty for none. */
+  where: string;
+  timing: string;
+  remediation: RunCardRemediation[];
+  showDetails: boolean;
+  /** The id the Details button toggles. */
+  detailsId: string;
+  evidence: string[];
+}
+
+/** The verbs of the run card's buttons are fixed in cards/run.json; their labels come here. */
+export interface RunCardButtonLabels {
+  details: string;
+  rerun: string;
+  rerunFailed: string;
+  share: string;
+}
+
+/** Data for cards/run.json: a run in progress or finished. */
+export interface RunCardData {
+  title: string;
+  headerStyle: 'accent' | 'good' | 'warning' | 'attention';
+  verdictText: string;
+  verdictColor: string;
+  /** "Shared by … on …" on a snapshot; empty otherwise. */
+  sharedText: string;
+  facts: CardFact[];
+  items: RunCardItem[];
+  hasDetails: boolean;
+  detailsIds: string[];
+  done: boolean;
+  runId: string;
+  environment: string;
+  /** The items a Re-run covers, comma-separated; empty for all. */
+  runItems: string;
+  /** The failed items, comma-separated; empty hides "Re-run failed items". */
+  failedItems: string;
+  note: string;
+  labels: RunCardButtonLabels;
+}
+
+/** Data for cards/help.json. */
+export interface HelpCardData {
+  title: string;
+  intro: string;
+  commands: { syntax: string; description: string; note: string }[];
+}
+
+/** One environment row of cards/environments.json. */
+export interface EnvironmentCardRow {
+  mark: string;
+  color: string;
+  name: string;
+  description: string;
+  facts: string;
+  status: string;
+}
+
+/** Data for cards/environments.json (`envs`, `status`). */
+export interface EnvironmentsCardData {
+  title: string;
+  empty: string;
+  environments: EnvironmentCardRow[];
+}
+
+/** One run of cards/history.json; selecting it shows the run (`showRun`). */
+export interface HistoryCardRun {
+  id: string;
+  mark: string;
+  color: string;
+  when: string;
+  text: string;
+}
+
+/** Data for cards/history.json. */
+export interface HistoryCardData {
+  title: string;
+  empty: string;
+  runs: HistoryCardRun[];
+}
+
+/** Data for cards/error.json. */
+export interface ErrorCardData {
+  title: string;
+  message: string;
+  hints: string[];
+}
+
+/** Data for cards/notice.json. */
+export interface NoticeCardData {
+  title: string;
+  text: string;
+  style: 'good' | 'default' | 'warning';
+}
+
+/** Data for cards/signin.json. */
+export interface SigninCardData {
+  title: string;
+  facts: CardFact[];
+  waiting: boolean;
+  steps: string[];
+  code: string;
+  url: string;
+  openLabel: string;
+  status: string;
+  statusStyle: 'default' | 'good' | 'attention';
+  statusColor: 'Default' | 'Good' | 'Attention';
+}
+
+/** One choice of the share picker: what it shows, and the encoded target it sends back. */
+export interface ShareChoice {
+  title: string;
+  value: string;
+}
+
+/** Data for cards/share-picker.json. */
+export interface SharePickerCardData {
+  title: string;
+  run: string;
+  empty: string;
+  choose: string;
+  /** The value chosen at first (the first choice's). */
+  first: string;
+  targets: ShareChoice[];
+  sendLabel: string;
+  cancelLabel: string;
+  /** Cancel goes back to the run card, or dismisses a picker posted by `share RUN`. */
+  cancelVerb: 'showRun' | 'dismiss';
+  runId: string;
+  back: 'run' | 'notice';
+}
+
+/** Each template in cards/ by name, with the data it is expanded with. */
+export interface CardTemplates {
+  run: RunCardData;
+  help: HelpCardData;
+  environments: EnvironmentsCardData;
+  history: HistoryCardData;
+  error: ErrorCardData;
+  notice: NoticeCardData;
+  signin: SigninCardData;
+  'share-picker': SharePickerCardData;
+}
+
+/** A template's name: its file cards/NAME.json. */
+export type TemplateName = keyof CardTemplates;
+
+/** Every template name (the test checks this is exactly the files in cards/). */
+export const TEMPLATE_NAMES = [
+  'run',
+  'help',
+  'environments',
+  'history',
+  'error',
+  'notice',
+  'signin',
+  'share-picker',
+] as const satisfies readonly TemplateName[];
+
+// Compiles only when the list names every template: a name added to CardTemplates alone fails
+// here with the missing name as the type.
+type Unlisted = Exclude<TemplateName, (typeof TEMPLATE_NAMES)[number]>;
+const _everyTemplateListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void _everyTemplateListed;
+
+/**
+ * Whether a value has the root of an Adaptive Card: what a card read back from storage (the
+ * alert outbox keeps messages in Redis) must have before it is sent as one.
+ */
+export function isAdaptiveCard(card: unknown): card is AdaptiveCard {
+  const c = card as Partial<AdaptiveCard> | null | undefined;
+  return (
+    typeof c === 'object' &&
+    c !== null &&
+    c.type === 'AdaptiveCard' &&
+    typeof c.version === 'string' &&
+    Array.isArray(c.body)
+  );
+}
