@@ -6,13 +6,12 @@
  * quotes the tenant's and Microsoft's own words.
  */
 
-/** The languages ecebot speaks. */
-export type Lang = 'en' | 'nl';
+import type { Lang } from '../model/items';
+
+export type { Lang, Text } from '../model/items';
 
 /** Pick the language from an activity locale such as `nl-NL`, `nl-BE`, `en-US` or undefined. */
 export function langOf(locale: string | undefined): Lang {
   return /^nl(?:[-_]|$)/i.test(locale ?? '') ? 'nl' : 'en';
 }
 
-/** One text in every language (the compiler checks that none is missing). */
-export type Text = Record<Lang, string>;

@@ -77,5 +77,8 @@ export interface ReadNames {
 /** A read's stable name. */
 export type ReadName = keyof ReadNames & string;
 
-/** A text in every language the product speaks. */
-export type Text = { en: string; nl: string };
+/** The languages ecebot speaks (cards follow the Teams client's locale). */
+export type Lang = 'en' | 'nl';
+
+/** One text in every language (the compiler checks that none is missing). */
+export type Text = Record<Lang, string>;

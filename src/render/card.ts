@@ -12,7 +12,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ACData from 'adaptivecards-templating';
-import { ITEM_IDS, type Finding, type ItemId, type Run, type Status } from '../checklist/types';
+import { type Finding, type ItemId, type Run, type Status } from '../checklist/types';
+import { itemIds } from '../checklist/items';
 import { itemTitle, messages, stateWord, type ItemState, type Lang, type Messages } from '../i18n';
 import type {
   AdaptiveCard,
@@ -320,7 +321,7 @@ function modelData(c: CardModel, o: RunCardOptions, d: Detail, trimmed: boolean)
     ...(c.done && c.finishedAt ? [{ label: m.finished, value: time(c.finishedAt) }] : []),
     ...(o.requestedBy ? [{ label: m.requestedBy, value: o.requestedBy }] : []),
   ];
-  const full = c.items.length === ITEM_IDS.length;
+  const full = c.items.length === itemIds().length;
   const detailsIds = rows.filter(r => r.showDetails).map(r => r.detailsId);
   return {
     title: `ecebot check ${c.environment}${full ? '' : ` ${c.items.join(',')}`}`,

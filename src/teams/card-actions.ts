@@ -10,7 +10,8 @@
  * Unknown fields are dropped, not refused: Teams may add its own to an invoke's data.
  */
 import { z } from 'zod';
-import { ITEM_IDS, type ItemId } from '../checklist/types';
+import { type ItemId } from '../checklist/types';
+import { itemIds } from '../checklist/items';
 import type { CardVerb } from './commands';
 import { decodeShareTarget } from './share-target';
 
@@ -36,14 +37,14 @@ const items = z
       .split(',')
       .map(s => s.trim())
       .filter(Boolean);
-    const unknown = wanted.filter(w => !(ITEM_IDS as readonly string[]).includes(w));
+    const unknown = wanted.filter(w => !itemIds().includes(w as ItemId));
     for (const w of unknown)
       ctx.addIssue({
         code: 'custom',
-        message: `${shown(w)} is not a checklist item (items: ${ITEM_IDS.join(', ')})`,
+        message: `${shown(w)} is not a checklist item (items: ${itemIds().join(', ')})`,
       });
     if (unknown.length) return z.NEVER;
-    const list = ITEM_IDS.filter(i => wanted.includes(i));
+    const list = itemIds().filter(i => wanted.includes(i));
     return list.length ? list : undefined;
   });
 

@@ -3,7 +3,8 @@
  * environments and status, history, errors, notices, sign-in and the share picker. Each is a
  * template in cards/ filled with data built here in the reader's language. Pure: no I/O.
  */
-import { ITEM_IDS, type Run, type Status } from '../checklist/types';
+import { type Run, type Status } from '../checklist/types';
+import { itemIds } from '../checklist/items';
 import { formatTime, messages, stateWord, type Lang } from '../i18n';
 import {
   expandCard,
@@ -216,7 +217,7 @@ export function parseErrorCard(lang: Lang, e: ParseError): AdaptiveCard {
     case 'unknown-item':
       return errorCard(lang, m.unknownItem(e.value), [
         ...(e.suggestion ? [m.didYouMean(e.suggestion)] : []),
-        m.knownItems(ITEM_IDS.join(', ')),
+        m.knownItems(itemIds().join(', ')),
       ]);
     case 'bad-duration':
       return errorCard(lang, m.badDuration(e.value), [usage(e.command)]);

@@ -4,7 +4,8 @@
  * wrong turned into a typed error (with a "did you mean" where a close name exists), never an
  * exception. Reads only ./commands.ts and what the inventory knows.
  */
-import { ITEM_IDS, type ItemId } from '../checklist/types';
+import { type ItemId } from '../checklist/types';
+import { itemIds } from '../checklist/items';
 import { suggest } from '../inventory/load';
 import {
   COMMAND_NAMES,
@@ -139,9 +140,9 @@ function parseArg(
       };
     }
     case 'item': {
-      const hit = ITEM_IDS.find(i => i === lower);
+      const hit = itemIds().find(i => i === lower);
       if (hit) return { ok: true, args: { ...args, item: hit } };
-      const suggestion = suggest(lower, [...ITEM_IDS]) as ItemId | undefined;
+      const suggestion = suggest(lower, itemIds()) as ItemId | undefined;
       return {
         ok: false,
         error: {

@@ -10,7 +10,8 @@
  * lands last. Finished runs are saved to the store before their cards change, so a button on
  * the final card always finds its run.
  */
-import { ITEM_IDS, type ItemId, type Run } from '../checklist/types';
+import { type ItemId, type Run } from '../checklist/types';
+import { itemIds } from '../checklist/items';
 import type { Inventory } from '../inventory/load';
 import type { RunProgress, RunRequest, RunService } from '../queue/types';
 import type { RunProgressView } from '../render/card';
@@ -131,7 +132,7 @@ export class RunCards {
   noteRequest(runId: string, req: RunRequest): void {
     const t = this.get(runId);
     t.environment ??= req.environment;
-    if (req.items?.length) t.items ??= ITEM_IDS.filter(i => req.items!.includes(i));
+    if (req.items?.length) t.items ??= itemIds().filter(i => req.items!.includes(i));
     if (req.requestedBy?.name) t.requestedBy ??= req.requestedBy.name;
   }
 
@@ -189,7 +190,7 @@ export class RunCards {
       runId,
       environment: envName,
       ...(env ? { ece: { version: env.ece.version, es: env.ece.es } } : {}),
-      items: t.progress?.items ?? t.items ?? [...ITEM_IDS],
+      items: t.progress?.items ?? t.items ?? itemIds(),
       findings: t.progress?.findings ?? [],
       started: !!t.progress,
       ...(t.startedAt ? { startedAt: t.startedAt } : {}),

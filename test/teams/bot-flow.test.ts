@@ -382,7 +382,7 @@ describe('other commands', () => {
     );
     await bot.idle();
     const text = cardTexts(cardOf(final)!).join('\n');
-    expect(text).toContain('**Exchange-licentie**');
+    expect(text).toContain('**Exchange Online-licentie**');
     expect(text).toContain('Alle controles in orde');
     expect(verbs(cardOf(final))).toEqual(['rerun', 'share']);
   });
