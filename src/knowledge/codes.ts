@@ -197,6 +197,10 @@ export const CODES = {
     null,
   ),
   GRAPH_NOT_FOUND: c('Graph has no such object.', null),
+  GRAPH_UNEXPECTED_REPLY: c(
+    'Graph answered 200 with a reply ecebot does not understand (not JSON, or a field of another type than Microsoft documents); its shape is in the evidence.',
+    null,
+  ),
   EXO_UNAUTHORIZED: c(
     "The Exchange admin API refused ecebot's token (Exchange.ManageAsApp missing).",
     null,
@@ -206,6 +210,10 @@ export const CODES = {
     null,
   ),
   EXO_THROTTLED: c('The Exchange admin API throttled the request.', null),
+  EXO_UNEXPECTED_REPLY: c(
+    'The Exchange admin API answered 200 with rows ecebot does not understand (not JSON, no `value` rows, or a property of another type); their shape is in the evidence.',
+    null,
+  ),
 
   // Checklist-level findings.
   ECE_VERSION_UNSUPPORTED: c('The ECE release predates OAuth support for Office 365.', 'version'),

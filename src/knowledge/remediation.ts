@@ -387,6 +387,10 @@ const ENTRIES: Partial<Record<Code, Entry>> = {
     text: `Graph has no such object${ctx.mailbox ? `: check that ${ctx.mailbox} is a user principal name in tenant ${ctx.env.tenantId}` : ''}.`,
     links: [LINKS.technote],
   }),
+  GRAPH_UNEXPECTED_REPLY: () => ({
+    text: "ecebot could not read Microsoft Graph's answer, so nothing was judged from it. The evidence holds the shape of the reply (field names and types, no values); report it with the Details.",
+    links: [LINKS.technote],
+  }),
   EXO_UNAUTHORIZED: () => ({
     text: "The Exchange admin API refused ecebot's token: give its app the Exchange.ManageAsApp application permission on Office 365 Exchange Online, with admin consent.",
     links: [LINKS.exoAppOnly],
@@ -397,6 +401,10 @@ const ENTRIES: Partial<Record<Code, Entry>> = {
   }),
   EXO_THROTTLED: () => ({
     text: 'The Exchange admin API throttled ecebot; run the check again later.',
+    links: [LINKS.exoAppOnly],
+  }),
+  EXO_UNEXPECTED_REPLY: () => ({
+    text: "ecebot could not read the Exchange admin API's answer, so nothing was judged from it. The evidence holds the shape of the reply (property names and types, no values); report it with the Details.",
     links: [LINKS.exoAppOnly],
   }),
 

@@ -244,8 +244,7 @@ async function observeCentral(run: PreparedRun, agent: Agent): Promise<Observati
             guarded(gctx, 'graph', 'application', () => readApplication(gctx, g, appId)),
             guarded(gctx, 'graph', 'servicePrincipal', async () => {
               const sp = await readServicePrincipal(gctx, g, appId);
-              const d = sp.data as { id?: string } | { id?: string }[] | undefined;
-              const spId = Array.isArray(d) ? d[0]?.id : d?.id;
+              const spId = sp.data?.id;
               if (!spId) return sp;
               return [sp, await readGrants(gctx, g, spId)];
             }),

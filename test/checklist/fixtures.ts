@@ -7,11 +7,18 @@
 import type { EnvironmentFacts, RuleInput } from '../../src/checklist/rule';
 import type { Code } from '../../src/knowledge/codes';
 import { PLAN, RESOURCE, SCOPE_ID, SKU } from '../../src/knowledge/permissions';
+import { EXO_UNDERSTAND } from '../../src/probes/exo';
+import { GRAPH_UNDERSTAND } from '../../src/probes/graph';
+import { notUnderstood } from '../../src/probes/schemas/reply';
 import type {
   DnsObservation,
   EntraTokenObservation,
+  ExoCmdletName,
   ExoObservation,
+  ExoReadObservation,
   GraphObservation,
+  GraphReadObservation,
+  GraphResource,
   HttpsObservation,
   MailObservation,
   Observation,
@@ -256,38 +263,64 @@ export function mail(
   };
 }
 
-export function graph(
-  resource: GraphObservation['resource'],
+/** Graph reads of one object (a filtered collection); the others are lists. */
+const ONE_OBJECT: readonly GraphResource[] = [
+  'application',
+  'servicePrincipal',
+  'resourceServicePrincipal',
+];
+
+/**
+ * A Graph read as the probe makes it: `data` is what Graph put in `value` (the object itself
+ * for one-object reads), in Microsoft's shape, read with the probe's own schemas. A reply the
+ * schema refuses becomes GRAPH_UNEXPECTED_REPLY exactly as the probe reports it.
+ */
+export function graph<R extends GraphResource>(
+  resource: R,
   data: unknown,
-  over: Partial<GraphObservation> = {},
-): GraphObservation {
-  const code = over.code ?? 'OK';
-  return {
-    ...base('central', 'graph.microsoft.com:443', code, 25),
+  over: Partial<GraphReadObservation<R>> = {},
+): GraphReadObservation<R> {
+  const obs: GraphReadObservation<R> = {
+    ...base('central', 'graph.microsoft.com:443', over.code ?? 'OK', 25),
     kind: 'graph',
     resource,
     stage: 'request',
-    status: code === 'OK' ? 200 : 403,
-    ...(code === 'OK' ? { data } : {}),
-    ...over,
+    status: (over.code ?? 'OK') === 'OK' ? 200 : 403,
   };
+  if ((over.code ?? 'OK') === 'OK') {
+    const value = ONE_OBJECT.includes(resource) ? [data] : data;
+    const u = GRAPH_UNDERSTAND[resource]({ value }, '');
+    if (u.code === 'OK') obs.data = u.data;
+    else if (u.code === 'GRAPH_UNEXPECTED_REPLY') {
+      Object.assign(obs, { ok: false, code: u.code, unexpected: u.unexpected });
+      obs.server = notUnderstood(u.unexpected);
+    } else Object.assign(obs, { ok: false, code: u.code });
+  }
+  return { ...obs, ...over };
 }
 
-export function exo(
-  cmdlet: ExoObservation['cmdlet'],
-  data: Record<string, unknown>[],
-  over: Partial<ExoObservation> = {},
-): ExoObservation {
-  const code = over.code ?? 'OK';
-  return {
-    ...base('central', `${OUTLOOK}:443`, code, 50),
+/** An Exchange admin read as the probe makes it: `rows` in Exchange's shape, read with the probe's schemas. */
+export function exo<C extends ExoCmdletName>(
+  cmdlet: C,
+  rows: unknown,
+  over: Partial<ExoReadObservation<C>> = {},
+): ExoReadObservation<C> {
+  const obs: ExoReadObservation<C> = {
+    ...base('central', `${OUTLOOK}:443`, over.code ?? 'OK', 50),
     kind: 'exo',
     cmdlet,
     stage: 'invoke',
-    status: code === 'OK' ? 200 : 403,
-    ...(code === 'OK' ? { data } : {}),
-    ...over,
+    status: (over.code ?? 'OK') === 'OK' ? 200 : 403,
   };
+  if ((over.code ?? 'OK') === 'OK') {
+    const r = EXO_UNDERSTAND[cmdlet]({ value: rows }, '');
+    if (r.ok) obs.data = r.value.value;
+    else {
+      Object.assign(obs, { ok: false, code: 'EXO_UNEXPECTED_REPLY', unexpected: r.unexpected });
+      obs.server = notUnderstood(r.unexpected);
+    }
+  }
+  return { ...obs, ...over };
 }
 
 /** The ECE app registration as Graph returns it (o365-facts.md §3.1). */
@@ -355,7 +388,7 @@ export function cas(identity: string, row: Record<string, unknown> = {}): ExoObs
   );
 }
 
-export function permissions(identity: string, rows: Record<string, unknown>[]): ExoObservation {
+export function permissions(identity: string, rows: unknown[]): ExoObservation {
   return exo('Get-MailboxPermission', rows, { identity, mailbox: identity });
 }
 
