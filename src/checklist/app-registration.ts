@@ -10,11 +10,15 @@
  */
 import { CODES, type Code } from '../knowledge/codes';
 import { RESOURCE, requiredScopes, SCOPE_ID } from '../knowledge/permissions';
-import type { EntraTokenObservation, GraphObservation, Observation } from '../probes/types';
+import type {
+  EntraTokenObservation,
+  GraphApplication,
+  GraphCredential,
+  GraphObservation,
+  Observation,
+} from '../probes/types';
 import { fact, fromObservation } from './evidence';
 import {
-  arrayOf,
-  firstObject,
   graphRead,
   isNetworkCode,
   judge,
@@ -39,28 +43,57 @@ export const EXPIRY_WARN_DAYS = 30;
 /** Technote item 3: "The access token must last 60 minutes." */
 export const MIN_TOKEN_MINUTES = 60;
 
-/** The application object fields judged (Graph `application`, o365-facts.md §3.1). */
-interface GraphApplication {
-  web?: { redirectUris?: string[] };
-  passwordCredentials?: GraphCredential[];
-  keyCredentials?: GraphCredential[];
-  requiredResourceAccess?: {
-    resourceAppId?: string;
-    resourceAccess?: { id?: string; type?: string }[];
-  }[];
+/** A client secret or certificate of the app registration, as judged for expiry. */
+export interface AppCredential {
+  kind: 'secret' | 'certificate';
+  /** Its display name, else its key id; undefined when Graph gave neither. */
+  label?: string;
+  /** Epoch ms; NaN when Graph gave no date. */
+  start: number;
+  end: number;
+  /** The end date (YYYY-MM-DD) as a person reads it, or `unknown`. */
+  endText: string;
 }
 
-interface GraphCredential {
-  displayName?: string | null;
-  keyId?: string;
-  startDateTime?: string;
-  endDateTime?: string;
+/** The app's client secrets (passwordCredentials) and certificates (keyCredentials). Pure. */
+export function credentialsOf(app: GraphApplication): AppCredential[] {
+  const one = (kind: AppCredential['kind'], c: GraphCredential): AppCredential => {
+    const label = c.displayName || c.keyId || undefined;
+    return {
+      kind,
+      ...(label ? { label } : {}),
+      start: c.startDateTime ? Date.parse(c.startDateTime) : NaN,
+      end: c.endDateTime ? Date.parse(c.endDateTime) : NaN,
+      endText: c.endDateTime?.slice(0, 10) ?? 'unknown',
+    };
+  };
+  return [
+    ...(app.passwordCredentials ?? []).map(c => one('secret', c)),
+    ...(app.keyCredentials ?? []).map(c => one('certificate', c)),
+  ];
 }
 
-interface PermissionGrant {
-  consentType?: string;
-  scope?: string;
-  principalId?: string | null;
+/**
+ * Whole days from `now` until `endMs` (epoch ms), rounded up: a secret ending in 9.9 days
+ * "expires in 10 days" as a person counts. Pure; forecasts and the digest count the same way.
+ */
+export function daysUntil(endMs: number, now: Date): number {
+  return Math.ceil((endMs - now.getTime()) / DAY_MS);
+}
+
+/**
+ * A read that broke rather than answered: the probe crashed, or Graph's 200 reply was not
+ * understood. Nothing can be judged from it, so the part is an error (never a pass or a guess).
+ */
+function brokenRead(code: Code): boolean {
+  return code === 'CHECK_CRASHED' || code === 'GRAPH_UNEXPECTED_REPLY';
+}
+
+/** Why a read gave nothing to judge, for a person. */
+function readFailure(code: Code): string {
+  if (code === 'CHECK_CRASHED') return 'the read crashed';
+  if (code === 'GRAPH_UNEXPECTED_REPLY') return "Graph's reply was not understood";
+  return code;
 }
 
 /** `scheme://authority` → the authority (host and port exactly as written), lower-cased. */
@@ -95,14 +128,9 @@ function redirectPart(env: EnvironmentFacts, app: GraphApplication, o: GraphObse
 }
 
 function credentialPart(app: GraphApplication, o: GraphObservation, now: Date): Part {
-  const creds = [
-    ...(app.passwordCredentials ?? []).map(c => ({ ...c, kind: 'client secret' })),
-    ...(app.keyCredentials ?? []).map(c => ({ ...c, kind: 'certificate' })),
-  ].map(c => ({
-    name: `${c.kind} "${c.displayName || c.keyId || '?'}"`,
-    end: c.endDateTime ? Date.parse(c.endDateTime) : NaN,
-    start: c.startDateTime ? Date.parse(c.startDateTime) : NaN,
-    endText: c.endDateTime?.slice(0, 10) ?? 'unknown',
+  const creds = credentialsOf(app).map(c => ({
+    ...c,
+    name: `${c.kind === 'secret' ? 'client secret' : 'certificate'} "${c.label ?? '?'}"`,
   }));
   const t = now.getTime();
   const listed = creds.map(c => `${c.name} ends ${c.endText}`).join('; ') || 'none';
@@ -128,9 +156,9 @@ function credentialPart(app: GraphApplication, o: GraphObservation, now: Date): 
     );
   }
   const soonest = valid.reduce((a, b) => (b.end < a.end ? b : a));
-  // Whole days left, rounded up: a secret ending in 9.9 days "expires in 10 days" as a person counts.
-  const days = Math.ceil((soonest.end - t) / DAY_MS);
-  if (soonest.end - t <= EXPIRY_WARN_DAYS * DAY_MS) {
+  const days = daysUntil(soonest.end, now);
+  // ceil(x) <= N exactly when x <= N: the same cut as comparing milliseconds.
+  if (days <= EXPIRY_WARN_DAYS) {
     const others =
       valid.length > 1
         ? ` (${valid.length - 1} other credential${valid.length > 2 ? 's' : ''} still valid)`
@@ -155,9 +183,8 @@ function credentialPart(app: GraphApplication, o: GraphObservation, now: Date): 
 function scopeNames(observations: Observation[]): Map<string, string> {
   const names = new Map<string, string>(Object.entries(SCOPE_ID).map(([name, id]) => [id, name]));
   for (const o of graphRead(observations, 'resourceServicePrincipal')) {
-    const sp = firstObject(o.data) as
-      { oauth2PermissionScopes?: { id?: string; value?: string }[] } | undefined;
-    for (const s of sp?.oauth2PermissionScopes ?? []) if (s.id && s.value) names.set(s.id, s.value);
+    if (o.resource !== 'resourceServicePrincipal') continue;
+    for (const s of o.data?.oauth2PermissionScopes ?? []) if (s.value) names.set(s.id, s.value);
   }
   return names;
 }
@@ -172,8 +199,8 @@ function permissionPart(
   const configured = new Set<string>();
   for (const r of app.requiredResourceAccess ?? []) {
     if (r.resourceAppId !== RESOURCE.EXCHANGE && r.resourceAppId !== RESOURCE.GRAPH) continue;
-    for (const a of r.resourceAccess ?? []) {
-      const name = a.type === 'Scope' && a.id ? names.get(a.id) : undefined;
+    for (const a of r.resourceAccess) {
+      const name = a.type === 'Scope' ? names.get(a.id) : undefined;
       if (name) configured.add(name);
     }
   }
@@ -210,10 +237,10 @@ function consentPart(env: EnvironmentFacts, observations: Observation[]): Part {
   if (!grants) {
     const why =
       sp && !sp.ok
-        ? { code: sp.code, reason: `service principal read failed (${sp.code})` }
+        ? { code: sp.code, reason: `service principal read failed: ${readFailure(sp.code)}` }
         : tenantReadBlocker(env, observations, 'graph');
     return part(
-      sp?.code === 'CHECK_CRASHED' ? 'error' : 'skip',
+      sp && brokenRead(sp.code) ? 'error' : 'skip',
       why.code,
       `consent not read (${why.reason})`,
       sp ? [fromObservation(sp)] : [],
@@ -221,15 +248,15 @@ function consentPart(env: EnvironmentFacts, observations: Observation[]): Part {
   }
   if (!grants.ok) {
     return part(
-      grants.code === 'CHECK_CRASHED' ? 'error' : 'skip',
+      brokenRead(grants.code) ? 'error' : 'skip',
       grants.code,
-      `consent not read (${grants.code})`,
+      `consent not read (${readFailure(grants.code)})`,
       [fromObservation(grants)],
     );
   }
   // Admin consent (AllPrincipals) covers every account; a user's own consent (Principal)
   // covers that user, which is all a per-mailbox token needs (o365-facts.md §3.2).
-  const rows = arrayOf(grants.data) as PermissionGrant[];
+  const rows = grants.resource === 'grants' ? (grants.data ?? []) : [];
   const consented = new Set(rows.flatMap(g => (g.scope ?? '').split(/\s+/).filter(Boolean)));
   const missing = required.filter(s => !consented.has(s));
   const listed =
@@ -267,11 +294,18 @@ function graphParts(input: RuleInput): Part[] {
       ),
     ];
   }
-  if (read.code === 'CHECK_CRASHED')
+  if (brokenRead(read.code))
     return [
-      part('error', 'CHECK_CRASHED', 'the app registration read crashed', [fromObservation(read)]),
+      part(
+        'error',
+        read.code,
+        read.code === 'CHECK_CRASHED'
+          ? 'the app registration read crashed'
+          : `app registration not judged: ${readFailure(read.code)}`,
+        [fromObservation(read)],
+      ),
     ];
-  const app = read.ok ? (firstObject(read.data) as GraphApplication | undefined) : undefined;
+  const app = read.ok && read.resource === 'application' ? read.data : undefined;
   if (read.code === 'GRAPH_NOT_FOUND' || (read.ok && !app)) {
     return [
       part(
@@ -286,11 +320,21 @@ function graphParts(input: RuleInput): Part[] {
     return [
       part('skip', read.code, `app registration not read (${read.code})`, [fromObservation(read)]),
     ];
+  // Permission names fall back to ecebot's own table, but an unreadable resource service
+  // principal is still reported: it is Microsoft's answer ecebot failed to read.
+  const unreadScopes = graphRead(observations, 'resourceServicePrincipal')
+    .filter(o => o.code === 'GRAPH_UNEXPECTED_REPLY')
+    .map(o =>
+      part('error', o.code, `a resource's delegated permissions not read: ${readFailure(o.code)}`, [
+        fromObservation(o),
+      ]),
+    );
   return [
     redirectPart(env, app, read),
     credentialPart(app, read, now),
     permissionPart(env, app, read, observations),
     consentPart(env, observations),
+    ...unreadScopes,
   ];
 }
 

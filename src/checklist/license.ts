@@ -8,7 +8,6 @@ import { CODES } from '../knowledge/codes';
 import { PLAN } from '../knowledge/permissions';
 import { fromObservation } from './evidence';
 import {
-  arrayOf,
   graphRead,
   judge,
   mailboxTokens,
@@ -20,22 +19,11 @@ import {
   type Rule,
 } from './rule';
 import { refusalCode } from './token';
-import type { Observation } from '../probes/types';
+import type { GraphLicenseDetail, Observation } from '../probes/types';
 import type { Text } from '../model/items';
 import { SERVICES, CENTRAL_ONLY, type ItemDeclaration } from './item';
 
 const TITLE: Text = { en: 'Exchange Online licence', nl: 'Exchange Online-licentie' };
-
-/** One assigned licence as Graph's licenseDetails returns it. */
-interface LicenseDetail {
-  skuId?: string;
-  skuPartNumber?: string;
-  servicePlans?: {
-    servicePlanId?: string;
-    servicePlanName?: string;
-    provisioningStatus?: string;
-  }[];
-}
 
 interface PlanSeen {
   name: string;
@@ -45,9 +33,9 @@ interface PlanSeen {
 }
 
 /** Exchange Online service plans in the licences, with their SKU. */
-function exchangePlans(data: unknown): PlanSeen[] {
-  return (arrayOf(data) as LicenseDetail[]).flatMap(l =>
-    (l.servicePlans ?? [])
+function exchangePlans(licenses: readonly GraphLicenseDetail[]): PlanSeen[] {
+  return licenses.flatMap(l =>
+    l.servicePlans
       .filter(
         p =>
           p.servicePlanName?.startsWith('EXCHANGE_S_') ||
@@ -103,6 +91,19 @@ function judgeMailbox(env: EnvironmentFacts, observations: Observation[], m: Mai
       );
       continue;
     }
+    if (o.code === 'GRAPH_UNEXPECTED_REPLY') {
+      // Not a verdict on the licence: ecebot could not read the answer (shape in the evidence).
+      parts.push(
+        part(
+          'error',
+          o.code,
+          `${m.address}: licences not judged (Graph's reply was not understood)`,
+          [fromObservation(o)],
+          { fix },
+        ),
+      );
+      continue;
+    }
     if (!o.ok) {
       const why =
         o.code === 'GRAPH_NOT_FOUND'
@@ -115,7 +116,7 @@ function judgeMailbox(env: EnvironmentFacts, observations: Observation[], m: Mai
       );
       continue;
     }
-    const plans = exchangePlans(o.data);
+    const plans = exchangePlans(o.resource === 'licenseDetails' ? (o.data ?? []) : []);
     const active = plans.filter(p => p.status === undefined || p.status === 'Success');
     const listed = plans.length
       ? plans.map(p => `${p.name} from ${p.sku} (${p.status ?? 'status unknown'})`).join(', ')

@@ -9,7 +9,13 @@
  * is off. A rejected IMAP/POP token proves nothing (the disabled-protocol answer is unverified).
  */
 import type { Code } from '../knowledge/codes';
-import type { ExoObservation, MailObservation, Observation } from '../probes/types';
+import type {
+  CasMailboxRow,
+  ExoObservation,
+  MailObservation,
+  Observation,
+  TransportConfigRow,
+} from '../probes/types';
 import { fromObservation } from './evidence';
 import {
   authenticated,
@@ -30,15 +36,23 @@ const TITLE: Text = { en: 'Mailbox protocols', nl: 'Mailboxprotocollen' };
 
 const NAME = { imap: 'IMAP', pop3: 'POP3', smtp: 'SMTP AUTH' } as const;
 
-/** A row of Get-CASMailbox as the Exchange admin API returns it. */
-interface CasRow {
-  ImapEnabled?: boolean;
-  PopEnabled?: boolean;
-  SmtpClientAuthenticationDisabled?: boolean | null;
+/** The first row of a cmdlet that was read and understood. */
+function casRow(o: ExoObservation | undefined): CasMailboxRow | undefined {
+  return o?.ok && o.cmdlet === 'Get-CASMailbox' ? o.data?.[0] : undefined;
 }
 
-function row<T>(o: ExoObservation | undefined): T | undefined {
-  return o?.ok ? (o.data?.[0] as T | undefined) : undefined;
+function transportRow(o: ExoObservation | undefined): TransportConfigRow | undefined {
+  return o?.ok && o.cmdlet === 'Get-TransportConfig' ? o.data?.[0] : undefined;
+}
+
+/** A reply ecebot could not read: reported as an error, never judged (shape in the evidence). */
+function unreadPart(o: ExoObservation, what: string): Part {
+  return part(
+    'error',
+    o.code,
+    `${what} not judged: Exchange's reply to ${o.cmdlet ?? o.target} was not understood`,
+    [fromObservation(o)],
+  );
 }
 
 /** Judge the retrieve protocol or SMTP from the end-to-end conversations alone. */
@@ -141,7 +155,7 @@ function smtpPart(
 function retrievePart(
   m: MailboxFacts,
   cas: ExoObservation,
-  data: CasRow,
+  data: CasMailboxRow,
   mail: MailObservation[],
   blocked: { code: Code; reason: string },
 ): Part {
@@ -171,7 +185,7 @@ function retrievePart(
 function judgeMailbox(env: EnvironmentFacts, observations: Observation[], m: MailboxFacts): Part[] {
   const cas = exoRead(observations, 'Get-CASMailbox', m.address);
   const transport = exoRead(observations, 'Get-TransportConfig');
-  const orgRow = row<{ SmtpClientAuthenticationDisabled?: boolean | null }>(transport);
+  const orgRow = transportRow(transport);
   const orgValue = orgRow?.SmtpClientAuthenticationDisabled ?? undefined;
   const org = {
     value: orgValue === null ? undefined : orgValue,
@@ -189,7 +203,13 @@ function judgeMailbox(env: EnvironmentFacts, observations: Observation[], m: Mai
   const blocker = tenantReadBlocker(env, observations, 'exchange');
   const blocked =
     cas && !cas.ok
-      ? { code: cas.code, reason: `Get-CASMailbox failed (${cas.code})` }
+      ? {
+          code: cas.code,
+          reason:
+            cas.code === 'EXO_UNEXPECTED_REPLY'
+              ? 'Get-CASMailbox reply not understood'
+              : `Get-CASMailbox failed (${cas.code})`,
+        }
       : { code: blocker.code, reason: `Exchange settings not read: ${blocker.reason}` };
 
   if (cas?.code === 'CHECK_CRASHED' && !smtp.length && !retrieve.length) {
@@ -199,9 +219,17 @@ function judgeMailbox(env: EnvironmentFacts, observations: Observation[], m: Mai
       ]),
     ];
   }
-  const data = row<CasRow>(cas);
+  const data = casRow(cas);
   if (!cas || !data) {
-    return [endToEnd(m, 'smtp', smtp, blocked), endToEnd(m, m.retrieve, retrieve, blocked)];
+    const unread =
+      cas?.code === 'EXO_UNEXPECTED_REPLY'
+        ? [unreadPart(cas, `${m.address}: protocol settings`)]
+        : [];
+    return [
+      ...unread,
+      endToEnd(m, 'smtp', smtp, blocked),
+      endToEnd(m, m.retrieve, retrieve, blocked),
+    ];
   }
   return [
     smtpPart(m, cas, data.SmtpClientAuthenticationDisabled, org, smtp, blocked),
@@ -210,7 +238,13 @@ function judgeMailbox(env: EnvironmentFacts, observations: Observation[], m: Mai
 }
 
 export const mailboxProtocols: Rule = ({ env, observations }) => {
-  const parts = env.mailboxes.flatMap(m => judgeMailbox(env, observations, m));
+  const transport = exoRead(observations, 'Get-TransportConfig');
+  const parts = [
+    ...(transport?.code === 'EXO_UNEXPECTED_REPLY' && env.mailboxes.length
+      ? [unreadPart(transport, 'tenant SMTP AUTH setting')]
+      : []),
+    ...env.mailboxes.flatMap(m => judgeMailbox(env, observations, m)),
+  ];
   const used = env.mailboxes.map(m => `${m.address} (SMTP AUTH + ${NAME[m.retrieve]})`).join(', ');
   return judge('mailbox-protocols', TITLE.en, env, parts, {
     passSummary: `Protocols enabled for ${used}`,

@@ -11,6 +11,7 @@ import type { Code } from '../knowledge/codes';
 import type {
   EntraTokenObservation,
   ExoObservation,
+  MailboxPermissionRow,
   MailObservation,
   Observation,
 } from '../probes/types';
@@ -36,16 +37,8 @@ import { SERVICES, CENTRAL_ONLY, type ItemDeclaration } from './item';
 
 const TITLE: Text = { en: 'Mailbox rights', nl: 'Mailboxrechten' };
 
-/** One Get-MailboxPermission row. */
-interface PermissionRow {
-  User?: string;
-  AccessRights?: string[] | string;
-  Deny?: boolean;
-  IsInherited?: boolean;
-}
-
 /** Exchange shows the trustee as a UPN or, for some rows, by alias; both name the account. */
-function isAccount(user: string | undefined, account: string): boolean {
+function isAccount(user: string, account: string): boolean {
   if (!user) return false;
   const alias = account.split('@')[0];
   return (
@@ -55,11 +48,8 @@ function isAccount(user: string | undefined, account: string): boolean {
   );
 }
 
-function hasFullAccess(r: PermissionRow): boolean {
-  const rights = Array.isArray(r.AccessRights)
-    ? r.AccessRights
-    : String(r.AccessRights ?? '').split(/[\s,]+/);
-  return rights.some(x => x.toLowerCase() === 'fullaccess');
+function hasFullAccess(r: MailboxPermissionRow): boolean {
+  return r.AccessRights.some(x => x.toLowerCase() === 'fullaccess');
 }
 
 /** Parts from the token's user: the token must belong to the mailbox or its shared account. */
@@ -100,25 +90,27 @@ function tokenUserParts(
  * Whether Get-MailboxPermission rows give `account` Full Access (and do not deny it). Pure;
  * the Teams sign-in asks the same question of the same rows.
  */
-export function grantsFullAccess(rows: readonly unknown[], account: string): boolean {
-  const mine = fullAccessRows(rows as PermissionRow[], account);
+export function grantsFullAccess(rows: readonly MailboxPermissionRow[], account: string): boolean {
+  const mine = fullAccessRows(rows, account);
   return mine.length > 0 && !mine.some(r => r.Deny === true);
 }
 
 /** The rows that grant (or deny) `account` Full Access. */
-function fullAccessRows(rows: readonly PermissionRow[], account: string): PermissionRow[] {
+function fullAccessRows(
+  rows: readonly MailboxPermissionRow[],
+  account: string,
+): MailboxPermissionRow[] {
   return rows.filter(r => isAccount(r.User, account) && hasFullAccess(r));
 }
 
 /** Full Access of the shared account from Get-MailboxPermission. */
 function fullAccessPart(m: MailboxFacts, account: string, perm: ExoObservation): Part | undefined {
-  if (!perm.ok) return undefined;
-  const rows = (perm.data ?? []) as PermissionRow[];
+  if (!perm.ok || perm.cmdlet !== 'Get-MailboxPermission') return undefined;
+  const rows = perm.data ?? [];
   const mine = fullAccessRows(rows, account);
   const listed =
-    rows
-      .map(r => `${r.User ?? '?'} ${[r.AccessRights].flat().join(',')}${r.Deny ? ' (Deny)' : ''}`)
-      .join('; ') || 'no rows';
+    rows.map(r => `${r.User} ${r.AccessRights.join(',')}${r.Deny ? ' (Deny)' : ''}`).join('; ') ||
+    'no rows';
   const fix = { mailbox: m.address, account };
   const ev = (ok: boolean, code: Code) => [
     fromObservation(perm, { text: `Get-MailboxPermission ${m.address}: ${listed}`, ok, code }),
@@ -154,6 +146,18 @@ function judgeMailbox(env: EnvironmentFacts, observations: Observation[], m: Mai
   if (m.access === 'shared') {
     const perm = exoRead(observations, 'Get-MailboxPermission', m.address);
     const fromExchange = perm ? fullAccessPart(m, account, perm) : undefined;
+    if (perm?.code === 'EXO_UNEXPECTED_REPLY') {
+      // Reported, not judged; the conversations below may still show the rights end to end.
+      parts.push(
+        part(
+          'error',
+          perm.code,
+          `${m.address}: Full Access of ${account} not judged: Exchange's reply to Get-MailboxPermission was not understood`,
+          [fromObservation(perm)],
+          { fix: { mailbox: m.address, account } },
+        ),
+      );
+    }
     if (fromExchange) parts.push(fromExchange);
     else if (!wrongUser) {
       const notConnected = retrieve.find(r => r.code === 'AUTHENTICATED_NOT_CONNECTED');
@@ -172,7 +176,8 @@ function judgeMailbox(env: EnvironmentFacts, observations: Observation[], m: Mai
         );
       } else if (opened) {
         parts.push(part('pass', 'OK', `${account} opened ${m.address}`, [fromObservation(opened)]));
-      } else {
+      } else if (perm?.code !== 'EXO_UNEXPECTED_REPLY') {
+        // (An unreadable reply was reported above; a second "not verified" would only repeat it.)
         const b =
           perm && !perm.ok
             ? { code: perm.code, reason: `Get-MailboxPermission failed (${perm.code})` }

@@ -308,24 +308,3 @@ export function graphRead(
     return o.resource === resource && (address === undefined || sameAddress(mailboxOf(o), address));
   });
 }
-
-/** The first object of a Graph answer: the object itself, an array's first, or `value[0]`. */
-export function firstObject(data: unknown): Record<string, unknown> | undefined {
-  const list = arrayOf(data);
-  if (list.length || Array.isArray(data) || hasValueArray(data)) {
-    const first = list[0];
-    return first && typeof first === 'object' ? (first as Record<string, unknown>) : undefined;
-  }
-  return data && typeof data === 'object' ? (data as Record<string, unknown>) : undefined;
-}
-
-function hasValueArray(data: unknown): data is { value: unknown[] } {
-  return !!data && typeof data === 'object' && Array.isArray((data as { value?: unknown }).value);
-}
-
-/** The rows of a Graph or Exchange answer: the array itself or its OData `value`. */
-export function arrayOf(data: unknown): unknown[] {
-  if (Array.isArray(data)) return data;
-  if (hasValueArray(data)) return data.value;
-  return [];
-}

@@ -14,4 +14,3 @@ export type { Lang, Text } from '../model/items';
 export function langOf(locale: string | undefined): Lang {
   return /^nl(?:[-_]|$)/i.test(locale ?? '') ? 'nl' : 'en';
 }
-

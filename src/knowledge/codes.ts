@@ -1041,6 +1041,18 @@ export const CODE_TABLE = {
       links: [LINKS.technote],
     }),
   },
+  GRAPH_UNEXPECTED_REPLY: {
+    item: null,
+    meaning: {
+      en: 'Graph answered 200 with a reply ecebot does not understand (not JSON, or a field of another type than Microsoft documents); its shape is in the evidence.',
+      nl: 'Graph antwoordde 200 met een antwoord dat ecebot niet begrijpt (geen JSON, of een veld van een ander type dan Microsoft documenteert); de vorm staat in het bewijs.',
+    },
+    phrase: 'answered in a shape ecebot does not understand',
+    remediation: () => ({
+      text: "ecebot could not read Microsoft Graph's answer, so nothing was judged from it. The evidence holds the shape of the reply (field names and types, no values); report it with the Details.",
+      links: [LINKS.technote],
+    }),
+  },
   EXO_UNAUTHORIZED: {
     item: null,
     meaning: {
@@ -1074,6 +1086,18 @@ export const CODE_TABLE = {
     phrase: 'failed (EXO_THROTTLED)',
     remediation: () => ({
       text: 'The Exchange admin API throttled ecebot; run the check again later.',
+      links: [LINKS.exoAppOnly],
+    }),
+  },
+  EXO_UNEXPECTED_REPLY: {
+    item: null,
+    meaning: {
+      en: 'The Exchange admin API answered 200 with rows ecebot does not understand (not JSON, no `value` rows, or a property of another type); their shape is in the evidence.',
+      nl: 'De Exchange-beheer-API antwoordde 200 met rijen die ecebot niet begrijpt (geen JSON, geen `value`-rijen, of een eigenschap van een ander type); de vorm staat in het bewijs.',
+    },
+    phrase: 'answered in a shape ecebot does not understand',
+    remediation: () => ({
+      text: "ecebot could not read the Exchange admin API's answer, so nothing was judged from it. The evidence holds the shape of the reply (property names and types, no values); report it with the Details.",
       links: [LINKS.exoAppOnly],
     }),
   },

@@ -4,10 +4,14 @@
  * passwordCredentials / keyCredentials, endDateTime) and the TLS certificates servers present
  * (validTo). Warned at 30 and again at 7 days, as a daily digest.
  */
+import { credentialsOf, daysUntil, EXPIRY_WARN_DAYS } from '../checklist/app-registration';
 import type { Observation } from '../probes/types';
 
-/** Warning thresholds in days: the first is a heads-up, the second is urgent. */
-export const FORECAST_DAYS = [30, 7] as const;
+/**
+ * Warning thresholds in days: the first is a heads-up, the second is urgent. The heads-up is
+ * the app-registration item's own warning window, so a forecast and a finding never disagree.
+ */
+export const FORECAST_DAYS = [EXPIRY_WARN_DAYS, 7] as const;
 
 export interface Forecast {
   kind: 'entra-secret' | 'entra-certificate' | 'tls-certificate';
@@ -20,35 +24,16 @@ export interface Forecast {
   within: 7 | 30;
 }
 
-const DAY = 86_400_000;
-
-interface Credential {
-  displayName?: string | null;
-  keyId?: string;
-  endDateTime?: string;
-}
-
-function credentialsOf(data: unknown): { secrets: Credential[]; certs: Credential[] } {
-  const apps = Array.isArray(data) ? data : data ? [data] : [];
-  const out = { secrets: [] as Credential[], certs: [] as Credential[] };
-  for (const a of apps as { passwordCredentials?: Credential[]; keyCredentials?: Credential[] }[]) {
-    out.secrets.push(...(a?.passwordCredentials ?? []));
-    out.certs.push(...(a?.keyCredentials ?? []));
-  }
-  return out;
-}
-
 /** Whole days from `now` until `t` (epoch ms), rounded up, and the warning it falls under. */
 export function daysLeft(t: number, now: Date): Pick<Forecast, 'days' | 'within'> {
-  const days = Math.ceil((t - now.getTime()) / DAY);
+  const days = daysUntil(t, now);
   return { days, within: days <= FORECAST_DAYS[1] ? 7 : 30 };
 }
 
 /** Everything expiring within 30 days (and not yet expired: that is a finding, not a forecast). */
 export function forecasts(observations: readonly Observation[], now: Date): Forecast[] {
   const out = new Map<string, Forecast>();
-  const add = (kind: Forecast['kind'], subject: string, end: string | undefined) => {
-    const t = end ? Date.parse(end) : NaN;
+  const add = (kind: Forecast['kind'], subject: string, t: number) => {
     if (Number.isNaN(t) || t <= now.getTime()) return;
     const left = daysLeft(t, now);
     if (left.days > FORECAST_DAYS[0]) return;
@@ -56,15 +41,15 @@ export function forecasts(observations: readonly Observation[], now: Date): Fore
     out.set(`${kind}|${subject}`, f);
   };
   for (const o of observations) {
-    if (o.kind === 'graph' && o.resource === 'application' && o.ok) {
-      const { secrets, certs } = credentialsOf(o.data);
-      for (const s of secrets)
-        add('entra-secret', s.displayName || s.keyId || 'client secret', s.endDateTime);
-      for (const c of certs)
-        add('entra-certificate', c.displayName || c.keyId || 'certificate', c.endDateTime);
+    if (o.kind === 'graph' && o.resource === 'application' && o.ok && o.data) {
+      // The same facts and the same reading as the app-registration item (credentialsOf).
+      for (const c of credentialsOf(o.data)) {
+        if (c.kind === 'secret') add('entra-secret', c.label ?? 'client secret', c.end);
+        else add('entra-certificate', c.label ?? 'certificate', c.end);
+      }
     }
     if ((o.kind === 'tls' || o.kind === 'https') && o.cert?.validTo)
-      add('tls-certificate', o.target, o.cert.validTo);
+      add('tls-certificate', o.target, Date.parse(o.cert.validTo));
   }
   return [...out.values()].sort((a, b) => a.days - b.days || a.subject.localeCompare(b.subject));
 }

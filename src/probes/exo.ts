@@ -7,15 +7,22 @@
  * Outcome codes: `OK`; `EXO_UNAUTHORIZED` (401: no Exchange.ManageAsApp, or a bad token);
  * `EXO_FORBIDDEN` (403: the role without an Entra directory role, §3.5); `EXO_THROTTLED` (429,
  * with the Rate-Limit headers in the step note); `HTTP_ERROR` for other statuses, such as the
- * 404 for an unknown mailbox (`status` tells them apart); `PROTOCOL_ERROR` for a 200 without a
- * `value` array; network codes from the HTTPS client.
+ * 404 for an unknown mailbox (`status` tells them apart); network codes from the HTTPS client.
+ *
+ * A 200 reply is parsed here, once, with the cmdlet's schema (./schemas/exo.ts): `data` holds
+ * typed rows. A 200 that does not fit (not JSON, no `value` array of rows, a judged property of
+ * another type) is `EXO_UNEXPECTED_REPLY`, with the schema issues in `server` and `unexpected`
+ * and the reply's outline (keys and types, no values) in the step's received lines.
  */
 import { randomUUID } from 'node:crypto';
 import type { Code } from '../knowledge/codes';
 import { StepRecorder } from '../util/steps';
 import type { HostPort, ProbeContext } from './context';
+import { z } from 'zod';
 import { httpsRequest, HttpNetworkError, type HttpAnswer } from './http-client';
-import type { ExoObservation } from './types';
+import { EXO_REPLY } from './schemas/exo';
+import { notUnderstood, readReply, shapeLine, type ReplyReading } from './schemas/reply';
+import type { ExoCmdletName, ExoFacts, ExoReadObservation, UnexpectedReply } from './types';
 
 /** The admin API endpoint, an app-only token for https://outlook.office365.com, the tenant id. */
 export interface ExoTarget {
@@ -25,7 +32,7 @@ export interface ExoTarget {
 }
 
 /** The cmdlets ecebot runs (all read-only). */
-export type ExoCmdlet = ExoObservation['cmdlet'];
+export type ExoCmdlet = ExoCmdletName;
 
 /**
  * App-only calls are routed by this arbitration mailbox, which every tenant has
@@ -42,12 +49,12 @@ const RATE_LIMIT_HEADERS = [
 ];
 
 /** Run one cmdlet through InvokeCommand. `Parameters.Identity`, when a string, names the mailbox. */
-export async function invokeCommand(
+export async function invokeCommand<C extends ExoCmdletName>(
   ctx: ProbeContext,
   t: ExoTarget,
-  cmdlet: ExoCmdlet,
+  cmdlet: C,
   parameters: Record<string, unknown> = {},
-): Promise<ExoObservation> {
+): Promise<ExoReadObservation<C>> {
   const redactor = ctx.redactor.with([t.token]);
   const rec = new StepRecorder(redactor);
   const identity = typeof parameters.Identity === 'string' ? parameters.Identity : undefined;
@@ -55,9 +62,10 @@ export async function invokeCommand(
     code: Code;
     status?: number;
     server?: string;
-    data?: Record<string, unknown>[];
-  }): ExoObservation => {
-    const obs: ExoObservation = {
+    data?: ExoFacts[C];
+    unexpected?: UnexpectedReply;
+  }): ExoReadObservation<C> => {
+    const obs: ExoReadObservation<C> = {
       kind: 'exo',
       vantage: ctx.vantage,
       target: `${t.exo.host}:${t.exo.port}`,
@@ -76,6 +84,7 @@ export async function invokeCommand(
     if (o.status !== undefined) obs.status = o.status;
     if (o.server !== undefined) obs.server = redactor.text(o.server);
     if (o.data !== undefined) obs.data = redactor.value(o.data);
+    if (o.unexpected !== undefined) obs.unexpected = redactor.value(o.unexpected);
     return obs;
   };
 
@@ -105,11 +114,30 @@ export async function invokeCommand(
     return finish({ code: err.code });
   }
 
-  const outcome = judge(answer);
   const received = [`HTTP ${answer.status}`];
-  if (outcome.server) received.push(outcome.server);
-  done({ ok: outcome.code === 'OK', code: outcome.code, received, note: outcome.note });
-  return finish({ ...outcome, status: answer.status });
+  if (answer.status === 200) {
+    const r = EXO_UNDERSTAND[cmdlet](answer.json, answer.text);
+    if (!r.ok) {
+      const code = 'EXO_UNEXPECTED_REPLY';
+      const server = notUnderstood(r.unexpected);
+      received.push(server, shapeLine(r.unexpected));
+      done({ ok: false, code, received });
+      return finish({ code, status: 200, server, unexpected: r.unexpected });
+    }
+    const rows = r.value.value;
+    const more = r.value['@odata.nextLink'] ? '; more pages not read' : '';
+    done({
+      ok: true,
+      code: 'OK',
+      received,
+      note: `${rows.length} row${rows.length === 1 ? '' : 's'}${more}`,
+    });
+    return finish({ code: 'OK', status: 200, data: rows });
+  }
+  const outcome = refused(answer);
+  received.push(outcome.server);
+  done({ ok: false, code: outcome.code, received, note: outcome.note });
+  return finish({ code: outcome.code, server: outcome.server, status: answer.status });
 }
 
 /** Get-CASMailbox: ImapEnabled, PopEnabled, SmtpClientAuthenticationDisabled (null = org). */
@@ -117,7 +145,7 @@ export function getCasMailbox(
   ctx: ProbeContext,
   t: ExoTarget,
   identity: string,
-): Promise<ExoObservation> {
+): Promise<ExoReadObservation<'Get-CASMailbox'>> {
   return invokeCommand(ctx, t, 'Get-CASMailbox', { Identity: identity });
 }
 
@@ -126,31 +154,40 @@ export function getMailboxPermission(
   ctx: ProbeContext,
   t: ExoTarget,
   identity: string,
-): Promise<ExoObservation> {
+): Promise<ExoReadObservation<'Get-MailboxPermission'>> {
   return invokeCommand(ctx, t, 'Get-MailboxPermission', { Identity: identity });
 }
 
 /** Get-TransportConfig: the organisation-wide SmtpClientAuthenticationDisabled. */
-export function getTransportConfig(ctx: ProbeContext, t: ExoTarget): Promise<ExoObservation> {
+export function getTransportConfig(
+  ctx: ProbeContext,
+  t: ExoTarget,
+): Promise<ExoReadObservation<'Get-TransportConfig'>> {
   return invokeCommand(ctx, t, 'Get-TransportConfig', {});
 }
 
-/** Map one InvokeCommand answer to a code, the server's words and the rows. */
-function judge(answer: HttpAnswer): {
-  code: Code;
-  server?: string;
-  data?: Record<string, unknown>[];
-  note?: string;
-} {
-  if (answer.status === 200) {
-    const value = (answer.json as { value?: unknown } | undefined)?.value;
-    if (!Array.isArray(value) || !value.every(r => r && typeof r === 'object')) {
-      return { code: 'PROTOCOL_ERROR', note: 'the 200 answer has no `value` array of rows' };
-    }
-    const more = (answer.json as Record<string, unknown>)['@odata.nextLink'];
-    const note = `${value.length} row${value.length === 1 ? '' : 's'}${more ? '; more pages not read' : ''}`;
-    return { code: 'OK', data: value as Record<string, unknown>[], note };
-  }
+/** An InvokeCommand reply once understood: the rows, and whether more pages were left. */
+export interface Rows<C extends ExoCmdletName> {
+  value: ExoFacts[C];
+  '@odata.nextLink'?: string | undefined;
+}
+
+/**
+ * How each cmdlet's 200 reply is understood (`json` decoded, undefined when not JSON; `text`
+ * raw). Pure; spelled out per cmdlet so the rows keep their own type through the generic
+ * `invokeCommand` (a generic index into EXO_REPLY would lose it).
+ */
+export const EXO_UNDERSTAND: {
+  [C in ExoCmdletName]: (json: unknown, text: string) => ReplyReading<Rows<C>>;
+} = {
+  'Get-CASMailbox': (json, text) => readReply(EXO_REPLY['Get-CASMailbox'], json, text),
+  'Get-MailboxPermission': (json, text) =>
+    readReply(EXO_REPLY['Get-MailboxPermission'], json, text),
+  'Get-TransportConfig': (json, text) => readReply(EXO_REPLY['Get-TransportConfig'], json, text),
+};
+
+/** Map a refusal (any status but 200) to a code, the server's words and a note. */
+function refused(answer: HttpAnswer): { code: Code; server: string; note?: string } {
   const server = serverWords(answer);
   switch (answer.status) {
     case 401:
@@ -171,8 +208,9 @@ function judge(answer: HttpAnswer): {
  * A 403 body may be NUL bytes, which are stripped.
  */
 function serverWords(answer: HttpAnswer): string {
-  const e = (answer.json as { error?: AdminError } | undefined)?.error;
-  if (e && typeof e === 'object') {
+  const parsed = adminErrorReply.safeParse(answer.json);
+  const e = parsed.success ? parsed.data.error : undefined;
+  if (e) {
     const text =
       str(e.details?.[0]?.message) ??
       str(e.innererror?.internalexception?.message) ??
@@ -192,13 +230,26 @@ function serverWords(answer: HttpAnswer): string {
   return text ? text.slice(0, 200) : `HTTP ${answer.status}`;
 }
 
-/** The adminapi error envelope, as far as ecebot reads it. */
-interface AdminError {
-  code?: unknown;
-  message?: unknown;
-  details?: { message?: unknown }[];
-  innererror?: { message?: unknown; internalexception?: { message?: unknown } };
-}
+/**
+ * The adminapi error envelope, as far as ecebot reads it. Every part is optional and of any
+ * type: a refusal is read for words, and `str` keeps only the strings.
+ */
+const adminErrorReply = z.object({
+  error: z
+    .object({
+      code: z.unknown(),
+      message: z.unknown(),
+      details: z.array(z.object({ message: z.unknown() }).partial()).catch([]),
+      innererror: z
+        .object({
+          message: z.unknown(),
+          internalexception: z.object({ message: z.unknown() }).partial().catch({}),
+        })
+        .partial()
+        .catch({}),
+    })
+    .partial(),
+});
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v ? v : undefined;

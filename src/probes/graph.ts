@@ -8,16 +8,25 @@
  * service principal) finds none or Graph answers 404 (unknown user); `GRAPH_FORBIDDEN` for 403;
  * `GRAPH_NO_PREMIUM` for the 403 a tenant without Entra ID P1 gets on sign-in logs (§3.4);
  * `HTTP_ERROR` for any other status (401 included, with Graph's words in `server`);
- * `PROTOCOL_ERROR` for a 200 that is not Graph JSON; network codes from the HTTPS client.
+ * network codes from the HTTPS client.
+ *
+ * A 200 reply is parsed here, once, with the read's schema (./schemas/graph.ts): `data` holds
+ * typed facts, and rules never look at Graph's JSON themselves. A 200 that does not fit (not
+ * JSON, `value` not an array, a judged field of another type) is `GRAPH_UNEXPECTED_REPLY`, with
+ * the schema issues in `server` and `unexpected`, and the reply's outline (keys and types, no
+ * values) in the step's received lines: never a crash, never a guess.
  * Collection reads (grants, licenses, sign-ins) that find nothing are `OK` with `data: []`:
  * "no consent grant" or "no licence" is a fact for the rules, not a failed read.
  */
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type { Code } from '../knowledge/codes';
 import { StepRecorder } from '../util/steps';
 import type { HostPort, ProbeContext } from './context';
 import { httpsRequest, HttpNetworkError, type HttpAnswer } from './http-client';
-import type { GraphObservation } from './types';
+import { GRAPH_REPLY } from './schemas/graph';
+import { notUnderstood, readReply, shapeLine } from './schemas/reply';
+import type { GraphFacts, GraphReadObservation, GraphResource, UnexpectedReply } from './types';
 
 /** Graph's endpoint and the app-only access token for it (audience https://graph.microsoft.com). */
 export interface GraphTarget {
@@ -32,14 +41,65 @@ export const NO_PREMIUM_ERROR = 'Authentication_RequestFromNonPremiumTenantOrB2C
 const APPLICATION_SELECT =
   'id,appId,displayName,signInAudience,web,spa,publicClient,isFallbackPublicClient,passwordCredentials,keyCredentials,requiredResourceAccess';
 
-/** What a read expects back: one object from a filtered collection, or the collection. */
-type Shape = 'one' | 'list';
+/** What a 200 reply came to: the facts, no such object, or a reply not understood. */
+export type Understood<T> =
+  | { code: 'OK'; data: T; note: string }
+  | { code: 'GRAPH_NOT_FOUND'; note: string }
+  | { code: 'GRAPH_UNEXPECTED_REPLY'; unexpected: UnexpectedReply };
 
-interface ReadSpec {
-  resource: GraphObservation['resource'];
+interface ReadSpec<R extends GraphResource> {
+  resource: R;
   path: string;
-  shape: Shape;
   mailbox?: string;
+}
+
+/** A collection reply: `{ value: [...] }`, each element checked by the read's schema. */
+type CollectionSchema = z.ZodType<{ value: unknown[] }>;
+
+/** A filtered read of one object: the first element, or GRAPH_NOT_FOUND when there is none. */
+function one<S extends CollectionSchema>(
+  schema: S,
+): (json: unknown, text: string) => Understood<z.output<S>['value'][number]> {
+  return (json, text) => {
+    const r = readReply(schema, json, text);
+    if (!r.ok) return { code: 'GRAPH_UNEXPECTED_REPLY', unexpected: r.unexpected };
+    const items: z.output<S>['value'] = r.value.value;
+    const note = count(items.length);
+    const first: z.output<S>['value'][number] | undefined = items[0];
+    return first === undefined
+      ? { code: 'GRAPH_NOT_FOUND', note }
+      : { code: 'OK', data: first, note };
+  };
+}
+
+/** A collection read: every element ("none" is a fact for the rules, not a failed read). */
+function list<S extends CollectionSchema>(
+  schema: S,
+): (json: unknown, text: string) => Understood<z.output<S>['value']> {
+  return (json, text) => {
+    const r = readReply(schema, json, text);
+    if (!r.ok) return { code: 'GRAPH_UNEXPECTED_REPLY', unexpected: r.unexpected };
+    return { code: 'OK', data: r.value.value, note: count(r.value.value.length) };
+  };
+}
+
+/**
+ * How each read understands a 200 reply (`json` decoded, undefined when not JSON; `text` raw).
+ * Pure; spelled out per read so each keeps its own fact type through the generic `read`.
+ */
+export const GRAPH_UNDERSTAND: {
+  [R in GraphResource]: (json: unknown, text: string) => Understood<GraphFacts[R]>;
+} = {
+  application: one(GRAPH_REPLY.application),
+  servicePrincipal: one(GRAPH_REPLY.servicePrincipal),
+  resourceServicePrincipal: one(GRAPH_REPLY.resourceServicePrincipal),
+  grants: list(GRAPH_REPLY.grants),
+  licenseDetails: list(GRAPH_REPLY.licenseDetails),
+  signIns: list(GRAPH_REPLY.signIns),
+};
+
+function count(n: number): string {
+  return `${n} object${n === 1 ? '' : 's'}`;
 }
 
 /** The app registration with `appId` (web/spa/public redirect URIs, secrets, permissions). */
@@ -47,11 +107,10 @@ export function readApplication(
   ctx: ProbeContext,
   t: GraphTarget,
   appId: string,
-): Promise<GraphObservation> {
+): Promise<GraphReadObservation<'application'>> {
   return read(ctx, t, {
     resource: 'application',
     path: `/v1.0/applications?${filter('appId', appId)}&$select=${APPLICATION_SELECT}`,
-    shape: 'one',
   });
 }
 
@@ -60,11 +119,10 @@ export function readServicePrincipal(
   ctx: ProbeContext,
   t: GraphTarget,
   appId: string,
-): Promise<GraphObservation> {
+): Promise<GraphReadObservation<'servicePrincipal'>> {
   return read(ctx, t, {
     resource: 'servicePrincipal',
     path: `/v1.0/servicePrincipals?${filter('appId', appId)}`,
-    shape: 'one',
   });
 }
 
@@ -77,11 +135,10 @@ export function readResourceServicePrincipal(
   ctx: ProbeContext,
   t: GraphTarget,
   resourceAppId: string,
-): Promise<GraphObservation> {
+): Promise<GraphReadObservation<'resourceServicePrincipal'>> {
   return read(ctx, t, {
     resource: 'resourceServicePrincipal',
     path: `/v1.0/servicePrincipals?${filter('appId', resourceAppId)}&$select=id,appId,displayName,appRoles,oauth2PermissionScopes`,
-    shape: 'one',
   });
 }
 
@@ -90,11 +147,10 @@ export function readGrants(
   ctx: ProbeContext,
   t: GraphTarget,
   spObjectId: string,
-): Promise<GraphObservation> {
+): Promise<GraphReadObservation<'grants'>> {
   return read(ctx, t, {
     resource: 'grants',
     path: `/v1.0/oauth2PermissionGrants?${filter('clientId', spObjectId)}`,
-    shape: 'list',
   });
 }
 
@@ -103,11 +159,10 @@ export function readLicenseDetails(
   ctx: ProbeContext,
   t: GraphTarget,
   upn: string,
-): Promise<GraphObservation> {
+): Promise<GraphReadObservation<'licenseDetails'>> {
   return read(ctx, t, {
     resource: 'licenseDetails',
     path: `/v1.0/users/${encodeURIComponent(upn)}/licenseDetails`,
-    shape: 'list',
     mailbox: upn,
   });
 }
@@ -118,11 +173,10 @@ export function readSignIns(
   t: GraphTarget,
   appId: string,
   top = 20,
-): Promise<GraphObservation> {
+): Promise<GraphReadObservation<'signIns'>> {
   return read(ctx, t, {
     resource: 'signIns',
     path: `/v1.0/auditLogs/signIns?${filter('appId', appId)}&$top=${top}`,
-    shape: 'list',
   });
 }
 
@@ -132,7 +186,11 @@ function filter(field: string, value: string): string {
 }
 
 /** One GET, timed as one step, turned into an observation. */
-async function read(ctx: ProbeContext, t: GraphTarget, spec: ReadSpec): Promise<GraphObservation> {
+async function read<R extends GraphResource>(
+  ctx: ProbeContext,
+  t: GraphTarget,
+  spec: ReadSpec<R>,
+): Promise<GraphReadObservation<R>> {
   // The token is a secret even if a server were to echo it back.
   const redactor = ctx.redactor.with([t.token]);
   const rec = new StepRecorder(redactor);
@@ -140,9 +198,10 @@ async function read(ctx: ProbeContext, t: GraphTarget, spec: ReadSpec): Promise<
     code: Code;
     status?: number;
     server?: string;
-    data?: unknown;
-  }): GraphObservation => {
-    const obs: GraphObservation = {
+    data?: GraphFacts[R];
+    unexpected?: UnexpectedReply;
+  }): GraphReadObservation<R> => {
+    const obs: GraphReadObservation<R> = {
       kind: 'graph',
       vantage: ctx.vantage,
       target: `${t.graph.host}:${t.graph.port}`,
@@ -157,7 +216,10 @@ async function read(ctx: ProbeContext, t: GraphTarget, spec: ReadSpec): Promise<
     if (spec.mailbox !== undefined) obs.mailbox = spec.mailbox;
     if (o.status !== undefined) obs.status = o.status;
     if (o.server !== undefined) obs.server = redactor.text(o.server);
-    if (o.data !== undefined) obs.data = redactor.value(withoutSecrets(o.data));
+    // The schemas name no secret field (secretText is dropped with every other unnamed field);
+    // the redactor still runs in case a secret turns up inside a value.
+    if (o.data !== undefined) obs.data = redactor.value(o.data);
+    if (o.unexpected !== undefined) obs.unexpected = redactor.value(o.unexpected);
     return obs;
   };
 
@@ -180,59 +242,54 @@ async function read(ctx: ProbeContext, t: GraphTarget, spec: ReadSpec): Promise<
     return finish({ code: err.code });
   }
 
-  const outcome = judge(answer, spec.shape);
-  const received = [`HTTP ${answer.status}`];
-  if (outcome.server) received.push(outcome.server);
   const requestId = header(answer, 'request-id');
-  done({
-    ok: outcome.code === 'OK',
-    code: outcome.code,
-    received,
-    note: [outcome.note, requestId && `request-id ${requestId}`].filter(Boolean).join('; '),
-  });
-  return finish({ ...outcome, status: answer.status });
+  const received = [`HTTP ${answer.status}`];
+  const step = (code: Code, note?: string) =>
+    done({
+      ok: code === 'OK',
+      code,
+      received,
+      note: [note, requestId && `request-id ${requestId}`].filter(Boolean).join('; '),
+    });
+
+  if (answer.status === 200) {
+    const u = GRAPH_UNDERSTAND[spec.resource](answer.json, answer.text);
+    if (u.code === 'GRAPH_UNEXPECTED_REPLY') {
+      const server = notUnderstood(u.unexpected);
+      received.push(server, shapeLine(u.unexpected));
+      step(u.code);
+      return finish({ code: u.code, status: 200, server, unexpected: u.unexpected });
+    }
+    step(u.code, u.note);
+    return finish({ code: u.code, status: 200, ...(u.code === 'OK' ? { data: u.data } : {}) });
+  }
+  const refusal = refused(answer);
+  received.push(refusal.server);
+  step(refusal.code);
+  return finish({ ...refusal, status: answer.status });
 }
 
-/** Map one Graph answer to a code, Graph's words and the data. */
-function judge(
-  answer: HttpAnswer,
-  shape: Shape,
-): { code: Code; server?: string; data?: unknown; note?: string } {
-  if (answer.status === 200) {
-    const body = answer.json as { value?: unknown } | undefined;
-    if (!body || typeof body !== 'object') {
-      return { code: 'PROTOCOL_ERROR', note: 'the 200 answer is not JSON' };
-    }
-    if (!('value' in body)) {
-      // An entity route: the body is the object itself.
-      return { code: 'OK', data: body };
-    }
-    if (!Array.isArray(body.value)) {
-      return { code: 'PROTOCOL_ERROR', note: '`value` is not an array' };
-    }
-    const note = `${body.value.length} object${body.value.length === 1 ? '' : 's'}`;
-    if (shape === 'list') return { code: 'OK', data: body.value, note };
-    if (!body.value.length) return { code: 'GRAPH_NOT_FOUND', note };
-    return { code: 'OK', data: body.value[0], note };
-  }
-  const server = graphError(answer);
-  const errorCode = (answer.json as { error?: { code?: unknown } } | undefined)?.error?.code;
+/** Graph's error envelope, as far as ecebot reads it; anything else in it is ignored. */
+const graphErrorReply = z.object({
+  error: z.object({ code: z.unknown(), message: z.unknown() }).partial(),
+});
+
+/** Map a non-200 answer to a code and Graph's words. */
+function refused(answer: HttpAnswer): { code: Code; server: string } {
+  const parsed = graphErrorReply.safeParse(answer.json);
+  const e = parsed.success ? parsed.data.error : {};
+  const server = graphError(answer, e);
   if (answer.status === 403) {
-    return {
-      code: errorCode === NO_PREMIUM_ERROR ? 'GRAPH_NO_PREMIUM' : 'GRAPH_FORBIDDEN',
-      server,
-    };
+    return { code: e.code === NO_PREMIUM_ERROR ? 'GRAPH_NO_PREMIUM' : 'GRAPH_FORBIDDEN', server };
   }
   if (answer.status === 404) return { code: 'GRAPH_NOT_FOUND', server };
   return { code: 'HTTP_ERROR', server };
 }
 
 /** Graph's `error.code: error.message`, or the start of a non-JSON body. */
-function graphError(answer: HttpAnswer): string {
-  const e = (answer.json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-  if (e && (typeof e.code === 'string' || typeof e.message === 'string')) {
-    return [e.code, e.message].filter(x => typeof x === 'string' && x).join(': ');
-  }
+function graphError(answer: HttpAnswer, e: { code?: unknown; message?: unknown }): string {
+  const words = [e.code, e.message].filter((x): x is string => typeof x === 'string' && !!x);
+  if (words.length) return words.join(': ');
   const text = answer.text.trim().split(/\r?\n/)[0] ?? '';
   return text ? text.slice(0, 200) : `HTTP ${answer.status}`;
 }
@@ -240,20 +297,4 @@ function graphError(answer: HttpAnswer): string {
 function header(answer: HttpAnswer, name: string): string | undefined {
   const v = answer.headers[name];
   return Array.isArray(v) ? v[0] : v;
-}
-
-/**
- * Drop `secretText` wherever it appears: Graph returns it null on reads, but a secret value
- * has no business in an observation even if some API version filled it in.
- */
-function withoutSecrets(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutSecrets);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value)
-        .filter(([k]) => k.toLowerCase() !== 'secrettext')
-        .map(([k, v]) => [k, withoutSecrets(v)]),
-    );
-  }
-  return value;
 }

@@ -165,29 +165,167 @@ export interface EntraTokenObservation extends ObservationBase {
   lifetimeMinutes?: number;
 }
 
-export interface GraphObservation extends ObservationBase {
-  kind: 'graph';
-  /** Which read: application, servicePrincipal, grants, exchangeServicePrincipal, licenseDetails, signIns. */
-  resource:
-    | 'application'
-    | 'servicePrincipal'
-    | 'grants'
-    | 'resourceServicePrincipal'
-    | 'licenseDetails'
-    | 'signIns';
-  status?: number;
-  /** The JSON body (or the relevant part) Graph returned; never contains secrets. */
-  data?: unknown;
+/**
+ * Why a Graph or Exchange admin reply was not understood: what did not fit the schema and the
+ * outline of what came instead. Never a value from the reply: paths, expected types and key
+ * names only, so it can be shown and reported as it is.
+ */
+export interface UnexpectedReply {
+  /** One line per schema issue: `value[0].passwordCredentials[0].endDateTime: expected string, got number`. */
+  issues: string[];
+  /** Keys and JSON types of the reply, without values (`{ value: [ { endDateTime: number } ] }`). */
+  shape: string;
 }
 
-export interface ExoObservation extends ObservationBase {
+/** A client secret (passwordCredential) or certificate (keyCredential) of an app registration. */
+export interface GraphCredential {
+  displayName?: string | null;
+  keyId?: string | null;
+  /** ISO 8601 with a zone (Graph writes UTC, `2014-01-01T00:00:00Z`). */
+  startDateTime?: string | null;
+  /** ISO 8601 with a zone; absent or null when Graph gives no end. */
+  endDateTime?: string | null;
+}
+
+/** Redirect URIs of one platform (web, spa, publicClient) of an app registration. */
+export interface GraphRedirects {
+  redirectUris?: string[];
+}
+
+/** The app registration fields ecebot judges (Graph `application`, o365-facts.md §3.1). */
+export interface GraphApplication {
+  id?: string;
+  appId?: string;
+  web?: GraphRedirects | null;
+  spa?: GraphRedirects | null;
+  publicClient?: GraphRedirects | null;
+  passwordCredentials?: GraphCredential[];
+  keyCredentials?: GraphCredential[];
+  requiredResourceAccess?: {
+    resourceAppId: string;
+    resourceAccess: { id: string; type: string }[];
+  }[];
+}
+
+/** The ECE app's service principal: its object id is what consent grants name (§3.2). */
+export interface GraphServicePrincipal {
+  id: string;
+  appId?: string;
+}
+
+/** A resource's service principal (Exchange Online, Graph) with its delegated permissions. */
+export interface GraphResourceServicePrincipal {
+  appId?: string;
+  oauth2PermissionScopes?: { id: string; value?: string | null }[];
+}
+
+/** One delegated consent grant (Graph `oAuth2PermissionGrant`, §3.2). */
+export interface GraphPermissionGrant {
+  /** `AllPrincipals` (admin consent) or `Principal` (one user's own consent). */
+  consentType: string;
+  /** Space-separated scope names. */
+  scope?: string | null;
+  principalId?: string | null;
+}
+
+/** One assigned licence with its service plans (Graph `licenseDetails`, §3.3). */
+export interface GraphLicenseDetail {
+  skuId?: string | null;
+  skuPartNumber?: string | null;
+  servicePlans: {
+    servicePlanId?: string | null;
+    servicePlanName?: string | null;
+    provisioningStatus?: string | null;
+  }[];
+}
+
+/** One sign-in to the ECE app (Graph `signIn`, §3.4). */
+export interface GraphSignIn {
+  createdDateTime: string;
+  userPrincipalName?: string | null;
+  appId?: string | null;
+  /** `errorCode` is the AADSTS number, 0 for success. */
+  status?: { errorCode: number; failureReason?: string | null } | null;
+}
+
+/** What each Graph read yields once its reply is understood. */
+export interface GraphFacts {
+  application: GraphApplication;
+  servicePrincipal: GraphServicePrincipal;
+  resourceServicePrincipal: GraphResourceServicePrincipal;
+  grants: GraphPermissionGrant[];
+  licenseDetails: GraphLicenseDetail[];
+  signIns: GraphSignIn[];
+}
+
+/** Which Graph read an observation is of. */
+export type GraphResource = keyof GraphFacts;
+
+/** One Graph read, with the facts of its own resource. */
+export interface GraphReadObservation<R extends GraphResource> extends ObservationBase {
+  kind: 'graph';
+  /**
+   * The read. Absent only on a read the runner's guard turned into `CHECK_CRASHED` before the
+   * probe could say which it was (its `target` names the read then).
+   */
+  resource?: R;
+  status?: number;
+  /** The facts read, parsed at the probe; only when `ok`. Never contains secrets. */
+  data?: GraphFacts[R];
+  /** Why a 200 reply was not understood (code `GRAPH_UNEXPECTED_REPLY`). */
+  unexpected?: UnexpectedReply;
+}
+
+/** A Graph read: application, service principals, grants, licenses or sign-ins. */
+export type GraphObservation = { [R in GraphResource]: GraphReadObservation<R> }[GraphResource];
+
+/** A Get-CASMailbox row: the protocol switches (o365-facts.md §3.5). */
+export interface CasMailboxRow {
+  ImapEnabled?: boolean;
+  PopEnabled?: boolean;
+  /** true disables, false enables, null follows Get-TransportConfig. */
+  SmtpClientAuthenticationDisabled?: boolean | null;
+}
+
+/** A Get-MailboxPermission row (§3.5). */
+export interface MailboxPermissionRow {
+  /** The trustee: a UPN, an alias or `NT AUTHORITY\SELF`. */
+  User: string;
+  /** One right per element (`FullAccess`, `ReadPermission`), whichever way Exchange listed them. */
+  AccessRights: string[];
+  Deny?: boolean;
+}
+
+/** The Get-TransportConfig row: the organisation-wide SMTP AUTH switch (§3.5). */
+export interface TransportConfigRow {
+  SmtpClientAuthenticationDisabled?: boolean | null;
+}
+
+/** The rows each cmdlet yields once its reply is understood. */
+export interface ExoFacts {
+  'Get-CASMailbox': CasMailboxRow[];
+  'Get-MailboxPermission': MailboxPermissionRow[];
+  'Get-TransportConfig': TransportConfigRow[];
+}
+
+/** Which cmdlet an observation is of. */
+export type ExoCmdletName = keyof ExoFacts;
+
+/** One Exchange admin cmdlet run, with the rows of its own cmdlet. */
+export interface ExoReadObservation<C extends ExoCmdletName> extends ObservationBase {
   kind: 'exo';
-  cmdlet: 'Get-CASMailbox' | 'Get-MailboxPermission' | 'Get-TransportConfig';
+  /** The cmdlet. Absent only on a read the runner's guard turned into `CHECK_CRASHED`. */
+  cmdlet?: C;
   identity?: string;
   status?: number;
-  /** The `value` array InvokeCommand returned. */
-  data?: Record<string, unknown>[];
+  /** The rows InvokeCommand returned, parsed at the probe; only when `ok`. */
+  data?: ExoFacts[C];
+  /** Why a 200 reply was not understood (code `EXO_UNEXPECTED_REPLY`). */
+  unexpected?: UnexpectedReply;
 }
+
+/** An Exchange admin read: Get-CASMailbox, Get-MailboxPermission or Get-TransportConfig. */
+export type ExoObservation = { [C in ExoCmdletName]: ExoReadObservation<C> }[ExoCmdletName];
 
 export type Observation =
   | DnsObservation

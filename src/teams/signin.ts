@@ -215,7 +215,12 @@ export class SignIns {
       ),
     ]);
     const perm = seen.find(o => o.kind === 'exo');
-    return !!perm?.ok && perm.kind === 'exo' && grantsFullAccess(perm.data ?? [], user);
+    return (
+      perm?.kind === 'exo' &&
+      perm.ok &&
+      perm.cmdlet === 'Get-MailboxPermission' &&
+      grantsFullAccess(perm.data ?? [], user)
+    );
   }
 
   /** Resolves when no sign-in is waiting to finish its card. */

@@ -1,5 +1,5 @@
 import { appRegistration } from '../../src/checklist/app-registration';
-import type { Observation } from '../../src/probes/types';
+import type { GraphReadObservation, Observation } from '../../src/probes/types';
 import { RESOURCE, SCOPE_ID } from '../../src/knowledge/permissions';
 import {
   application,
@@ -206,9 +206,9 @@ describe('app-registration rule', () => {
       [
         'Graph refused the reads',
         obs =>
-          obs.map(o =>
+          obs.map((o): Observation =>
             o.kind === 'graph'
-              ? graph(o.resource, undefined, { code: 'GRAPH_FORBIDDEN', ok: false })
+              ? { ...o, ok: false, code: 'GRAPH_FORBIDDEN', status: 403, data: undefined }
               : o,
           ),
         'pass',
@@ -260,10 +260,10 @@ describe('app-registration rule', () => {
               },
             ],
           })(obs),
-          (o): o is ReturnType<typeof graph> =>
+          (o): o is GraphReadObservation<'resourceServicePrincipal'> =>
             o.kind === 'graph' &&
             o.resource === 'resourceServicePrincipal' &&
-            (o.data as { appId?: string }).appId === RESOURCE.EXCHANGE,
+            o.data?.appId === RESOURCE.EXCHANGE,
           () =>
             graph('resourceServicePrincipal', {
               appId: RESOURCE.EXCHANGE,

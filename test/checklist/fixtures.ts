@@ -7,11 +7,18 @@
 import type { EnvironmentFacts, RuleInput } from '../../src/checklist/rule';
 import type { Code } from '../../src/knowledge/codes';
 import { PLAN, RESOURCE, SCOPE_ID, SKU } from '../../src/knowledge/permissions';
+import { EXO_UNDERSTAND } from '../../src/probes/exo';
+import { GRAPH_UNDERSTAND } from '../../src/probes/graph';
+import { notUnderstood } from '../../src/probes/schemas/reply';
 import type {
   DnsObservation,
   EntraTokenObservation,
+  ExoCmdletName,
   ExoObservation,
+  ExoReadObservation,
   GraphObservation,
+  GraphReadObservation,
+  GraphResource,
   HttpsObservation,
   MailObservation,
   Observation,
@@ -265,7 +272,7 @@ export function mail(
 }
 
 /** The read that makes each Graph resource (src/runner/reads/graph.ts). */
-const GRAPH_READ: Record<GraphObservation['resource'], ReadName> = {
+const GRAPH_READ: Record<GraphResource, ReadName> = {
   application: 'graph-application',
   servicePrincipal: 'graph-consent',
   grants: 'graph-consent',
@@ -275,46 +282,72 @@ const GRAPH_READ: Record<GraphObservation['resource'], ReadName> = {
 };
 
 /** The read that runs each Exchange cmdlet (src/runner/reads/exo.ts). */
-const EXO_READ: Record<ExoObservation['cmdlet'], ReadName> = {
+const EXO_READ: Record<ExoCmdletName, ReadName> = {
   'Get-CASMailbox': 'exo-cas-mailbox',
   'Get-MailboxPermission': 'exo-mailbox-permission',
   'Get-TransportConfig': 'exo-transport-config',
 };
 
-export function graph(
-  resource: GraphObservation['resource'],
+/** Graph reads of one object (a filtered collection); the others are lists. */
+const ONE_OBJECT: readonly GraphResource[] = [
+  'application',
+  'servicePrincipal',
+  'resourceServicePrincipal',
+];
+
+/**
+ * A Graph read as the probe makes it: `data` is what Graph put in `value` (the object itself
+ * for one-object reads), in Microsoft's shape, read with the probe's own schemas. A reply the
+ * schema refuses becomes GRAPH_UNEXPECTED_REPLY exactly as the probe reports it.
+ */
+export function graph<R extends GraphResource>(
+  resource: R,
   data: unknown,
-  over: Partial<GraphObservation> = {},
-): GraphObservation {
-  const code = over.code ?? 'OK';
-  return {
-    ...base('central', 'graph.microsoft.com:443', code, 25),
+  over: Partial<GraphReadObservation<R>> = {},
+): GraphReadObservation<R> {
+  const obs: GraphReadObservation<R> = {
+    ...base('central', 'graph.microsoft.com:443', over.code ?? 'OK', 25),
     kind: 'graph',
     read: GRAPH_READ[resource],
     resource,
     stage: 'request',
-    status: code === 'OK' ? 200 : 403,
-    ...(code === 'OK' ? { data } : {}),
-    ...over,
+    status: (over.code ?? 'OK') === 'OK' ? 200 : 403,
   };
+  if ((over.code ?? 'OK') === 'OK') {
+    const value = ONE_OBJECT.includes(resource) ? [data] : data;
+    const u = GRAPH_UNDERSTAND[resource]({ value }, '');
+    if (u.code === 'OK') obs.data = u.data;
+    else if (u.code === 'GRAPH_UNEXPECTED_REPLY') {
+      Object.assign(obs, { ok: false, code: u.code, unexpected: u.unexpected });
+      obs.server = notUnderstood(u.unexpected);
+    } else Object.assign(obs, { ok: false, code: u.code });
+  }
+  return { ...obs, ...over };
 }
 
-export function exo(
-  cmdlet: ExoObservation['cmdlet'],
-  data: Record<string, unknown>[],
-  over: Partial<ExoObservation> = {},
-): ExoObservation {
-  const code = over.code ?? 'OK';
-  return {
-    ...base('central', `${OUTLOOK}:443`, code, 50),
+/** An Exchange admin read as the probe makes it: `rows` in Exchange's shape, read with the probe's schemas. */
+export function exo<C extends ExoCmdletName>(
+  cmdlet: C,
+  rows: unknown,
+  over: Partial<ExoReadObservation<C>> = {},
+): ExoReadObservation<C> {
+  const obs: ExoReadObservation<C> = {
+    ...base('central', `${OUTLOOK}:443`, over.code ?? 'OK', 50),
     kind: 'exo',
     read: EXO_READ[cmdlet],
     cmdlet,
     stage: 'invoke',
-    status: code === 'OK' ? 200 : 403,
-    ...(code === 'OK' ? { data } : {}),
-    ...over,
+    status: (over.code ?? 'OK') === 'OK' ? 200 : 403,
   };
+  if ((over.code ?? 'OK') === 'OK') {
+    const r = EXO_UNDERSTAND[cmdlet]({ value: rows }, '');
+    if (r.ok) obs.data = r.value.value;
+    else {
+      Object.assign(obs, { ok: false, code: 'EXO_UNEXPECTED_REPLY', unexpected: r.unexpected });
+      obs.server = notUnderstood(r.unexpected);
+    }
+  }
+  return { ...obs, ...over };
 }
 
 /** The ECE app registration as Graph returns it (o365-facts.md §3.1). */
@@ -382,7 +415,7 @@ export function cas(identity: string, row: Record<string, unknown> = {}): ExoObs
   );
 }
 
-export function permissions(identity: string, rows: Record<string, unknown>[]): ExoObservation {
+export function permissions(identity: string, rows: unknown[]): ExoObservation {
   return exo('Get-MailboxPermission', rows, { identity, mailbox: identity });
 }
 

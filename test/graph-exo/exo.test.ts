@@ -70,14 +70,9 @@ describe('Get-CASMailbox', () => {
       code: 'OK',
       status: 200,
     });
+    // The judged properties, typed; Identity and PrimarySmtpAddress are read past.
     expect(obs.data).toEqual([
-      {
-        Identity: 'support',
-        PrimarySmtpAddress: 'support@example.com',
-        ImapEnabled: true,
-        PopEnabled: true,
-        SmtpClientAuthenticationDisabled: false,
-      },
+      { ImapEnabled: true, PopEnabled: true, SmtpClientAuthenticationDisabled: false },
     ]);
     expect(obs.steps).toHaveLength(1);
     expect(obs.steps[0]).toMatchObject({ name: 'invoke', ok: true, received: ['HTTP 200'] });
@@ -120,21 +115,11 @@ describe('Get-MailboxPermission', () => {
     });
     expect(obs.data).toEqual([
       {
-        Identity: 'sales',
         User: 'NT AUTHORITY\\SELF',
         AccessRights: ['FullAccess', 'ReadPermission'],
         Deny: false,
-        IsInherited: false,
-        InheritanceType: 'All',
       },
-      {
-        Identity: 'sales',
-        User: 'svc-ece@example.com',
-        AccessRights: ['FullAccess'],
-        Deny: false,
-        IsInherited: false,
-        InheritanceType: 'All',
-      },
+      { User: 'svc-ece@example.com', AccessRights: ['FullAccess'], Deny: false },
     ]);
   });
 
@@ -295,9 +280,73 @@ describe('answers the lab tenant never gives', () => {
     });
   });
 
-  test('a 200 without a value array is PROTOCOL_ERROR', async () => {
+  test('a 200 that is not JSON is EXO_UNEXPECTED_REPLY, not a crash', async () => {
     answer = { status: 200, headers: { 'content-type': 'text/html' }, body: '<html>portal</html>' };
     const obs = await getTransportConfig(ctx, target());
-    expect(obs).toMatchObject({ ok: false, code: 'PROTOCOL_ERROR', status: 200 });
+    expect(obs).toMatchObject({
+      ok: false,
+      code: 'EXO_UNEXPECTED_REPLY',
+      status: 200,
+      server: 'reply not understood: the body is not JSON',
+      unexpected: { issues: ['the body is not JSON'], shape: 'text of 19 characters' },
+    });
+    expect(obs.data).toBeUndefined();
+  });
+
+  test('`value` that is not an array of rows is EXO_UNEXPECTED_REPLY with its shape', async () => {
+    answer = {
+      status: 200,
+      headers: {},
+      body: '{"value":{"SmtpClientAuthenticationDisabled":true}}',
+    };
+    const obs = await getTransportConfig(ctx, target());
+    expect(obs).toMatchObject({ ok: false, code: 'EXO_UNEXPECTED_REPLY', status: 200 });
+    expect(obs.unexpected).toEqual({
+      issues: ['value: expected array, got object'],
+      shape: '{ value: { SmtpClientAuthenticationDisabled: boolean } }',
+    });
+    expect(obs.steps[0]).toMatchObject({ ok: false, code: 'EXO_UNEXPECTED_REPLY' });
+    expect(obs.steps[0]!.received).toEqual([
+      'HTTP 200',
+      'reply not understood: value: expected array, got object',
+      'reply shape: { value: { SmtpClientAuthenticationDisabled: boolean } }',
+    ]);
+  });
+
+  test('a judged property of another type is not understood, and no value leaks', async () => {
+    // ImapEnabled as a string: a person might read "False" as off, the schema does not guess.
+    answer = {
+      status: 200,
+      headers: {},
+      body: JSON.stringify({
+        value: [
+          { Identity: 'support', ImapEnabled: 'False', PopEnabled: true, Note: 'x-secret-y' },
+        ],
+      }),
+    };
+    const obs = await getCasMailbox(ctx, target(), 'support@example.com');
+    expect(obs).toMatchObject({ ok: false, code: 'EXO_UNEXPECTED_REPLY' });
+    expect(obs.unexpected!.issues).toEqual(['value[0].ImapEnabled: expected boolean, got string']);
+    expect(obs.unexpected!.shape).toBe(
+      '{ value: [1 × { Identity: string, ImapEnabled: string, PopEnabled: boolean, Note: string }] }',
+    );
+    const json = JSON.stringify(obs);
+    expect(json).not.toContain('x-secret-y');
+    expect(json).not.toContain('False');
+  });
+
+  test('AccessRights as one joined string reads as the same rights', async () => {
+    answer = {
+      status: 200,
+      headers: {},
+      body: JSON.stringify({
+        value: [{ User: 'svc-ece@example.com', AccessRights: 'FullAccess, ReadPermission' }],
+      }),
+    };
+    const obs = await getMailboxPermission(ctx, target(), 'sales@example.com');
+    expect(obs).toMatchObject({ ok: true, code: 'OK' });
+    expect(obs.data).toEqual([
+      { User: 'svc-ece@example.com', AccessRights: ['FullAccess', 'ReadPermission'] },
+    ]);
   });
 });

@@ -3,6 +3,7 @@
  * and licence refusals, token refusals, tenant changes, a stopped server, and no token or secret
  * in any observation.
  */
+import { z } from 'zod';
 import { startGraphServer } from '../../src/lab/graph-server';
 import type { RunningServer } from '../../src/lab/server-types';
 import { createKeys } from '../../src/lab/tokens';
@@ -52,32 +53,14 @@ function expectNoSecrets(obs: GraphObservation, token = t.token): void {
   expect(json).not.toContain(tenant.probeApp.secret);
 }
 
-/** The parts of Graph's JSON the assertions read. */
-interface AppJson {
-  id: string;
-  appId: string;
-  signInAudience: string;
-  web: { redirectUris: string[] };
-  spa: { redirectUris: string[] };
-  publicClient: { redirectUris: string[] };
-  keyCredentials: unknown[];
-  passwordCredentials: Record<string, unknown>[];
-  requiredResourceAccess: {
-    resourceAppId: string;
-    resourceAccess: { id: string; type: string }[];
-  }[];
-}
-interface SpJson {
-  id: string;
-  appId: string;
-  oauth2PermissionScopes: { id: string; value: string }[];
-}
-interface SignInJson {
-  userPrincipalName: string;
-  appId: string;
-  userId: string | null;
-  resourceId: string;
-  status: { errorCode: number };
+/** A raw GET against the lab's Graph, for what the probe does not keep (the lab's own shape). */
+function get(path: string) {
+  return httpsRequest(ctx, {
+    method: 'GET',
+    target: t.graph,
+    path,
+    headers: { authorization: `Bearer ${t.token}` },
+  });
 }
 
 function withRoles(roles: string[]): GraphTarget {
@@ -96,26 +79,34 @@ describe('application', () => {
       code: 'OK',
       status: 200,
     });
-    const app = obs.data as AppJson;
+    const app = obs.data!;
     expect(app.appId).toBe(tenant.eceApp.appId);
     expect(app.id).toBe(tenant.eceApp.id);
-    expect(app.signInAudience).toBe('AzureADMyOrg');
-    expect(app.web.redirectUris).toEqual(tenant.eceApp.redirectUris);
-    expect(app.spa.redirectUris).toEqual([]);
-    expect(app.publicClient.redirectUris).toEqual([]);
+    expect(app.web?.redirectUris).toEqual(tenant.eceApp.redirectUris);
+    expect(app.spa?.redirectUris).toEqual([]);
+    expect(app.publicClient?.redirectUris).toEqual([]);
     expect(app.keyCredentials).toEqual([]);
     const secret = tenant.eceApp.secrets[0]!;
+    // Only the judged fields are kept: Graph's hint and secretText (null) are dropped.
     expect(app.passwordCredentials).toEqual([
-      expect.objectContaining({
+      {
         keyId: secret.keyId,
         displayName: secret.displayName,
-        hint: secret.hint,
         startDateTime: secret.startDateTime,
         endDateTime: secret.endDateTime,
-      }),
+      },
     ]);
-    // Graph sends secretText: null; the probe drops the key altogether.
-    expect('secretText' in app.passwordCredentials[0]!).toBe(false);
+    const raw = await get(
+      `/v1.0/applications?$filter=${encodeURIComponent(`appId eq '${tenant.eceApp.appId}'`)}`,
+    );
+    expect(raw.json).toMatchObject({
+      value: [
+        {
+          signInAudience: 'AzureADMyOrg',
+          passwordCredentials: [{ hint: secret.hint, secretText: null }],
+        },
+      ],
+    });
     expect(app.requiredResourceAccess).toEqual([
       {
         resourceAppId: RESOURCE.GRAPH,
@@ -137,11 +128,11 @@ describe('application', () => {
     tenant.eceApp.redirectUris = ['https://ece-internal.example.com/system/oauth2/callback'];
     tenant.eceApp.requiredScopes = ['IMAP.AccessAsUser.All'];
     const obs = await readApplication(ctx, t, tenant.eceApp.appId);
-    const app = obs.data as AppJson;
-    expect(app.web.redirectUris).toEqual([
+    const app = obs.data!;
+    expect(app.web?.redirectUris).toEqual([
       'https://ece-internal.example.com/system/oauth2/callback',
     ]);
-    expect(app.requiredResourceAccess[0]!.resourceAccess).toEqual([
+    expect(app.requiredResourceAccess?.[0]!.resourceAccess).toEqual([
       { id: SCOPE_ID['IMAP.AccessAsUser.All'], type: 'Scope' },
     ]);
   });
@@ -200,33 +191,39 @@ describe('service principals and consent', () => {
   test("the ECE app's service principal", async () => {
     const obs = await readServicePrincipal(ctx, t, tenant.eceApp.appId);
     expect(obs).toMatchObject({ ok: true, code: 'OK', resource: 'servicePrincipal' });
-    expect(obs.data).toMatchObject({
-      id: tenant.eceApp.spId,
-      appId: tenant.eceApp.appId,
-      appRoleAssignmentRequired: false,
-    });
+    expect(obs.data).toEqual({ id: tenant.eceApp.spId, appId: tenant.eceApp.appId });
   });
 
   test('Exchange Online and Graph resource SPs list their delegated scopes', async () => {
     const exo = await readResourceServicePrincipal(ctx, t, RESOURCE.EXCHANGE);
     expect(exo).toMatchObject({ ok: true, resource: 'resourceServicePrincipal' });
-    const exoData = exo.data as SpJson;
-    expect(exoData.appId).toBe(RESOURCE.EXCHANGE);
-    expect(exoData.oauth2PermissionScopes.map(s => s.value).sort()).toEqual(
+    expect(exo.data!.appId).toBe(RESOURCE.EXCHANGE);
+    expect(exo.data!.oauth2PermissionScopes!.map(s => s.value).sort()).toEqual(
       ['IMAP.AccessAsUser.All', 'POP.AccessAsUser.All', 'SMTP.Send'].sort(),
-    );
-    // $select is honoured: only the selected properties come back.
-    expect(Object.keys(exoData).sort()).toEqual(
-      ['appId', 'appRoles', 'displayName', 'id', 'oauth2PermissionScopes'].sort(),
     );
 
     const graph = await readResourceServicePrincipal(ctx, t, RESOURCE.GRAPH);
-    const graphData = graph.data as SpJson;
-    expect(graphData.appId).toBe(RESOURCE.GRAPH);
-    expect(graphData.oauth2PermissionScopes).toContainEqual(
-      expect.objectContaining({ id: SCOPE_ID.offline_access, value: 'offline_access' }),
+    expect(graph.data!.appId).toBe(RESOURCE.GRAPH);
+    expect(graph.data!.oauth2PermissionScopes).toContainEqual({
+      id: SCOPE_ID.offline_access,
+      value: 'offline_access',
+    });
+  });
+
+  test('the lab honours $select and keeps resource SP ids apart', async () => {
+    const select = '$select=id,appId,displayName,appRoles,oauth2PermissionScopes';
+    const sp = async (appId: string) => {
+      const a = await get(
+        `/v1.0/servicePrincipals?$filter=${encodeURIComponent(`appId eq '${appId}'`)}&${select}`,
+      );
+      const value = z.object({ value: z.array(z.record(z.string(), z.unknown())) }).parse(a.json);
+      return value.value[0]!;
+    };
+    const exo = await sp(RESOURCE.EXCHANGE);
+    expect(Object.keys(exo).sort()).toEqual(
+      ['appId', 'appRoles', 'displayName', 'id', 'oauth2PermissionScopes'].sort(),
     );
-    expect(graphData.id).not.toBe(exoData.id);
+    expect((await sp(RESOURCE.GRAPH)).id).not.toBe(exo.id);
   });
 
   test('without Directory.Read.All the SP read is GRAPH_FORBIDDEN', async () => {
@@ -239,26 +236,32 @@ describe('service principals and consent', () => {
   });
 
   test('admin consent is one AllPrincipals grant to Graph with the consented scopes', async () => {
-    const graphSp = await readResourceServicePrincipal(ctx, t, RESOURCE.GRAPH);
     const obs = await readGrants(ctx, t, tenant.eceApp.spId);
     expect(obs).toMatchObject({ ok: true, code: 'OK', resource: 'grants' });
-    const grants = obs.data as { scope: string }[];
-    expect(grants).toHaveLength(1);
-    expect(grants[0]).toMatchObject({
-      clientId: tenant.eceApp.spId,
-      consentType: 'AllPrincipals',
-      principalId: null,
-      resourceId: (graphSp.data as { id: string }).id,
+    expect(obs.data).toEqual([
+      {
+        consentType: 'AllPrincipals',
+        principalId: null,
+        scope: tenant.eceApp.consentedScopes.join(' '),
+      },
+    ]);
+    // The grant names the client SP and Graph's SP by object id (o365-facts.md §3.2).
+    const raw = await get(
+      `/v1.0/oauth2PermissionGrants?$filter=${encodeURIComponent(`clientId eq '${tenant.eceApp.spId}'`)}`,
+    );
+    const graphSp = await get(
+      `/v1.0/servicePrincipals?$filter=${encodeURIComponent(`appId eq '${RESOURCE.GRAPH}'`)}`,
+    );
+    const ids = z.object({ value: z.array(z.object({ id: z.string() })) });
+    expect(raw.json).toMatchObject({
+      value: [{ clientId: tenant.eceApp.spId, resourceId: ids.parse(graphSp.json).value[0]!.id }],
     });
-    expect(grants[0]!.scope.split(' ')).toEqual(tenant.eceApp.consentedScopes);
   });
 
   test('partial and withdrawn consent are reflected; no grant is OK with no data', async () => {
     tenant.eceApp.consentedScopes = ['IMAP.AccessAsUser.All', 'offline_access'];
     const partial = await readGrants(ctx, t, tenant.eceApp.spId);
-    expect((partial.data as { scope: string }[])[0]!.scope).toBe(
-      'IMAP.AccessAsUser.All offline_access',
-    );
+    expect(partial.data![0]!.scope).toBe('IMAP.AccessAsUser.All offline_access');
 
     tenant.eceApp.consentedScopes = [];
     const none = await readGrants(ctx, t, tenant.eceApp.spId);
@@ -280,7 +283,7 @@ describe('licenses', () => {
       resource: 'licenseDetails',
       mailbox: 'support@example.com',
     });
-    const licenses = obs.data as { skuPartNumber: string; servicePlans: unknown[] }[];
+    const licenses = obs.data!;
     expect(licenses).toHaveLength(1);
     expect(licenses[0]!.skuPartNumber).toBe('ENTERPRISEPACK');
     expect(licenses[0]!.servicePlans).toEqual([
@@ -339,22 +342,29 @@ describe('sign-in logs', () => {
     ];
     const all = await readSignIns(ctx, t, appId);
     expect(all).toMatchObject({ ok: true, code: 'OK', resource: 'signIns' });
-    const rows = all.data as SignInJson[];
+    const rows = all.data!;
     expect(rows.map(r => r.userPrincipalName)).toEqual([
       'support@example.com',
       'svc-ece@example.com',
       'jdoe@example.com',
     ]);
     expect(rows.every(r => r.appId === appId)).toBe(true);
-    expect(rows[1]!.status.errorCode).toBe(700082);
-    expect(rows[0]!.status.errorCode).toBe(0);
-    expect(rows[0]!.resourceId).toBe(RESOURCE.EXCHANGE);
-    expect(rows[2]!.userId).toBe(
-      tenant.users.find(u => u.userPrincipalName === 'jdoe@example.com')!.id,
+    expect(rows[1]!.status?.errorCode).toBe(700082);
+    expect(rows[0]!.status?.errorCode).toBe(0);
+    // Fields the probe does not keep, in the lab's reply as Graph sends them (§3.4).
+    const raw = await get(
+      `/v1.0/auditLogs/signIns?$filter=${encodeURIComponent(`appId eq '${appId}'`)}`,
     );
+    expect(raw.json).toMatchObject({
+      value: [
+        { resourceId: RESOURCE.EXCHANGE },
+        {},
+        { userId: tenant.users.find(u => u.userPrincipalName === 'jdoe@example.com')!.id },
+      ],
+    });
 
     const top = await readSignIns(ctx, t, appId, 2);
-    expect((top.data as unknown[]).length).toBe(2);
+    expect(top.data).toHaveLength(2);
     expect(top.steps[0]!.sent).toContain('$top=2');
   });
 
@@ -377,13 +387,6 @@ describe('sign-in logs', () => {
 
 describe('the server itself', () => {
   test('answers unsupported filters and unknown segments with Graph 400s', async () => {
-    const get = (path: string) =>
-      httpsRequest(ctx, {
-        method: 'GET',
-        target: t.graph,
-        path,
-        headers: { authorization: `Bearer ${t.token}` },
-      });
     const unsupported = await get(
       `/v1.0/applications?$filter=${encodeURIComponent("displayName eq 'x'")}`,
     );

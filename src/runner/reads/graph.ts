@@ -40,8 +40,7 @@ export const graphConsent: ReadDeclaration = {
       guarded(g, 'graph', 'servicePrincipal', async () => {
         const target = { graph: rc.endpoints.graph, token };
         const sp = await readServicePrincipal(g, target, rc.run.env.app.clientId);
-        const d = sp.data as { id?: string } | { id?: string }[] | undefined;
-        const spId = Array.isArray(d) ? d[0]?.id : d?.id;
+        const spId = sp.data?.id;
         if (!spId) return sp;
         return [sp, await readGrants(g, target, spId)];
       }),
