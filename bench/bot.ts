@@ -16,11 +16,11 @@
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import autocannon from 'autocannon';
-import type { Finding, Run } from '../src/checklist/types';
+import type { Finding, Run } from '../src/model';
 import type { LabInfo } from '../src/lab/index';
 import { AlertPipeline } from '../src/notify/pipeline';
 import { Outbox, PER_TENANT_PER_SECOND, sendSpacingMs } from '../src/notify/outbox';
-import type { QueueConfig } from '../src/queue/connection';
+import type { QueueConfig } from '../src/redis/connection';
 import type { RunJobData } from '../src/queue/jobs';
 import { RedisStore } from '../src/store/redis';
 import { cleanup } from '../test/queue/support';

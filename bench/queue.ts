@@ -23,7 +23,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { parse, stringify } from 'yaml';
-import type { Run } from '../src/checklist/types';
+import type { Run } from '../src/model';
 import { loadInventory } from '../src/inventory/load';
 import { createRunService } from '../src/queue/create';
 import { RedisRunService } from '../src/queue/redis-run-service';

@@ -8,7 +8,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { itemIds } from './checklist/items';
 import type { Io } from './cli/io';
 import { runProbeCommand } from './cli/probe-command';
-import type { ItemId, Run } from './checklist/types';
+import type { ItemId, Run } from './model';
 import { InputError } from './inventory/errors';
 import {
   findInventoryPath,
@@ -25,7 +25,7 @@ import {
   queueConfigFrom,
   QueueUnavailableError,
   type QueueConfig,
-} from './queue/connection';
+} from './redis/connection';
 import { runAssemblerCommand } from './queue/assembler-command';
 import { workerDeadlineFrom } from './queue/create';
 import { DEFAULT_WORKER_DEADLINE_MS } from './queue/jobs';

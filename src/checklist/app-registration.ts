@@ -16,7 +16,7 @@ import type {
   GraphCredential,
   GraphObservation,
   Observation,
-} from '../probes/types';
+} from '../model';
 import { fact, fromObservation } from './evidence';
 import {
   graphRead,
@@ -26,11 +26,11 @@ import {
   part,
   sameAddress,
   tenantReadBlocker,
-  type EnvironmentFacts,
   type Part,
   type Rule,
   type RuleInput,
 } from './rule';
+import type { EnvironmentFacts } from '../model';
 import { refusalCode } from './token';
 import type { Text } from '../model/items';
 import { SERVICES, CENTRAL_ONLY, type ItemDeclaration } from './item';

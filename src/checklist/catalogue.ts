@@ -5,12 +5,13 @@
  */
 import { remediationFor } from '../knowledge/remediation';
 import type { VantageKind } from '../model/items';
-import type { Observation } from '../probes/types';
+import type { Observation } from '../model';
 import type { ItemDeclaration } from './item';
 import { allItems } from './items';
 import { attributeRootCauses } from './root-cause';
-import type { EnvironmentFacts, RuleInput } from './rule';
-import type { Finding, ItemId } from './types';
+import type { RuleInput } from './rule';
+import type { EnvironmentFacts } from '../model';
+import type { Finding, ItemId } from '../model';
 
 /** The finding for a rule that threw: the run goes on, the item says it broke and why. */
 function crashed(entry: ItemDeclaration, input: RuleInput, err: unknown): Finding {

@@ -7,8 +7,8 @@
  * A step slower than the environment's threshold warns (SLOW_RESPONSE). A mailbox whose token
  * could not be obtained is skipped: the token item owns that failure.
  */
-import type { Code } from '../knowledge/codes';
-import type { MailObservation } from '../probes/types';
+import type { Code } from '../model';
+import type { MailObservation } from '../model';
 import { fromObservation, ms } from './evidence';
 import {
   judge,
@@ -16,12 +16,11 @@ import {
   mailObservations,
   part,
   tokenAccount,
-  type EnvironmentFacts,
-  type MailboxFacts,
   type Part,
   type Rule,
   type RuleInput,
 } from './rule';
+import type { EnvironmentFacts, MailboxFacts } from '../model';
 import { refusalCode } from './token';
 import type { Text } from '../model/items';
 import { SERVICES, type ItemDeclaration } from './item';

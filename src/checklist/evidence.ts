@@ -4,8 +4,8 @@
  * (anchors.md C, lesson 3: "AUTHENTICATE failed" with nothing else is the top complaint).
  */
 import { CODE_TABLE, type Code } from '../knowledge/codes';
-import type { Observation, Step, Vantage } from '../probes/types';
-import type { Evidence } from './types';
+import type { Observation, Step, Vantage } from '../model';
+import type { Evidence } from '../model';
 
 /** Vantage of evidence that comes from the inventory rather than from a probe. */
 export const INVENTORY: Vantage = 'inventory';

@@ -4,8 +4,8 @@
  * every ECE server (the same URL serves the OAuth redirect, SSO and chat entry points).
  */
 import { isIP } from 'node:net';
-import type { Code } from '../knowledge/codes';
-import type { HttpsObservation } from '../probes/types';
+import type { Code } from '../model';
+import type { HttpsObservation } from '../model';
 import { fact, fromObservation } from './evidence';
 import { isNetworkCode, judge, ofKind, part, type Part, type Rule } from './rule';
 import type { Text } from '../model/items';

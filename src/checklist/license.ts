@@ -13,13 +13,12 @@ import {
   mailboxTokens,
   part,
   tenantReadBlocker,
-  type EnvironmentFacts,
-  type MailboxFacts,
   type Part,
   type Rule,
 } from './rule';
+import type { EnvironmentFacts, MailboxFacts } from '../model';
 import { refusalCode } from './token';
-import type { GraphLicenseDetail, Observation } from '../probes/types';
+import type { GraphLicenseDetail, Observation } from '../model';
 import type { Text } from '../model/items';
 import { SERVICES, CENTRAL_ONLY, type ItemDeclaration } from './item';
 

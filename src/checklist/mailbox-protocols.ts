@@ -8,14 +8,14 @@
  * they can: an accepted XOAUTH2 proves the protocol is on; SMTP's "535 5.7.139" proves SMTP AUTH
  * is off. A rejected IMAP/POP token proves nothing (the disabled-protocol answer is unverified).
  */
-import type { Code } from '../knowledge/codes';
+import type { Code } from '../model';
 import type {
   CasMailboxRow,
   ExoObservation,
   MailObservation,
   Observation,
   TransportConfigRow,
-} from '../probes/types';
+} from '../model';
 import { fromObservation } from './evidence';
 import {
   authenticated,
@@ -24,11 +24,10 @@ import {
   mailObservations,
   part,
   tenantReadBlocker,
-  type EnvironmentFacts,
-  type MailboxFacts,
   type Part,
   type Rule,
 } from './rule';
+import type { EnvironmentFacts, MailboxFacts } from '../model';
 import type { Text } from '../model/items';
 import { SERVICES, CENTRAL_ONLY, type ItemDeclaration } from './item';
 

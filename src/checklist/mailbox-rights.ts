@@ -7,14 +7,14 @@
  * Without Exchange reads, IMAP's "User is authenticated but not connected." (the token is good,
  * its user cannot open the mailbox, §1.2) stands in for the missing Full Access.
  */
-import type { Code } from '../knowledge/codes';
+import type { Code } from '../model';
 import type {
   EntraTokenObservation,
   ExoObservation,
   MailboxPermissionRow,
   MailObservation,
   Observation,
-} from '../probes/types';
+} from '../model';
 import { fromObservation } from './evidence';
 import {
   exoRead,
@@ -26,11 +26,10 @@ import {
   tenantReadBlocker,
   tokenAccount,
   tokenUser,
-  type EnvironmentFacts,
-  type MailboxFacts,
   type Part,
   type Rule,
 } from './rule';
+import type { EnvironmentFacts, MailboxFacts } from '../model';
 import { refusalCode } from './token';
 import type { Text } from '../model/items';
 import { SERVICES, CENTRAL_ONLY, type ItemDeclaration } from './item';

@@ -5,7 +5,7 @@
  * on an application server and every refresh, the retriever and the dispatcher run on the
  * services server; application servers also send alarm mail (technote item 8).
  */
-import type { Observation } from '../probes/types';
+import type { Observation } from '../model';
 import { fromObservation, outcomePhrase } from './evidence';
 import { judge, part, type Part, type Rule } from './rule';
 import type { Text } from '../model/items';

@@ -13,7 +13,7 @@
  */
 import { CODES, type Code } from '../knowledge/codes';
 import { isNetworkCode } from './rule';
-import type { Finding, ItemId } from './types';
+import type { Finding, ItemId } from '../model';
 
 type Failing = (item: ItemId) => boolean;
 

@@ -17,51 +17,10 @@ import type {
   Observation,
   TokenClaims,
   Vantage,
-} from '../probes/types';
+} from '../model';
 import { INVENTORY } from './evidence';
-import type { Evidence, Finding, ItemId, Remediation, Status } from './types';
-
-/** The inventory facts rules judge on: no secrets, no file paths. */
-export interface EnvironmentFacts {
-  /** Inventory name of the environment (`prod`). */
-  name: string;
-  ece: {
-    /** Release as Cisco writes it, e.g. `12.6(1)`. */
-    version: string;
-    /** Engineering Special installed (0 = none). */
-    es: number;
-    /** Engineering Test fix on top of the ES. */
-    et?: number;
-    /** "External URL of the application", when set. */
-    externalUrl?: string;
-    /** URL admins open the administration console with, when given. */
-    adminUrl?: string;
-  };
-  /** ECE servers; each is a vantage point. */
-  servers: { name: string; role: 'services' | 'application' }[];
-  tenantId: string;
-  /** The ECE app registration. */
-  app: { clientId: string };
-  mailboxes: MailboxFacts[];
-  /** ecebot has its own Graph/Exchange read credentials (inventory `probe`). */
-  probeConfigured: boolean;
-  /** A mail step slower than this (ms) is a warning. */
-  slowMs: number;
-}
-
-/** One mailbox ECE serves. */
-export interface MailboxFacts {
-  address: string;
-  /** `mailbox`: its own account and token; `shared`: `account` has Full Access to it. */
-  access: 'mailbox' | 'shared';
-  /** The account whose token ECE uses for a shared mailbox. */
-  account?: string;
-  retrieve: 'imap' | 'pop3';
-  /** Whether ecebot was given a refresh token for it. */
-  hasToken: boolean;
-  /** Whether the connectivity check sends a test message. */
-  sendTest?: boolean;
-}
+import type { EnvironmentFacts, MailboxFacts } from '../model';
+import type { Evidence, Finding, ItemId, Remediation, Status } from '../model';
 
 /** What a rule is given. */
 export interface RuleInput {

@@ -12,7 +12,7 @@ import {
   isExchangeAudience,
   PROTOCOL_SCOPE,
 } from '../knowledge/permissions';
-import type { EntraTokenObservation } from '../probes/types';
+import type { EntraTokenObservation } from '../model';
 import { fromObservation } from './evidence';
 import {
   isNetworkCode,
@@ -23,10 +23,10 @@ import {
   servicesServers,
   tokenAccount,
   tokenUser,
-  type MailboxFacts,
   type Part,
   type Rule,
 } from './rule';
+import type { MailboxFacts } from '../model';
 import type { Text } from '../model/items';
 import { SERVICES, type ItemDeclaration } from './item';
 

@@ -20,7 +20,7 @@ import { probeImap } from '../probes/imap';
 import { probePop3 } from '../probes/pop3';
 import { probeSmtp } from '../probes/smtp';
 import { probeTls } from '../probes/tls';
-import type { MailObservation, Observation, Step } from '../probes/types';
+import type { MailObservation, Observation, Step } from '../model';
 import { Redactor } from '../util/redact';
 
 /** Where the command writes, and the environment it reads (ECEBOT_TOKEN). */

@@ -4,7 +4,7 @@
  * typed as the English table, so the compiler refuses a key missing from either (or one with
  * other parameters). render/ and teams/ both read these; neither keeps a copy.
  */
-import type { Status } from '../checklist/types';
+import type { Status } from '../model';
 import type { Lang, Text } from './lang';
 
 /** The states an item shows on the run card: not started, in progress, or its finding's status. */

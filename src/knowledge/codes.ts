@@ -16,15 +16,15 @@
  * (o365-facts.md §3.1–3.2), ECE setting paths (checklist.md item 2). ./remediation.ts fills an
  * entry in for one code (`remediationFor`).
  */
-import type { EnvironmentFacts } from '../checklist/rule';
-import type { ItemId, Link } from '../checklist/types';
-import { CODE_NAMES, type Code } from '../model/codes';
+import type { EnvironmentFacts } from '../model';
+import type { ItemId, Link } from '../model';
+import type { Code } from '../model/codes';
 import { docsFor } from './docs';
 import { LINKS } from './links';
 import { PROBE_PERMISSIONS } from './permissions';
 import { checkVersion, formatEs, LAST_ES_RELEASE } from './versions';
 
-export { CODE_NAMES, type Code };
+export type { Code };
 
 /** What a remediation is filled in with. */
 export interface RemediationContext {
@@ -1524,11 +1524,16 @@ export interface CodeInfo {
  * a code points to and the CLI and lab lines that print English. Keys are the codes.
  */
 export const CODES = Object.fromEntries(
-  CODE_NAMES.map(code => [
+  codeNames().map(code => [
     code,
     { meaning: CODE_TABLE[code].meaning.en, item: CODE_TABLE[code].item },
   ]),
 ) as Readonly<Record<Code, CodeInfo>>;
+
+/** Every code, in the table's order. */
+export function codeNames(): Code[] {
+  return Object.keys(CODE_TABLE) as Code[];
+}
 
 /** Whether a string is a known code (for reading codes back from JSON). */
 export function isCode(value: string): value is Code {

@@ -3,7 +3,7 @@
  * guide covers the OAuth mail set-up, and where the external URL setting lives. No public URL of
  * those guides was verified (o365-facts.md §4), so the guide is named and the technote linked.
  */
-import type { Link } from '../checklist/types';
+import type { Link } from '../model';
 import { LINKS } from './links';
 import { compareRelease, parseRelease, type EceRelease } from './versions';
 

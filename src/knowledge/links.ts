@@ -4,7 +4,7 @@
  * ECE admin guides have no verified public URL, so remediation names the guide and links the
  * technote instead (./docs.ts).
  */
-import type { Link } from '../checklist/types';
+import type { Link } from '../model';
 
 const link = (title: string, url: string): Link => ({ title, url });
 

@@ -3,7 +3,7 @@
  * its entry of ./codes.ts (`CODE_TABLE`), beside the code's item, meanings and phrase; the
  * compiler holds every code to having one.
  */
-import type { Link, Remediation } from '../checklist/types';
+import type { Link, Remediation } from '../model';
 import { CODE_TABLE, type Code, type CodeEntry, type RemediationContext } from './codes';
 import { aadstsLookup } from './links';
 

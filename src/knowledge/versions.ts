@@ -4,7 +4,7 @@
  * o365-facts.md §0): 11.6(1) ES12 and ES12 ET1, 12.0(1) ES6, 12.5(1) ES3, 12.6(1) ES1. Later
  * releases ship it. A release ecebot does not know is never passed silently.
  */
-import type { Code } from './codes';
+import type { Code } from '../model';
 
 /** An ECE release as Cisco writes it: `12.6(1)` is major 12, minor 6, maintenance 1. */
 export interface EceRelease {

@@ -5,8 +5,8 @@
  * name the owning item as the root cause. `expect` is the contract the scenario tests hold the
  * real probes and rules to.
  */
-import type { ItemId, Status } from '../checklist/types';
-import type { Code } from '../knowledge/codes';
+import type { ItemId, Status } from '../model';
+import type { Code } from '../model';
 import type { Fault } from './faults';
 import { refreshTokenOf, type LabTenant } from './tenant';
 

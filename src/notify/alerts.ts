@@ -4,7 +4,7 @@
  * one given. An item alerts once after N consecutive failing scheduled runs (default 2), is
  * reminded every few hours while it stays failing, and recovers once when it passes again.
  */
-import type { Finding, ItemId, Run } from '../checklist/types';
+import type { Finding, ItemId, Run } from '../model';
 
 /** What is remembered about one item of one environment. */
 export interface ItemAlertState {

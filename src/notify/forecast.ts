@@ -5,7 +5,7 @@
  * (validTo). Warned at 30 and again at 7 days, as a daily digest.
  */
 import { credentialsOf, daysUntil, EXPIRY_WARN_DAYS } from '../checklist/app-registration';
-import type { Observation } from '../probes/types';
+import type { Observation } from '../model';
 
 /**
  * Warning thresholds in days: the first is a heads-up, the second is urgent. The heads-up is

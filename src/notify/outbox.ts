@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { connect, guardRedis, type QueueConfig } from '../queue/connection';
+import { connect, guardRedis, type QueueConfig } from '../redis/connection';
 import { OUTBOX_QUEUE } from '../queue/names';
 import { retryable, SendError, type Message, type Notifier, type SendResult } from './types';
 

@@ -9,9 +9,9 @@
  * and folding the same run twice is a no-op.
  */
 import type { Redis } from 'ioredis';
-import type { Run } from '../checklist/types';
-import type { Observation } from '../probes/types';
-import { connect, guardRedis, type QueueConfig } from '../queue/connection';
+import type { Run } from '../model';
+import type { Observation } from '../model';
+import { connect, guardRedis, type QueueConfig } from '../redis/connection';
 import type { RunJobData } from '../queue/jobs';
 import type { Store } from '../store/types';
 import { decide, DEFAULT_POLICY, type AlertPolicy, type AlertState, type Decision } from './alerts';

@@ -5,7 +5,7 @@
  * ("expired on 2024-05-01", "issued for evil.example") instead of just being refused.
  */
 import tls, { type PeerCertificate, type TLSSocket } from 'node:tls';
-import type { CertFacts } from './types';
+import type { CertFacts } from '../model';
 
 /** `CN=a, O=b` from Node's subject/issuer object. */
 function distinguishedName(name: PeerCertificate['subject'] | undefined): string {

@@ -7,7 +7,7 @@
 import type { Agent } from 'node:https';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import type { Redactor } from '../util/redact';
-import type { Vantage } from './types';
+import type { Vantage } from '../model';
 
 /** Per-phase deadlines in milliseconds. */
 export interface Deadlines {

@@ -6,7 +6,7 @@
 import type { ProbeContext } from './context';
 import type { Resolution } from './net';
 import { ProbeRun, resolveStep, runGuarded } from './tcp';
-import type { DnsObservation } from './types';
+import type { DnsObservation } from '../model';
 
 /** Resolve `host` and report the addresses and where they came from. */
 export async function probeDns(ctx: ProbeContext, host: string): Promise<DnsObservation> {

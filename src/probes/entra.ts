@@ -28,7 +28,7 @@ import { StepRecorder, type StepResult } from '../util/steps';
 import type { HostPort, ProbeContext } from './context';
 import { HttpNetworkError, httpsRequest, type HttpAnswer } from './http-client';
 import { decodeClaims, lifetimeMinutes } from './jwt-claims';
-import type { EntraTokenObservation, TokenClaims } from './types';
+import type { EntraTokenObservation, TokenClaims } from '../model';
 
 /** Where Entra ID is: the login host (login.microsoftonline.com:443 in real life) and the tenant. */
 export interface EntraTarget {

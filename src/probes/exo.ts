@@ -15,14 +15,14 @@
  * and the reply's outline (keys and types, no values) in the step's received lines.
  */
 import { randomUUID } from 'node:crypto';
-import type { Code } from '../knowledge/codes';
+import type { Code } from '../model';
 import { StepRecorder } from '../util/steps';
 import type { HostPort, ProbeContext } from './context';
 import { z } from 'zod';
 import { httpsRequest, HttpNetworkError, type HttpAnswer } from './http-client';
 import { EXO_REPLY } from './schemas/exo';
 import { notUnderstood, readReply, shapeLine, type ReplyReading } from './schemas/reply';
-import type { ExoCmdletName, ExoFacts, ExoReadObservation, UnexpectedReply } from './types';
+import type { ExoCmdletName, ExoFacts, ExoReadObservation, UnexpectedReply } from '../model';
 
 /** The admin API endpoint, an app-only token for https://outlook.office365.com, the tenant id. */
 export interface ExoTarget {

@@ -20,13 +20,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { Code } from '../knowledge/codes';
+import type { Code } from '../model';
 import { StepRecorder } from '../util/steps';
 import type { HostPort, ProbeContext } from './context';
 import { httpsRequest, HttpNetworkError, type HttpAnswer } from './http-client';
 import { GRAPH_REPLY } from './schemas/graph';
 import { notUnderstood, readReply, shapeLine } from './schemas/reply';
-import type { GraphFacts, GraphReadObservation, GraphResource, UnexpectedReply } from './types';
+import type { GraphFacts, GraphReadObservation, GraphResource, UnexpectedReply } from '../model';
 
 /** Graph's endpoint and the app-only access token for it (audience https://graph.microsoft.com). */
 export interface GraphTarget {

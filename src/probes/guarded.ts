@@ -3,9 +3,9 @@
  * server can give, so one that throws is a bug. It becomes an observation with code
  * CHECK_CRASHED, its message redacted, so the run still finishes and the finding says what broke.
  */
-import type { Code } from '../knowledge/codes';
+import type { Code } from '../model';
 import type { ProbeContext } from './context';
-import type { Observation, ObservationKind } from './types';
+import type { Observation, ObservationKind } from '../model';
 
 /** Run `fn`; a throw becomes one CHECK_CRASHED observation of `kind` about `target`. */
 export async function guarded(

@@ -5,7 +5,7 @@
  * with a registry code on the error.
  */
 import https from 'node:https';
-import type { Code } from '../knowledge/codes';
+import type { Code } from '../model';
 import { trustOptions, type HostPort, type ProbeContext } from './context';
 import { networkCode } from './mail-codes';
 import { isIP } from 'node:net';

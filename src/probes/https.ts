@@ -13,7 +13,7 @@ import type { HostPort, ProbeContext } from './context';
 import { socketCode } from './mail-codes';
 import { ProbeRun, connectStep, resolveStep, runGuarded } from './tcp';
 import { tlsStep } from './tls';
-import type { CertFacts, HttpsObservation } from './types';
+import type { CertFacts, HttpsObservation } from '../model';
 
 /** Options for probeHttps. */
 export interface HttpsProbeOptions {

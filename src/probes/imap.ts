@@ -14,7 +14,7 @@
  */
 import { ImapFlow, type ImapFlowOptions, type ImapTransportSocket } from 'imapflow';
 import type { TLSSocket } from 'node:tls';
-import type { Code } from '../knowledge/codes';
+import type { Code } from '../model';
 import type { HostPort, ProbeContext } from './context';
 import { imapCode, imapflowErrorCode, type ImapflowErrorFields } from './mail-codes';
 import {
@@ -28,7 +28,7 @@ import {
 } from './tcp';
 import { tlsStep } from './tls';
 import { VERSION } from '../version';
-import type { MailObservation } from './types';
+import type { MailObservation } from '../model';
 import { xoauth2 } from './xoauth2';
 
 /** Options for probeImap. */

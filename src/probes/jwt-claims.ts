@@ -4,7 +4,7 @@
  * the claims to judge who the token is for and what it allows (o365-facts.md §2.4, §2.6).
  * Only the claims in `TokenClaims` are kept, so nothing else a token carries reaches evidence.
  */
-import type { TokenClaims } from './types';
+import type { TokenClaims } from '../model';
 
 const STRING_CLAIMS = [
   'iss',

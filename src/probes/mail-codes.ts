@@ -7,7 +7,7 @@
  * matched only where Exchange Online distinguishes outcomes by text alone (IMAP "not connected",
  * the BYE for an expired token, the 5.7.139 variants), and each such match says why.
  */
-import type { Code } from '../knowledge/codes';
+import type { Code } from '../model';
 
 // ---------------------------------------------------------------------------------------------
 // Transport: sockets, TLS, deadlines

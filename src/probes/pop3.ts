@@ -19,7 +19,7 @@ import {
   runGuarded,
 } from './tcp';
 import { tlsStep } from './tls';
-import type { MailObservation } from './types';
+import type { MailObservation } from '../model';
 import { decodeOauthChallenge, xoauth2 } from './xoauth2';
 
 /** Options for probePop3. */

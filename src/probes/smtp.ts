@@ -18,7 +18,7 @@ import net from 'node:net';
 import { format } from 'node:util';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import XOAuth2 from 'nodemailer/lib/xoauth2';
-import type { Code } from '../knowledge/codes';
+import type { Code } from '../model';
 import { CertCapture, describeCert } from './cert';
 import { trustOptions, type HostPort, type ProbeContext } from './context';
 import {
@@ -39,7 +39,7 @@ import {
   type OpenStep,
 } from './tcp';
 import { ehloName } from './tls';
-import type { MailObservation } from './types';
+import type { MailObservation } from '../model';
 import { decodeOauthChallenge, xoauth2 } from './xoauth2';
 
 /** Options for probeSmtp. */

@@ -12,13 +12,13 @@
  * failed step with a code, and the observation carries it.
  */
 import net from 'node:net';
-import type { Code } from '../knowledge/codes';
+import type { Code } from '../model';
 import type { Redactor } from '../util/redact';
 import { StepRecorder, type StepResult } from '../util/steps';
 import type { HostPort, ProbeContext } from './context';
 import { socketCode } from './mail-codes';
 import { ResolveError, resolveHost, type Resolution } from './net';
-import type { ObservationBase, ObservationKind, Step, TcpObservation } from './types';
+import type { ObservationBase, ObservationKind, Step, TcpObservation } from '../model';
 
 /** The failure that decided a probe's outcome. */
 export interface Failure {

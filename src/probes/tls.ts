@@ -22,7 +22,7 @@ import {
   resolveStep,
   runGuarded,
 } from './tcp';
-import type { CertFacts, TlsObservation } from './types';
+import type { CertFacts, TlsObservation } from '../model';
 
 /** What a TLS handshake established (or, on failure, the certificate it saw). */
 export interface TlsOutcome {

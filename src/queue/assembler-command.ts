@@ -12,9 +12,9 @@ import { InputError } from '../inventory/errors';
 import { findInventoryPath } from '../inventory/load';
 import { RedisStore } from '../store/redis';
 import { logRedaction } from '../util/log-redact';
-import { cachedInventory } from '../worker/inventory-cache';
+import { cachedInventory } from '../inventory/cache';
 import { Assembler } from './assembler';
-import { describeUrl, positiveMsFrom, queueConfigFrom } from './connection';
+import { describeUrl, positiveMsFrom, queueConfigFrom } from '../redis/connection';
 import { RUNS_QUEUE } from './names';
 
 /** What the CLI hands the command (its Io, trimmed to what is used). */

@@ -1,5 +1,5 @@
 /**
- * Assembler heartbeats, the same way workers beat (src/worker/heartbeat.ts): each assembler
+ * Assembler heartbeats, the same way workers beat (src/queue/heartbeat.ts): each assembler
  * refreshes one key with a TTL and records when it was last seen without one. A client that
  * submitted a run reads them to tell "no assembler is running" from "the run is slow", so
  * `ecebot check` says what to start instead of waiting forever.

@@ -7,7 +7,7 @@
 import type { Inventory } from '../inventory/load';
 import type { Store } from '../store/types';
 import type { AfterRun } from './assembler';
-import { positiveMsFrom, queueConfigFrom } from './connection';
+import { positiveMsFrom, queueConfigFrom } from '../redis/connection';
 import { InProcessRunService } from './in-process';
 import type { QueueLog } from './log';
 import { RedisRunService } from './redis-run-service';

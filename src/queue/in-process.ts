@@ -4,10 +4,10 @@
  * a one-machine trial and the bot's own tests.
  */
 import { EventEmitter } from 'node:events';
-import type { Finding, Run } from '../checklist/types';
+import type { Finding, Run } from '../model';
 import type { Inventory } from '../inventory/load';
 import { pickEnvironment } from '../inventory/load';
-import type { Observation } from '../probes/types';
+import type { Observation } from '../model';
 import { observeFrom } from '../runner/observe';
 import { prepareRun, vantagesOf, type PreparedRun } from '../runner/prepare';
 import { readyItems } from '../runner/progress';

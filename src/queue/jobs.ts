@@ -3,8 +3,8 @@
  * references themselves, so a child carries the environment name, the items and the run id,
  * and returns observations, which probes have already redacted.
  */
-import type { ItemId } from '../checklist/types';
-import type { Observation } from '../probes/types';
+import type { ItemId } from '../model';
+import type { Observation } from '../model';
 import type { RunRequest } from './types';
 
 /**

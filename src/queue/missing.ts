@@ -4,8 +4,8 @@
  * passing on half the evidence.
  */
 import { overallStatus, vantageLabel } from '../checklist/catalogue';
-import type { EnvironmentFacts } from '../checklist/rule';
-import type { Evidence, Finding, Run } from '../checklist/types';
+import type { EnvironmentFacts } from '../model';
+import type { Evidence, Finding, Run } from '../model';
 import type { Environment } from '../inventory/types';
 import { remediationFor } from '../knowledge/remediation';
 import { vantagesForItem } from '../runner/progress';

@@ -5,11 +5,11 @@
  */
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Run } from '../checklist/types';
+import type { Run } from '../model';
 import type { Inventory } from '../inventory/load';
 import { pickEnvironment } from '../inventory/load';
 import type { Environment } from '../inventory/types';
-import type { Observation } from '../probes/types';
+import type { Observation } from '../model';
 import { prepareRun, type PreparedRun } from '../runner/prepare';
 import { storedRefreshTokens } from '../store/tokens';
 import type { Store } from '../store/types';

@@ -4,11 +4,11 @@
  * submit. `ecebot serve` uses it: the bot holds the full inventory, so it may assemble any run.
  * `ecebot check` uses the client alone and never assembles.
  */
-import type { Run } from '../checklist/types';
+import type { Run } from '../model';
 import type { Inventory } from '../inventory/load';
 import type { Store } from '../store/types';
 import { Assembler, type AfterRun } from './assembler';
-import type { QueueConfig } from './connection';
+import type { QueueConfig } from '../redis/connection';
 import { SILENT_QUEUE_LOG, type QueueLog } from './log';
 import { PreparedRuns } from './parts';
 import { RunClient } from './run-client';

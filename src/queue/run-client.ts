@@ -19,7 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { FlowProducer, Job, Queue, QueueEvents, type FlowJob } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Run } from '../checklist/types';
+import type { Run } from '../model';
 import type { Inventory } from '../inventory/load';
 import { pickEnvironment } from '../inventory/load';
 import { factsOf } from '../runner/facts';
@@ -27,7 +27,7 @@ import { prepareRun, vantagesOf, type PreparedRun } from '../runner/prepare';
 import { readyItems } from '../runner/progress';
 import { assemble } from '../runner/run';
 import type { Store } from '../store/types';
-import { liveness, noWorkerReason } from '../worker/heartbeat';
+import { liveness, noWorkerReason } from './heartbeat';
 import { assemblerLiveness, type AssemblerLiveness } from './assembler-heartbeat';
 import {
   connect,
@@ -36,7 +36,7 @@ import {
   firstConnection,
   guardRedis,
   type QueueConfig,
-} from './connection';
+} from '../redis/connection';
 import { InFlightRegistry } from './in-flight';
 import { DEFAULT_WORKER_DEADLINE_MS, type RunJobData, type VantageJobData } from './jobs';
 import { SILENT_QUEUE_LOG, type QueueLog } from './log';

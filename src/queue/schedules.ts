@@ -7,7 +7,7 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Inventory } from '../inventory/load';
-import { connect, type QueueConfig } from './connection';
+import { connect, type QueueConfig } from '../redis/connection';
 import { SILENT_QUEUE_LOG, type QueueLog } from './log';
 import { SCHEDULE_QUEUE } from './names';
 import type { RunService } from './types';

@@ -3,7 +3,7 @@
  * interface, two implementations: in-process (no REDIS_URL: demo, one-machine trial, tests)
  * and BullMQ on Redis (a flow per run, one child job per vantage point).
  */
-import type { Finding, ItemId, Run } from '../checklist/types';
+import type { Finding, ItemId, Run } from '../model';
 
 /** Who asked for a run, and why. */
 export interface RunRequest {

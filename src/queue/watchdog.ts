@@ -7,8 +7,8 @@
  */
 import { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Run } from '../checklist/types';
-import { liveness, noWorkerReason } from '../worker/heartbeat';
+import type { Run } from '../model';
+import { liveness, noWorkerReason } from './heartbeat';
 import {
   vantageOfChildKey,
   type RunJobData,

@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ACData from 'adaptivecards-templating';
-import { type Finding, type ItemId, type Run, type Status } from '../checklist/types';
+import { type Finding, type ItemId, type Run, type Status } from '../model';
 import { itemIds } from '../checklist/items';
 import { itemTitle, messages, stateWord, type ItemState, type Lang, type Messages } from '../i18n';
 import type {

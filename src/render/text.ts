@@ -2,7 +2,7 @@
  * Human output of a run for the terminal: one line per item with status, summary and timing,
  * then what to do for each item that is not passing. Layout only; no judgement here.
  */
-import type { Finding, Run, Status } from '../checklist/types';
+import type { Finding, Run, Status } from '../model';
 import { messages } from '../i18n';
 
 /** The terminal speaks English (the cards follow the reader's locale). */

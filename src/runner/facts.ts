@@ -1,7 +1,7 @@
 /**
  * The inventory facts the checklist rules judge on (no secrets, no file paths).
  */
-import type { EnvironmentFacts } from '../checklist/rule';
+import type { EnvironmentFacts } from '../model';
 import type { EnvironmentSecrets } from '../inventory/secrets';
 import type { Environment } from '../inventory/types';
 

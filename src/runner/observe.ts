@@ -9,7 +9,7 @@ import { Agent } from 'node:https';
 import { kindOf } from '../checklist/catalogue';
 import type { VantageKind } from '../model/items';
 import type { ProbeContext } from '../probes/context';
-import type { Observation } from '../probes/types';
+import type { Observation } from '../model';
 import { endpointsFor } from './endpoints';
 import type { PreparedRun } from './prepare';
 import { readsFor } from './reads';

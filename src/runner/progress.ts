@@ -7,7 +7,7 @@
 import { declarationOf } from '../checklist/items';
 import type { Environment } from '../inventory/types';
 import type { ItemId } from '../model/items';
-import { CENTRAL } from '../probes/types';
+import { CENTRAL } from '../model';
 
 /** The vantage points an item's observations come from: servers of the kinds it names, `central`. */
 export function vantagesForItem(env: Pick<Environment, 'servers'>, item: ItemId): string[] {

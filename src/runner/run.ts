@@ -4,8 +4,8 @@
  * and calls `assemble` with the merged observations.
  */
 import { evaluate, overallStatus, vantageLabel } from '../checklist/catalogue';
-import type { Run } from '../checklist/types';
-import type { Observation } from '../probes/types';
+import type { Run } from '../model';
+import type { Observation } from '../model';
 import { factsOf } from './facts';
 import { observeFrom } from './observe';
 import { vantagesOf, type PreparedRun } from './prepare';

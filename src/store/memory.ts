@@ -2,7 +2,7 @@
  * The in-memory store: the same behaviour as the Redis store, for the demo and one-process
  * trials. State is lost when the process ends; the README says so.
  */
-import type { Run } from '../checklist/types';
+import type { Run } from '../model';
 import { summarise, type CardRef, type RunSummary, type Store } from './types';
 
 /** How many runs per environment are kept. */

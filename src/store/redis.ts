@@ -10,8 +10,8 @@
  * `cards:<runId>` (set, TTL), `secrets` (hash of sealed values).
  */
 import type { Redis } from 'ioredis';
-import type { Run } from '../checklist/types';
-import { connect, firstConnection, guardRedis, type QueueConfig } from '../queue/connection';
+import type { Run } from '../model';
+import { connect, firstConnection, guardRedis, type QueueConfig } from '../redis/connection';
 import { noKeyError, SecretBox } from './crypto';
 import { HISTORY_LIMIT } from './memory';
 import { summarise, type CardRef, type RunSummary, type Store } from './types';

@@ -5,7 +5,7 @@
  * store implements the same interface for the demo and single-process trials; production
  * uses Redis so nothing lives only in process memory.
  */
-import type { Run } from '../checklist/types';
+import type { Run } from '../model';
 
 /** A run without its evidence, for lists. */
 export interface RunSummary {

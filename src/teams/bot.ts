@@ -18,7 +18,7 @@ import {
   type MessagingExtensionQuery,
   type MessagingExtensionResponse,
 } from 'botbuilder';
-import type { Run } from '../checklist/types';
+import type { Run } from '../model';
 import { langOf, messages, stateWord, formatTime, type Lang } from '../i18n';
 import type { AdaptiveCard } from '../render/card-data';
 import { environmentOfRunId, hiddenAt, logRefusal, placeOf, type Requester } from './access';

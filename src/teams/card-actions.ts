@@ -10,7 +10,7 @@
  * Unknown fields are dropped, not refused: Teams may add its own to an invoke's data.
  */
 import { z } from 'zod';
-import { type ItemId } from '../checklist/types';
+import { type ItemId } from '../model';
 import { itemIds } from '../checklist/items';
 import type { CardVerb } from './commands';
 import { decodeShareTarget } from './share-target';

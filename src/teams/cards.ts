@@ -3,7 +3,7 @@
  * environments and status, history, errors, notices, sign-in and the share picker. Each is a
  * template in cards/ filled with data built here in the reader's language. Pure: no I/O.
  */
-import { type Run, type Status } from '../checklist/types';
+import { type Run, type Status } from '../model';
 import { itemIds } from '../checklist/items';
 import { formatTime, messages, stateWord, type Lang } from '../i18n';
 import {

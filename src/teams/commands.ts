@@ -4,7 +4,7 @@
  * Handlers live in ./handlers.ts and get a CommandContext, not a botbuilder TurnContext, so the
  * commands survive a move to another bot SDK unchanged.
  */
-import type { ItemId } from '../checklist/types';
+import type { ItemId } from '../model';
 import type { Text } from '../i18n';
 
 /** `read` commands anyone in the conversation may use; `admin` ones change state or keep secrets. */

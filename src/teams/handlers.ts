@@ -3,7 +3,7 @@
  * Handlers see a CommandContext (reply with a card, who asked, where) and the bot's services,
  * never a botbuilder type: the Teams specifics stay in ./bot.ts.
  */
-import type { ItemId, Run } from '../checklist/types';
+import type { ItemId, Run } from '../model';
 import type { AdaptiveCard } from '../render/card-data';
 import { InputError } from '../inventory/errors';
 import { suggest, type Inventory } from '../inventory/load';

@@ -10,8 +10,8 @@
  */
 import type { Redis } from 'ioredis';
 import type { Inventory } from '../inventory/load';
-import { CENTRAL } from '../probes/types';
-import { liveness } from '../worker/heartbeat';
+import { CENTRAL } from '../model';
+import { liveness } from '../queue/heartbeat';
 
 /** The outcome of one readiness check. */
 export interface CheckResult {
@@ -99,7 +99,7 @@ function vantagesOfInventory(inv: Inventory): string[] {
 }
 
 /**
- * At least one worker has a live heartbeat (src/worker/heartbeat.ts). Without any, every run
+ * At least one worker has a live heartbeat (src/queue/heartbeat.ts). Without any, every run
  * would end NO_WORKER, so the bot is up but cannot do its job. One ECE server without a worker
  * does not make the bot unready: taking the bot out of service would silence every chat, while
  * a run still reports that server's items as NO_WORKER; the detail names such servers.

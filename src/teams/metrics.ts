@@ -7,7 +7,7 @@
  * inventory and the code registry, never user input or secrets.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Run } from '../checklist/types';
+import type { Run } from '../model';
 import type { RunService } from '../queue/types';
 
 /** What the server needs from the metrics. */

@@ -4,7 +4,7 @@
  * wrong turned into a typed error (with a "did you mean" where a close name exists), never an
  * exception. Reads only ./commands.ts and what the inventory knows.
  */
-import { type ItemId } from '../checklist/types';
+import { type ItemId } from '../model';
 import { itemIds } from '../checklist/items';
 import { suggest } from '../inventory/load';
 import {

@@ -10,7 +10,7 @@
  * lands last. Finished runs are saved to the store before their cards change, so a button on
  * the final card always finds its run.
  */
-import { type ItemId, type Run } from '../checklist/types';
+import { type ItemId, type Run } from '../model';
 import { itemIds } from '../checklist/items';
 import type { Inventory } from '../inventory/load';
 import type { RunProgress, RunRequest, RunService } from '../queue/types';

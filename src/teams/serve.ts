@@ -13,7 +13,7 @@ import { findInventoryPath, loadInventory } from '../inventory/load';
 import { AlertPipeline } from '../notify/pipeline';
 import { Outbox } from '../notify/outbox';
 import { Queue } from 'bullmq';
-import { connect, describeUrl, queueConfigFrom } from '../queue/connection';
+import { connect, describeUrl, queueConfigFrom } from '../redis/connection';
 import { RUNS_QUEUE } from '../queue/names';
 import { createRunService } from '../queue/create';
 import { Scheduler } from '../queue/schedules';

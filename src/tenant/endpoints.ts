@@ -5,7 +5,7 @@
  */
 import type { HostPort } from '../probes/context';
 import { DEFAULT_ENDPOINTS, type EndpointName, type Environment } from '../inventory/types';
-import { CENTRAL } from '../probes/types';
+import { CENTRAL } from '../model';
 
 /** Where one vantage point reaches each service. */
 export type VantageEndpoints = Record<EndpointName, HostPort> & {

@@ -13,7 +13,7 @@ import type { Environment } from '../inventory/types';
 import type { ProbeContext } from '../probes/context';
 import { guarded } from '../probes/guarded';
 import type { EntraTarget, EntraTokenResult } from '../probes/entra';
-import { CENTRAL, type Observation } from '../probes/types';
+import { CENTRAL, type Observation } from '../model';
 import { Redactor } from '../util/redact';
 import { AppTokenCache, type ProbeAppCredentials } from './app-tokens';
 import { deadlinesOf, probeContext, readCaFile, type ContextBasis } from './context';
@@ -158,7 +158,7 @@ function sessionFrom(
 /**
  * Sessions kept per environment, so app tokens are reused across requests (the bot's group
  * checks and sign-ins). The secret and CA are read again on every `open`, as for every run
- * (secrets are never cached, ../worker/inventory-cache.ts): a rotated secret or CA, or a
+ * (secrets are never cached, ../inventory/cache.ts): a rotated secret or CA, or a
  * reloaded inventory (new Environment objects), gives a new session with no tokens.
  */
 export class TenantSessions {

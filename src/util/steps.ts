@@ -2,8 +2,8 @@
  * Per-step timing for probes: every protocol step records when it started, how long it took
  * and what the server said, so evidence can show "993 refused after 1 ms" and transcripts.
  */
-import type { Code } from '../knowledge/codes';
-import type { Step } from '../probes/types';
+import type { Code } from '../model';
+import type { Step } from '../model';
 import type { Redactor } from './redact';
 
 /** Records the steps of one probe, all times relative to its start. */

@@ -7,14 +7,14 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { InputError } from '../inventory/errors';
 import { findInventoryPath, suggest } from '../inventory/load';
-import { CENTRAL } from '../probes/types';
-import { describeUrl, positiveMsFrom, queueConfigFrom } from '../queue/connection';
+import { CENTRAL } from '../model';
+import { describeUrl, positiveMsFrom, queueConfigFrom } from '../redis/connection';
 import { vantagePrefix } from '../queue/names';
 import type { Environment } from '../inventory/types';
 import { RedisStore } from '../store/redis';
 import { storedRefreshTokens } from '../store/tokens';
 import { logRedaction } from '../util/log-redact';
-import { cachedInventory } from './inventory-cache';
+import { cachedInventory } from '../inventory/cache';
 import { VantageWorker } from './vantage-worker';
 
 /** What the CLI hands the command (its Io, trimmed to what is used). */

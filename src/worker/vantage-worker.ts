@@ -11,13 +11,13 @@ import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { InputError } from '../inventory/errors';
 import { pickEnvironment, type Inventory } from '../inventory/load';
-import { connect, type QueueConfig } from '../queue/connection';
+import { connect, type QueueConfig } from '../redis/connection';
 import type { RunProgressEvent, VantageJobData, VantageResult } from '../queue/jobs';
 import { RUNS_QUEUE, vantagePrefix, vantageQueue } from '../queue/names';
 import type { Environment } from '../inventory/types';
 import { observeFrom } from '../runner/observe';
 import { prepareRun, vantagesOf } from '../runner/prepare';
-import { beat, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TTL_MS } from './heartbeat';
+import { beat, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TTL_MS } from '../queue/heartbeat';
 
 /** Options of a vantage worker. */
 export interface VantageWorkerOptions {

@@ -1,5 +1,5 @@
 import { appRegistration } from '../../src/checklist/app-registration';
-import type { GraphReadObservation, Observation } from '../../src/probes/types';
+import type { GraphReadObservation, Observation } from '../../src/model';
 import { RESOURCE, SCOPE_ID } from '../../src/knowledge/permissions';
 import {
   application,

@@ -1,5 +1,5 @@
 import { connectivity } from '../../src/checklist/connectivity';
-import type { Observation } from '../../src/probes/types';
+import type { Observation } from '../../src/model';
 import { drop, edit, facts, is, mail, refused, SALES, swap, SUPPORT } from './fixtures';
 
 type Change = (obs: Observation[]) => Observation[] | void;

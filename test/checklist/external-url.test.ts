@@ -1,5 +1,5 @@
 import { externalUrl } from '../../src/checklist/external-url';
-import type { EnvironmentFacts } from '../../src/checklist/rule';
+import type { EnvironmentFacts } from '../../src/model';
 import { drop, edit, facts, https, is, swap } from './fixtures';
 
 const withUrl = (ece: Partial<EnvironmentFacts['ece']>) =>

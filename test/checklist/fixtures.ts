@@ -4,7 +4,8 @@
  * smtp, and `central` Entra/Graph/Exchange reads. `healthy()` is a run where every item passes;
  * tests break one thing at a time with `edit`.
  */
-import type { EnvironmentFacts, RuleInput } from '../../src/checklist/rule';
+import type { RuleInput } from '../../src/checklist/rule';
+import type { EnvironmentFacts } from '../../src/model';
 import type { Code } from '../../src/knowledge/codes';
 import { PLAN, RESOURCE, SCOPE_ID, SKU } from '../../src/knowledge/permissions';
 import { EXO_UNDERSTAND } from '../../src/probes/exo';
@@ -25,7 +26,7 @@ import type {
   Step,
   TlsObservation,
   TokenClaims,
-} from '../../src/probes/types';
+} from '../../src/model';
 import type { ReadName } from '../../src/model/items';
 
 export const NOW = new Date('2026-03-01T12:00:00.000Z');

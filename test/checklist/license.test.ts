@@ -1,5 +1,5 @@
 import { license } from '../../src/checklist/license';
-import type { Observation } from '../../src/probes/types';
+import type { Observation } from '../../src/model';
 import { E1, E3, edit, facts, graph, is, refused, swap, SUPPORT } from './fixtures';
 
 type Change = (obs: Observation[]) => Observation[] | void;

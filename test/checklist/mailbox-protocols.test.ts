@@ -1,5 +1,5 @@
 import { mailboxProtocols } from '../../src/checklist/mailbox-protocols';
-import type { Observation } from '../../src/probes/types';
+import type { Observation } from '../../src/model';
 import { cas, drop, edit, exo, facts, is, mail, SALES, swap, SUPPORT } from './fixtures';
 
 type Change = (obs: Observation[]) => Observation[] | void;

@@ -1,5 +1,5 @@
 import { mailboxRights } from '../../src/checklist/mailbox-rights';
-import type { Observation } from '../../src/probes/types';
+import type { Observation } from '../../src/model';
 import {
   claims,
   drop,

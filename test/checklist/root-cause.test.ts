@@ -1,7 +1,7 @@
 import { evaluate } from '../../src/checklist/catalogue';
 import { attributeRootCauses } from '../../src/checklist/root-cause';
-import type { Finding, ItemId } from '../../src/checklist/types';
-import type { Observation } from '../../src/probes/types';
+import type { Finding, ItemId } from '../../src/model';
+import type { Observation } from '../../src/model';
 import {
   cas,
   claims,

@@ -1,5 +1,5 @@
 import { token } from '../../src/checklist/token';
-import type { EntraTokenObservation, Observation } from '../../src/probes/types';
+import type { EntraTokenObservation, Observation } from '../../src/model';
 import {
   claims,
   drop,

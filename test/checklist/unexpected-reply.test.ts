@@ -8,9 +8,9 @@ import { appRegistration } from '../../src/checklist/app-registration';
 import { license } from '../../src/checklist/license';
 import { mailboxProtocols } from '../../src/checklist/mailbox-protocols';
 import { mailboxRights } from '../../src/checklist/mailbox-rights';
-import type { Finding } from '../../src/checklist/types';
+import type { Finding } from '../../src/model';
 import { forecasts } from '../../src/notify/forecast';
-import type { Observation } from '../../src/probes/types';
+import type { Observation } from '../../src/model';
 import {
   application,
   cas,

@@ -18,7 +18,7 @@ import {
   type ExoTarget,
 } from '../../src/probes/exo';
 import { httpsRequest } from '../../src/probes/http-client';
-import type { ExoObservation } from '../../src/probes/types';
+import type { ExoObservation } from '../../src/model';
 import { newLab, probeToken, twoHoursAgo } from './lab-fixture';
 
 const { state, ca, ctx } = newLab();

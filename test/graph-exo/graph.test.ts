@@ -18,7 +18,7 @@ import {
   readSignIns,
   type GraphTarget,
 } from '../../src/probes/graph';
-import type { GraphObservation } from '../../src/probes/types';
+import type { GraphObservation } from '../../src/model';
 import { newLab, probeToken, twoHoursAgo } from './lab-fixture';
 
 const { state, ca, ctx } = newLab();

@@ -7,7 +7,7 @@ import type { LabState } from '../../src/lab/server-types';
 import { healthyTenant } from '../../src/lab/tenant';
 import { createKeys, mintAccessToken, type LabKeys } from '../../src/lab/tokens';
 import { DEFAULT_DEADLINES, type ProbeContext } from '../../src/probes/context';
-import { CENTRAL } from '../../src/probes/types';
+import { CENTRAL } from '../../src/model';
 import { Redactor } from '../../src/util/redact';
 
 /** The hosts map every test uses: real names, loopback addresses. */

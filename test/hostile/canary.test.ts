@@ -21,7 +21,7 @@ import { parse, stringify } from 'yaml';
 import { suggest } from '../../src/inventory/load';
 import { startLab, type Lab } from '../../src/lab/index';
 import { pickScenarios } from '../../src/lab/scenarios';
-import type { QueueConfig } from '../../src/queue/connection';
+import type { QueueConfig } from '../../src/redis/connection';
 import { parseKey, SecretBox } from '../../src/store/crypto';
 import { refreshTokenKey } from '../../src/store/tokens';
 import { cleanup, freshQueue } from '../queue/support';

@@ -19,7 +19,7 @@ import { probePop3 } from '../../src/probes/pop3';
 import { probeSmtp } from '../../src/probes/smtp';
 import { KEPT_LINES, MAX_LINE_BYTES } from '../../src/probes/tcp';
 import { probeTls } from '../../src/probes/tls';
-import type { MailObservation, Observation } from '../../src/probes/types';
+import type { MailObservation, Observation } from '../../src/model';
 import { ecebot, ROOT } from '../cli/support';
 import { startDnsResponder, type DnsResponder } from '../probes/support/dns-responder';
 import { labContext } from '../probes/support/context';

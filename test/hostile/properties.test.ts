@@ -7,7 +7,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { ITEM_IDS, type Finding, type Run, type Status } from '../../src/checklist/types';
+import { type Finding, type Run, type Status } from '../../src/model';
+import { itemIds } from '../../src/checklist/items';
+import type { ItemId } from '../../src/model';
 import { InputError } from '../../src/inventory/errors';
 import { loadInventory } from '../../src/inventory/load';
 import { CODES, type Code } from '../../src/knowledge/codes';
@@ -104,7 +106,7 @@ test(
 const codes = Object.keys(CODES) as Code[];
 const status = fc.constantFrom<Status>('pass', 'warn', 'fail', 'skip', 'error');
 const words = fc.string({ unit: 'grapheme', maxLength: 60 });
-const finding = (item: (typeof ITEM_IDS)[number]): fc.Arbitrary<Finding> =>
+const finding = (item: ItemId): fc.Arbitrary<Finding> =>
   fc.record({
     item: fc.constant(item),
     title: words,
@@ -145,7 +147,7 @@ const run: fc.Arbitrary<Run> = fc.record({
   finishedAt: fc.constant('2026-11-29T03:00:05.000Z'),
   status: fc.constantFrom('pass', 'warn', 'fail'),
   ece: fc.record({ version: words, es: fc.nat() }),
-  findings: fc.tuple(...ITEM_IDS.map(finding)),
+  findings: fc.tuple(...itemIds().map(finding)),
 });
 
 test(

@@ -12,7 +12,7 @@ import { createKeys, OUTLOOK_AUDIENCES, type AccessClaims } from '../../src/lab/
 import { DEFAULT_DEADLINES, type ProbeContext } from '../../src/probes/context';
 import { probeImap } from '../../src/probes/imap';
 import { probePop3 } from '../../src/probes/pop3';
-import type { MailObservation } from '../../src/probes/types';
+import type { MailObservation } from '../../src/model';
 import { xoauth2 } from '../../src/probes/xoauth2';
 import { Redactor } from '../../src/util/redact';
 import {

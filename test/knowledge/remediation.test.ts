@@ -1,10 +1,10 @@
 import { facts, SALES, SUPPORT, SVC } from '../checklist/fixtures';
-import { CODE_NAMES, type Code } from '../../src/knowledge/codes';
+import { codeNames, type Code } from '../../src/knowledge/codes';
 import { LINKS, isSeenUrl, SEEN_URLS } from '../../src/knowledge/links';
 import { remediationFor } from '../../src/knowledge/remediation';
 
 // OK is never a finding's fault, so it has no advice worth a sentence.
-const ALL = CODE_NAMES.filter(c => c !== 'OK');
+const ALL = codeNames().filter(c => c !== 'OK');
 const env = facts();
 
 describe('remediation registry', () => {

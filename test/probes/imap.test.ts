@@ -1,5 +1,5 @@
 import { probeImap } from '../../src/probes/imap';
-import type { MailObservation } from '../../src/probes/types';
+import type { MailObservation } from '../../src/model';
 import { createCa, labContext, tlsOf } from './support/context';
 import { startExoImap, IMAP_CAPABILITY, type ExoModel } from './support/exo-mail';
 import {

@@ -1,5 +1,5 @@
 import { probePop3 } from '../../src/probes/pop3';
-import type { MailObservation } from '../../src/probes/types';
+import type { MailObservation } from '../../src/model';
 import { createCa, labContext, tlsOf } from './support/context';
 import { startExoPop3, type ExoModel } from './support/exo-mail';
 import { startLineServer, type LineServer } from './support/line-server';

@@ -10,7 +10,7 @@ import { credentialsOf } from '../../src/checklist/app-registration';
 import { EXO_UNDERSTAND } from '../../src/probes/exo';
 import { GRAPH_UNDERSTAND, type Understood } from '../../src/probes/graph';
 import type { ReplyReading } from '../../src/probes/schemas/reply';
-import type { ExoCmdletName, GraphResource } from '../../src/probes/types';
+import type { ExoCmdletName, GraphResource } from '../../src/model';
 
 /** application-get, example 1 (shortened), with a secret as passwordCredential documents it. */
 const APPLICATION = {

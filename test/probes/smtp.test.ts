@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { probeSmtp, type SmtpProbeOptions } from '../../src/probes/smtp';
-import type { MailObservation } from '../../src/probes/types';
+import type { MailObservation } from '../../src/model';
 import { createCa, labContext, tlsOf } from './support/context';
 import { startBlackhole, type LineServer } from './support/line-server';
 

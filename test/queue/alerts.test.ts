@@ -1,11 +1,11 @@
 /**
  * The alert decisions and forecasts are pure: table tests, fixtures in, decisions out.
  */
-import type { ItemId, Run, Status } from '../../src/checklist/types';
+import type { ItemId, Run, Status } from '../../src/model';
 import { decide, type AlertState } from '../../src/notify/alerts';
 import { decisionMessage, digestMessage } from '../../src/notify/cards';
 import { forecasts } from '../../src/notify/forecast';
-import type { Observation } from '../../src/probes/types';
+import type { Observation } from '../../src/model';
 import { findingOf } from './support';
 
 const H = 3600_000;

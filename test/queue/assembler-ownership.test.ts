@@ -20,11 +20,11 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { parse, stringify } from 'yaml';
-import type { Run } from '../../src/checklist/types';
+import type { Run } from '../../src/model';
 import { loadInventory } from '../../src/inventory/load';
 import { startLab, type Lab } from '../../src/lab/index';
 import { pickScenarios } from '../../src/lab/scenarios';
-import { connect, firstConnection, type QueueConfig } from '../../src/queue/connection';
+import { connect, firstConnection, type QueueConfig } from '../../src/redis/connection';
 import type { RunJobData } from '../../src/queue/jobs';
 import type { QueueLog } from '../../src/queue/log';
 import { RUNS_QUEUE } from '../../src/queue/names';
@@ -32,7 +32,7 @@ import { RedisRunService } from '../../src/queue/redis-run-service';
 import type { RunHandle } from '../../src/queue/types';
 import { SecretBox } from '../../src/store/crypto';
 import { RedisStore } from '../../src/store/redis';
-import { beat } from '../../src/worker/heartbeat';
+import { beat } from '../../src/queue/heartbeat';
 import { VantageWorker } from '../../src/worker/vantage-worker';
 import {
   cleanup,

@@ -5,17 +5,17 @@
  * workers end as NO_WORKER within the deadline, a worker killed with SIGKILL mid-run is taken
  * over, and exactly one replica reports a run.
  */
-import type { Run } from '../../src/checklist/types';
+import type { Run } from '../../src/model';
 import { loadInventory } from '../../src/inventory/load';
 import { startLab, type Lab } from '../../src/lab/index';
 import { pickScenarios } from '../../src/lab/scenarios';
 import { Queue } from 'bullmq';
 import { Assembler } from '../../src/queue/assembler';
-import { connect, firstConnection, type QueueConfig } from '../../src/queue/connection';
+import { connect, firstConnection, type QueueConfig } from '../../src/redis/connection';
 import { RUNS_QUEUE } from '../../src/queue/names';
 import { RedisRunService } from '../../src/queue/redis-run-service';
 import type { RunProgress } from '../../src/queue/types';
-import { beat, liveness } from '../../src/worker/heartbeat';
+import { beat, liveness } from '../../src/queue/heartbeat';
 import { VantageWorker } from '../../src/worker/vantage-worker';
 import { Redis } from 'ioredis';
 import {

@@ -8,12 +8,12 @@
  *   and exits 0.
  */
 import { Queue } from 'bullmq';
-import type { Run } from '../../src/checklist/types';
-import { ITEM_IDS } from '../../src/checklist/types';
+import type { Run } from '../../src/model';
+import { itemIds } from '../../src/checklist/items';
 import { loadInventory } from '../../src/inventory/load';
 import { startLab, type Lab } from '../../src/lab/index';
 import { pickScenarios } from '../../src/lab/scenarios';
-import { connect, firstConnection, type QueueConfig } from '../../src/queue/connection';
+import { connect, firstConnection, type QueueConfig } from '../../src/redis/connection';
 import type { VantageResult } from '../../src/queue/jobs';
 import { vantagePrefix } from '../../src/queue/names';
 import { RedisRunService } from '../../src/queue/redis-run-service';
@@ -41,7 +41,7 @@ afterAll(async () => {
   await lab?.stop();
 });
 
-/** The verdict line of a finished run card (src/teams/i18n.ts, English). */
+/** The verdict line of a finished run card (src/i18n/messages.ts, English). */
 const VERDICT = /^(All checks passed|Passed with warnings|Problems found)\b/;
 
 describe('worker SIGTERM', () => {
@@ -99,7 +99,7 @@ describe('worker SIGTERM', () => {
     expect(partAt).toBeGreaterThan(stopAt);
 
     const run = await service.wait(h.runId);
-    expect(run.findings.map(f => f.item).sort()).toEqual([...ITEM_IDS].sort());
+    expect(run.findings.map(f => f.item).sort()).toEqual(itemIds().sort());
     expect(run.findings.flatMap(f => f.codes)).not.toContain('NO_WORKER');
     expect(
       run.findings

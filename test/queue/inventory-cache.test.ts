@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../src/inventory/errors';
-import { cachedInventory } from '../../src/worker/inventory-cache';
+import { cachedInventory } from '../../src/inventory/cache';
 
 const EXAMPLE = readFileSync(join(__dirname, '..', '..', 'examples', 'inventory.yaml'), 'utf8');
 

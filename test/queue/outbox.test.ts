@@ -4,7 +4,7 @@
  * second per conversation; nothing queued is lost when the sender restarts; an id queued twice
  * is sent once; a message that can never be delivered does not hold up the others.
  */
-import type { QueueConfig } from '../../src/queue/connection';
+import type { QueueConfig } from '../../src/redis/connection';
 import { ConnectorNotifier, retryAfterMs } from '../../src/notify/connector';
 import { Outbox } from '../../src/notify/outbox';
 import { MemoryStore } from '../../src/store/memory';

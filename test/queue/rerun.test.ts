@@ -6,7 +6,7 @@
 import { loadInventory } from '../../src/inventory/load';
 import { startLab, type Lab } from '../../src/lab/index';
 import { pickScenarios } from '../../src/lab/scenarios';
-import type { QueueConfig } from '../../src/queue/connection';
+import type { QueueConfig } from '../../src/redis/connection';
 import { RedisRunService } from '../../src/queue/redis-run-service';
 import type { RunHandle } from '../../src/queue/types';
 import { keys } from '../../src/queue/names';

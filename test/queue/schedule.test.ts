@@ -12,7 +12,7 @@ import { pickScenarios } from '../../src/lab/scenarios';
 import { ConnectorNotifier } from '../../src/notify/connector';
 import { Outbox } from '../../src/notify/outbox';
 import { AlertPipeline } from '../../src/notify/pipeline';
-import type { QueueConfig } from '../../src/queue/connection';
+import type { QueueConfig } from '../../src/redis/connection';
 import { RedisRunService } from '../../src/queue/redis-run-service';
 import { Scheduler } from '../../src/queue/schedules';
 import { SecretBox } from '../../src/store/crypto';

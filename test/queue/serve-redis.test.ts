@@ -6,7 +6,7 @@
 import { suggest } from '../../src/inventory/load';
 import { startLab, type Lab } from '../../src/lab/index';
 import { pickScenarios } from '../../src/lab/scenarios';
-import type { QueueConfig } from '../../src/queue/connection';
+import type { QueueConfig } from '../../src/redis/connection';
 import { cardTexts } from '../teams/support/adaptive';
 import { message, post } from '../teams/support/bot-client';
 import { cardOf, FakeConnector } from '../teams/support/fake-connector';

@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { Run } from '../../src/checklist/types';
-import type { QueueConfig } from '../../src/queue/connection';
+import type { Run } from '../../src/model';
+import type { QueueConfig } from '../../src/redis/connection';
 import { SecretBox, SecretKeyError } from '../../src/store/crypto';
 import { MemoryStore } from '../../src/store/memory';
 import { RedisStore } from '../../src/store/redis';

@@ -9,8 +9,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
-import type { Finding, ItemId, Status } from '../../src/checklist/types';
-import { DEFAULT_REDIS_URL, type QueueConfig } from '../../src/queue/connection';
+import type { Finding, ItemId, Status } from '../../src/model';
+import { DEFAULT_REDIS_URL, type QueueConfig } from '../../src/redis/connection';
 
 export const ROOT = join(__dirname, '..', '..');
 export const BIN = join(ROOT, 'bin', 'ecebot.js');

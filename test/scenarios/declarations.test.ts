@@ -5,12 +5,12 @@
  */
 import { observationsFor } from '../../src/checklist/catalogue';
 import { allItems } from '../../src/checklist/items';
-import type { Finding } from '../../src/checklist/types';
+import type { Finding } from '../../src/model';
 import { loadInventory, pickEnvironment } from '../../src/inventory/load';
 import { startLab, type Lab } from '../../src/lab/index';
 import { SCENARIOS } from '../../src/lab/scenarios';
 import type { ItemId } from '../../src/model/items';
-import type { Observation } from '../../src/probes/types';
+import type { Observation } from '../../src/model';
 import { factsOf } from '../../src/runner/facts';
 import { observeFrom } from '../../src/runner/observe';
 import { prepareRun, vantagesOf } from '../../src/runner/prepare';

@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Finding, ItemId, Run } from '../../src/checklist/types';
+import type { Finding, ItemId, Run } from '../../src/model';
 import { loadInventory, pickEnvironment } from '../../src/inventory/load';
 import { startLab, type Lab } from '../../src/lab/index';
 import { SCENARIOS } from '../../src/lab/scenarios';

@@ -6,7 +6,7 @@
  * checklist against the same lab finds. Buttons (re-run, share), the message extension and
  * the other commands go through the same path.
  */
-import type { Run, Status } from '../../src/checklist/types';
+import type { Run, Status } from '../../src/model';
 import { loadInventory, pickEnvironment, suggest, type Inventory } from '../../src/inventory/load';
 import { startLab, type Lab } from '../../src/lab/index';
 import { pickScenarios } from '../../src/lab/scenarios';

@@ -5,7 +5,7 @@
  * line in the log, and nothing run or posted.
  */
 import { join } from 'node:path';
-import { ITEM_IDS } from '../../src/checklist/types';
+import { itemIds } from '../../src/checklist/items';
 import { loadInventory, type Inventory } from '../../src/inventory/load';
 import type { AdaptiveCard } from '../../src/render/card-data';
 import { adminCheck } from '../../src/teams/access';
@@ -136,10 +136,10 @@ describe('schemas refuse what the cards never send', () => {
   });
 
   test('every item id is accepted, in checklist order, and an empty list means all', () => {
-    const items = [...ITEM_IDS].reverse().join(', ');
+    const items = itemIds().reverse().join(', ');
     const parsed = parseCardAction('rerun', { runId: 'r', items });
     expect(parsed.ok && parsed.action.verb === 'rerun' && parsed.action.data.items).toEqual([
-      ...ITEM_IDS,
+      ...itemIds(),
     ]);
     const none = parseCardAction('rerun', { runId: 'r', items: '' });
     expect(none.ok && none.action.verb === 'rerun' && none.action.data.items).toBeUndefined();

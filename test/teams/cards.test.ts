@@ -6,7 +6,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ITEM_IDS, type Run } from '../../src/checklist/types';
+import { type Run } from '../../src/model';
+import { itemIds } from '../../src/checklist/items';
 import { loadInventory, pickEnvironment, suggest } from '../../src/inventory/load';
 import { startLab } from '../../src/lab/index';
 import { DEMO_SCENARIOS, pickScenarios } from '../../src/lab/scenarios';
@@ -142,7 +143,7 @@ describe('run card with the lab’s demo run', () => {
       runId: run.id,
       environment: run.environment,
       ece: run.ece,
-      items: [...ITEM_IDS],
+      items: itemIds(),
       findings: [] as Run['findings'],
       started: false,
     };

@@ -7,11 +7,11 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
-import type { Run } from '../../src/checklist/types';
+import type { Run } from '../../src/model';
 import { loadInventory, suggest, type Inventory } from '../../src/inventory/load';
 import { startLab, type Lab } from '../../src/lab/index';
 import { pickScenarios } from '../../src/lab/scenarios';
-import { connect, firstConnection } from '../../src/queue/connection';
+import { connect, firstConnection } from '../../src/redis/connection';
 import { MemoryStore } from '../../src/store/memory';
 import {
   inventoryCheck,
@@ -22,7 +22,7 @@ import {
 } from '../../src/teams/health';
 import type { EmbeddedRunService } from '../../src/teams/run-service';
 import { startBotServer, type BotServer } from '../../src/teams/server';
-import { beat } from '../../src/worker/heartbeat';
+import { beat } from '../../src/queue/heartbeat';
 import { cleanup, freshQueue } from '../queue/support';
 import { message, post } from './support/bot-client';
 import { startBotRig, type BotRig } from './support/bot-rig';

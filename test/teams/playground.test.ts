@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import WebSocket from 'ws';
-import type { Run, Status } from '../../src/checklist/types';
+import type { Run, Status } from '../../src/model';
 import { loadInventory, pickEnvironment, suggest, type Inventory } from '../../src/inventory/load';
 import { startLab, type Lab } from '../../src/lab/index';
 import { pickScenarios } from '../../src/lab/scenarios';

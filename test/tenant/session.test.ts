@@ -14,7 +14,7 @@ import type { ProbeContext } from '../../src/probes/context';
 import { getMailboxPermission } from '../../src/probes/exo';
 import { readApplication } from '../../src/probes/graph';
 import { decodeClaims } from '../../src/probes/jwt-claims';
-import type { EntraTokenObservation, Observation } from '../../src/probes/types';
+import type { EntraTokenObservation, Observation } from '../../src/model';
 import { EXO_SCOPE, GRAPH_SCOPE } from '../../src/runner/observe';
 import { openTenantSession, type TenantSession } from '../../src/tenant/session';
 

@@ -16,7 +16,7 @@ import type {
   ExoFacts,
   MailboxPermissionRow,
   TransportConfigRow,
-} from '../types';
+} from '../../model';
 import type { Assert, Same } from './same';
 
 /** Get-CASMailbox: the protocol switches of one mailbox. */

@@ -21,7 +21,7 @@ import type {
   GraphResourceServicePrincipal,
   GraphServicePrincipal,
   GraphSignIn,
-} from '../types';
+} from '../../model';
 import type { Assert, Same } from './same';
 
 /** Graph's DateTimeOffset: ISO 8601 with `Z` or an offset. */
@@ -110,7 +110,7 @@ export const GRAPH_REPLY = {
   signIns: collection(signIn),
 } satisfies Record<GraphResource, z.ZodType>;
 
-// The schemas yield exactly the fact types the rules read (src/probes/types.ts): a field added
+// The schemas yield exactly the fact types the rules read (src/model/observations.ts): a field added
 // on one side only fails the type check here.
 /** Compiles only while every Graph schema yields its declared fact type. */
 export type GraphSchemasMatchTypes = [

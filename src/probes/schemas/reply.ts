@@ -6,7 +6,7 @@
  * over them in the probe, as over every other line.
  */
 import type { z } from 'zod';
-import type { UnexpectedReply } from '../types';
+import type { UnexpectedReply } from '../../model';
 
 /** The outcome of reading one reply. */
 export type ReplyReading<T> = { ok: true; value: T } | { ok: false; unexpected: UnexpectedReply };

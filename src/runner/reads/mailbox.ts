@@ -7,7 +7,7 @@ import { redeemRefreshToken, type EntraTokenResult } from '../../probes/entra';
 import { probeImap } from '../../probes/imap';
 import { probePop3 } from '../../probes/pop3';
 import { probeSmtp } from '../../probes/smtp';
-import type { Observation } from '../../probes/types';
+import type { Observation } from '../../model';
 import type { PreparedRun } from '../prepare';
 import { guarded, type ReadContext, type ReadDeclaration } from './read';
 

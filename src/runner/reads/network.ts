@@ -6,7 +6,7 @@
  */
 import { probeDns } from '../../probes/dns';
 import { probeTls } from '../../probes/tls';
-import type { Observation } from '../../probes/types';
+import type { Observation } from '../../model';
 import { hostPort, type VantageEndpoints } from '../endpoints';
 import { guarded, type ReadDeclaration } from './read';
 

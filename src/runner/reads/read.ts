@@ -5,7 +5,7 @@
  */
 import type { ReadName, VantageKind } from '../../model/items';
 import type { ProbeContext } from '../../probes/context';
-import type { Observation } from '../../probes/types';
+import type { Observation } from '../../model';
 import type { VantageEndpoints } from '../endpoints';
 import type { PreparedRun } from '../prepare';
 

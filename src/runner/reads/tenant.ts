@@ -5,7 +5,7 @@
  */
 import { clientCredentials } from '../../probes/entra';
 import type { ProbeContext } from '../../probes/context';
-import type { Observation } from '../../probes/types';
+import type { Observation } from '../../model';
 import { sessionOfRun } from '../../tenant/session';
 import { guarded, type ReadContext, type ReadDeclaration } from './read';
 

@@ -2,7 +2,8 @@
  * Runs for card tests: a worst case no real run reaches (every item failing, long evidence,
  * transcripts and remediation in several scripts), built from the checklist's own ids.
  */
-import { ITEM_IDS, type Finding, type ItemId, type Run } from '../../../src/checklist/types';
+import { type Finding, type ItemId, type Run } from '../../../src/model';
+import { itemIds } from '../../../src/checklist/items';
 
 const LONG = 'Ünïcödé текст 中文 ✔ '.repeat(40);
 
@@ -36,7 +37,7 @@ export function hugeFinding(item: ItemId, i: number): Finding {
     })),
     failedOn: ['services-1', 'app-1'],
     vantages: ['services-1', 'app-1', 'central'],
-    rootCause: i > 0 ? ITEM_IDS[0] : undefined,
+    rootCause: i > 0 ? itemIds()[0] : undefined,
     durationMs: 12_345,
   } as Finding;
 }
@@ -50,7 +51,7 @@ export function worstCaseRun(): Run {
     finishedAt: '2026-11-29T10:15:12.000Z',
     status: 'fail',
     ece: { version: '12.6(1)', es: 1 },
-    findings: ITEM_IDS.map((id, i) => hugeFinding(id, i)),
+    findings: itemIds().map((id, i) => hugeFinding(id, i)),
   };
 }
 

@@ -4,7 +4,7 @@
  * instead of waiting for a worker that is not there.
  */
 import type { Redis } from 'ioredis';
-import { keys } from '../queue/names';
+import { keys } from './names';
 
 /** How often a worker beats by default. */
 export const HEARTBEAT_INTERVAL_MS = 5000;

@@ -7,7 +7,7 @@
  */
 import { readdirSync, statSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
-import { loadInventory, type Inventory } from '../inventory/load';
+import { loadInventory, type Inventory } from './load';
 
 /** What identifies one version of a file: inode, size, modification and change times. */
 function stamp(s: BigIntStats): string {

@@ -3,8 +3,8 @@
  * the checklist rules (src/checklist) judge them. Every field here is safe to show a person:
  * probes redact secrets before they build an observation.
  */
-import type { Code } from '../knowledge/codes';
-import type { ReadName } from '../model/items';
+import type { Code } from './codes';
+import type { ReadName } from './items';
 
 /** A vantage point: the inventory name of an ECE server, or `central` for tenant reads. */
 export type Vantage = string;

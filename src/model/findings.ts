@@ -2,24 +2,9 @@
  * Findings: the checklist's verdicts. Pure data, produced by the rules in this folder from
  * observations and inventory facts, rendered by the CLI and the cards.
  */
-import type { Code } from '../knowledge/codes';
-import type { ItemId, Status } from '../model/items';
-import type { Vantage } from '../probes/types';
-
-/** Stable checklist item ids, in the order of Cisco's technote (checklist.md). */
-export const ITEM_IDS = [
-  'version',
-  'external-url',
-  'app-registration',
-  'token',
-  'mailbox-protocols',
-  'license',
-  'mailbox-rights',
-  'network',
-  'connectivity',
-] as const;
-
-export type { ItemId, Status } from '../model/items';
+import type { Code } from './codes';
+import type { ItemId, Status } from './items';
+import type { Vantage } from './observations';
 
 /** One piece of evidence shown under a finding. */
 export interface Evidence {
