@@ -88,11 +88,25 @@ export interface LabRefreshToken {
   amr: string[];
 }
 
+/**
+ * One entry of the lab's Entra sign-in log, in the fields Graph's signIn resource carries
+ * (o365-facts.md §3.4). Every token the lab's Entra issues or refuses to a user adds one: an
+ * authorization-code or device-code sign-in is interactive; a refresh-token redemption (what ECE
+ * does whenever its access token expires) is a non-interactive user sign-in, listed only by the
+ * beta endpoint with a `signInEventTypes` filter.
+ */
 export interface LabSignIn {
   createdDateTime: string;
   userPrincipalName: string;
   appId: string;
+  /** 0 on success, else the AADSTS number. */
   errorCode: number;
+  /** `interactiveUser` for a person at a prompt; `nonInteractiveUser` for a token redemption. */
+  eventType?: 'interactiveUser' | 'nonInteractiveUser';
+  /** The client's address as Entra saw it (the lab records the socket's peer). */
+  ipAddress?: string;
+  /** What authenticated the sign-in, as the log's authenticationDetails names it. */
+  authenticationMethod?: string;
 }
 
 /**
