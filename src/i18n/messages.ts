@@ -92,6 +92,7 @@ const en = {
   helpIntro:
     'Checks Cisco ECE mail on Office 365 (OAuth2) against Cisco’s troubleshooting checklist. Mention @ecebot in a channel. Schedules are set in the inventory file (`schedule.every`), not in chat.',
   adminOnly: 'admins',
+  helpItems: 'Checklist items (check ENV ITEM)',
   // Environments, status, history
   envsTitle: 'Environments',
   servers: (n: number) => `${n} server${n === 1 ? '' : 's'}`,
@@ -216,6 +217,7 @@ const nl: Messages = {
   helpIntro:
     'Controleert Cisco ECE-mail op Office 365 (OAuth2) met de troubleshooting-checklist van Cisco. Noem @ecebot in een kanaal. Schema’s staan in het inventarisbestand (`schedule.every`), niet in de chat.',
   adminOnly: 'beheerders',
+  helpItems: 'Onderdelen van de checklist (check ENV ITEM)',
   envsTitle: 'Omgevingen',
   servers: n => `${n} server${n === 1 ? '' : 's'}`,
   mailboxes: n => `${n} mailbox${n === 1 ? '' : 'en'}`,

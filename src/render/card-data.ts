@@ -82,6 +82,10 @@ export interface HelpCardData {
   title: string;
   intro: string;
   commands: { syntax: string; description: string; note: string }[];
+  /** Heading of the item list. */
+  itemsTitle: string;
+  /** Every checklist item, from the item declarations. */
+  items: { id: string; title: string }[];
 }
 
 /** One environment row of cards/environments.json. */

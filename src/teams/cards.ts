@@ -5,7 +5,7 @@
  */
 import { type Run, type Status } from '../model';
 import { itemIds } from '../checklist/items';
-import { formatTime, messages, stateWord, type Lang } from '../i18n';
+import { formatTime, itemTitle, messages, stateWord, type Lang } from '../i18n';
 import {
   expandCard,
   renderProgressCard,
@@ -74,6 +74,8 @@ export function helpData(lang: Lang, only?: CommandName): HelpCardData {
       description: c.description[lang],
       note: c.role === 'admin' ? m.adminOnly : '',
     })),
+    itemsTitle: m.helpItems,
+    items: itemIds().map(id => ({ id, title: itemTitle(id, lang) })),
   };
 }
 
