@@ -9,7 +9,9 @@
  *   mailbox-protocols (else a failing token, then failing mailbox rights, explain AUTH_FAILED);
  * - token refusals whose AADSTS code belongs to the app registration (7000222, 7000215,
  *   65001…) → app-registration; to the tenant's Exchange subscription (650052) → license;
- * - mailbox-rights failing because the token's user is wrong → token.
+ * - mailbox-rights failing because the token's user is wrong → token;
+ * - any other item left unchecked or failing on another item's code → that item.
+ * A root cause is only ever an item of the same run that did not pass.
  */
 import { CODES, type Code } from '../knowledge/codes';
 import { isNetworkCode } from './rule';
@@ -39,9 +41,12 @@ function causeOf(item: ItemId, code: Code, failing: Failing): ItemId | undefined
     case 'token':
       return owner === 'app-registration' || owner === 'license' ? owner : undefined;
     case 'mailbox-rights':
-      return code === 'ECE_TOKEN_WRONG_USER' ? 'token' : undefined;
+      if (code === 'ECE_TOKEN_WRONG_USER') return 'token';
+      return owner === 'token' || owner === 'app-registration' ? 'token' : undefined;
     default:
-      return undefined;
+      // An item left unchecked or failing on another item's code (a missing external URL, a
+      // token that could not be obtained) follows from that item.
+      return owner && owner !== item ? owner : undefined;
   }
 }
 
@@ -52,13 +57,26 @@ export function attributeRootCauses(findings: readonly Finding[]): Finding[] {
     const s = byItem.get(item)?.status;
     return s === 'fail' || s === 'error';
   };
+  // A root cause is a finding of this run that did not pass: naming an item that passed, or one
+  // that was not checked, would send a person to fix what is not broken.
+  const explains = (item: ItemId): boolean => {
+    const s = byItem.get(item)?.status;
+    return s === 'fail' || s === 'error' || s === 'warn';
+  };
   return findings.map(f => {
-    if (f.status === 'pass' || f.rootCause) return f;
+    if (f.status === 'pass') {
+      if (!f.rootCause) return f;
+      const { rootCause: _dropped, ...rest } = f;
+      return rest;
+    }
+    if (f.rootCause && explains(f.rootCause)) return f;
+    const own = { ...f };
+    delete own.rootCause;
     // The main code decides first; the other codes only when it explains nothing.
     for (const code of [f.code, ...f.codes]) {
       const cause = causeOf(f.item, code, failing);
-      if (cause && cause !== f.item) return { ...f, rootCause: cause };
+      if (cause && cause !== f.item && explains(cause)) return { ...own, rootCause: cause };
     }
-    return f;
+    return own;
   });
 }

@@ -58,8 +58,14 @@ export function part(
   return { status, code, line, evidence, ...extra };
 }
 
-/** Worst first: a failure outranks a crash, which outranks a warning; skip only when alone. */
-const RANK: Record<Status, number> = { fail: 4, error: 3, warn: 2, pass: 1, skip: 0 };
+/**
+ * Worst first: a failure outranks a crash, which outranks a warning, which outranks a part that
+ * could not be checked; a pass only when every part passed. A pass is a claim that everything the
+ * item covers was established: one mailbox or server whose evidence is missing (no token, no
+ * Exchange admin read, an unrelated failure) makes the item `skip`, saying what was not checked,
+ * never a pass that was not established.
+ */
+const RANK: Record<Status, number> = { fail: 4, error: 3, warn: 2, skip: 1, pass: 0 };
 
 /** Summary lines shown before "and N more". */
 const SUMMARY_LINES = 3;
@@ -108,7 +114,7 @@ export function judge(
   options: JudgeOptions = {},
 ): Finding {
   const status: Status = parts.length
-    ? parts.reduce<Status>((w, p) => (RANK[p.status] > RANK[w] ? p.status : w), 'skip')
+    ? parts.reduce<Status>((w, p) => (RANK[p.status] > RANK[w] ? p.status : w), 'pass')
     : 'skip';
   const of = (...s: Status[]) => parts.filter(p => s.includes(p.status));
   const notPass = [...of('fail'), ...of('error'), ...of('warn'), ...of('skip')];
@@ -120,12 +126,12 @@ export function judge(
   else if (status === 'fail' || status === 'error')
     summary = joinLines(of('fail', 'error').map(p => p.line));
   else if (status === 'warn') summary = joinLines(of('warn').map(p => p.line));
-  else if (status === 'skip') summary = joinLines(of('skip').map(p => p.line));
-  else {
-    const passed = options.passSummary ?? joinLines(of('pass').map(p => p.line));
-    const skipped = of('skip').map(p => p.line);
-    summary = skipped.length ? `${passed}; not checked: ${joinLines(skipped)}` : passed;
-  }
+  else if (status === 'skip') {
+    // Say what could not be established first, then what was.
+    const passed = of('pass').map(p => p.line);
+    const skipped = joinLines(of('skip').map(p => p.line));
+    summary = passed.length ? `${skipped}; established: ${joinLines(passed)}` : skipped;
+  } else summary = options.passSummary ?? joinLines(of('pass').map(p => p.line));
 
   const finding: Finding = {
     item,

@@ -23,6 +23,11 @@ export interface Scenario {
   description: string;
   /** What a correct check reports. `healthy` expects every item to pass. */
   expect?: { item: ItemId; status: Status; code: Code };
+  /**
+   * Items the scenario leaves without the evidence they need: a correct check reports them as
+   * `skip` with the reason, never as a pass.
+   */
+  notEstablished?: ItemId[];
   tenant?: (t: LabTenant, now: Date) => void;
   inventory?: (k: LabInventoryKnobs) => void;
   faults?: Fault[];
@@ -134,6 +139,20 @@ export const SCENARIOS: readonly Scenario[] = [
     expect: { item: 'mailbox-protocols', status: 'fail', code: 'EXO_IMAP_DISABLED' },
     tenant: t => {
       mailbox(t, 'support').imapEnabled = false;
+    },
+  },
+  {
+    name: 'imap-disabled-no-admin-read',
+    description:
+      'IMAP is disabled on support@ and ecebot has no Exchange admin read (its app lacks Exchange.ManageAsApp).',
+    // Without Get-CASMailbox the only evidence is the IMAP login, which Exchange refuses with the
+    // same "NO AUTHENTICATE failed." as a bad token (o365-facts.md §1.2): the login fails end to
+    // end, and whether IMAP is disabled cannot be established.
+    expect: { item: 'connectivity', status: 'fail', code: 'AUTH_FAILED' },
+    notEstablished: ['mailbox-protocols'],
+    tenant: t => {
+      mailbox(t, 'support').imapEnabled = false;
+      t.probeApp.roles = t.probeApp.roles.filter(r => r !== 'Exchange.ManageAsApp');
     },
   },
   {

@@ -211,9 +211,9 @@ describe('app-registration rule', () => {
               ? { ...o, ok: false, code: 'GRAPH_FORBIDDEN', status: 403, data: undefined }
               : o,
           ),
-        'pass',
-        'OK',
-        'not checked: app registration not read (GRAPH_FORBIDDEN)',
+        'skip',
+        'GRAPH_FORBIDDEN',
+        'app registration not read (GRAPH_FORBIDDEN)',
       ],
     ]),
   )('$name → $status $code', ({ change, status, code, summary }) => {
@@ -302,10 +302,10 @@ describe('app-registration rule', () => {
   test('without probe credentials the Graph checks are skipped, the token lifetime still judged', () => {
     const env = facts({ probeConfigured: false });
     const f = appRegistration(edit(undefined, env));
-    expect(f.status).toBe('pass');
+    expect(f.status).toBe('skip');
     expect(f.summary).toContain('access tokens last 75 min');
     expect(f.summary).toContain(
-      'not checked: registration, redirect URI, credentials and consent not read (no probe credentials in the inventory)',
+      'registration, redirect URI, credentials and consent not read (no probe credentials in the inventory)',
     );
     expect(f.codes).toEqual(['PROBE_UNAVAILABLE']);
   });
@@ -329,7 +329,7 @@ describe('app-registration rule', () => {
         ),
       ),
     );
-    expect(f.status).toBe('pass');
+    expect(f.status).toBe('skip');
     expect(f.summary).toContain("ecebot's probe app was refused a token (AADSTS7000215)");
   });
 });

@@ -73,8 +73,8 @@ describe('external-url rule', () => {
 
   test('a server that was not observed is named as not checked', () => {
     const f = externalUrl(edit(obs => drop(obs, is.https('app-1'))));
-    expect(f.status).toBe('pass');
-    expect(f.summary).toContain('not checked: not observed from app-1');
+    expect(f.status).toBe('skip');
+    expect(f.summary).toContain('not observed from app-1; established:');
     expect(f.codes).toEqual(['NO_WORKER']);
     expect(f.remediation[0]?.fix).toBe('ecebot worker --vantage app-1');
   });

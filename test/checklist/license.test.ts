@@ -62,15 +62,15 @@ describe('license rule', () => {
       [
         'Graph refused',
         licences(undefined, { code: 'GRAPH_FORBIDDEN', ok: false }),
-        'pass',
-        'OK',
-        `not checked: ${SUPPORT}: licences not read (Graph answered GRAPH_FORBIDDEN)`,
+        'skip',
+        'GRAPH_FORBIDDEN',
+        `${SUPPORT}: licences not read (Graph answered GRAPH_FORBIDDEN)`,
       ],
       [
         'no such user',
         licences(undefined, { code: 'GRAPH_NOT_FOUND', ok: false }),
-        'pass',
-        'OK',
+        'skip',
+        'GRAPH_NOT_FOUND',
         'no directory user with that name',
       ],
       [

@@ -117,9 +117,9 @@ describe('mailbox-protocols rule', () => {
             mail('pop3', o.vantage, SALES, { code: 'AUTH_FAILED', ok: false }),
           ),
         ),
-        'pass',
-        'OK',
-        `not checked: ${SALES}: POP3 not verified: Exchange settings not read`,
+        'skip',
+        'NO_WORKER',
+        `${SALES}: POP3 not verified: Exchange settings not read`,
       ],
       [
         'Exchange refused the reads and nothing ran end to end',

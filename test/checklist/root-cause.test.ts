@@ -231,4 +231,37 @@ describe('root-cause attribution', () => {
     expect(out[0]?.rootCause).toBe('token');
     expect(fail.rootCause).toBeUndefined();
   });
+
+  test('a root cause is never an item that passed, or one that was not part of the run', () => {
+    const base: Finding = {
+      item: 'connectivity',
+      title: 't',
+      status: 'fail',
+      summary: '',
+      code: 'CONNECT_TIMEOUT',
+      codes: ['CONNECT_TIMEOUT'],
+      evidence: [],
+      remediation: [],
+      failedOn: [],
+      vantages: [],
+      durationMs: 0,
+    };
+    const network = (status: Finding['status']): Finding => ({
+      ...base,
+      item: 'network',
+      status,
+      code: status === 'pass' ? 'OK' : 'CONNECT_TIMEOUT',
+      codes: status === 'pass' ? [] : ['CONNECT_TIMEOUT'],
+    });
+    // A transport failure in the end-to-end test points at the network item only when that
+    // item itself did not pass.
+    expect(attributeRootCauses([base, network('fail')])[0]?.rootCause).toBe('network');
+    expect(attributeRootCauses([base, network('pass')])[0]?.rootCause).toBeUndefined();
+    expect(attributeRootCauses([base, network('skip')])[0]?.rootCause).toBeUndefined();
+    expect(attributeRootCauses([base])[0]?.rootCause).toBeUndefined();
+    // A cause a rule named itself is dropped when that item passed.
+    const named = { ...base, rootCause: 'network' as const };
+    expect(attributeRootCauses([named, network('pass')])[0]?.rootCause).toBeUndefined();
+    expect(attributeRootCauses([named, network('warn')])[0]?.rootCause).toBe('network');
+  });
 });
