@@ -27,7 +27,12 @@ import { assemble } from '../runner/run';
 import type { Store } from '../store/types';
 import { HEARTBEAT_INTERVAL_MS } from './heartbeat';
 import { beatAssembler } from './assembler-heartbeat';
-import { connect, firstConnection, type QueueConfig } from '../redis/connection';
+import {
+  connect,
+  firstConnection,
+  type QueueConfig,
+  releaseConnections,
+} from '../redis/connection';
 import { InFlightRegistry } from './in-flight';
 import { DEFAULT_WORKER_DEADLINE_MS, type RunJobData } from './jobs';
 import { SILENT_QUEUE_LOG, type QueueLog } from './log';
@@ -189,15 +194,9 @@ export class Assembler {
     const away = this.producer.status !== 'ready';
     await this.worker.close(away);
     const closing = Promise.allSettled([this.watchdog.close(), this.runs.close()]);
-    if (away) {
-      for (const c of [this.producer, this.follower]) c.disconnect();
-      return;
-    }
-    await closing;
-    for (const c of [this.producer, this.follower])
-      await c.quit().catch((err: Error) => {
-        this.log.warn({ err }, 'Redis connection did not quit cleanly; dropping it');
-        c.disconnect();
-      });
+    if (!away) await closing;
+    await releaseConnections([this.producer, this.follower], away, err =>
+      this.log.warn({ err }, 'Redis connection did not quit cleanly; dropping it'),
+    );
   }
 }

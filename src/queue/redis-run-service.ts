@@ -5,37 +5,17 @@
  * `ecebot check` uses the client alone and never assembles.
  */
 import type { Run } from '../model';
-import type { Inventory } from '../inventory/load';
-import type { Store } from '../store/types';
-import { Assembler, type AfterRun } from './assembler';
-import type { QueueConfig } from '../redis/connection';
-import { SILENT_QUEUE_LOG, type QueueLog } from './log';
+import { Assembler, type AssemblerOptions } from './assembler';
+import { SILENT_QUEUE_LOG } from './log';
 import { PreparedRuns } from './parts';
 import { RunClient } from './run-client';
 import type { RunHandle, RunProgress, RunRequest, RunService } from './types';
 
-/** Options of the Redis run service. */
-export interface RedisRunServiceOptions {
-  queue: QueueConfig;
-  /** The full inventory, read when a run is submitted or assembled. */
-  inventory: () => Inventory;
-  /** Where secret references resolve (`env:NAME`). */
-  vars?: NodeJS.ProcessEnv;
-  /** Finished runs are saved here (history, `status`). */
-  store?: Store;
-  /** How long a vantage point's part may wait for a worker (default 30 s). */
-  workerDeadlineMs?: number;
-  /** How often the watchdog looks for overdue runs (default 1 s). */
-  watchIntervalMs?: number;
-  /** How often the assembler beats (default 5 s). */
-  heartbeatMs?: number;
-  /**
-   * Called once a run is assembled, before it is reported done (alerts for scheduled runs).
-   * It must be idempotent: a parent job retried after a crash calls it again.
-   */
-  afterRun?: AfterRun;
-  log?: QueueLog;
-}
+/**
+ * Options of the Redis run service: the assembler's (it assembles every run of the queue, with
+ * the full inventory), less the runs a client shares with it, which the service wires itself.
+ */
+export type RedisRunServiceOptions = Omit<AssemblerOptions, 'prepared'>;
 
 /** Requests runs through the queue, follows them, and assembles every run of the queue. */
 export class RedisRunService implements RunService {

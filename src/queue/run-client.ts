@@ -35,6 +35,7 @@ import {
   ensureReady,
   firstConnection,
   guardRedis,
+  releaseConnections,
   type QueueConfig,
 } from '../redis/connection';
 import { InFlightRegistry } from './in-flight';
@@ -422,17 +423,11 @@ export class RunClient implements RunService {
       this.flow.close(),
       this.runs.close(),
     ]);
-    if (away) {
-      // QueueEvents' close waits for its connection's `end`, which ioredis never emits for a
-      // connection between reconnection attempts: drop the connections instead of waiting.
-      for (const c of [this.producer, this.follower]) c.disconnect();
-      return;
-    }
-    await closing;
-    for (const c of [this.producer, this.follower])
-      await c.quit().catch((err: Error) => {
-        this.log.warn({ err }, 'Redis connection did not quit cleanly; dropping it');
-        c.disconnect();
-      });
+    // QueueEvents' close waits for its connection's `end`, which ioredis never emits for a
+    // connection between reconnection attempts: drop the connections instead of waiting.
+    if (!away) await closing;
+    await releaseConnections([this.producer, this.follower], away, err =>
+      this.log.warn({ err }, 'Redis connection did not quit cleanly; dropping it'),
+    );
   }
 }

@@ -171,3 +171,25 @@ function isConnectionError(err: unknown): boolean {
       ))
   );
 }
+
+/**
+ * Let go of connections once their users are closed: `quit` (a clean goodbye) when Redis is up;
+ * `disconnect` when it is away, since `quit` would wait for a reconnection that may never come,
+ * and when a `quit` fails (said through `warn`, never swallowed).
+ */
+export async function releaseConnections(
+  connections: readonly Redis[],
+  away: boolean,
+  warn: (err: Error) => void,
+): Promise<void> {
+  for (const c of connections) {
+    if (away) {
+      c.disconnect();
+      continue;
+    }
+    await c.quit().catch((err: Error) => {
+      warn(err);
+      c.disconnect();
+    });
+  }
+}
