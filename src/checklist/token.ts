@@ -5,6 +5,11 @@
  *
  * The technote's trap: on a domain-joined workstation the browser signs in silently with the
  * user's Kerberos/SSO session, so ECE stores a token for that user. Its `amr` then holds `wia`.
+ *
+ * Two kinds of evidence, labelled in every text (DESIGN.md): **ecebot's test token** — the
+ * refresh token ecebot was given, redeemed from each services server — and **ECE's token**, as
+ * Entra's sign-in log shows ECE using it (./ece-sign-ins.ts). A right test token does not make
+ * ECE's right: ECE may hold another token than the one ecebot was given.
  */
 import { aadstsCode, type Code } from '../knowledge/codes';
 import {
@@ -13,7 +18,8 @@ import {
   PROTOCOL_SCOPE,
 } from '../knowledge/permissions';
 import type { EntraTokenObservation } from '../model';
-import { fromObservation } from './evidence';
+import { ECE_LOG, eceSignInParts } from './ece-sign-ins';
+import { describe, fromObservation } from './evidence';
 import {
   isNetworkCode,
   judge,
@@ -28,14 +34,17 @@ import {
 } from './rule';
 import type { MailboxFacts } from '../model';
 import type { Text } from '../model/items';
-import { SERVICES, type ItemDeclaration } from './item';
+import { CENTRAL_ONLY, SERVICES, type ItemDeclaration } from './item';
 
 const TITLE: Text = { en: 'Token generation', nl: 'Tokens genereren' };
+
+/** What every evidence text and line about ecebot's own test of the token starts with. */
+export const ECEBOT_TEST = 'ecebot test token';
 
 /** The claims a person needs to see, in one line (never the token itself). */
 function claimsText(o: EntraTokenObservation): string {
   const c = o.claims;
-  if (!c) return `token refreshed on ${o.vantage}; its claims could not be read`;
+  if (!c) return `${ECEBOT_TEST}: refreshed on ${o.vantage}; its claims could not be read`;
   const bits = [
     `token for ${tokenUser(c) ?? 'an unnamed user'}`,
     c.amr?.length ? `amr ${c.amr.join(' ')}` : undefined,
@@ -43,7 +52,7 @@ function claimsText(o: EntraTokenObservation): string {
     c.scp ? `scp ${c.scp}` : undefined,
     o.lifetimeMinutes !== undefined ? `lasts ${o.lifetimeMinutes} min` : undefined,
   ];
-  return bits.filter(Boolean).join(', ');
+  return `${ECEBOT_TEST}: ${bits.filter(Boolean).join(', ')}`;
 }
 
 /** The Entra code of a refused refresh: the AADSTS number when there is one. */
@@ -58,7 +67,7 @@ function judgeToken(m: MailboxFacts, o: EntraTokenObservation): Part[] {
   const failedOn = [o.vantage];
   const evidence = [fromObservation(o, { text: claimsText(o) })];
   const c = o.claims;
-  if (!c) return [part('pass', 'OK', `${m.address}: token refreshed`, evidence)];
+  if (!c) return [part('pass', 'OK', `${ECEBOT_TEST}: ${m.address}: token refreshed`, evidence)];
 
   const parts: Part[] = [];
   const user = tokenUser(c);
@@ -70,7 +79,7 @@ function judgeToken(m: MailboxFacts, o: EntraTokenObservation): Part[] {
       part(
         'fail',
         'ECE_TOKEN_WRONG_USER',
-        `${m.address}: the token belongs to ${user}, not ${account}${wia}; regenerate it in an InPrivate window signing in as ${account}`,
+        `${ECEBOT_TEST}: ${m.address}: the token belongs to ${user}, not ${account}${wia}; regenerate it in an InPrivate window signing in as ${account}`,
         evidence,
         { fix, failedOn },
       ),
@@ -81,7 +90,7 @@ function judgeToken(m: MailboxFacts, o: EntraTokenObservation): Part[] {
       part(
         'fail',
         'ECE_TOKEN_WRONG_AUDIENCE',
-        `${m.address}: the token's audience ${c.aud} is not Exchange Online`,
+        `${ECEBOT_TEST}: ${m.address}: the token's audience ${c.aud} is not Exchange Online`,
         evidence,
         { fix, failedOn },
       ),
@@ -94,7 +103,7 @@ function judgeToken(m: MailboxFacts, o: EntraTokenObservation): Part[] {
       part(
         'fail',
         'ECE_TOKEN_SCOPE_MISSING',
-        `${m.address}: the token lacks ${missing.join(' and ')}`,
+        `${ECEBOT_TEST}: ${m.address}: the token lacks ${missing.join(' and ')}`,
         evidence,
         { fix: { ...fix, scopes: missing }, failedOn },
       ),
@@ -106,7 +115,7 @@ function judgeToken(m: MailboxFacts, o: EntraTokenObservation): Part[] {
       part(
         'pass',
         'OK',
-        `${m.address}: token${who} with Exchange Online audience and scopes`,
+        `${ECEBOT_TEST}: ${m.address}: token${who} with Exchange Online audience and scopes`,
         evidence,
       ),
     );
@@ -122,35 +131,50 @@ function judgeMailbox(
 ): Part[] {
   if (!m.hasToken) {
     return [
-      part('skip', 'ECE_TOKEN_MISSING', `${m.address}: no token configured for ecebot`, [], {
-        fix: { mailbox: m.address, account: tokenAccount(m) },
-      }),
+      part(
+        'skip',
+        'ECE_TOKEN_MISSING',
+        `${ECEBOT_TEST}: ${m.address}: no token configured for ecebot`,
+        [],
+        {
+          fix: { mailbox: m.address, account: tokenAccount(m) },
+        },
+      ),
     ];
   }
   if (!tokens.length) {
     return [
-      part('skip', 'NO_WORKER', `${m.address}: no services server refreshed its token`, [], {
-        fix: { vantage: services.join(', ') || 'the services server' },
-      }),
+      part(
+        'skip',
+        'NO_WORKER',
+        `${ECEBOT_TEST}: ${m.address}: no services server refreshed its token`,
+        [],
+        {
+          fix: { vantage: services.join(', ') || 'the services server' },
+        },
+      ),
     ];
   }
   return tokens.flatMap(o => {
     if (o.code === 'CHECK_CRASHED') {
       return [
-        part('error', 'CHECK_CRASHED', `${m.address}: the token probe crashed on ${o.vantage}`, [
-          fromObservation(o),
-        ]),
+        part(
+          'error',
+          'CHECK_CRASHED',
+          `${ECEBOT_TEST}: ${m.address}: the token probe crashed on ${o.vantage}`,
+          [fromObservation(o, { text: `${ECEBOT_TEST}: ${describe(o)}` })],
+        ),
       ];
     }
     if (o.ok) return judgeToken(m, o);
     const code = refusalCode(o);
-    const evidence = [fromObservation(o, { code })];
+    const evidence = [fromObservation(o, { code, text: `${ECEBOT_TEST}: ${describe(o)}` })];
     if (code === 'ENTRA_UNREACHABLE' || isNetworkCode(code)) {
       return [
         part(
           'skip',
           code,
-          `${m.address}: Entra ID could not be reached from ${o.vantage}`,
+          `${ECEBOT_TEST}: ${m.address}: Entra ID could not be reached from ${o.vantage}`,
           evidence,
           {
             fix: { vantage: o.vantage, host: 'login.microsoftonline.com', port: 443 },
@@ -162,7 +186,7 @@ function judgeMailbox(
       part(
         'fail',
         code,
-        `${m.address}: Entra refused to refresh its token on ${o.vantage} (${code})`,
+        `${ECEBOT_TEST}: ${m.address}: Entra refused to refresh its token on ${o.vantage} (${code})`,
         evidence,
         {
           fix: { mailbox: m.address, account: tokenAccount(m), vantage: o.vantage },
@@ -173,16 +197,18 @@ function judgeMailbox(
   });
 }
 
-export const token: Rule = ({ env, observations }) => {
+export const token: Rule = ({ env, observations, now }) => {
   const services = servicesServers(env);
   const judged = env.mailboxes.map(m => ({
     m,
     parts: judgeMailbox(m, mailboxTokens(observations, m.address), services),
   }));
-  const parts = judged.flatMap(j => j.parts);
+  const ece = env.mailboxes.length ? eceSignInParts({ env, observations, now }) : [];
+  const parts = [...judged.flatMap(j => j.parts), ...ece];
   const passed = judged.filter(j => j.parts.some(p => p.status === 'pass')).map(j => j.m.address);
+  const eceOk = ece.some(p => p.status === 'pass');
   return judge('token', TITLE.en, env, parts, {
-    passSummary: `Tokens for ${passed.join(', ')} refresh and belong to the right account, with Exchange Online audience and scopes`,
+    passSummary: `${ECEBOT_TEST}: tokens for ${passed.join(', ')} refresh and belong to the right account, with Exchange Online audience and scopes${eceOk ? `; ${ECE_LOG}: ECE signs in as each mailbox's account` : ''}`,
     emptySummary: 'No mailboxes in the inventory.',
   });
 };
@@ -191,6 +217,12 @@ export const token: Rule = ({ env, observations }) => {
 export const item: ItemDeclaration = {
   id: 'token',
   title: TITLE,
-  reads: [{ read: 'mailbox-token', on: SERVICES }],
+  reads: [
+    { read: 'mailbox-token', on: SERVICES },
+    // ECE's own sign-ins (Entra's sign-in log), and the app token that reads them, so a missing
+    // read can say why (no probe credentials, a refused probe token).
+    { read: 'graph-token', on: CENTRAL_ONLY },
+    { read: 'graph-sign-ins', on: CENTRAL_ONLY },
+  ],
   rule: token,
 };

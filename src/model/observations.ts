@@ -258,8 +258,7 @@ export interface GraphSignIn {
   ipAddress?: string | null;
   /** The steps that authenticated the sign-in (`authenticationMethod`: "Password", …). */
   authenticationDetails?:
-    | { authenticationMethod?: string | null; succeeded?: boolean | null }[]
-    | null;
+    { authenticationMethod?: string | null; succeeded?: boolean | null }[] | null;
 }
 
 /** How far a sign-in log read reached (the read is bounded by a window and a page cap). */
