@@ -234,7 +234,8 @@ export function eceSignInParts({ env, observations, now }: EceSignInInput): Part
   const oldest = o.window?.truncated
     ? rows.reduce<string | undefined>((a, s) => (!a || s.at < a ? s.at : a), undefined)
     : since;
-  const looked = oldest ? now.getTime() - Date.parse(oldest) : gap;
+  // Without a window (a read that did not say how far back it looked) every absence counts.
+  const looked = oldest ? now.getTime() - Date.parse(oldest) : Number.POSITIVE_INFINITY;
 
   const others = new Map<string, EceSignIn[]>();
   for (const s of [...rows].sort((a, b) => Date.parse(b.at) - Date.parse(a.at))) {
@@ -309,7 +310,7 @@ export function eceSignInParts({ env, observations, now }: EceSignInInput): Part
         part(
           'warn',
           'ECE_NOT_SIGNING_IN',
-          `${ECE_LOG}: ECE has not signed in successfully as ${f.account} for ${f.mailboxes.join(', ')} ${last ? `since ${ago(now, last.at)}` : `in the last ${hours(looked)}`} (more than ${hours(gap)}; ECE redeems its token at least every 60–90 minutes), so it has stopped reading`,
+          `${ECE_LOG}: ECE has not signed in successfully as ${f.account} for ${f.mailboxes.join(', ')} ${last ? `since ${ago(now, last.at)}` : `in the ${Number.isFinite(looked) ? `last ${hours(looked)}` : 'log read'}`} (more than ${hours(gap)}; ECE redeems its token at least every 60–90 minutes), so it has stopped reading`,
           [
             evidence(
               `${lastText}${failuresText}; allowed gap ${hours(gap)}; ${LOG_DELAY}`,

@@ -116,7 +116,7 @@ describe('token rule', () => {
           })),
         'pass',
         'OK',
-        'not checked: support@example.com: Entra ID could not be reached from services-1',
+        'not checked: ecebot test token: support@example.com: Entra ID could not be reached from services-1',
       ],
       [
         'crashed probe',
@@ -144,7 +144,7 @@ describe('token rule', () => {
   test('evidence shows the claims, never the token', () => {
     const f = token(edit(claimed(SUPPORT, claims(JDOE, 'imap', { amr: ['wia'] }))));
     expect(f.evidence[0]?.text).toBe(
-      `token for ${JDOE}, amr wia, aud https://outlook.office.com, scp IMAP.AccessAsUser.All SMTP.Send, lasts 75 min`,
+      `ecebot test token: token for ${JDOE}, amr wia, aud https://outlook.office.com, scp IMAP.AccessAsUser.All SMTP.Send, lasts 75 min`,
     );
   });
 
@@ -153,18 +153,40 @@ describe('token rule', () => {
     expect(f.remediation[0]?.fix).toContain('IMAP.AccessAsUser.All');
   });
 
-  test('no token configured for any mailbox → skip with how to fix it', () => {
+  test('no token configured for any mailbox and no sign-in log → skip with how to fix it', () => {
     const env = facts({ mailboxes: facts().mailboxes.map(m => ({ ...m, hasToken: false })) });
     const f = token(
-      edit(obs => drop(obs, o => o.kind === 'entra-token' && o.purpose === 'mailbox'), env),
+      edit(
+        obs =>
+          drop(
+            obs,
+            o =>
+              (o.kind === 'entra-token' && o.purpose === 'mailbox') ||
+              (o.kind === 'graph' && o.resource === 'signIns'),
+          ),
+        // Without probe credentials the sign-in log is not read either.
+        { ...env, probeConfigured: false },
+      ),
     );
     expect(f).toMatchObject({
       status: 'skip',
       code: 'ECE_TOKEN_MISSING',
-      codes: ['ECE_TOKEN_MISSING'],
+      codes: ['ECE_TOKEN_MISSING', 'PROBE_UNAVAILABLE'],
     });
     expect(f.remediation[0]?.fix).toContain(`signin prod ${SUPPORT}`);
     expect(f.remediation[0]?.fix).toContain(`signin prod ${SALES}`);
+  });
+
+  test("no test token, but ECE signs in as each account → pass on ECE's own evidence", () => {
+    const env = facts({ mailboxes: facts().mailboxes.map(m => ({ ...m, hasToken: false })) });
+    const f = token(
+      edit(obs => drop(obs, o => o.kind === 'entra-token' && o.purpose === 'mailbox'), env),
+    );
+    expect(f).toMatchObject({ status: 'pass', codes: ['ECE_TOKEN_MISSING'] });
+    expect(f.evidence.map(e => e.text)).toEqual([
+      expect.stringMatching(/^ECE \(sign-in log\): last successful token redemption as support@/),
+      expect.stringMatching(/^ECE \(sign-in log\): last successful token redemption as svc-ece@/),
+    ]);
   });
 
   test('one mailbox without a token is named as not checked while the other passes', () => {
@@ -173,7 +195,9 @@ describe('token rule', () => {
     });
     const f = token(edit(undefined, env));
     expect(f.status).toBe('pass');
-    expect(f.summary).toContain(`not checked: ${SALES}: no token configured for ecebot`);
+    expect(f.summary).toContain(
+      `not checked: ecebot test token: ${SALES}: no token configured for ecebot`,
+    );
   });
 
   test('a configured token no services server refreshed is not passed silently', () => {
