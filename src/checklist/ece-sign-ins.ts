@@ -304,6 +304,19 @@ export function eceSignInParts({ env, observations, now }: EceSignInInput): Part
       continue;
     }
 
+    if (!last && looked < gap) {
+      // The read stopped early (page cap, throttling) before reaching back a whole gap: an
+      // absence in so short a stretch proves nothing either way.
+      parts.push(
+        part(
+          'skip',
+          'OK',
+          `${ECE_LOG}: the log read reaches back only ${hours(looked)}, with no redemption as ${f.account} in it`,
+          [evidence(`${lastText}${failuresText}`, true)],
+        ),
+      );
+      continue;
+    }
     const silentFor = last ? now.getTime() - Date.parse(last.at) : looked;
     if (silentFor > gap && looked >= gap) {
       parts.push(
