@@ -284,11 +284,15 @@ export const SCENARIOS: readonly Scenario[] = [
 /** Scenario names, in the order above. */
 export const SCENARIO_NAMES = SCENARIOS.map(s => s.name);
 
-/** The scenarios `ecebot demo` combines: one failure, one warning, one network fault. */
+/**
+ * The scenarios `ecebot demo` combines: one failure, one warning, one network fault, and one
+ * finding from ECE's own sign-ins (the workstation-user trap ecebot's test token cannot see).
+ */
 export const DEMO_SCENARIOS = [
   'smtp-auth-disabled',
   'secret-expiring',
   'port-993-blocked-on-services',
+  'ece-token-windows-user',
 ];
 
 /** Parse `a,b` into scenarios, rejecting unknown names with a suggestion. */
