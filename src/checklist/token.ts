@@ -67,7 +67,7 @@ function judgeToken(m: MailboxFacts, o: EntraTokenObservation): Part[] {
   const failedOn = [o.vantage];
   const evidence = [fromObservation(o, { text: claimsText(o) })];
   const c = o.claims;
-  if (!c) return [part('pass', 'OK', `${ECEBOT_TEST}: ${m.address}: token refreshed`, evidence)];
+  if (!c) return [part('pass', 'OK', `${m.address}: token refreshed`, evidence)];
 
   const parts: Part[] = [];
   const user = tokenUser(c);
@@ -79,7 +79,7 @@ function judgeToken(m: MailboxFacts, o: EntraTokenObservation): Part[] {
       part(
         'fail',
         'ECE_TOKEN_WRONG_USER',
-        `${ECEBOT_TEST}: ${m.address}: the token belongs to ${user}, not ${account}${wia}; regenerate it in an InPrivate window signing in as ${account}`,
+        `${m.address}: the token belongs to ${user}, not ${account}${wia}; regenerate it in an InPrivate window signing in as ${account}`,
         evidence,
         { fix, failedOn },
       ),
@@ -90,7 +90,7 @@ function judgeToken(m: MailboxFacts, o: EntraTokenObservation): Part[] {
       part(
         'fail',
         'ECE_TOKEN_WRONG_AUDIENCE',
-        `${ECEBOT_TEST}: ${m.address}: the token's audience ${c.aud} is not Exchange Online`,
+        `${m.address}: the token's audience ${c.aud} is not Exchange Online`,
         evidence,
         { fix, failedOn },
       ),
@@ -103,7 +103,7 @@ function judgeToken(m: MailboxFacts, o: EntraTokenObservation): Part[] {
       part(
         'fail',
         'ECE_TOKEN_SCOPE_MISSING',
-        `${ECEBOT_TEST}: ${m.address}: the token lacks ${missing.join(' and ')}`,
+        `${m.address}: the token lacks ${missing.join(' and ')}`,
         evidence,
         { fix: { ...fix, scopes: missing }, failedOn },
       ),
@@ -115,7 +115,7 @@ function judgeToken(m: MailboxFacts, o: EntraTokenObservation): Part[] {
       part(
         'pass',
         'OK',
-        `${ECEBOT_TEST}: ${m.address}: token${who} with Exchange Online audience and scopes`,
+        `${m.address}: token${who} with Exchange Online audience and scopes`,
         evidence,
       ),
     );
@@ -131,39 +131,24 @@ function judgeMailbox(
 ): Part[] {
   if (!m.hasToken) {
     return [
-      part(
-        'skip',
-        'ECE_TOKEN_MISSING',
-        `${ECEBOT_TEST}: ${m.address}: no token configured for ecebot`,
-        [],
-        {
-          fix: { mailbox: m.address, account: tokenAccount(m) },
-        },
-      ),
+      part('skip', 'ECE_TOKEN_MISSING', `${m.address}: no token configured for ecebot`, [], {
+        fix: { mailbox: m.address, account: tokenAccount(m) },
+      }),
     ];
   }
   if (!tokens.length) {
     return [
-      part(
-        'skip',
-        'NO_WORKER',
-        `${ECEBOT_TEST}: ${m.address}: no services server refreshed its token`,
-        [],
-        {
-          fix: { vantage: services.join(', ') || 'the services server' },
-        },
-      ),
+      part('skip', 'NO_WORKER', `${m.address}: no services server refreshed its token`, [], {
+        fix: { vantage: services.join(', ') || 'the services server' },
+      }),
     ];
   }
   return tokens.flatMap(o => {
     if (o.code === 'CHECK_CRASHED') {
       return [
-        part(
-          'error',
-          'CHECK_CRASHED',
-          `${ECEBOT_TEST}: ${m.address}: the token probe crashed on ${o.vantage}`,
-          [fromObservation(o, { text: `${ECEBOT_TEST}: ${describe(o)}` })],
-        ),
+        part('error', 'CHECK_CRASHED', `${m.address}: the token probe crashed on ${o.vantage}`, [
+          fromObservation(o, { text: `${ECEBOT_TEST}: ${describe(o)}` }),
+        ]),
       ];
     }
     if (o.ok) return judgeToken(m, o);
@@ -174,7 +159,7 @@ function judgeMailbox(
         part(
           'skip',
           code,
-          `${ECEBOT_TEST}: ${m.address}: Entra ID could not be reached from ${o.vantage}`,
+          `${m.address}: Entra ID could not be reached from ${o.vantage}`,
           evidence,
           {
             fix: { vantage: o.vantage, host: 'login.microsoftonline.com', port: 443 },
@@ -186,7 +171,7 @@ function judgeMailbox(
       part(
         'fail',
         code,
-        `${ECEBOT_TEST}: ${m.address}: Entra refused to refresh its token on ${o.vantage} (${code})`,
+        `${m.address}: Entra refused to refresh its token on ${o.vantage} (${code})`,
         evidence,
         {
           fix: { mailbox: m.address, account: tokenAccount(m), vantage: o.vantage },
@@ -208,7 +193,7 @@ export const token: Rule = ({ env, observations, now }) => {
   const passed = judged.filter(j => j.parts.some(p => p.status === 'pass')).map(j => j.m.address);
   const eceOk = ece.some(p => p.status === 'pass');
   return judge('token', TITLE.en, env, parts, {
-    passSummary: `${ECEBOT_TEST}: tokens for ${passed.join(', ')} refresh and belong to the right account, with Exchange Online audience and scopes${eceOk ? `; ${ECE_LOG}: ECE signs in as each mailbox's account` : ''}`,
+    passSummary: `Tokens for ${passed.join(', ')} refresh and belong to the right account, with Exchange Online audience and scopes (${ECEBOT_TEST})${eceOk ? `; ${ECE_LOG}: ECE signs in as each mailbox's account` : ''}`,
     emptySummary: 'No mailboxes in the inventory.',
   });
 };

@@ -116,7 +116,7 @@ describe('token rule', () => {
           })),
         'pass',
         'OK',
-        'not checked: ecebot test token: support@example.com: Entra ID could not be reached from services-1',
+        'not checked: support@example.com: Entra ID could not be reached from services-1',
       ],
       [
         'crashed probe',
@@ -195,9 +195,7 @@ describe('token rule', () => {
     });
     const f = token(edit(undefined, env));
     expect(f.status).toBe('pass');
-    expect(f.summary).toContain(
-      `not checked: ecebot test token: ${SALES}: no token configured for ecebot`,
-    );
+    expect(f.summary).toContain(`not checked: ${SALES}: no token configured for ecebot`);
   });
 
   test('a configured token no services server refreshed is not passed silently', () => {
