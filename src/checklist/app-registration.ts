@@ -442,7 +442,6 @@ export const item: ItemDeclaration = {
     { read: 'graph-application', on: CENTRAL_ONLY },
     { read: 'graph-consent', on: CENTRAL_ONLY },
     { read: 'graph-resource-scopes', on: CENTRAL_ONLY },
-    { read: 'graph-sign-ins', on: CENTRAL_ONLY },
     // Access-token lifetimes are judged on the mailbox tokens (checklist.md item 3).
     { read: 'mailbox-token', on: SERVICES },
   ],

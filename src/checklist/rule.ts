@@ -45,6 +45,13 @@ export interface Part {
   fix?: Omit<RemediationContext, 'env'>;
   /** Vantage points this part failed on, when the item is judged per server. */
   failedOn?: Vantage[];
+  /**
+   * Evidence that adds to the verdict when it is there, and whose absence does not leave the
+   * item unestablished (ECE's own sign-ins, which need a licence and a permission many tenants
+   * do not give): a skipped optional part is named in the summary but does not make the item
+   * `skip`. Any other status counts like a required part's.
+   */
+  optional?: boolean;
 }
 
 /** A part with a status. */
@@ -113,8 +120,10 @@ export function judge(
   parts: Part[],
   options: JudgeOptions = {},
 ): Finding {
-  const status: Status = parts.length
-    ? parts.reduce<Status>((w, p) => (RANK[p.status] > RANK[w] ? p.status : w), 'pass')
+  const counted = parts.filter(p => !(p.optional && p.status === 'skip'));
+  const basis = counted.length ? counted : parts;
+  const status: Status = basis.length
+    ? basis.reduce<Status>((w, p) => (RANK[p.status] > RANK[w] ? p.status : w), 'pass')
     : 'skip';
   const of = (...s: Status[]) => parts.filter(p => s.includes(p.status));
   const notPass = [...of('fail'), ...of('error'), ...of('warn'), ...of('skip')];
@@ -131,7 +140,11 @@ export function judge(
     const passed = of('pass').map(p => p.line);
     const skipped = joinLines(of('skip').map(p => p.line));
     summary = passed.length ? `${skipped}; established: ${joinLines(passed)}` : skipped;
-  } else summary = options.passSummary ?? joinLines(of('pass').map(p => p.line));
+  } else {
+    const passed = options.passSummary ?? joinLines(of('pass').map(p => p.line));
+    const optional = of('skip').map(p => p.line);
+    summary = optional.length ? `${passed}; not checked: ${joinLines(optional)}` : passed;
+  }
 
   const finding: Finding = {
     item,

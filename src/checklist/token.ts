@@ -5,6 +5,11 @@
  *
  * The technote's trap: on a domain-joined workstation the browser signs in silently with the
  * user's Kerberos/SSO session, so ECE stores a token for that user. Its `amr` then holds `wia`.
+ *
+ * Two kinds of evidence, labelled in every text (DESIGN.md): **ecebot's test token** — the
+ * refresh token ecebot was given, redeemed from each services server — and **ECE's token**, as
+ * Entra's sign-in log shows ECE using it (./ece-sign-ins.ts). A right test token does not make
+ * ECE's right: ECE may hold another token than the one ecebot was given.
  */
 import { aadstsCode, type Code } from '../knowledge/codes';
 import {
@@ -13,7 +18,8 @@ import {
   PROTOCOL_SCOPE,
 } from '../knowledge/permissions';
 import type { EntraTokenObservation } from '../model';
-import { fromObservation } from './evidence';
+import { ECE_LOG, eceSignInParts } from './ece-sign-ins';
+import { describe, fromObservation } from './evidence';
 import {
   isNetworkCode,
   judge,
@@ -28,14 +34,17 @@ import {
 } from './rule';
 import type { MailboxFacts } from '../model';
 import type { Text } from '../model/items';
-import { SERVICES, type ItemDeclaration } from './item';
+import { CENTRAL_ONLY, SERVICES, type ItemDeclaration } from './item';
 
 const TITLE: Text = { en: 'Token generation', nl: 'Tokens genereren' };
+
+/** What every evidence text and line about ecebot's own test of the token starts with. */
+export const ECEBOT_TEST = 'ecebot test token';
 
 /** The claims a person needs to see, in one line (never the token itself). */
 function claimsText(o: EntraTokenObservation): string {
   const c = o.claims;
-  if (!c) return `token refreshed on ${o.vantage}; its claims could not be read`;
+  if (!c) return `${ECEBOT_TEST}: refreshed on ${o.vantage}; its claims could not be read`;
   const bits = [
     `token for ${tokenUser(c) ?? 'an unnamed user'}`,
     c.amr?.length ? `amr ${c.amr.join(' ')}` : undefined,
@@ -43,7 +52,7 @@ function claimsText(o: EntraTokenObservation): string {
     c.scp ? `scp ${c.scp}` : undefined,
     o.lifetimeMinutes !== undefined ? `lasts ${o.lifetimeMinutes} min` : undefined,
   ];
-  return bits.filter(Boolean).join(', ');
+  return `${ECEBOT_TEST}: ${bits.filter(Boolean).join(', ')}`;
 }
 
 /** The Entra code of a refused refresh: the AADSTS number when there is one. */
@@ -138,13 +147,13 @@ function judgeMailbox(
     if (o.code === 'CHECK_CRASHED') {
       return [
         part('error', 'CHECK_CRASHED', `${m.address}: the token probe crashed on ${o.vantage}`, [
-          fromObservation(o),
+          fromObservation(o, { text: `${ECEBOT_TEST}: ${describe(o)}` }),
         ]),
       ];
     }
     if (o.ok) return judgeToken(m, o);
     const code = refusalCode(o);
-    const evidence = [fromObservation(o, { code })];
+    const evidence = [fromObservation(o, { code, text: `${ECEBOT_TEST}: ${describe(o)}` })];
     if (code === 'ENTRA_UNREACHABLE' || isNetworkCode(code)) {
       return [
         part(
@@ -173,16 +182,34 @@ function judgeMailbox(
   });
 }
 
-export const token: Rule = ({ env, observations }) => {
+export const token: Rule = ({ env, observations, now }) => {
   const services = servicesServers(env);
   const judged = env.mailboxes.map(m => ({
     m,
     parts: judgeMailbox(m, mailboxTokens(observations, m.address), services),
   }));
-  const parts = judged.flatMap(j => j.parts);
+  // ECE's sign-in log needs Entra ID P1/P2 and AuditLog.Read.All: when it cannot be read, the
+  // item still stands on ecebot's test token, and says what was not checked.
+  const ece = (env.mailboxes.length ? eceSignInParts({ env, observations, now }) : []).map(p =>
+    p.status === 'skip' ? { ...p, optional: true } : p,
+  );
+  // When the sign-in log shows ECE redeeming its token as every mailbox's account, that is the
+  // item established on ECE's own evidence: a mailbox ecebot could not test itself is then named,
+  // not a reason to leave the item unestablished.
+  const eceOk = ece.length > 0 && ece.every(p => p.status === 'pass');
+  const own = judged
+    .flatMap(j => j.parts)
+    .map(p => (eceOk && p.status === 'skip' ? { ...p, optional: true } : p));
+  const parts = [...own, ...ece];
   const passed = judged.filter(j => j.parts.some(p => p.status === 'pass')).map(j => j.m.address);
+  const tested = passed.length
+    ? `Tokens for ${passed.join(', ')} refresh and belong to the right account, with Exchange Online audience and scopes (${ECEBOT_TEST})`
+    : '';
+  const fromLog = ece.some(p => p.status === 'pass')
+    ? `${ECE_LOG}: ECE signs in as each mailbox's account`
+    : '';
   return judge('token', TITLE.en, env, parts, {
-    passSummary: `Tokens for ${passed.join(', ')} refresh and belong to the right account, with Exchange Online audience and scopes`,
+    passSummary: [tested, fromLog].filter(Boolean).join('; '),
     emptySummary: 'No mailboxes in the inventory.',
   });
 };
@@ -191,6 +218,12 @@ export const token: Rule = ({ env, observations }) => {
 export const item: ItemDeclaration = {
   id: 'token',
   title: TITLE,
-  reads: [{ read: 'mailbox-token', on: SERVICES }],
+  reads: [
+    { read: 'mailbox-token', on: SERVICES },
+    // ECE's own sign-ins (Entra's sign-in log), and the app token that reads them, so a missing
+    // read can say why (no probe credentials, a refused probe token).
+    { read: 'graph-token', on: CENTRAL_ONLY },
+    { read: 'graph-sign-ins', on: CENTRAL_ONLY },
+  ],
   rule: token,
 };

@@ -2,6 +2,7 @@
  * The inventory schema: one YAML file (or a folder of them) describing each ECE environment.
  * Secrets are references only (`env:NAME`, `file:PATH`), never values (DESIGN.md, Inventory).
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** `env:NAME` or `file:PATH` (relative to the inventory file). */
@@ -55,6 +56,12 @@ const ServerEndpoints = EndpointsSchema.omit({
   ece: HostPort.optional(),
 });
 
+/** One IPv4 or IPv6 address, as Entra's sign-in log writes the client's (`ipAddress`). */
+const IpAddress = z.string().refine(a => isIP(a) !== 0, {
+  message:
+    'must be an IPv4 or IPv6 address (like 10.0.0.11 or 2001:db8::11), without a port or a prefix length',
+});
+
 export const ServerSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
     message: 'must be a host-like name (letters, digits, . _ -)',
@@ -62,6 +69,14 @@ export const ServerSchema = z.strictObject({
   role: z.enum(['services', 'application']),
   /** Per-server endpoint overrides (what this server's network looks like). */
   endpoints: ServerEndpoints.optional(),
+  /**
+   * The addresses Entra sees this server connect from (its public or NAT address), compared
+   * with the client IP of ECE's sign-ins; unknown when not given.
+   */
+  addresses: z
+    .array(IpAddress)
+    .min(1, { message: 'list at least one address, or leave `addresses` out' })
+    .optional(),
 });
 
 export const MailboxSchema = z
@@ -105,6 +120,14 @@ export const EnvironmentSchema = z.strictObject({
     externalUrl: z.string().optional(),
     /** URL admins use to open the administration console, when it differs. */
     adminUrl: z.string().optional(),
+    /**
+     * Longest time without a successful ECE sign-in before the token item warns, like `3h`
+     * (default 3h: ECE redeems its token at least every 60–90 minutes).
+     */
+    maxSignInGap: z
+      .string()
+      .regex(/^[1-9]\d*[mhd]$/, { message: 'must be a duration like 90m, 3h or 1d' })
+      .optional(),
   }),
   servers: z.array(ServerSchema).min(1, { message: 'list at least the services server' }),
   tenant: z.strictObject({ id: Guid, domain: z.string().optional() }),

@@ -1053,6 +1053,36 @@ export const CODE_TABLE = {
       links: [LINKS.technote],
     }),
   },
+  GRAPH_THROTTLED: {
+    item: null,
+    meaning: {
+      en: 'Microsoft Graph throttled the read (HTTP 429 Too Many Requests).',
+      nl: 'Microsoft Graph heeft het lezen afgeremd (HTTP 429 Too Many Requests).',
+    },
+    phrase: 'failed (GRAPH_THROTTLED)',
+    // Graph answers 429 with a Retry-After header when a throttling limit is reached
+    // (learn.microsoft.com/graph/throttling); the sign-in log has its own limits
+    // (throttling-limits, "identity and access reports service limits").
+    remediation: () => ({
+      text: 'Microsoft Graph throttled ecebot (HTTP 429); nothing was judged from this read. Run the check again later, or check less often.',
+      links: [LINKS.signInLogs],
+    }),
+  },
+  SIGN_IN_LOG_FORBIDDEN: {
+    item: null,
+    meaning: {
+      en: "Graph refused to read Entra's sign-in log: ecebot's read app lacks AuditLog.Read.All and Directory.Read.All.",
+      nl: 'Graph weigerde het aanmeldingslogboek van Entra te lezen: de lees-app van ecebot mist AuditLog.Read.All en Directory.Read.All.',
+    },
+    phrase: 'failed (SIGN_IN_LOG_FORBIDDEN)',
+    // List signIns needs both application permissions (a known issue makes Directory.Read.All
+    // necessary too) and a tenant with Entra ID P1/P2 (Graph signin-list, o365-facts.md §3.4).
+    remediation: () => ({
+      text: `Give ecebot's read-only app (inventory \`probe\`) the Graph application permissions ${PROBE_PERMISSIONS.signIns}, with admin consent. Until then ecebot cannot see what ECE itself does at Entra and judges the token only by its own test.`,
+      fix: 'Entra admin center > App registrations > <ecebot read app> > API permissions > Microsoft Graph > Application: AuditLog.Read.All, Directory.Read.All > Grant admin consent',
+      links: [LINKS.signInLogs],
+    }),
+  },
   EXO_UNAUTHORIZED: {
     item: null,
     meaning: {
@@ -1359,6 +1389,34 @@ export const CODE_TABLE = {
       text: `The token lacks ${scopeList(ctx, 'a scope the mailbox needs')}: add the permission to the app, consent, and regenerate the token for ${mbx(ctx)}.`,
       fix: `${appPath(ctx)} > API permissions: ${scopeList(ctx, '<scope>')}; then regenerate the token in ECE for ${mbx(ctx)}`,
       links: [LINKS.oauthImapPopSmtp, ...guide(ctx)],
+    }),
+  },
+  ECE_SIGNS_IN_AS_OTHER_USER: {
+    item: 'token',
+    meaning: {
+      en: "Entra's sign-in log shows ECE signing in as a user that is not a mailbox account (typically the workstation user, through Kerberos/SSO).",
+      nl: 'Het aanmeldingslogboek van Entra toont dat ECE zich aanmeldt als een gebruiker die geen mailboxaccount is (meestal de werkplekgebruiker, via Kerberos/SSO).',
+    },
+    phrase: 'failed (ECE_SIGNS_IN_AS_OTHER_USER)',
+    // Checklist item 4 (the technote): a normal browser window on a domain-joined workstation
+    // signs in silently as the logged-in Windows user, so ECE stores that user's token.
+    remediation: regenerate(
+      "ECE's own sign-ins (Entra sign-in log) are made as another user than the mailbox account: the token ECE stores was generated in a browser that signed in silently as the logged-in Windows workstation user (Kerberos/SSO, checklist item 4).",
+    ),
+  },
+  ECE_NOT_SIGNING_IN: {
+    item: 'token',
+    meaning: {
+      en: "Entra's sign-in log shows no successful ECE sign-in for this account for longer than the allowed gap: ECE has stopped redeeming its token.",
+      nl: 'Het aanmeldingslogboek van Entra toont al langer dan toegestaan geen geslaagde aanmelding van ECE voor dit account: ECE gebruikt zijn token niet meer.',
+    },
+    phrase: 'failed (ECE_NOT_SIGNING_IN)',
+    // ECE redeems its refresh token whenever its access token expires; Entra's access tokens
+    // last 60–90 minutes by default (access-tokens#token-lifetime, o365-facts.md §2.6).
+    remediation: ctx => ({
+      text: `ECE has not signed in to Entra for ${mbx(ctx)} (as ${signInAs(ctx)}) for hours, although it redeems its refresh token whenever its access token expires (60–90 minutes by default): ECE has stopped reading this mailbox. Check in ECE that the email account for ${mbx(ctx)} is active and its retriever and dispatcher services run${where(ctx)}, and look in ECE's logs for token errors; if the token was removed or expired, regenerate it in an InPrivate window signing in as ${signInAs(ctx)}.`,
+      fix: `ECE: check the retriever and dispatcher services and the email account for ${mbx(ctx)}; if needed, Generate token in an InPrivate window signing in as ${signInAs(ctx)}`,
+      links: [...guide(ctx), LINKS.accessTokenLifetime, LINKS.signInLogs],
     }),
   },
   EXO_SMTP_AUTH_DISABLED: {

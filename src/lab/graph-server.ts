@@ -3,7 +3,8 @@
  * app-registration, license and token items (o365-facts.md §3.1–§3.4), answered from the lab
  * tenant as it is at the moment of the request, so scenario mutations show up at once.
  *
- * Only what ecebot reads is modelled: the `eq` filters of §3, `$select`, `$top` on sign-ins,
+ * Only what ecebot reads is modelled: the `eq` filters of §3, `$select`, `$top` on sign-ins, the
+ * beta sign-in log with its `signInEventTypes` filter and `$skiptoken` paging,
  * `POST /users/{id}/checkMemberGroups` (the bot's admin check by group), app-role checks per
  * route (§3.6), and Graph's error envelope
  * `{"error":{"code","message","innerError":{date,request-id,client-request-id}}}`.
@@ -26,6 +27,7 @@ import {
   SCOPE_ID,
   type LabApp,
   type LabGroup,
+  type LabSignIn,
   type LabTenant,
   type LabUser,
 } from './tenant';
@@ -74,7 +76,12 @@ interface RouteInput {
   query: URLSearchParams;
   params: string[];
   body?: unknown;
+  /** `v1.0` or `beta`. */
+  version: GraphVersion;
 }
+
+/** The Graph versions the lab answers. */
+type GraphVersion = 'v1.0' | 'beta';
 
 /** One route: its path pattern, the app roles it needs (all of them), and its reader. */
 interface Route {
@@ -84,6 +91,11 @@ interface Route {
   roles: string[];
   /** GET unless said otherwise (actions such as checkMemberGroups are POST). */
   method?: 'GET' | 'POST';
+  /**
+   * Versions it is served on (default v1.0 only). Real Graph serves every v1.0 route on beta
+   * too; the lab serves on beta only what ecebot reads there (lab's choice).
+   */
+  versions?: readonly GraphVersion[];
   read(input: RouteInput): RouteResult;
 }
 
@@ -152,13 +164,18 @@ async function handle(
     message: 'Specified HTTP method is not allowed for the request target.',
   };
   if (req.method !== 'GET' && req.method !== 'POST') return reply(notAllowed);
-  if (segments[0] !== 'v1.0') return reply(badRequest(`Invalid version: ${segments[0] ?? ''}`));
+  const version = segments[0];
+  if (version !== 'v1.0' && version !== 'beta') {
+    return reply(badRequest(`Invalid version: ${version ?? ''}`));
+  }
 
   const auth = authenticate(state, req);
   if ('status' in auth) return reply(auth);
 
   const rest = segments.slice(1);
-  const route = ROUTES.find(r => matches(r.pattern, rest));
+  const route = ROUTES.find(
+    r => (r.versions ?? ['v1.0']).includes(version) && matches(r.pattern, rest),
+  );
   if (!route) {
     return reply(badRequest(`Resource not found for the segment '${rest[0] ?? ''}'.`));
   }
@@ -189,7 +206,7 @@ async function handle(
       return reply(badRequest('Unable to read JSON request payload.'));
     }
   }
-  return reply(route.read({ tenant: state.tenant, ids, query, params, body }));
+  return reply(route.read({ tenant: state.tenant, ids, query, params, body, version }));
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {
@@ -453,8 +470,144 @@ function userJson(u: LabUser): Record<string, unknown> {
   };
 }
 
-/** Sign-ins newest first in the §3.4 shape; `$top` caps the page (Graph's maximum is 1000). */
-function signIns(tenant: LabTenant, query: URLSearchParams): RouteResult {
+/** What a beta sign-in `$filter` asks for (each part optional). */
+interface SignInFilter {
+  appId?: string;
+  since?: number;
+  eventTypes?: string[];
+}
+
+/** The user sign-in event types of the beta signIn resource (signInEventTypes). */
+const SIGN_IN_EVENT_TYPES = [
+  'interactiveUser',
+  'nonInteractiveUser',
+  'servicePrincipal',
+  'managedIdentity',
+];
+
+/**
+ * Parse the beta sign-in `$filter` ecebot sends: clauses joined by `and`, each one of
+ * `appId eq '<id>'`, `createdDateTime ge <DateTimeOffset>` and
+ * `signInEventTypes/any(t: t eq '<type>' [or t eq '<type>']…)` (OData v4 lambda; the form
+ * Microsoft documents for the sign-in log, o365-facts.md §3.4). Anything else is refused with
+ * 400 as Graph refuses a filter it cannot parse ("Invalid filter clause"); the exact wording
+ * Graph uses for each malformed form is unknown (lab's choice).
+ */
+function parseSignInFilter(raw: string | null): SignInFilter | GraphFailure {
+  const f: SignInFilter = {};
+  if (raw === null) return f;
+  const invalid = badRequest(`Invalid filter clause: ${raw}`);
+  // Split on ` and ` outside parentheses and quotes.
+  const clauses: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i];
+    if (c === "'") quoted = !quoted;
+    else if (!quoted && c === '(') depth++;
+    else if (!quoted && c === ')') depth--;
+    else if (!quoted && depth === 0 && /^\s+and\s+/i.test(raw.slice(i))) {
+      clauses.push(raw.slice(start, i));
+      const m = /^\s+and\s+/i.exec(raw.slice(i))!;
+      i += m[0].length - 1;
+      start = i + 1;
+    }
+    if (depth < 0) return invalid;
+  }
+  if (depth !== 0 || quoted) return invalid;
+  clauses.push(raw.slice(start));
+  for (const clause of clauses.map(c => c.trim())) {
+    let m = /^appId\s+eq\s+'((?:[^']|'')*)'$/i.exec(clause);
+    if (m) {
+      f.appId = m[1]!.replace(/''/g, "'");
+      continue;
+    }
+    m =
+      /^createdDateTime\s+ge\s+(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}))$/i.exec(
+        clause,
+      );
+    if (m) {
+      f.since = Date.parse(m[1]!);
+      continue;
+    }
+    m = /^signInEventTypes\/any\(\s*(\w+)\s*:\s*(.+)\)$/i.exec(clause);
+    if (m) {
+      const v = m[1]!;
+      const types: string[] = [];
+      for (const alt of m[2]!.split(/\s+or\s+/i)) {
+        const t = new RegExp(`^\\s*${v}\\s+eq\\s+'([A-Za-z]+)'\\s*$`).exec(alt);
+        if (!t || !SIGN_IN_EVENT_TYPES.includes(t[1]!)) return invalid;
+        types.push(t[1]!);
+      }
+      f.eventTypes = types;
+      continue;
+    }
+    return invalid;
+  }
+  return f;
+}
+
+/** A lab sign-in's event type; records without one are a person at a prompt (lab's choice). */
+function eventTypeOf(s: LabSignIn): 'interactiveUser' | 'nonInteractiveUser' {
+  return s.eventType ?? 'interactiveUser';
+}
+
+/** One lab sign-in as Graph's signIn resource (§3.4; beta adds signInEventTypes and more). */
+function signInJson(tenant: LabTenant, s: LabSignIn, i: number, version: GraphVersion) {
+  const app = tenant.eceApp;
+  const user = findUser(tenant, s.userPrincipalName);
+  const code = s.errorCode === 0 ? 'OK' : aadstsCode(s.errorCode);
+  const type = eventTypeOf(s);
+  const row: Record<string, unknown> = {
+    id: stableId('signin', String(i), s.createdDateTime, s.userPrincipalName),
+    createdDateTime: s.createdDateTime,
+    userDisplayName: user?.displayName ?? null,
+    userPrincipalName: s.userPrincipalName,
+    userId: user?.id ?? null,
+    appId: s.appId,
+    appDisplayName: s.appId === app.appId ? app.displayName : null,
+    ipAddress: s.ipAddress ?? null,
+    clientAppUsed: type === 'interactiveUser' ? 'Browser' : 'Mobile Apps and Desktop clients',
+    correlationId: stableId('correlation', String(i), s.createdDateTime),
+    conditionalAccessStatus: 'notApplied',
+    isInteractive: type === 'interactiveUser',
+    resourceDisplayName: 'Office 365 Exchange Online',
+    resourceId: RESOURCE.EXCHANGE,
+    status: {
+      errorCode: s.errorCode,
+      failureReason: s.errorCode === 0 ? null : CODES[code].meaning,
+      additionalDetails: null,
+    },
+    appliedConditionalAccessPolicies: [],
+  };
+  if (version === 'beta') {
+    // Beta-only properties (signIn, graph-rest-beta): the event type and the steps.
+    row.signInEventTypes = [type];
+    row.authenticationDetails = s.authenticationMethod
+      ? [
+          {
+            authenticationStepDateTime: s.createdDateTime,
+            authenticationMethod: s.authenticationMethod,
+            succeeded: s.errorCode === 0,
+            authenticationStepRequirement: 'Primary authentication',
+          },
+        ]
+      : [];
+    row.authenticationMethodsUsed = s.authenticationMethod ? [s.authenticationMethod] : [];
+  }
+  return row;
+}
+
+/**
+ * Sign-ins newest first in the §3.4 shape. v1.0 lists interactive sign-ins only; beta lists the
+ * event types its `signInEventTypes` filter names, and interactive ones without it ("Without an
+ * event-type filter, the List signIns API returns only interactive user sign-ins by default",
+ * Microsoft Entra monitoring how-to). `$top` caps a page (signin-list: maximum and default
+ * 1,000); a further page is reached through `@odata.nextLink` with an opaque `$skiptoken`
+ * (here an offset: lab's choice).
+ */
+function signIns(tenant: LabTenant, query: URLSearchParams, version: GraphVersion): RouteResult {
   const topRaw = query.get('$top');
   let top = 1000;
   if (topRaw !== null) {
@@ -464,41 +617,41 @@ function signIns(tenant: LabTenant, query: URLSearchParams): RouteResult {
     }
     top = n;
   }
-  const app = tenant.eceApp;
-  const rows = tenant.signIns
-    .map((s, i) => {
-      const user = findUser(tenant, s.userPrincipalName);
-      const code = s.errorCode === 0 ? 'OK' : aadstsCode(s.errorCode);
-      return {
-        id: stableId('signin', String(i), s.createdDateTime, s.userPrincipalName),
-        createdDateTime: s.createdDateTime,
-        userDisplayName: user?.displayName ?? null,
-        userPrincipalName: s.userPrincipalName,
-        userId: user?.id ?? null,
-        appId: s.appId,
-        appDisplayName: s.appId === app.appId ? app.displayName : null,
-        ipAddress: null,
-        clientAppUsed: 'Browser',
-        correlationId: stableId('correlation', String(i), s.createdDateTime),
-        conditionalAccessStatus: 'notApplied',
-        isInteractive: true,
-        resourceDisplayName: 'Office 365 Exchange Online',
-        resourceId: RESOURCE.EXCHANGE,
-        status: {
-          errorCode: s.errorCode,
-          failureReason: s.errorCode === 0 ? null : CODES[code].meaning,
-          additionalDetails: null,
-        },
-        appliedConditionalAccessPolicies: [],
-      };
-    })
-    .sort((a, b) => b.createdDateTime.localeCompare(a.createdDateTime));
-  const result = collection('auditLogs/signIns', rows, query, ['appId']);
-  if ('body' in result) {
-    const value = result.body.value as unknown[];
-    result.body.value = value.slice(0, top);
+  let filter: SignInFilter;
+  if (version === 'beta') {
+    const f = parseSignInFilter(query.get('$filter'));
+    if (isFailure(f)) return f;
+    filter = f;
+  } else {
+    const f = parseFilter(query, ['appId']);
+    if (isFailure(f)) return f;
+    filter = f ? { appId: f.value } : {};
   }
-  return result;
+  const types = (version === 'beta' && filter.eventTypes) || ['interactiveUser'];
+  const skipRaw = query.get('$skiptoken');
+  const skip = skipRaw === null ? 0 : Number(skipRaw);
+  if (!Number.isInteger(skip) || skip < 0) return badRequest(`Invalid $skiptoken '${skipRaw}'.`);
+  const kept = tenant.signIns
+    .map((s, i) => ({ s, i }))
+    .filter(
+      ({ s }) => filter.appId === undefined || s.appId.toLowerCase() === filter.appId.toLowerCase(),
+    )
+    .filter(({ s }) => filter.since === undefined || Date.parse(s.createdDateTime) >= filter.since)
+    .filter(({ s }) => types.includes(eventTypeOf(s)))
+    .sort((a, b) => b.s.createdDateTime.localeCompare(a.s.createdDateTime));
+  const page = kept.slice(skip, skip + top).map(({ s, i }) => signInJson(tenant, s, i, version));
+  const base =
+    version === 'beta' ? 'https://graph.microsoft.com/beta' : 'https://graph.microsoft.com/v1.0';
+  const body: Record<string, unknown> = {
+    '@odata.context': `${base}/$metadata#auditLogs/signIns`,
+    value: page,
+  };
+  if (skip + top < kept.length) {
+    const next = new URLSearchParams(query);
+    next.set('$skiptoken', String(skip + top));
+    body['@odata.nextLink'] = `${base}/auditLogs/signIns?${next.toString()}`;
+  }
+  return { status: 200, body };
 }
 
 /** Graph checks at most 20 groups per checkMemberGroups request (directoryObject-checkMemberGroups). */
@@ -618,9 +771,10 @@ const ROUTES: Route[] = [
   },
   {
     pattern: ['auditLogs', 'signIns'],
+    versions: ['v1.0', 'beta'],
     // Both permissions are needed (known Graph issue, o365-facts.md §3.4).
     roles: ['AuditLog.Read.All', 'Directory.Read.All'],
-    read: ({ tenant, query }) => {
+    read: ({ tenant, query, version }) => {
       if (!tenant.hasP1) {
         // Exact code and text Graph answers for tenants without Entra ID P1/P2 (§3.4).
         return {
@@ -629,7 +783,7 @@ const ROUTES: Route[] = [
           message: "Neither tenant is B2C or tenant doesn't have premium license",
         };
       }
-      return signIns(tenant, query);
+      return signIns(tenant, query, version);
     },
   },
 ];

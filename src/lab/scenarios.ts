@@ -8,7 +8,7 @@
 import type { ItemId, Status } from '../model';
 import type { Code } from '../model';
 import type { Fault } from './faults';
-import { refreshTokenOf, type LabTenant } from './tenant';
+import { eceSignInHistory, refreshTokenOf, type LabTenant } from './tenant';
 
 /** Inventory knobs a scenario can turn (what the admin told ecebot about ECE). */
 export interface LabInventoryKnobs {
@@ -21,8 +21,11 @@ export interface Scenario {
   name: string;
   /** One line for `ecebot lab --help` and the README. */
   description: string;
-  /** What a correct check reports. `healthy` expects every item to pass. */
-  expect?: { item: ItemId; status: Status; code: Code };
+  /**
+   * What a correct check reports. `healthy` expects every item to pass. `remediation`, when
+   * given, must match the remediation for `code` (its text and fix): the real fix, named.
+   */
+  expect?: { item: ItemId; status: Status; code: Code; remediation?: RegExp };
   /**
    * Items the scenario leaves without the evidence they need: a correct check reports them as
    * `skip` with the reason, never as a pass.
@@ -38,6 +41,12 @@ export interface Scenario {
 }
 
 const DAY = 86400000;
+const HOUR = 3_600_000;
+
+/** Drop ECE's seeded sign-ins as `upn` (the history healthyTenant writes). */
+const withoutSignInsOf = (t: LabTenant, upn: string) => {
+  t.signIns = t.signIns.filter(s => s.userPrincipalName.toLowerCase() !== upn.toLowerCase());
+};
 const mailbox = (t: LabTenant, local: string) => {
   const m = t.mailboxes.find(x => x.address.startsWith(`${local}@`));
   if (!m) throw new Error(`lab tenant has no mailbox ${local}@`);
@@ -204,16 +213,105 @@ export const SCENARIOS: readonly Scenario[] = [
     expect: { item: 'connectivity', status: 'warn', code: 'SLOW_RESPONSE' },
     imapDelayMs: 600,
   },
+
+  {
+    name: 'ece-token-windows-user',
+    description:
+      "ECE's own token for support@ was generated in a normal browser on a domain-joined workstation: Entra's sign-in log shows ECE signing in as the workstation user jdoe@ (Kerberos/SSO), while the token ecebot was given is support@'s.",
+    expect: {
+      item: 'token',
+      status: 'fail',
+      code: 'ECE_SIGNS_IN_AS_OTHER_USER',
+      remediation: /InPrivate.*signing in as support@example\.com/,
+    },
+    tenant: (t, now) => {
+      const support = `support@${t.domain}`;
+      const jdoe = `jdoe@${t.domain}`;
+      withoutSignInsOf(t, support);
+      t.signIns.push(
+        // The token generation: an interactive sign-in from the admin's workstation, silently
+        // as the logged-in Windows user (checklist.md item 4). The workstation address is from
+        // the documentation range (RFC 5737); the method's wording is the lab's choice.
+        {
+          createdDateTime: new Date(now.getTime() - 20 * HOUR).toISOString(),
+          userPrincipalName: jdoe,
+          appId: t.eceApp.appId,
+          errorCode: 0,
+          eventType: 'interactiveUser',
+          ipAddress: '192.0.2.50',
+          authenticationMethod: 'Windows Integrated Authentication',
+        },
+        // Since then ECE redeems jdoe@'s refresh token from the services server.
+        ...eceSignInHistory(t, jdoe, now, { from: 20 * HOUR - 5 * 60_000 }),
+      );
+    },
+  },
+  {
+    name: 'ece-stopped-retrieving',
+    description:
+      'ECE has not signed in as support@ for 23 hours (its retriever stopped), although the token ecebot was given still works.',
+    expect: {
+      item: 'token',
+      status: 'warn',
+      code: 'ECE_NOT_SIGNING_IN',
+      remediation: /retriever and dispatcher/,
+    },
+    tenant: (t, now) => {
+      const support = `support@${t.domain}`;
+      withoutSignInsOf(t, support);
+      t.signIns.push(...eceSignInHistory(t, support, now, { to: 23 * HOUR }));
+    },
+  },
+  {
+    name: 'ece-refresh-expired',
+    description:
+      "ECE's own refresh token for support@ is refused with AADSTS700082 (expired after 90 days unused) for the last 4 hours, while the token ecebot was given works.",
+    expect: {
+      item: 'token',
+      status: 'fail',
+      code: 'AADSTS700082',
+      remediation: /Regenerate the token in ECE for support@example\.com.*InPrivate/s,
+    },
+    tenant: (t, now) => {
+      const support = `support@${t.domain}`;
+      withoutSignInsOf(t, support);
+      t.signIns.push(
+        ...eceSignInHistory(t, support, now, { to: 4 * HOUR + 10 * 60_000 }),
+        ...eceSignInHistory(t, support, now, { from: 4 * HOUR, errorCode: 700082 }),
+      );
+    },
+  },
+  {
+    name: 'no-audit-log',
+    description:
+      "ecebot's read app lacks AuditLog.Read.All, so ECE's own sign-ins cannot be read: the token item says so and is judged on ecebot's test alone.",
+    // The token item still passes on ecebot's test: ECE's sign-ins are optional evidence
+    // (src/checklist/rule.ts `Part.optional`), so not reading them does not leave the item
+    // unestablished, but the code and its remediation are on the finding.
+    expect: {
+      item: 'token',
+      status: 'pass',
+      code: 'SIGN_IN_LOG_FORBIDDEN',
+      remediation: /AuditLog\.Read\.All and Directory\.Read\.All/,
+    },
+    tenant: t => {
+      t.probeApp.roles = t.probeApp.roles.filter(r => r !== 'AuditLog.Read.All');
+    },
+  },
 ];
 
 /** Scenario names, in the order above. */
 export const SCENARIO_NAMES = SCENARIOS.map(s => s.name);
 
-/** The scenarios `ecebot demo` combines: one failure, one warning, one network fault. */
+/**
+ * The scenarios `ecebot demo` combines: one failure, one warning, one network fault, and one
+ * finding from ECE's own sign-ins (the workstation-user trap ecebot's test token cannot see).
+ */
 export const DEMO_SCENARIOS = [
   'smtp-auth-disabled',
   'secret-expiring',
   'port-993-blocked-on-services',
+  'ece-token-windows-user',
 ];
 
 /** Parse `a,b` into scenarios, rejecting unknown names with a suggestion. */

@@ -195,7 +195,7 @@ export function healthyTenant(externalOrigin: string, now: Date = new Date()): L
     displayName: 'Helpdesk',
     members: [users[0]!.id, users[1]!.id],
   };
-  return {
+  const tenant: LabTenant = {
     tenantId: randomUUID(),
     domain,
     hasP1: true,
@@ -270,6 +270,49 @@ export function healthyTenant(externalOrigin: string, now: Date = new Date()): L
     signIns: [],
     groups: [admins, operators, helpdesk],
   };
+  // ECE has been reading both mailboxes: its redemptions as support@ and as svc-ece@ (sales@'s
+  // shared account) are in the sign-in log.
+  tenant.signIns = [
+    ...eceSignInHistory(tenant, `support@${domain}`, now),
+    ...eceSignInHistory(tenant, `svc-ece@${domain}`, now),
+  ];
+  return tenant;
+}
+
+/** How often the lab's ECE redeemed its refresh tokens before the lab started: the average
+ * access-token lifetime (60–90 minutes, 75 on average; access-tokens#token-lifetime). */
+export const ECE_REDEEM_EVERY_MS = 75 * 60_000;
+
+/** The address the lab's ECE services server signs in from (every lab server is on loopback). */
+export const LAB_ECE_ADDRESS = '127.0.0.1';
+
+/**
+ * The sign-in log ECE left in the 26 hours before `now`: a non-interactive redemption of each
+ * token account's refresh token every 75 minutes, the newest 10 minutes ago, from the services
+ * server. `authenticationMethod` "Previously satisfied" is the lab's choice of wording for a
+ * refresh-token redemption.
+ */
+export function eceSignInHistory(
+  t: Pick<LabTenant, 'eceApp'>,
+  upn: string,
+  now: Date,
+  opts: { from?: number; to?: number; errorCode?: number } = {},
+): LabSignIn[] {
+  const out: LabSignIn[] = [];
+  const to = opts.to ?? 10 * 60_000;
+  const from = opts.from ?? 26 * 3_600_000;
+  for (let ago = to; ago <= from; ago += ECE_REDEEM_EVERY_MS) {
+    out.push({
+      createdDateTime: new Date(now.getTime() - ago).toISOString(),
+      userPrincipalName: upn,
+      appId: t.eceApp.appId,
+      errorCode: opts.errorCode ?? 0,
+      eventType: 'nonInteractiveUser',
+      ipAddress: LAB_ECE_ADDRESS,
+      authenticationMethod: 'Previously satisfied',
+    });
+  }
+  return out;
 }
 
 /** The group with this display name (the lab's groups have unique names). */

@@ -90,6 +90,8 @@ export interface Codes {
   GRAPH_NO_PREMIUM: true;
   GRAPH_NOT_FOUND: true;
   GRAPH_UNEXPECTED_REPLY: true;
+  GRAPH_THROTTLED: true;
+  SIGN_IN_LOG_FORBIDDEN: true;
   EXO_UNAUTHORIZED: true;
   EXO_FORBIDDEN: true;
   EXO_THROTTLED: true;
@@ -115,6 +117,8 @@ export interface Codes {
   ECE_TOKEN_WRONG_USER: true;
   ECE_TOKEN_WRONG_AUDIENCE: true;
   ECE_TOKEN_SCOPE_MISSING: true;
+  ECE_SIGNS_IN_AS_OTHER_USER: true;
+  ECE_NOT_SIGNING_IN: true;
   EXO_SMTP_AUTH_DISABLED: true;
   EXO_SMTP_AUTH_DISABLED_TENANT: true;
   EXO_IMAP_DISABLED: true;

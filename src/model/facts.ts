@@ -19,8 +19,11 @@ export interface EnvironmentFacts {
     /** URL admins open the administration console with, when given. */
     adminUrl?: string;
   };
-  /** ECE servers; each is a vantage point. */
-  servers: { name: string; role: 'services' | 'application' }[];
+  /**
+   * ECE servers; each is a vantage point. `addresses` are the IP addresses Entra sees the server
+   * sign in from (inventory `servers[].addresses`), when given.
+   */
+  servers: { name: string; role: 'services' | 'application'; addresses?: string[] }[];
   tenantId: string;
   /** The ECE app registration. */
   app: { clientId: string };
@@ -29,6 +32,11 @@ export interface EnvironmentFacts {
   probeConfigured: boolean;
   /** A mail step slower than this (ms) is a warning. */
   slowMs: number;
+  /**
+   * Longest time without a successful ECE sign-in before the token item warns (ms; inventory
+   * `ece.maxSignInGap`, default 3 h).
+   */
+  maxSignInGapMs?: number;
 }
 
 /** One mailbox ECE serves. */

@@ -239,13 +239,71 @@ export interface GraphLicenseDetail {
   }[];
 }
 
-/** One sign-in to the ECE app (Graph `signIn`, §3.4). */
+/**
+ * One sign-in to the ECE app (Graph beta `signIn`, o365-facts.md §3.4). The beta resource is
+ * read because only it lists non-interactive user sign-ins (ECE's refresh-token redemptions);
+ * field names and types follow learn.microsoft.com/graph/api/resources/signin?view=graph-rest-beta.
+ */
 export interface GraphSignIn {
   createdDateTime: string;
   userPrincipalName?: string | null;
   appId?: string | null;
   /** `errorCode` is the AADSTS number, 0 for success. */
   status?: { errorCode: number; failureReason?: string | null } | null;
+  /** Whether a person was at a prompt (true) or a client redeemed a token (false). */
+  isInteractive?: boolean | null;
+  /** `interactiveUser`, `nonInteractiveUser`, `servicePrincipal`, `managedIdentity`, … */
+  signInEventTypes?: string[] | null;
+  /** The client's address as Entra saw it (IPv4 or IPv6). */
+  ipAddress?: string | null;
+  /** The steps that authenticated the sign-in (`authenticationMethod`: "Password", …). */
+  authenticationDetails?:
+    { authenticationMethod?: string | null; succeeded?: boolean | null }[] | null;
+}
+
+/** How far a sign-in log read reached (the read is bounded by a window and a page cap). */
+export interface SignInLogWindow {
+  /** The oldest time asked for (`createdDateTime ge`), ISO 8601. */
+  since: string;
+  /** Pages read (each one request, newest first). */
+  pages: number;
+  /**
+   * Why the read stopped before the log's end: `pages` (the page cap) or `throttled` (Graph
+   * answered 429 for a later page). The rows then reach back only to the oldest one read.
+   */
+  truncated?: 'pages' | 'throttled';
+}
+
+/**
+ * One of ECE's sign-ins as the token rule reads it (src/checklist/ece-sign-ins.ts): who, when,
+ * how, from where, and Entra's answer.
+ */
+export interface EceSignIn {
+  at: string;
+  /** The user ECE's token is for (the log's userPrincipalName). */
+  user: string;
+  /** A person at a prompt (token generation) rather than ECE redeeming its refresh token. */
+  interactive: boolean;
+  /** 0 for success, else the AADSTS number. */
+  errorCode: number;
+  failureReason?: string;
+  ipAddress?: string;
+  /** The ECE server with that address (inventory `servers[].addresses`), when one has it. */
+  server?: string;
+  /** The first authentication method the log names, when it names one. */
+  method?: string;
+}
+
+/** What the sign-in log shows of ECE for one token account (a mailbox, or the shared account). */
+export interface EceAccountSignIns {
+  /** The account ECE's token for these mailboxes should be issued to. */
+  account: string;
+  /** The mailboxes whose token is this account's. */
+  mailboxes: string[];
+  /** ECE's newest successful non-interactive sign-in (a refresh-token redemption). */
+  lastSuccess?: EceSignIn;
+  /** ECE's failed sign-ins as this account, newest first. */
+  failures: EceSignIn[];
 }
 
 /** What each Graph read yields once its reply is understood. */
@@ -274,6 +332,8 @@ export interface GraphReadObservation<R extends GraphResource> extends Observati
   data?: GraphFacts[R];
   /** Why a 200 reply was not understood (code `GRAPH_UNEXPECTED_REPLY`). */
   unexpected?: UnexpectedReply;
+  /** Sign-in log reads only: the window and pages read. */
+  window?: SignInLogWindow;
 }
 
 /** A Graph read: application, service principals, grants, licenses or sign-ins. */

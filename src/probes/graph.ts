@@ -6,7 +6,8 @@
  *
  * Outcome codes: `OK`; `GRAPH_NOT_FOUND` when a filtered read of one object (application,
  * service principal) finds none or Graph answers 404 (unknown user); `GRAPH_FORBIDDEN` for 403;
- * `GRAPH_NO_PREMIUM` for the 403 a tenant without Entra ID P1 gets on sign-in logs (§3.4);
+ * `GRAPH_NO_PREMIUM` for the 403 a tenant without Entra ID P1 gets on sign-in logs (§3.4), and
+ * `SIGN_IN_LOG_FORBIDDEN` for any other 403 on them; `GRAPH_THROTTLED` for a 429 not waited out;
  * `HTTP_ERROR` for any other status (401 included, with Graph's words in `server`);
  * network codes from the HTTPS client.
  *
@@ -26,7 +27,14 @@ import type { HostPort, ProbeContext } from './context';
 import { httpsRequest, HttpNetworkError, type HttpAnswer } from './http-client';
 import { GRAPH_REPLY } from './schemas/graph';
 import { notUnderstood, readReply, shapeLine } from './schemas/reply';
-import type { GraphFacts, GraphReadObservation, GraphResource, UnexpectedReply } from '../model';
+import type {
+  GraphFacts,
+  GraphReadObservation,
+  GraphResource,
+  GraphSignIn,
+  SignInLogWindow,
+  UnexpectedReply,
+} from '../model';
 
 /** Graph's endpoint and the app-only access token for it (audience https://graph.microsoft.com). */
 export interface GraphTarget {
@@ -167,17 +175,213 @@ export function readLicenseDetails(
   });
 }
 
-/** The newest `top` sign-ins to the app: who got the token, which AADSTS (§3.4). */
-export function readSignIns(
+/** Bounds of one sign-in log read. */
+export interface SignInReadOptions {
+  /** The oldest sign-in asked for (`createdDateTime ge`). */
+  since: Date;
+  /** Rows per page (`$top`; Graph's maximum and default is 1,000). */
+  pageSize?: number;
+  /** Pages read at most; the log is newest first, so a cap drops only the oldest rows. */
+  maxPages?: number;
+}
+
+/** Default rows per page and page cap: 4 × 250 rows, far more than ECE's redemptions a day. */
+export const SIGN_IN_PAGE_SIZE = 250;
+export const SIGN_IN_MAX_PAGES = 4;
+
+/** A 429's Retry-After ecebot is willing to wait once, within the read's own deadline. */
+const MAX_RETRY_AFTER_MS = 2000;
+
+/**
+ * The `$filter` of ECE's sign-ins: its app id, the window, and both user sign-in types.
+ *
+ * Why beta and why `signInEventTypes`: v1.0 (like Get-AzureADAuditSignInLogs) lists interactive
+ * sign-ins only, and beta's List signIns, "without an event-type filter, returns only
+ * interactive user sign-ins by default" (learn.microsoft.com/entra/identity/monitoring-health,
+ * Agent ID sign-ins how-to; o365-facts.md §3.4). ECE's refresh-token redemptions are
+ * non-interactive user sign-ins (concept-noninteractive-sign-ins: "A client app uses an OAuth
+ * 2.0 refresh token to get an access token"); the interactive ones are a person generating the
+ * token in ECE's console. Syntax as Microsoft writes it:
+ * `createdDateTime ge 2026-10-05T10:00:00Z and signInEventTypes/any(t: t eq 'nonInteractiveUser')`
+ * (same how-to); the lambda's `or` is OData v4 (§5.1.1.10 lambda operators).
+ */
+export function signInFilter(appId: string, since: Date): string {
+  const when = since.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return (
+    `appId eq '${appId.replace(/'/g, "''")}' and createdDateTime ge ${when} and ` +
+    "signInEventTypes/any(t: t eq 'interactiveUser' or t eq 'nonInteractiveUser')"
+  );
+}
+
+/** Graph's paging link, beside `value` (dropped by the row schema, so read on its own). */
+const nextLinkReply = z.object({ '@odata.nextLink': z.string().optional() });
+
+/**
+ * ECE's sign-ins (interactive and non-interactive) since `since`, newest first, from Graph beta
+ * `GET /beta/auditLogs/signIns` (o365-facts.md §3.4). Bounded: a time window, `pageSize` rows a
+ * page, at most `maxPages` pages following `@odata.nextLink` (signin-list: "the maximum and
+ * default page size is 1,000 objects and by default, the most recent sign-ins are returned
+ * first"), each request under the command deadline and no page started past the probe's total.
+ * One 429 (learn.microsoft.com/graph/throttling: "Returns a suggested wait time in the response
+ * header") is waited out when its Retry-After is short; otherwise the read stops: on the first
+ * page it is `GRAPH_THROTTLED`, later the rows so far are kept and `window.truncated` says why.
+ *
+ * Needs AuditLog.Read.All and Directory.Read.All (signin-list's known issue) and Entra ID P1/P2:
+ * without premium Graph answers 403 `Authentication_RequestFromNonPremiumTenantOrB2CTenant`
+ * (`GRAPH_NO_PREMIUM`); any other 403 here is `SIGN_IN_LOG_FORBIDDEN`.
+ *
+ * The log lags the sign-ins themselves: Microsoft gave 2 minutes for 95 % and 5 minutes for 99 %
+ * of sign-ins (reference-reports-latencies; reference-log-latency now lists only factors), so
+ * the newest minutes may be missing.
+ */
+export async function readSignIns(
   ctx: ProbeContext,
   t: GraphTarget,
   appId: string,
-  top = 20,
+  opts: SignInReadOptions,
 ): Promise<GraphReadObservation<'signIns'>> {
-  return read(ctx, t, {
-    resource: 'signIns',
-    path: `/v1.0/auditLogs/signIns?${filter('appId', appId)}&$top=${top}`,
-  });
+  const pageSize = opts.pageSize ?? SIGN_IN_PAGE_SIZE;
+  const maxPages = opts.maxPages ?? SIGN_IN_MAX_PAGES;
+  const redactor = ctx.redactor.with([t.token]);
+  const rec = new StepRecorder(redactor);
+  const window: SignInLogWindow = { since: opts.since.toISOString(), pages: 0 };
+  const rows: GraphSignIn[] = [];
+  const finish = (o: {
+    code: Code;
+    status?: number;
+    server?: string;
+    unexpected?: UnexpectedReply;
+  }): GraphReadObservation<'signIns'> => {
+    const obs: GraphReadObservation<'signIns'> = {
+      kind: 'graph',
+      vantage: ctx.vantage,
+      target: `${t.graph.host}:${t.graph.port}`,
+      resource: 'signIns',
+      ok: o.code === 'OK',
+      code: o.code,
+      stage: 'request',
+      startedAt: rec.startedAt.toISOString(),
+      durationMs: rec.elapsed(),
+      steps: rec.steps,
+      window,
+    };
+    if (o.status !== undefined) obs.status = o.status;
+    if (o.server !== undefined) obs.server = redactor.text(o.server);
+    if (o.code === 'OK') obs.data = redactor.value(rows);
+    if (o.unexpected !== undefined) obs.unexpected = redactor.value(o.unexpected);
+    return obs;
+  };
+
+  let path: string | undefined =
+    `/beta/auditLogs/signIns?$filter=${encodeURIComponent(signInFilter(appId, opts.since))}&$top=${pageSize}`;
+  let retried = false;
+  while (path !== undefined) {
+    if (window.pages >= maxPages) {
+      window.truncated = 'pages';
+      break;
+    }
+    if (window.pages > 0 && rec.elapsed() >= ctx.deadlines.totalMs) {
+      window.truncated = 'pages';
+      break;
+    }
+    const done = rec.begin('request', `GET ${path}`);
+    let answer: HttpAnswer;
+    try {
+      answer = await httpsRequest(ctx, {
+        method: 'GET',
+        target: t.graph,
+        path,
+        headers: {
+          authorization: `Bearer ${t.token}`,
+          accept: 'application/json',
+          'client-request-id': randomUUID(),
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof HttpNetworkError)) throw err;
+      done({ ok: false, code: err.code, note: err.message });
+      return finish({ code: err.code });
+    }
+    const requestId = header(answer, 'request-id');
+    const received = [`HTTP ${answer.status}`];
+    const step = (code: Code, note?: string) =>
+      done({
+        ok: code === 'OK',
+        code,
+        received,
+        note: [note, requestId && `request-id ${requestId}`].filter(Boolean).join('; '),
+      });
+
+    if (answer.status === 429) {
+      const waitMs = retryAfterMs(header(answer, 'retry-after'));
+      received.push(`Retry-After: ${header(answer, 'retry-after') ?? '(none)'}`);
+      const fits =
+        !retried &&
+        waitMs !== undefined &&
+        waitMs <= MAX_RETRY_AFTER_MS &&
+        rec.elapsed() + waitMs < ctx.deadlines.totalMs;
+      step('GRAPH_THROTTLED', fits ? `waiting ${waitMs} ms once` : undefined);
+      if (fits) {
+        retried = true;
+        await new Promise(r => setTimeout(r, waitMs));
+        continue;
+      }
+      if (window.pages === 0) {
+        return finish({ code: 'GRAPH_THROTTLED', status: 429, server: refused(answer).server });
+      }
+      window.truncated = 'throttled';
+      break;
+    }
+    if (answer.status !== 200) {
+      const refusal = refused(answer);
+      const code = refusal.code === 'GRAPH_FORBIDDEN' ? 'SIGN_IN_LOG_FORBIDDEN' : refusal.code;
+      received.push(refusal.server);
+      step(code);
+      return finish({ code, status: answer.status, server: refusal.server });
+    }
+    const u = GRAPH_UNDERSTAND.signIns(answer.json, answer.text);
+    if (u.code !== 'OK') {
+      // A list read is never GRAPH_NOT_FOUND; only a reply not understood gets here.
+      const unexpected = u.code === 'GRAPH_UNEXPECTED_REPLY' ? u.unexpected : undefined;
+      if (!unexpected) throw new Error('a collection read cannot be GRAPH_NOT_FOUND');
+      const server = notUnderstood(unexpected);
+      received.push(server, shapeLine(unexpected));
+      step('GRAPH_UNEXPECTED_REPLY');
+      return finish({ code: 'GRAPH_UNEXPECTED_REPLY', status: 200, server, unexpected });
+    }
+    rows.push(...u.data);
+    window.pages++;
+    step('OK', u.note);
+    const link = nextLinkReply.safeParse(answer.json);
+    path = link.success ? nextPath(link.data['@odata.nextLink'], t.graph.host) : undefined;
+  }
+  return finish({ code: 'OK', status: 200 });
+}
+
+/**
+ * The path and query of Graph's `@odata.nextLink`, sent to the same Graph endpoint. A link to
+ * another host is not followed (it would carry our token elsewhere): the read stops there.
+ */
+function nextPath(link: string | undefined, graphHost: string): string | undefined {
+  if (!link) return undefined;
+  let url: URL;
+  try {
+    url = new URL(link);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'https:' || url.hostname.toLowerCase() !== graphHost.toLowerCase()) {
+    return undefined;
+  }
+  return url.pathname + url.search;
+}
+
+/** Retry-After in ms: delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
+function retryAfterMs(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
 /** `$filter=<field> eq '<value>'`, with quotes doubled inside the literal (OData v4 ABNF). */

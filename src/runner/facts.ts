@@ -8,6 +8,21 @@ import type { Environment } from '../inventory/types';
 /** Default threshold above which a mail step counts as slow. */
 export const DEFAULT_SLOW_MS = 2000;
 
+/**
+ * Default longest gap between ECE's successful sign-ins: ECE redeems its refresh token whenever
+ * its access token expires, and Entra's access tokens last 60–90 minutes by default
+ * (access-tokens#token-lifetime, o365-facts.md §2.6), so three hours is two missed redemptions.
+ */
+export const DEFAULT_MAX_SIGN_IN_GAP_MS = 3 * 3_600_000;
+
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** The environment's `ece.maxSignInGap` in ms (validated by the inventory schema), or the default. */
+export function maxSignInGapMs(env: Pick<Environment, 'ece'>): number {
+  const m = /^(\d+)([mhd])$/.exec(env.ece.maxSignInGap ?? '');
+  return m ? Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : DEFAULT_MAX_SIGN_IN_GAP_MS;
+}
+
 export function factsOf(
   env: Environment,
   secrets: Pick<EnvironmentSecrets, 'refreshTokens'>,
@@ -21,7 +36,11 @@ export function factsOf(
       ...(env.ece.externalUrl ? { externalUrl: env.ece.externalUrl } : {}),
       ...(env.ece.adminUrl ? { adminUrl: env.ece.adminUrl } : {}),
     },
-    servers: env.servers.map(s => ({ name: s.name, role: s.role })),
+    servers: env.servers.map(s => ({
+      name: s.name,
+      role: s.role,
+      ...(s.addresses ? { addresses: [...s.addresses] } : {}),
+    })),
     tenantId: env.tenant.id,
     app: { clientId: env.app.clientId },
     mailboxes: env.mailboxes.map(m => ({
@@ -34,5 +53,6 @@ export function factsOf(
     })),
     probeConfigured: !!env.probe,
     slowMs: env.budget?.slowMs ?? DEFAULT_SLOW_MS,
+    maxSignInGapMs: maxSignInGapMs(env),
   };
 }

@@ -427,6 +427,46 @@ export const SELF = {
   IsInherited: false,
 };
 
+/** `now` moved by `ms`, as ISO 8601. */
+export function iso(now: Date, ms: number): string {
+  return new Date(now.getTime() + ms).toISOString();
+}
+
+/**
+ * One row of Entra's sign-in log for ECE's app in the beta signIn shape (signin-list example):
+ * a non-interactive redemption by default.
+ */
+export function signIn(upn: string, at: string, over: Record<string, unknown> = {}) {
+  return {
+    id: `signin-${upn}-${at}`,
+    createdDateTime: at,
+    userPrincipalName: upn,
+    appId: CLIENT_ID,
+    appDisplayName: 'Cisco ECE',
+    ipAddress: '10.0.0.11',
+    clientAppUsed: 'Mobile Apps and Desktop clients',
+    isInteractive: false,
+    signInEventTypes: ['nonInteractiveUser'],
+    resourceDisplayName: 'Office 365 Exchange Online',
+    status: { errorCode: 0, failureReason: null, additionalDetails: null },
+    authenticationDetails: [],
+    ...over,
+  };
+}
+
+/** ECE's redemptions as each token account, 20 and 95 minutes before `now`. */
+export function eceSignIns(env: EnvironmentFacts = facts(), now: Date = NOW) {
+  const accounts = [
+    ...new Set(
+      env.mailboxes.map(m => (m.access === 'shared' && m.account ? m.account : m.address)),
+    ),
+  ];
+  return accounts.flatMap(a => [
+    signIn(a, iso(now, -20 * 60_000)),
+    signIn(a, iso(now, -95 * 60_000)),
+  ]);
+}
+
 /** Every observation of a run where every item passes, per the runner's contract. */
 export function healthy(env: EnvironmentFacts = facts(), now: Date = NOW): Observation[] {
   const obs: Observation[] = [];
@@ -461,7 +501,7 @@ export function healthy(env: EnvironmentFacts = facts(), now: Date = NOW): Obser
       graph('grants', grants()),
       graph('resourceServicePrincipal', { appId: RESOURCE.GRAPH, oauth2PermissionScopes: [] }),
       graph('resourceServicePrincipal', { appId: RESOURCE.EXCHANGE, oauth2PermissionScopes: [] }),
-      graph('signIns', []),
+      graph('signIns', eceSignIns(env, now), { window: { since: iso(now, -DAY), pages: 1 } }),
       ...env.mailboxes.map(m => graph('licenseDetails', [E3], { mailbox: m.address })),
       probeToken('exchange'),
       exo('Get-TransportConfig', [{ SmtpClientAuthenticationDisabled: false }]),

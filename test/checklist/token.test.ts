@@ -107,16 +107,33 @@ describe('token rule', () => {
         'ENTRA_ERROR',
       ],
       [
-        'Entra unreachable',
+        // ECE's own sign-ins (in the healthy fixture) establish the item; the gap is named.
+        'Entra unreachable, ECE seen signing in',
         obs =>
           swap(obs, is.token(SUPPORT), o => ({
             ...o,
             ok: false,
             code: 'ENTRA_UNREACHABLE' as const,
           })),
+        'pass',
+        'OK',
+        'not checked: support@example.com: Entra ID could not be reached from services-1',
+      ],
+      [
+        // Without the sign-in log nothing establishes support@'s token: never a pass.
+        'Entra unreachable, no sign-in log',
+        obs =>
+          drop(
+            swap(obs, is.token(SUPPORT), o => ({
+              ...o,
+              ok: false,
+              code: 'ENTRA_UNREACHABLE' as const,
+            })),
+            o => o.read === 'graph-sign-ins',
+          ),
         'skip',
         'ENTRA_UNREACHABLE',
-        'support@example.com: Entra ID could not be reached from services-1; established:',
+        'support@example.com: Entra ID could not be reached from services-1',
       ],
       [
         'crashed probe',
@@ -144,7 +161,7 @@ describe('token rule', () => {
   test('evidence shows the claims, never the token', () => {
     const f = token(edit(claimed(SUPPORT, claims(JDOE, 'imap', { amr: ['wia'] }))));
     expect(f.evidence[0]?.text).toBe(
-      `token for ${JDOE}, amr wia, aud https://outlook.office.com, scp IMAP.AccessAsUser.All SMTP.Send, lasts 75 min`,
+      `ecebot test token: token for ${JDOE}, amr wia, aud https://outlook.office.com, scp IMAP.AccessAsUser.All SMTP.Send, lasts 75 min`,
     );
   });
 
@@ -153,29 +170,55 @@ describe('token rule', () => {
     expect(f.remediation[0]?.fix).toContain('IMAP.AccessAsUser.All');
   });
 
-  test('no token configured for any mailbox → skip with how to fix it', () => {
+  test('no token configured for any mailbox and no sign-in log → skip with how to fix it', () => {
     const env = facts({ mailboxes: facts().mailboxes.map(m => ({ ...m, hasToken: false })) });
     const f = token(
-      edit(obs => drop(obs, o => o.kind === 'entra-token' && o.purpose === 'mailbox'), env),
+      edit(
+        obs =>
+          drop(
+            obs,
+            o =>
+              (o.kind === 'entra-token' && o.purpose === 'mailbox') ||
+              (o.kind === 'graph' && o.resource === 'signIns'),
+          ),
+        // Without probe credentials the sign-in log is not read either.
+        { ...env, probeConfigured: false },
+      ),
     );
     expect(f).toMatchObject({
       status: 'skip',
       code: 'ECE_TOKEN_MISSING',
-      codes: ['ECE_TOKEN_MISSING'],
+      codes: ['ECE_TOKEN_MISSING', 'PROBE_UNAVAILABLE'],
     });
     expect(f.remediation[0]?.fix).toContain(`signin prod ${SUPPORT}`);
     expect(f.remediation[0]?.fix).toContain(`signin prod ${SALES}`);
+  });
+
+  test("no test token, but ECE signs in as each account → pass on ECE's own evidence", () => {
+    const env = facts({ mailboxes: facts().mailboxes.map(m => ({ ...m, hasToken: false })) });
+    const f = token(
+      edit(obs => drop(obs, o => o.kind === 'entra-token' && o.purpose === 'mailbox'), env),
+    );
+    expect(f).toMatchObject({ status: 'pass', codes: ['ECE_TOKEN_MISSING'] });
+    expect(f.evidence.map(e => e.text)).toEqual([
+      expect.stringMatching(/^ECE \(sign-in log\): last successful token redemption as support@/),
+      expect.stringMatching(/^ECE \(sign-in log\): last successful token redemption as svc-ece@/),
+    ]);
   });
 
   test('one mailbox without a token is named as not checked while the other passes', () => {
     const env = facts({
       mailboxes: facts().mailboxes.map(m => (m.address === SALES ? { ...m, hasToken: false } : m)),
     });
+    // With ECE's sign-ins in the log, the item stands on them and names the untested mailbox.
     const f = token(edit(undefined, env));
-    expect(f.status).toBe('skip');
-    expect(f.summary).toContain(
-      `${SALES}: no token configured for ecebot; established: ${SUPPORT}`,
-    );
+    expect(f.status).toBe('pass');
+    expect(f.summary).toContain(`not checked: ${SALES}: no token configured for ecebot`);
+    // Without them, sales@'s token is established by nothing: the item is not a pass.
+    const g = token(edit(obs => drop(obs, o => o.read === 'graph-sign-ins'), env));
+    expect(g.status).toBe('skip');
+    expect(g.summary).toContain(`${SALES}: no token configured for ecebot`);
+    expect(g.summary).toContain(`established: ${SUPPORT}`);
   });
 
   test('a configured token no services server refreshed is not passed silently', () => {

@@ -319,58 +319,137 @@ describe('licenses', () => {
   });
 });
 
-describe('sign-in logs', () => {
+describe("sign-in logs (Graph beta, ECE's interactive and non-interactive sign-ins)", () => {
   const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60000).toISOString();
+  const dayAgo = () => new Date(Date.now() - 24 * 3600000);
 
-  test("newest first, this app's only, capped by $top, with status.errorCode", async () => {
+  test("newest first, this app's only, both user event types, with the beta fields", async () => {
     const appId = tenant.eceApp.appId;
     tenant.signIns = [
-      { createdDateTime: at(30), userPrincipalName: 'jdoe@example.com', appId, errorCode: 0 },
-      { createdDateTime: at(5), userPrincipalName: 'support@example.com', appId, errorCode: 0 },
+      {
+        createdDateTime: at(30),
+        userPrincipalName: 'jdoe@example.com',
+        appId,
+        errorCode: 0,
+        eventType: 'interactiveUser',
+        ipAddress: '192.0.2.50',
+        authenticationMethod: 'Password',
+      },
+      {
+        createdDateTime: at(5),
+        userPrincipalName: 'support@example.com',
+        appId,
+        errorCode: 0,
+        eventType: 'nonInteractiveUser',
+        ipAddress: '10.0.0.11',
+      },
       {
         createdDateTime: at(1),
         userPrincipalName: 'support@example.com',
         appId: tenant.probeApp.appId,
         errorCode: 0,
+        eventType: 'nonInteractiveUser',
       },
       {
         createdDateTime: at(10),
         userPrincipalName: 'svc-ece@example.com',
         appId,
         errorCode: 700082,
+        eventType: 'nonInteractiveUser',
+      },
+      // Outside the window.
+      {
+        createdDateTime: at(25 * 60),
+        userPrincipalName: 'support@example.com',
+        appId,
+        errorCode: 0,
+        eventType: 'nonInteractiveUser',
       },
     ];
-    const all = await readSignIns(ctx, t, appId);
+    const all = await readSignIns(ctx, t, appId, { since: dayAgo() });
     expect(all).toMatchObject({ ok: true, code: 'OK', resource: 'signIns' });
+    expect(all.window).toEqual({ since: expect.any(String), pages: 1 });
     const rows = all.data!;
-    expect(rows.map(r => r.userPrincipalName)).toEqual([
-      'support@example.com',
-      'svc-ece@example.com',
-      'jdoe@example.com',
+    expect(rows.map(r => [r.userPrincipalName, r.isInteractive, r.signInEventTypes])).toEqual([
+      ['support@example.com', false, ['nonInteractiveUser']],
+      ['svc-ece@example.com', false, ['nonInteractiveUser']],
+      ['jdoe@example.com', true, ['interactiveUser']],
     ]);
-    expect(rows.every(r => r.appId === appId)).toBe(true);
+    expect(rows[0]!.ipAddress).toBe('10.0.0.11');
     expect(rows[1]!.status?.errorCode).toBe(700082);
-    expect(rows[0]!.status?.errorCode).toBe(0);
-    // Fields the probe does not keep, in the lab's reply as Graph sends them (§3.4).
+    expect(rows[2]!.authenticationDetails?.[0]?.authenticationMethod).toBe('Password');
+    // The request is the documented beta form (o365-facts.md §3.4).
+    const sent = decodeURIComponent(all.steps[0]!.sent!);
+    expect(sent).toMatch(/^GET \/beta\/auditLogs\/signIns\?\$filter=appId eq '[-0-9a-f]+' and /);
+    expect(sent).toContain(
+      "signInEventTypes/any(t: t eq 'interactiveUser' or t eq 'nonInteractiveUser')",
+    );
+    expect(sent).toMatch(/createdDateTime ge \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z/);
+    expectNoSecrets(all);
+  });
+
+  test('v1.0 lists interactive sign-ins only, as Microsoft documents', async () => {
+    const appId = tenant.eceApp.appId;
     const raw = await get(
       `/v1.0/auditLogs/signIns?$filter=${encodeURIComponent(`appId eq '${appId}'`)}`,
     );
-    expect(raw.json).toMatchObject({
-      value: [
-        { resourceId: RESOURCE.EXCHANGE },
-        {},
-        { userId: tenant.users.find(u => u.userPrincipalName === 'jdoe@example.com')!.id },
-      ],
-    });
+    // The healthy tenant holds only ECE's non-interactive redemptions.
+    expect(tenant.signIns.length).toBeGreaterThan(0);
+    expect(raw.json).toMatchObject({ value: [] });
+    // beta without an event-type filter: interactive only as well.
+    const beta = await get(
+      `/beta/auditLogs/signIns?$filter=${encodeURIComponent(`appId eq '${appId}'`)}`,
+    );
+    expect(beta.json).toMatchObject({ value: [] });
+  });
 
-    const top = await readSignIns(ctx, t, appId, 2);
-    expect(top.data).toHaveLength(2);
-    expect(top.steps[0]!.sent).toContain('$top=2');
+  test('follows @odata.nextLink page by page, up to the page cap', async () => {
+    const appId = tenant.eceApp.appId;
+    tenant.signIns = Array.from({ length: 7 }, (_, i) => ({
+      createdDateTime: at(i + 1),
+      userPrincipalName: 'support@example.com',
+      appId,
+      errorCode: 0,
+      eventType: 'nonInteractiveUser' as const,
+    }));
+    const all = await readSignIns(ctx, t, appId, { since: dayAgo(), pageSize: 3 });
+    expect(all.window).toMatchObject({ pages: 3 });
+    expect(all.window?.truncated).toBeUndefined();
+    expect(all.data).toHaveLength(7);
+    expect(all.steps.map(s => decodeURIComponent(s.sent ?? ''))).toEqual([
+      expect.stringContaining('$top=3'),
+      expect.stringContaining('$skiptoken=3'),
+      expect.stringContaining('$skiptoken=6'),
+    ]);
+    const capped = await readSignIns(ctx, t, appId, { since: dayAgo(), pageSize: 3, maxPages: 2 });
+    expect(capped.window).toMatchObject({ pages: 2, truncated: 'pages' });
+    expect(capped.data!.map(r => r.createdDateTime)).toEqual(
+      tenant.signIns.slice(0, 6).map(s => s.createdDateTime),
+    );
+  });
+
+  test('a malformed filter is refused with 400, as Graph refuses a clause it cannot parse', async () => {
+    for (const f of [
+      "signInEventTypes/any(t: t eq 'nobody')",
+      "signInEventTypes/any(t: t eq 'interactiveUser'",
+      "appId eq 'x' and displayName eq 'y'",
+    ]) {
+      const r = await get(`/beta/auditLogs/signIns?$filter=${encodeURIComponent(f)}`);
+      expect({
+        f,
+        status: r.status,
+        code: (r.json as { error: { code: string } }).error.code,
+      }).toEqual({
+        f,
+        status: 400,
+        code: 'BadRequest',
+      });
+    }
   });
 
   test('a tenant without Entra ID P1 gets GRAPH_NO_PREMIUM with the real error code', async () => {
     tenant.hasP1 = false;
-    const obs = await readSignIns(ctx, t, tenant.eceApp.appId);
+    const obs = await readSignIns(ctx, t, tenant.eceApp.appId, { since: dayAgo() });
     expect(obs).toMatchObject({ ok: false, code: 'GRAPH_NO_PREMIUM', status: 403 });
     expect(obs.server).toBe(
       "Authentication_RequestFromNonPremiumTenantOrB2CTenant: Neither tenant is B2C or tenant doesn't have premium license",
@@ -378,11 +457,17 @@ describe('sign-in logs', () => {
     expectNoSecrets(obs);
   });
 
-  test('sign-ins need Directory.Read.All besides AuditLog.Read.All', async () => {
-    const roles = tenant.probeApp.roles.filter(r => r !== 'Directory.Read.All');
-    const obs = await readSignIns(ctx, withRoles(roles), tenant.eceApp.appId);
-    expect(obs).toMatchObject({ ok: false, code: 'GRAPH_FORBIDDEN', status: 403 });
-  });
+  test.each(['AuditLog.Read.All', 'Directory.Read.All'])(
+    'without %s the sign-in read is SIGN_IN_LOG_FORBIDDEN',
+    async missing => {
+      const roles = tenant.probeApp.roles.filter(r => r !== missing);
+      const obs = await readSignIns(ctx, withRoles(roles), tenant.eceApp.appId, {
+        since: dayAgo(),
+      });
+      expect(obs).toMatchObject({ ok: false, code: 'SIGN_IN_LOG_FORBIDDEN', status: 403 });
+      expect(obs.server).toMatch(/^Authorization_RequestDenied/);
+    },
+  );
 });
 
 describe('the server itself', () => {

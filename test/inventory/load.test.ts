@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { InputError } from '../../src/inventory/errors';
 import { loadInventory, pickEnvironment, suggest } from '../../src/inventory/load';
 import { resolveEnvironmentSecrets } from '../../src/inventory/secrets';
+import { factsOf } from '../../src/runner/facts';
 import { contextFor } from '../../src/runner/observe';
 import { prepareRun } from '../../src/runner/prepare';
 
@@ -104,6 +105,81 @@ describe('inventory loading', () => {
     expect(err.message).toMatch(message);
     expect(err.describe()).toContain(`${path}:${line}:`);
     expect(err.hint).toBeTruthy();
+  });
+
+  describe("servers[].addresses (compared with the client IP of ECE's sign-ins)", () => {
+    const withAddresses = (list: string) =>
+      GOOD.replace(
+        '{ name: services-1, role: services }',
+        `{ name: services-1, role: services, addresses: ${list} }`,
+      );
+
+    test("IPv4 and IPv6 addresses load and reach the rules' facts", () => {
+      const path = write(withAddresses('["10.0.0.11", "2001:db8::11"]'));
+      const env = pickEnvironment(loadInventory(path), 'prod', path);
+      expect(env.servers[0]?.addresses).toEqual(['10.0.0.11', '2001:db8::11']);
+      expect(factsOf(env, { refreshTokens: new Map() }).servers[0]).toEqual({
+        name: 'services-1',
+        role: 'services',
+        addresses: ['10.0.0.11', '2001:db8::11'],
+      });
+    });
+
+    test('left out, the server has no addresses (unknown)', () => {
+      const env = pickEnvironment(loadInventory(write(GOOD)), 'prod', 'x');
+      expect(factsOf(env, { refreshTokens: new Map() }).servers[0]).toEqual({
+        name: 'services-1',
+        role: 'services',
+      });
+    });
+
+    test.each([
+      ['a host name', '["ece-svc.example.com"]', 'environments.prod.servers.0.addresses.0'],
+      ['an address with a port', '["10.0.0.11:443"]', 'environments.prod.servers.0.addresses.0'],
+      ['a CIDR prefix', '["10.0.0.0/24"]', 'environments.prod.servers.0.addresses.0'],
+      ['an IPv4 octet out of range', '["10.0.0.256"]', 'environments.prod.servers.0.addresses.0'],
+      [
+        'a second entry that is no address',
+        '["10.0.0.11", "nope"]',
+        'environments.prod.servers.0.addresses.1',
+      ],
+    ])('%s is refused with the field and the expected form', (_name, list, field) => {
+      const path = write(withAddresses(list));
+      const err = errorOf(() => loadInventory(path));
+      expect(err.field).toBe(field);
+      expect(err.line).toBe(5);
+      expect(err.message).toMatch(
+        /must be an IPv4 or IPv6 address \(like 10\.0\.0\.11 or 2001:db8::11\)/,
+      );
+    });
+
+    test('an empty list is refused', () => {
+      const err = errorOf(() => loadInventory(write(withAddresses('[]'))));
+      expect(err.field).toBe('environments.prod.servers.0.addresses');
+      expect(err.message).toMatch(/at least one address/);
+    });
+  });
+
+  test.each([
+    [undefined, 3 * 3_600_000],
+    ['90m', 90 * 60_000],
+    ['6h', 6 * 3_600_000],
+    ['1d', 86_400_000],
+  ])('ece.maxSignInGap %s is %d ms in the facts', (gap, ms) => {
+    const text = gap ? GOOD.replace('es: 1,', `es: 1, maxSignInGap: ${gap},`) : GOOD;
+    const env = pickEnvironment(loadInventory(write(text)), 'prod', 'x');
+    expect(factsOf(env, { refreshTokens: new Map() }).maxSignInGapMs).toBe(ms);
+  });
+
+  test('ece.maxSignInGap in another form is refused', () => {
+    const err = errorOf(() =>
+      loadInventory(write(GOOD.replace('es: 1,', 'es: 1, maxSignInGap: 3,'))),
+    );
+    expect(err.field).toBe('environments.prod.ece.maxSignInGap');
+    const err2 = errorOf(() =>
+      loadInventory(write(GOOD.replace('es: 1,', 'es: 1, maxSignInGap: "0h",'))),
+    );
+    expect(err2.message).toMatch(/duration like 90m, 3h or 1d/);
   });
 
   test('a YAML syntax error names its line', () => {

@@ -292,6 +292,9 @@ describe('Graph replies in Microsoft’s shape are understood', () => {
         userPrincipalName: 'testaccount1@contoso.com',
         appId: 'de8bc8b5-d9f9-48b1-a8ad-b748da725064',
         status: { errorCode: 0, failureReason: null },
+        // Kept since the sign-in read tells ECE's redemptions from a person at a prompt.
+        isInteractive: true,
+        ipAddress: '131.107.159.37',
       },
     ]);
   });

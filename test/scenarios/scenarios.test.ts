@@ -93,6 +93,10 @@ describe.each(SCENARIOS.map(s => [s.name, s] as const))('lab scenario %s', (_nam
     const r = f.remediation.find(x => x.code === code) ?? f.remediation[0];
     expect(r?.text).toBeTruthy();
     expect(r?.links.length ?? 0).toBeGreaterThan(0);
+    if (scenario.expect?.remediation) {
+      expect(f.remediation.find(x => x.code === code)).toBeDefined();
+      expect(`${r?.text ?? ''}\n${r?.fix ?? ''}`).toMatch(scenario.expect.remediation);
+    }
   });
 
   if (scenario.notEstablished?.length) {

@@ -87,12 +87,29 @@ export const licenseDetail = z.object({
   ),
 });
 
-/** signIn: when, who, which app, and the AADSTS number in status.errorCode (§3.4). */
+/**
+ * signIn (beta): when, who, which app, the AADSTS number in status.errorCode (§3.4), and what
+ * tells ECE's own redemptions apart: isInteractive and signInEventTypes (`interactiveUser`,
+ * `nonInteractiveUser`, …), the client's ipAddress, and the authentication steps
+ * (authenticationDetails[].authenticationMethod, e.g. "Password"). Types per the beta signIn
+ * resource page (learn.microsoft.com/graph/api/resources/signin?view=graph-rest-beta).
+ */
 export const signIn = z.object({
   createdDateTime: dateTime,
   userPrincipalName: z.string().nullish(),
   appId: z.string().nullish(),
   status: z.object({ errorCode: z.number().int(), failureReason: z.string().nullish() }).nullish(),
+  isInteractive: z.boolean().nullish(),
+  signInEventTypes: z.array(z.string()).nullish(),
+  ipAddress: z.string().nullish(),
+  authenticationDetails: z
+    .array(
+      z.object({
+        authenticationMethod: z.string().nullish(),
+        succeeded: z.boolean().nullish(),
+      }),
+    )
+    .nullish(),
 });
 
 /** Graph's collection envelope, `{"@odata.context": …, "value": [ … ]}`. */

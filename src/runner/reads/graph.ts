@@ -12,6 +12,7 @@ import {
   readServicePrincipal,
   readSignIns,
 } from '../../probes/graph';
+import { maxSignInGapMs } from '../facts';
 import type { ReadDeclaration } from './read';
 import { guarded } from './read';
 import { GRAPH_SCOPE, withAppToken } from './tenant';
@@ -61,15 +62,25 @@ export const graphResourceScopes: ReadDeclaration = {
     ),
 };
 
+/** The sign-in log is read back at least this far (and twice the allowed gap when longer). */
+const SIGN_IN_WINDOW_MS = 24 * 3_600_000;
+
+/**
+ * ECE's own sign-ins, interactive and non-interactive, from Entra's sign-in log (Graph beta):
+ * what ECE itself does with its token, beside ecebot's own test of it.
+ */
 export const graphSignIns: ReadDeclaration = {
   name: 'graph-sign-ins',
   on: central,
   uses,
   observe: rc =>
     withAppToken(rc, GRAPH_SCOPE, (token, g) => [
-      guarded(g, 'graph', 'signIns', () =>
-        readSignIns(g, { graph: rc.endpoints.graph, token }, rc.run.env.app.clientId),
-      ),
+      guarded(g, 'graph', 'signIns', () => {
+        const windowMs = Math.max(SIGN_IN_WINDOW_MS, 2 * maxSignInGapMs(rc.run.env));
+        return readSignIns(g, { graph: rc.endpoints.graph, token }, rc.run.env.app.clientId, {
+          since: new Date(Date.now() - windowMs),
+        });
+      }),
     ]),
 };
 
