@@ -1,8 +1,14 @@
 /**
- * Checklist item 6, Exchange licence: the mailbox has an Exchange Online plan from E3 up.
- * Read from Graph licenseDetails (o365-facts.md §3.3). "At least E3" is Cisco's wording;
- * Microsoft only requires an Exchange Online mailbox plan for IMAP, POP and SMTP, so Plan 1
- * alone is a warning, not a failure. No Exchange plan at all fails.
+ * Checklist item 6, Exchange licence: the account that signs in has an Exchange Online plan from
+ * E3 up. Read from Graph licenseDetails (o365-facts.md §3.3). "At least E3" is Cisco's wording
+ * (checklist.md item 6); Microsoft only requires an Exchange Online mailbox plan for IMAP, POP
+ * and SMTP, so Plan 1 alone is a warning, not a failure. No Exchange plan at all fails.
+ *
+ * The licence is read on the account that authenticates, not on a shared mailbox it serves:
+ * "Shared mailboxes usually don't require a license", except above 50 GB of storage, with
+ * in-place archiving or under litigation hold, which need Exchange Online Plan 2
+ * (MicrosoftDocs/microsoft-365-docs admin/email/remove-license-from-shared-mailbox.md). Those
+ * three are not read here.
  */
 import { CODES } from '../knowledge/codes';
 import { PLAN } from '../knowledge/permissions';
@@ -13,6 +19,7 @@ import {
   mailboxTokens,
   part,
   tenantReadBlocker,
+  tokenAccount,
   type Part,
   type Rule,
 } from './rule';
@@ -59,7 +66,13 @@ const isPlan = (p: PlanSeen, name: keyof typeof PLAN) => p.name === name || p.id
 const isMailboxPlan = (p: PlanSeen) => p.name !== 'EXCHANGE_S_FOUNDATION';
 
 function judgeMailbox(env: EnvironmentFacts, observations: Observation[], m: MailboxFacts): Part[] {
-  const fix = { mailbox: m.address };
+  // The account that signs in: the mailbox itself, or the shared mailbox's account.
+  const account = tokenAccount(m);
+  const shared = account.toLowerCase() !== m.address.toLowerCase();
+  const who = shared
+    ? `${account} (for the shared mailbox ${m.address}, which needs none)`
+    : account;
+  const fix = { mailbox: account };
   // End to end: Entra refuses tokens for Exchange when the tenant has no Exchange Online at all.
   const refused = mailboxTokens(observations, m.address).filter(
     o => !o.ok && CODES[refusalCode(o)].item === 'license',
@@ -73,20 +86,15 @@ function judgeMailbox(env: EnvironmentFacts, observations: Observation[], m: Mai
       { fix },
     ),
   );
-  const reads = graphRead(observations, 'licenseDetails', m.address);
+  const reads = graphRead(observations, 'licenseDetails', account);
   if (!reads.length) {
     const b = tenantReadBlocker(env, observations, 'graph');
-    return [
-      ...parts,
-      part('skip', b.code, `${m.address}: licences not read (${b.reason})`, [], { fix }),
-    ];
+    return [...parts, part('skip', b.code, `${who}: licences not read (${b.reason})`, [], { fix })];
   }
   for (const o of reads) {
     if (o.code === 'CHECK_CRASHED') {
       parts.push(
-        part('error', 'CHECK_CRASHED', `${m.address}: the licence read crashed`, [
-          fromObservation(o),
-        ]),
+        part('error', 'CHECK_CRASHED', `${who}: the licence read crashed`, [fromObservation(o)]),
       );
       continue;
     }
@@ -96,7 +104,7 @@ function judgeMailbox(env: EnvironmentFacts, observations: Observation[], m: Mai
         part(
           'error',
           o.code,
-          `${m.address}: licences not judged (Graph's reply was not understood)`,
+          `${who}: licences not judged (Graph's reply was not understood)`,
           [fromObservation(o)],
           { fix },
         ),
@@ -109,7 +117,7 @@ function judgeMailbox(env: EnvironmentFacts, observations: Observation[], m: Mai
           ? 'no directory user with that name'
           : `Graph answered ${o.code}`;
       parts.push(
-        part('skip', o.code, `${m.address}: licences not read (${why})`, [fromObservation(o)], {
+        part('skip', o.code, `${who}: licences not read (${why})`, [fromObservation(o)], {
           fix,
         }),
       );
@@ -121,17 +129,12 @@ function judgeMailbox(env: EnvironmentFacts, observations: Observation[], m: Mai
       ? plans.map(p => `${p.name} from ${p.sku} (${p.status ?? 'status unknown'})`).join(', ')
       : 'no Exchange Online plan';
     const evidence = (ok: boolean, code: (typeof parts)[number]['code']) => [
-      fromObservation(o, { text: `licenseDetails ${m.address}: ${listed}`, ok, code }),
+      fromObservation(o, { text: `licenseDetails ${account}: ${listed}`, ok, code }),
     ];
     const e3 = active.find(p => isPlan(p, 'EXCHANGE_S_ENTERPRISE'));
     if (e3) {
       parts.push(
-        part(
-          'pass',
-          'OK',
-          `${m.address}: Exchange Online Plan 2 (${e3.sku})`,
-          evidence(true, 'OK'),
-        ),
+        part('pass', 'OK', `${who}: Exchange Online Plan 2 (${e3.sku})`, evidence(true, 'OK')),
       );
       continue;
     }
@@ -142,7 +145,7 @@ function judgeMailbox(env: EnvironmentFacts, observations: Observation[], m: Mai
         part(
           'warn',
           'EXO_LICENSE_BELOW_E3',
-          `${m.address}: only ${name} (${lower.sku}); Cisco asks for E3, though Microsoft only needs a mailbox plan`,
+          `${who}: only ${name} (${lower.sku}); Cisco asks for E3, though Microsoft only needs a mailbox plan`,
           evidence(false, 'EXO_LICENSE_BELOW_E3'),
           { fix },
         ),
@@ -156,7 +159,7 @@ function judgeMailbox(env: EnvironmentFacts, observations: Observation[], m: Mai
       part(
         'fail',
         'EXO_LICENSE_MISSING',
-        `${m.address}: no active Exchange Online plan${inactive}`,
+        `${who}: no active Exchange Online plan${inactive}`,
         evidence(false, 'EXO_LICENSE_MISSING'),
         { fix },
       ),
@@ -168,7 +171,7 @@ function judgeMailbox(env: EnvironmentFacts, observations: Observation[], m: Mai
 export const license: Rule = ({ env, observations }) => {
   const parts = env.mailboxes.flatMap(m => judgeMailbox(env, observations, m));
   return judge('license', TITLE.en, env, parts, {
-    passSummary: `${env.mailboxes.map(m => m.address).join(', ')}: Exchange Online Plan 2 (E3 or above)`,
+    passSummary: `${[...new Set(env.mailboxes.map(tokenAccount))].join(', ')}: Exchange Online Plan 2 (E3 or above)`,
     emptySummary: 'No mailboxes in the inventory.',
   });
 };

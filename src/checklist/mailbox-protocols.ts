@@ -2,6 +2,15 @@
  * Checklist item 5, mailbox configuration: SMTP AUTH always (the dispatcher sends), plus IMAP or
  * POP3 for the protocol each mailbox is read with — and only that one.
  *
+ * Each switch is read on the object Exchange applies it to. SMTP AUTH: the account that signs in,
+ * which is the only `user=` Exchange accepts for SMTP (o365-facts.md §1.5); for a shared mailbox
+ * that is its account, and the shared mailbox's own switch does not matter (Microsoft's SMTP AUTH
+ * doc sets it per mailbox that authenticates: "Enable SMTP AUTH for specific mailboxes").
+ * IMAP/POP3: Microsoft does not say whose ImapEnabled/PopEnabled applies when an account opens a
+ * shared mailbox with its own token; ecebot reads the mailbox opened (`user=`), as it always has,
+ * and the lab enforces the same (lab's choice, o365-facts.md §1.2 lists the disabled-protocol
+ * answer as unverified too).
+ *
  * Source of truth is Exchange (Get-CASMailbox, Get-TransportConfig; o365-facts.md §3.5):
  * `SmtpClientAuthenticationDisabled` true disables, false enables and overrides the tenant,
  * null follows the tenant. Without Exchange reads, the end-to-end conversations decide where
@@ -23,7 +32,9 @@ import {
   judge,
   mailObservations,
   part,
+  sameAddress,
   tenantReadBlocker,
+  tokenAccount,
   type Part,
   type Rule,
 } from './rule';
@@ -94,17 +105,19 @@ function endToEnd(
 /** Judge one mailbox's SMTP AUTH from Exchange settings, then the conversation. */
 function smtpPart(
   m: MailboxFacts,
+  account: string,
   cas: ExoObservation,
   setting: boolean | null | undefined,
   org: { value: boolean | undefined; evidence?: ReturnType<typeof fromObservation> },
   smtp: MailObservation[],
   blocked: { code: Code; reason: string },
 ): Part {
-  const line = `${m.address}: SMTP AUTH`;
-  const fix = { mailbox: m.address };
+  const own = sameAddress(account, m.address);
+  const line = own ? `${m.address}: SMTP AUTH` : `${m.address}: SMTP AUTH of ${account}`;
+  const fix = { mailbox: account };
   const casEvidence = (ok: boolean, code: Code) =>
     fromObservation(cas, {
-      text: `Get-CASMailbox ${m.address}: SmtpClientAuthenticationDisabled = ${String(setting ?? '$null')}`,
+      text: `Get-CASMailbox ${account}: SmtpClientAuthenticationDisabled = ${String(setting ?? '$null')}`,
       ok,
       code,
     });
@@ -114,7 +127,7 @@ function smtpPart(
     return part(
       'fail',
       'EXO_SMTP_AUTH_DISABLED',
-      `${line} is disabled on the mailbox`,
+      `${line} is disabled on ${own ? 'the mailbox' : 'the account that signs in'}`,
       [casEvidence(false, 'EXO_SMTP_AUTH_DISABLED')],
       { fix },
     );
@@ -125,7 +138,7 @@ function smtpPart(
     return part(
       'fail',
       'EXO_SMTP_AUTH_DISABLED_TENANT',
-      `${line} is disabled for the tenant and the mailbox follows it`,
+      `${line} is disabled for the tenant and ${own ? 'the mailbox' : 'the account'} follows it`,
       evidence,
       { fix },
     );
@@ -211,29 +224,62 @@ function judgeMailbox(env: EnvironmentFacts, observations: Observation[], m: Mai
         }
       : { code: blocker.code, reason: `Exchange settings not read: ${blocker.reason}` };
 
-  if (cas?.code === 'CHECK_CRASHED' && !smtp.length && !retrieve.length) {
+  // SMTP AUTH is judged on the account that signs in, IMAP/POP3 on the mailbox opened.
+  const account = tokenAccount(m);
+  const accountCas = sameAddress(account, m.address)
+    ? cas
+    : exoRead(observations, 'Get-CASMailbox', account);
+  const accountBlocked =
+    accountCas && !accountCas.ok
+      ? {
+          code: accountCas.code,
+          reason:
+            accountCas.code === 'EXO_UNEXPECTED_REPLY'
+              ? `Get-CASMailbox ${account} reply not understood`
+              : `Get-CASMailbox ${account} failed (${accountCas.code})`,
+        }
+      : blocked;
+
+  if (
+    cas?.code === 'CHECK_CRASHED' &&
+    accountCas?.code === 'CHECK_CRASHED' &&
+    !smtp.length &&
+    !retrieve.length
+  ) {
     return [
       part('error', 'CHECK_CRASHED', `${m.address}: the Exchange read crashed`, [
         fromObservation(cas),
       ]),
     ];
   }
-  const data = casRow(cas);
-  if (!cas || !data) {
-    const unread =
-      cas?.code === 'EXO_UNEXPECTED_REPLY'
-        ? [unreadPart(cas, `${m.address}: protocol settings`)]
-        : [];
-    return [
-      ...unread,
-      endToEnd(m, 'smtp', smtp, blocked),
-      endToEnd(m, m.retrieve, retrieve, blocked),
-    ];
+  const parts: Part[] = [];
+  const accountData = casRow(accountCas);
+  if (accountCas?.code === 'EXO_UNEXPECTED_REPLY') {
+    parts.push(unreadPart(accountCas, `${account}: protocol settings`));
   }
-  return [
-    smtpPart(m, cas, data.SmtpClientAuthenticationDisabled, org, smtp, blocked),
-    retrievePart(m, cas, data, retrieve, blocked),
-  ];
+  parts.push(
+    accountCas && accountData
+      ? smtpPart(
+          m,
+          account,
+          accountCas,
+          accountData.SmtpClientAuthenticationDisabled,
+          org,
+          smtp,
+          accountBlocked,
+        )
+      : endToEnd(m, 'smtp', smtp, accountBlocked),
+  );
+  const data = casRow(cas);
+  if (cas?.code === 'EXO_UNEXPECTED_REPLY' && cas !== accountCas) {
+    parts.push(unreadPart(cas, `${m.address}: protocol settings`));
+  }
+  parts.push(
+    cas && data
+      ? retrievePart(m, cas, data, retrieve, blocked)
+      : endToEnd(m, m.retrieve, retrieve, blocked),
+  );
+  return parts;
 }
 
 export const mailboxProtocols: Rule = ({ env, observations }) => {
@@ -244,7 +290,13 @@ export const mailboxProtocols: Rule = ({ env, observations }) => {
       : []),
     ...env.mailboxes.flatMap(m => judgeMailbox(env, observations, m)),
   ];
-  const used = env.mailboxes.map(m => `${m.address} (SMTP AUTH + ${NAME[m.retrieve]})`).join(', ');
+  const used = env.mailboxes
+    .map(m =>
+      sameAddress(tokenAccount(m), m.address)
+        ? `${m.address} (SMTP AUTH + ${NAME[m.retrieve]})`
+        : `${m.address} (${NAME[m.retrieve]}; SMTP AUTH of ${tokenAccount(m)})`,
+    )
+    .join(', ');
   return judge('mailbox-protocols', TITLE.en, env, parts, {
     passSummary: `Protocols enabled for ${used}`,
     emptySummary: 'No mailboxes in the inventory.',

@@ -12,6 +12,7 @@ import { remediationFor, type RemediationContext } from '../knowledge/remediatio
 import type {
   EntraTokenObservation,
   ExoObservation,
+  GraphDirectoryUser,
   GraphObservation,
   MailObservation,
   Observation,
@@ -206,13 +207,59 @@ export function mailboxTokens(
   );
 }
 
-/** The mail conversations (IMAP, POP3 or SMTP) for one mailbox. */
+/**
+ * The mail conversations (IMAP, POP3 or SMTP) for one mailbox. Matched on the mailbox the
+ * conversation served, not on SASL `user=`: SMTP AUTH signs in as the account, which for a
+ * shared mailbox is not the mailbox (o365-facts.md §1.5).
+ */
 export function mailObservations(
   observations: Observation[],
   address: string,
   kind: 'imap' | 'pop3' | 'smtp',
 ): MailObservation[] {
-  return ofKind(observations, kind).filter(o => sameAddress(o.user ?? mailboxOf(o), address));
+  return ofKind(observations, kind).filter(o =>
+    sameAddress(o.mailbox ?? (o.user as string | undefined) ?? o.target, address),
+  );
+}
+
+/**
+ * Every name a directory user goes by, lower-case: userPrincipalName, mail and each SMTP proxy
+ * address without its `SMTP:`/`smtp:` prefix (Graph user resource). Other proxy types (`SIP:`,
+ * `X500:`) are not mail addresses and are left out.
+ */
+export function directoryNames(u: GraphDirectoryUser): string[] {
+  const smtp = (u.proxyAddresses ?? []).filter(p => /^smtp:/i.test(p)).map(p => p.slice(5));
+  return [u.userPrincipalName, u.mail, ...smtp]
+    .filter((n): n is string => typeof n === 'string' && n.trim() !== '')
+    .map(n => n.trim().toLowerCase());
+}
+
+/** The directory users the run read (graph-directory-users), from every address looked up. */
+export function directoryUsers(observations: Observation[]): GraphDirectoryUser[] {
+  return ofKind(observations, 'graph').flatMap(o =>
+    o.ok && o.resource === 'directoryUsers' ? (o.data ?? []) : [],
+  );
+}
+
+/**
+ * Whether two names stand for one person: the same address without case, or two names of one
+ * directory user (a UPN and the primary SMTP address, or an alias). A token carries the UPN
+ * (`upn`/`unique_name`), which need not be the mailbox's SMTP address, so comparing strings
+ * alone calls the right user wrong.
+ */
+export function sameUser(
+  a: string | undefined,
+  b: string | undefined,
+  directory: readonly GraphDirectoryUser[] = [],
+): boolean {
+  if (!a || !b) return false;
+  if (sameAddress(a, b)) return true;
+  const x = a.trim().toLowerCase();
+  const y = b.trim().toLowerCase();
+  return directory.some(u => {
+    const names = directoryNames(u);
+    return names.includes(x) && names.includes(y);
+  });
 }
 
 /** Who a token was issued to: `upn`/`unique_name` (v1) or `preferred_username` (v2). */

@@ -1510,6 +1510,23 @@ export const CODE_TABLE = {
       links: [...guide(ctx), LINKS.oauthImapPopSmtp],
     }),
   },
+  EXO_SEND_AS_MISSING: {
+    item: 'mailbox-rights',
+    meaning: {
+      en: 'The account that signs in has no Send As on the mailbox it sends from.',
+      nl: 'Het account dat zich aanmeldt heeft geen Send As op de mailbox waaruit het verzendt.',
+    },
+    phrase: 'failed (EXO_SEND_AS_MISSING)',
+    // SMTP AUTH is always the signed-in account; a From of another mailbox needs Send As, or
+    // Exchange refuses the message after DATA with 554 5.2.252 SendAsDenied (o365-facts.md §1.4,
+    // §1.5). Full Access does not include it (Get-EXORecipientPermission: Send As "doesn't allow
+    // a delegate to sign in to the user's mailbox"; the two rights are granted apart).
+    remediation: ctx => ({
+      text: `${ctx.account ?? 'The account that signs in'} can open ${mbx(ctx)} but may not send as it: ECE's dispatcher signs in to SMTP as ${ctx.account ?? 'that account'} and sends from ${mbx(ctx)}, which needs Send As.`,
+      fix: `Add-RecipientPermission -Identity ${mbx(ctx)} -Trustee ${ctx.account ?? '<account>'} -AccessRights SendAs`,
+      links: [...guide(ctx), LINKS.oauthImapPopSmtp],
+    }),
+  },
   NO_WORKER: {
     item: null,
     meaning: {

@@ -1,7 +1,8 @@
 /**
  * The lab's Exchange Online admin API: the REST route ExchangeOnlineManagement v3 uses,
- * `POST /adminapi/beta/{tenantId}/InvokeCommand` (o365-facts.md §3.5), for the three read-only
- * cmdlets ecebot runs for the mailbox-protocols and mailbox-rights items. Answers come from the
+ * `POST /adminapi/beta/{tenantId}/InvokeCommand` (o365-facts.md §3.5), for the four read-only
+ * cmdlets ecebot runs for the mailbox-protocols and mailbox-rights items (Get-CASMailbox,
+ * Get-MailboxPermission, Get-RecipientPermission, Get-TransportConfig). Answers come from the
  * lab tenant at the moment of the request.
  *
  * Wire shapes:
@@ -27,7 +28,7 @@ import {
   type ServerTls,
 } from './http-util';
 import type { LabState, RunningServer } from './server-types';
-import type { LabMailbox, LabTenant } from './tenant';
+import { namesOf, userNamed, type LabMailbox, type LabTenant } from './tenant';
 import { verifyAccessToken } from './tokens';
 
 /** The audience the admin API accepts (token scope `https://outlook.office365.com/.default`). */
@@ -174,12 +175,20 @@ function param(parameters: Record<string, unknown>, name: string): unknown {
   return key === undefined ? undefined : parameters[key];
 }
 
-/** The mailbox an -Identity names: its address, or its alias (the address's local part). */
+/**
+ * The mailbox an -Identity names: its address, its alias (the address's local part), or any
+ * name of its owner (UPN, SMTP proxy address), all of which -Identity accepts.
+ */
 function findMailbox(tenant: LabTenant, identity: string): LabMailbox | undefined {
   const key = identity.toLowerCase();
-  return tenant.mailboxes.find(
+  const byAddress = tenant.mailboxes.find(
     mb => mb.address.toLowerCase() === key || mb.address.split('@')[0]!.toLowerCase() === key,
   );
+  if (byAddress) return byAddress;
+  const owner = userNamed(tenant, identity);
+  return owner
+    ? tenant.mailboxes.find(mb => namesOf(owner).includes(mb.owner.toLowerCase()))
+    : undefined;
 }
 
 /** Exchange names a mailbox object by its alias. */
@@ -225,7 +234,25 @@ function permissionRows(mb: LabMailbox): Row[] {
   ];
 }
 
-/** Run one of the three cmdlets the lab knows against the tenant. */
+/**
+ * Send As rows (Get-RecipientPermission fields: Identity, Trustee, AccessControlType,
+ * AccessRights, IsInherited, InheritanceType; learn.microsoft.com Get-RecipientPermission). A
+ * mailbox's own account shows as `NT AUTHORITY\SELF` with SendAs (lab's choice, by analogy
+ * with Get-MailboxPermission's SELF row), then one row per grant.
+ */
+function recipientRows(mb: LabMailbox): Row[] {
+  const row = (trustee: string): Row => ({
+    Identity: nameOf(mb),
+    Trustee: trustee,
+    AccessControlType: 'Allow',
+    AccessRights: ['SendAs'],
+    IsInherited: false,
+    InheritanceType: 'None',
+  });
+  return [row('NT AUTHORITY\\SELF'), ...mb.sendAs.map(row)];
+}
+
+/** Run one of the four cmdlets the lab knows against the tenant. */
 function runCmdlet(
   tenant: LabTenant,
   name: string,
@@ -259,6 +286,13 @@ function runCmdlet(
       }
       const mb = findMailbox(tenant, identity);
       return mb ? { ok: true, rows: permissionRows(mb) } : notFound(identity);
+    }
+    case 'get-recipientpermission': {
+      // Without -Identity the cmdlet lists every recipient's grants (its Identity is optional).
+      if (identity === undefined)
+        return { ok: true, rows: tenant.mailboxes.flatMap(recipientRows) };
+      const mb = findMailbox(tenant, identity);
+      return mb ? { ok: true, rows: recipientRows(mb) } : notFound(identity);
     }
     case 'get-transportconfig':
       return {

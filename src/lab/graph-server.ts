@@ -5,7 +5,9 @@
  *
  * Only what ecebot reads is modelled: the `eq` filters of §3, `$select`, `$top` on sign-ins, the
  * beta sign-in log with its `signInEventTypes` filter and `$skiptoken` paging,
- * `POST /users/{id}/checkMemberGroups` (the bot's admin check by group), app-role checks per
+ * `GET /users?$filter=userPrincipalName eq '…' or proxyAddresses/any(x:x eq 'smtp:…')` (the
+ * directory look-up of a mailbox or account), `POST /users/{id}/checkMemberGroups` (the bot's
+ * admin check by group), app-role checks per
  * route (§3.6), and Graph's error envelope
  * `{"error":{"code","message","innerError":{date,request-id,client-request-id}}}`.
  */
@@ -23,6 +25,8 @@ import {
 } from './http-util';
 import type { LabState, RunningServer } from './server-types';
 import {
+  mailOf,
+  namesOf,
   RESOURCE,
   SCOPE_ID,
   type LabApp,
@@ -465,8 +469,41 @@ function userJson(u: LabUser): Record<string, unknown> {
     id: u.id,
     userPrincipalName: u.userPrincipalName,
     displayName: u.displayName,
-    mail: u.userPrincipalName,
+    mail: mailOf(u),
+    proxyAddresses: u.proxyAddresses ?? [`SMTP:${mailOf(u)}`],
     accountEnabled: true,
+  };
+}
+
+/**
+ * The one `$filter` form ecebot's directory look-up sends:
+ * `userPrincipalName eq '<a>' or proxyAddresses/any(x:x eq 'smtp:<a>')` (either clause alone
+ * too). Graph compares these without case (lab's reading; "smtp:" then also finds the primary
+ * "SMTP:" entry). Any other filter is refused as Graph refuses what it does not support.
+ */
+function directoryLookup(tenant: LabTenant, query: URLSearchParams): RouteResult {
+  const raw = query.get('$filter');
+  const clauses = (raw ?? '').split(/\s+or\s+/i);
+  const names: string[] = [];
+  for (const c of clauses) {
+    const upn = /^\s*userPrincipalName\s+eq\s+'((?:[^']|'')*)'\s*$/i.exec(c);
+    const proxy = /^\s*proxyAddresses\/any\((\w+):\1\s+eq\s+'smtp:((?:[^']|'')*)'\)\s*$/i.exec(c);
+    const value = upn?.[1] ?? proxy?.[2];
+    if (raw === null || value === undefined) {
+      return { status: 400, code: 'Request_UnsupportedQuery', message: 'Unsupported Query.' };
+    }
+    names.push(value.replace(/''/g, "'").toLowerCase());
+  }
+  const found = tenant.users.filter(u => {
+    const own = namesOf(u);
+    return names.some(n => own.includes(n));
+  });
+  return {
+    status: 200,
+    body: {
+      '@odata.context': `${CONTEXT_BASE}users`,
+      value: found.map(u => select(userJson(u), query)),
+    },
   };
 }
 
@@ -725,6 +762,11 @@ const ROUTES: Route[] = [
     roles: ['Directory.Read.All'],
     read: ({ tenant, ids, query }) =>
       collection('oauth2PermissionGrants', grants(tenant, ids), query, ['clientId']),
+  },
+  {
+    pattern: ['users'],
+    roles: ['User.Read.All'],
+    read: ({ tenant, query }) => directoryLookup(tenant, query),
   },
   {
     pattern: ['users', '*'],

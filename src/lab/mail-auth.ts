@@ -3,7 +3,7 @@
  * bearer token, may this session open that mailbox? Pure apart from the clock inside token
  * verification; each server turns the reason into Exchange Online's words for its protocol.
  */
-import type { LabMailbox } from './tenant';
+import { namesOf, userNamed, type LabMailbox } from './tenant';
 import type { LabState } from './server-types';
 import { OUTLOOK_AUDIENCES, verifyAccessToken } from './tokens';
 
@@ -18,10 +18,22 @@ export type MailProtocol = 'imap' | 'pop3' | 'smtp';
  * - `scope-missing`: `scp` lacks the protocol's delegated scope; app-only tokens (no `scp`)
  *   land here too, as the lab models no Exchange service principals (o365-facts.md §5 row 4);
  * - `no-mailbox`: `user=` is not a mailbox of the tenant;
- * - `not-allowed`: the token's user is neither the mailbox's owner nor holds Full Access;
+ * - `not-allowed`: IMAP/POP3: the token's user is neither the mailbox's owner nor holds Full
+ *   Access ("SASL XOAUTH2 authentication for shared mailboxes": the shared mailbox's address as
+ *   `user=`, a token of a user with access); SMTP: the token's user is not the `user=` account
+ *   itself — Full Access does not count, SMTP AUTH as a shared mailbox with another user's token
+ *   is `535 5.7.3 Authentication unsuccessful` (o365-facts.md §1.5; nextcloud/mail #13668);
+ *   names are compared through the directory (UPN, mail, SMTP proxy addresses);
  * - `protocol-disabled`: ImapEnabled / PopEnabled is false on the mailbox;
  * - `smtp-disabled-mailbox` / `smtp-disabled-tenant`: SMTP AUTH off (Set-CASMailbox
- *   SmtpClientAuthenticationDisabled, else Set-TransportConfig; o365-facts.md §3.5).
+ *   SmtpClientAuthenticationDisabled, else Set-TransportConfig; o365-facts.md §3.5), on the
+ *   `user=` mailbox. For SMTP it is checked before the identity: a shared mailbox as `user=`
+ *   got "5.7.139 … disabled for the Tenant" until its switch was set, then "5.7.3"
+ *   (nextcloud/mail #13668, measured on a live tenant).
+ *
+ * IMAP/POP3 for a shared mailbox: the mailbox opened (`user=`) must have the protocol on. Whether
+ * Exchange also looks at the signed-in account's switch is not documented; the lab does not
+ * (lab's choice).
  */
 export type MailAuthReason =
   | 'token-invalid'
@@ -55,17 +67,41 @@ export const PROTOCOL_SCOPE: Record<MailProtocol, string> = {
 
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
-function findMailbox(state: LabState, address: string): LabMailbox | undefined {
-  return state.tenant.mailboxes.find(m => same(m.address, address));
+/** Whether two names are one person: equal, or two names of one directory user. */
+export function samePerson(state: LabState, a: string, b: string): boolean {
+  if (same(a, b)) return true;
+  const u = userNamed(state.tenant, a);
+  return !!u && namesOf(u).includes(b.toLowerCase());
 }
 
-/** Whether `upn` may open `mailbox`: its owner, its own address, or a Full Access holder. */
-function mayOpen(mailbox: LabMailbox, upn: string): boolean {
+/** The mailbox an address names: its own address, or any name of its owner. */
+function findMailbox(state: LabState, address: string): LabMailbox | undefined {
   return (
-    same(mailbox.owner, upn) ||
-    same(mailbox.address, upn) ||
-    mailbox.fullAccess.some(u => same(u, upn))
+    state.tenant.mailboxes.find(m => same(m.address, address)) ??
+    state.tenant.mailboxes.find(m => samePerson(state, m.owner, address))
   );
+}
+
+/** Whether `upn` is the mailbox's own account (its owner, by any of its names). */
+function owns(state: LabState, mailbox: LabMailbox, upn: string): boolean {
+  return samePerson(state, mailbox.owner, upn) || samePerson(state, mailbox.address, upn);
+}
+
+/** Whether `upn` may open `mailbox`: its own account, or a Full Access holder. */
+function mayOpen(state: LabState, mailbox: LabMailbox, upn: string): boolean {
+  return owns(state, mailbox, upn) || mailbox.fullAccess.some(u => samePerson(state, u, upn));
+}
+
+/**
+ * Whether the account `upn` may send as `sender`: its own mailbox (any of its addresses), or a
+ * mailbox that lists it under Send As (Get-RecipientPermission). Otherwise Exchange refuses the
+ * message after DATA (554 5.2.252 SendAsDenied, o365-facts.md §1.4).
+ */
+export function maySendAs(state: LabState, upn: string, sender: string): boolean {
+  if (samePerson(state, upn, sender)) return true;
+  const mailbox = findMailbox(state, sender);
+  if (!mailbox) return false;
+  return owns(state, mailbox, upn) || mailbox.sendAs.some(u => samePerson(state, u, upn));
 }
 
 /** SMTP AUTH switch: the mailbox's own value wins; `null` follows the tenant. */
@@ -98,15 +134,16 @@ export function decideMailAuth(
   const upn = [claims.upn, claims.unique_name, claims.preferred_username].find(
     (v): v is string => typeof v === 'string' && v.length > 0,
   );
-  if (!upn || !mayOpen(mailbox, upn)) return { ok: false, reason: 'not-allowed' };
+  if (protocol === 'smtp') {
+    const off = smtpDisabled(state, mailbox);
+    if (off) return { ok: false, reason: off };
+    // SMTP AUTH is the signed-in account itself; Full Access to `user=` does not count.
+    if (!upn || !owns(state, mailbox, upn)) return { ok: false, reason: 'not-allowed' };
+  } else if (!upn || !mayOpen(state, mailbox, upn)) return { ok: false, reason: 'not-allowed' };
 
   if (protocol === 'imap' && !mailbox.imapEnabled)
     return { ok: false, reason: 'protocol-disabled' };
   if (protocol === 'pop3' && !mailbox.popEnabled) return { ok: false, reason: 'protocol-disabled' };
-  if (protocol === 'smtp') {
-    const off = smtpDisabled(state, mailbox);
-    if (off) return { ok: false, reason: off };
-  }
   const exp = typeof claims.exp === 'number' ? claims.exp : 0;
   return { ok: true, upn, mailbox: mailbox.address, exp };
 }

@@ -7,10 +7,15 @@
  * - AUTH before STARTTLS: the pre-TLS EHLO offers no AUTH, so any mechanism is unknown there:
  *   `504 5.7.4 Unrecognized authentication type [diag]` (what clients that skip STARTTLS
  *   report from EXO, e.g. maxisam/mgob #52); MAIL FROM before TLS is unauthenticated (530).
- * - A token for a user who may not open the `user=` mailbox fails at AUTH with 535 5.7.3
- *   (o365-facts.md §6 leaves AUTH-time vs DATA-time open; the brief picks AUTH-time).
- * - A sender other than the authenticated mailbox (envelope MAIL FROM or header From:) is
- *   refused at the end of DATA with 554 5.2.252 SendAsDenied; the lab has no Send As grants.
+ * - SMTP AUTH is the signed-in account itself: a `user=` other than the token's user (a shared
+ *   mailbox the user has Full Access to included) fails at AUTH with 535 5.7.3
+ *   (o365-facts.md §1.5; nextcloud/mail #13668, frappe/frappe #23079, Mailspring-Sync #116).
+ * - MAIL FROM is accepted (250 2.1.0 Sender OK); Send As is applied at submission, so a sender
+ *   other than the account (envelope MAIL FROM or header From:) without Send As on it is
+ *   refused at the end of DATA with 554 5.2.252 SendAsDenied (o365-facts.md §1.4: gophish
+ *   #2900; nextcloud/mail #13668: "Exchange applies the Send As permission at submission
+ *   time"). The 5.7.60 text "Client does not have permissions to send as this sender" is the
+ *   older and NDR wording of the same refusal; the lab speaks the SMTP reply.
  * - Messages are not kept: the server counts octets and reads headers only, so a client
  *   cannot make it hold a message in memory.
  */
@@ -18,7 +23,7 @@ import { createServer, type Socket } from 'node:net';
 import { createSecureContext, TLSSocket } from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { exoBuildId, frontEndName, rfc1123, SMTP, smtpDiag, smtpHostName } from './exo-words';
-import { decideMailAuth, parseXoauth2 } from './mail-auth';
+import { decideMailAuth, maySendAs, parseXoauth2 } from './mail-auth';
 import {
   LineChannel,
   LineTooLongError,
@@ -280,7 +285,7 @@ class SmtpSession {
     return this.finish();
   }
 
-  /** End of content: size, Send As, then the queued answer EXO gives. */
+  /** End of content: size, Send As (the account's own addresses or a Send As grant), then queued. */
   private finish(): Promise<void> {
     const auth = this.auth!;
     const headers = this.header.split(/\r?\n\r?\n/)[0] ?? '';
@@ -289,10 +294,10 @@ class SmtpSession {
     const size = this.size;
     this.resetTransaction();
     if (size > SMTP.maxSize) return this.ch.send(SMTP.tooBig);
-    const same = (a: string) => a.toLowerCase() === auth.mailbox.toLowerCase();
-    const offending = !same(envelope)
+    const allowed = (a: string) => maySendAs(this.labState, auth.upn, a);
+    const offending = !allowed(envelope)
       ? envelope
-      : headerFrom && !same(headerFrom)
+      : headerFrom && !allowed(headerFrom)
         ? headerFrom
         : undefined;
     if (offending !== undefined)

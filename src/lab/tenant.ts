@@ -25,6 +25,13 @@ export interface LabUser {
   userPrincipalName: string;
   displayName: string;
   licenses: LabLicense[];
+  /**
+   * Primary SMTP address (Graph `mail`), when the user has a mailbox; it need not be the UPN.
+   * Absent: the lab takes the UPN.
+   */
+  mail?: string;
+  /** Graph `proxyAddresses`: `SMTP:<primary>` and `smtp:<alias>` entries. */
+  proxyAddresses?: string[];
 }
 
 export interface LabMailbox {
@@ -37,6 +44,17 @@ export interface LabMailbox {
   smtpClientAuthenticationDisabled: boolean | null;
   /** UPNs with Full Access besides the owner (Get-MailboxPermission). */
   fullAccess: string[];
+  /**
+   * UPNs with Send As besides the owner (Get-RecipientPermission). Full Access does not include
+   * it: the two rights are granted apart (Add-MailboxPermission, Add-RecipientPermission).
+   */
+  sendAs: string[];
+  /**
+   * `shared`: an Exchange shared mailbox (RecipientTypeDetails SharedMailbox). Its directory
+   * account is disabled for sign-in and "shared mailboxes usually don't require a license"
+   * (MicrosoftDocs/microsoft-365-docs remove-license-from-shared-mailbox.md). Absent: a user's.
+   */
+  type?: 'shared';
   /** Messages in the inbox (for POP3 STAT / IMAP SELECT). */
   messages: number;
 }
@@ -156,8 +174,10 @@ export function newRefreshToken(): string {
 }
 
 /**
- * A tenant where everything on the checklist passes: support@ (own token, IMAP), sales@
- * (shared, served by svc-ece@ over POP3), jdoe@ (a workstation user, for the Kerberos trap).
+ * A tenant where everything on the checklist passes: support@ (own token, IMAP), sales@ (a
+ * shared mailbox without a licence, served by svc-ece@ over POP3: svc-ece@ is a licensed user
+ * with its own mailbox, Full Access and Send As on sales@, and signs in to SMTP as itself),
+ * jdoe@ (a workstation user, for the Kerberos trap).
  * `externalHost` is the ECE external URL's host[:port], for the redirect URI.
  */
 export function healthyTenant(externalOrigin: string, now: Date = new Date()): LabTenant {
@@ -174,7 +194,8 @@ export function healthyTenant(externalOrigin: string, now: Date = new Date()): L
   const rtSvc = newRefreshToken();
   const users = [
     user('support', 'Support'),
-    user('sales', 'Sales'),
+    // The shared mailbox's own directory object: no licence needed (see LabMailbox.type).
+    user('sales', 'Sales', false),
     user('svc-ece', 'ECE service account'),
     user('jdoe', 'Jan Doe'),
   ];
@@ -209,16 +230,30 @@ export function healthyTenant(externalOrigin: string, now: Date = new Date()): L
         popEnabled: true,
         smtpClientAuthenticationDisabled: false,
         fullAccess: [],
+        sendAs: [],
         messages: 3,
       },
       {
         address: `sales@${domain}`,
         owner: `sales@${domain}`,
+        type: 'shared',
         imapEnabled: true,
         popEnabled: true,
         smtpClientAuthenticationDisabled: false,
         fullAccess: [`svc-ece@${domain}`],
+        sendAs: [`svc-ece@${domain}`],
         messages: 5,
+      },
+      {
+        // The shared account's own mailbox: SMTP AUTH signs in as svc-ece@ (o365-facts.md §1.5).
+        address: `svc-ece@${domain}`,
+        owner: `svc-ece@${domain}`,
+        imapEnabled: true,
+        popEnabled: true,
+        smtpClientAuthenticationDisabled: false,
+        fullAccess: [],
+        sendAs: [],
+        messages: 0,
       },
     ],
     eceApp: {
@@ -313,6 +348,26 @@ export function eceSignInHistory(
     });
   }
   return out;
+}
+
+/** The primary SMTP address of a user: Graph `mail`, else the UPN. */
+export function mailOf(u: LabUser): string {
+  return u.mail ?? u.userPrincipalName;
+}
+
+/**
+ * Every name a user goes by, lower-case: UPN, mail and SMTP proxy addresses (what Exchange
+ * resolves a `user=` or a trustee by).
+ */
+export function namesOf(u: LabUser): string[] {
+  const smtp = (u.proxyAddresses ?? []).filter(p => /^smtp:/i.test(p)).map(p => p.slice(5));
+  return [u.userPrincipalName, mailOf(u), ...smtp].map(n => n.toLowerCase());
+}
+
+/** The user one of whose names is `name` (case-insensitive). */
+export function userNamed(t: LabTenant, name: string): LabUser | undefined {
+  const key = name.toLowerCase();
+  return t.users.find(u => namesOf(u).includes(key));
 }
 
 /** The group with this display name (the lab's groups have unique names). */

@@ -126,6 +126,7 @@ export interface Codes {
   EXO_LICENSE_MISSING: true;
   EXO_LICENSE_BELOW_E3: true;
   EXO_FULL_ACCESS_MISSING: true;
+  EXO_SEND_AS_MISSING: true;
   NO_WORKER: true;
   CHECK_CRASHED: true;
   SLOW_RESPONSE: true;

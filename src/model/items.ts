@@ -64,14 +64,18 @@ export interface ReadNames {
   'graph-resource-scopes': true;
   /** Graph: Entra sign-in log entries of ECE's app. */
   'graph-sign-ins': true;
-  /** Graph: licenseDetails of each mailbox. */
+  /** Graph: licenseDetails of each account that signs in (a shared mailbox needs none). */
   'graph-licenses': true;
+  /** Graph: the directory user behind each mailbox and account (UPN, mail, proxyAddresses). */
+  'graph-directory-users': true;
   /** Exchange: Get-TransportConfig (tenant-wide SMTP AUTH). */
   'exo-transport-config': true;
-  /** Exchange: Get-CASMailbox of each mailbox. */
+  /** Exchange: Get-CASMailbox of each mailbox and of each account that signs in. */
   'exo-cas-mailbox': true;
-  /** Exchange: Get-MailboxPermission of each shared mailbox. */
+  /** Exchange: Get-MailboxPermission (Full Access) of each mailbox. */
   'exo-mailbox-permission': true;
+  /** Exchange: Get-RecipientPermission (Send As) of each mailbox. */
+  'exo-recipient-permission': true;
 }
 
 /** A read's stable name. */

@@ -118,7 +118,11 @@ export interface MailObservation extends ObservationBase {
   kind: 'imap' | 'pop3' | 'smtp';
   host: string;
   port: number;
-  /** The SASL `user=` value (the mailbox). */
+  /**
+   * The SASL `user=` value. IMAP and POP3: the mailbox opened (a shared mailbox's own address
+   * when the account's token opens it). SMTP: the signed-in account itself, which is all
+   * Exchange Online accepts there (o365-facts.md §1.5); `mailbox` is then the address it sends as.
+   */
   user: string;
   /** Capabilities the server advertised (after TLS for SMTP). */
   capabilities?: string[];
@@ -306,6 +310,19 @@ export interface EceAccountSignIns {
   failures: EceSignIn[];
 }
 
+/**
+ * A directory user as Graph's user resource names it: every name Exchange and Entra know the
+ * person by, so a token's `upn` can be matched to a mailbox address whatever the spelling
+ * (userPrincipalName need not equal the primary SMTP address; proxyAddresses holds
+ * `SMTP:primary` and `smtp:alias` entries).
+ */
+export interface GraphDirectoryUser {
+  id?: string | null;
+  userPrincipalName?: string | null;
+  mail?: string | null;
+  proxyAddresses?: string[];
+}
+
 /** What each Graph read yields once its reply is understood. */
 export interface GraphFacts {
   application: GraphApplication;
@@ -314,6 +331,8 @@ export interface GraphFacts {
   grants: GraphPermissionGrant[];
   licenseDetails: GraphLicenseDetail[];
   signIns: GraphSignIn[];
+  /** The directory users found for one address (by UPN or any SMTP proxy address). */
+  directoryUsers: GraphDirectoryUser[];
 }
 
 /** Which Graph read an observation is of. */
@@ -356,6 +375,21 @@ export interface MailboxPermissionRow {
   Deny?: boolean;
 }
 
+/**
+ * A Get-RecipientPermission row: who may send as the recipient (Exchange Online only). Fields
+ * as Exchange serialises them: Identity, Trustee, AccessControlType (Allow/Deny), AccessRights
+ * (SendAs), IsInherited, InheritanceType (learn.microsoft.com Get-RecipientPermission; the
+ * field list as a REST model lists it, documentation.voss-solutions.com RecipientPermission).
+ */
+export interface RecipientPermissionRow {
+  /** The trustee: a UPN, an alias or `NT AUTHORITY\SELF`. */
+  Trustee: string;
+  /** One right per element (`SendAs`). */
+  AccessRights: string[];
+  /** `Allow` or `Deny`. */
+  AccessControlType?: string;
+}
+
 /** The Get-TransportConfig row: the organisation-wide SMTP AUTH switch (§3.5). */
 export interface TransportConfigRow {
   SmtpClientAuthenticationDisabled?: boolean | null;
@@ -365,6 +399,7 @@ export interface TransportConfigRow {
 export interface ExoFacts {
   'Get-CASMailbox': CasMailboxRow[];
   'Get-MailboxPermission': MailboxPermissionRow[];
+  'Get-RecipientPermission': RecipientPermissionRow[];
   'Get-TransportConfig': TransportConfigRow[];
 }
 

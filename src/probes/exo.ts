@@ -158,6 +158,18 @@ export function getMailboxPermission(
   return invokeCommand(ctx, t, 'Get-MailboxPermission', { Identity: identity });
 }
 
+/**
+ * Get-RecipientPermission: who holds Send As on the mailbox (mailbox-rights item). Send As is
+ * what lets the account that signs in to SMTP send from a shared mailbox (o365-facts.md §1.5).
+ */
+export function getRecipientPermission(
+  ctx: ProbeContext,
+  t: ExoTarget,
+  identity: string,
+): Promise<ExoReadObservation<'Get-RecipientPermission'>> {
+  return invokeCommand(ctx, t, 'Get-RecipientPermission', { Identity: identity });
+}
+
 /** Get-TransportConfig: the organisation-wide SmtpClientAuthenticationDisabled. */
 export function getTransportConfig(
   ctx: ProbeContext,
@@ -183,6 +195,8 @@ export const EXO_UNDERSTAND: {
   'Get-CASMailbox': (json, text) => readReply(EXO_REPLY['Get-CASMailbox'], json, text),
   'Get-MailboxPermission': (json, text) =>
     readReply(EXO_REPLY['Get-MailboxPermission'], json, text),
+  'Get-RecipientPermission': (json, text) =>
+    readReply(EXO_REPLY['Get-RecipientPermission'], json, text),
   'Get-TransportConfig': (json, text) => readReply(EXO_REPLY['Get-TransportConfig'], json, text),
 };
 

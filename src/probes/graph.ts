@@ -104,6 +104,7 @@ export const GRAPH_UNDERSTAND: {
   grants: list(GRAPH_REPLY.grants),
   licenseDetails: list(GRAPH_REPLY.licenseDetails),
   signIns: list(GRAPH_REPLY.signIns),
+  directoryUsers: list(GRAPH_REPLY.directoryUsers),
 };
 
 function count(n: number): string {
@@ -162,16 +163,44 @@ export function readGrants(
   });
 }
 
-/** A mailbox user's licences and service plans (§3.3). */
+/**
+ * A user's licences and service plans (§3.3). `user` is an object id or a UPN (what
+ * `/users/{id | userPrincipalName}` takes); `address` names the observation when the user was
+ * found by another address (a primary SMTP address that is not the UPN).
+ */
 export function readLicenseDetails(
   ctx: ProbeContext,
   t: GraphTarget,
-  upn: string,
+  user: string,
+  address: string = user,
 ): Promise<GraphReadObservation<'licenseDetails'>> {
   return read(ctx, t, {
     resource: 'licenseDetails',
-    path: `/v1.0/users/${encodeURIComponent(upn)}/licenseDetails`,
-    mailbox: upn,
+    path: `/v1.0/users/${encodeURIComponent(user)}/licenseDetails`,
+    mailbox: address,
+  });
+}
+
+/** The names a directory user is compared by (user resource properties). */
+const DIRECTORY_SELECT = 'id,userPrincipalName,mail,proxyAddresses';
+
+/**
+ * The directory user an address names: by userPrincipalName, or by any of its SMTP addresses
+ * (`proxyAddresses/any(x:x eq 'smtp:…')`; the user resource lists `eq` on proxyAddresses among
+ * its default $filter support, and the comparison ignores case, so `smtp:` matches the primary
+ * `SMTP:` entry too — [unverified against a live tenant]). `data: []` when nobody has it.
+ */
+export function readDirectoryUser(
+  ctx: ProbeContext,
+  t: GraphTarget,
+  address: string,
+): Promise<GraphReadObservation<'directoryUsers'>> {
+  const v = literal(address);
+  const clause = `userPrincipalName eq '${v}' or proxyAddresses/any(x:x eq 'smtp:${v}')`;
+  return read(ctx, t, {
+    resource: 'directoryUsers',
+    path: `/v1.0/users?$filter=${encodeURIComponent(clause)}&$select=${DIRECTORY_SELECT}`,
+    mailbox: address,
   });
 }
 
@@ -386,7 +415,12 @@ function retryAfterMs(v: string | undefined): number | undefined {
 
 /** `$filter=<field> eq '<value>'`, with quotes doubled inside the literal (OData v4 ABNF). */
 function filter(field: string, value: string): string {
-  return `$filter=${encodeURIComponent(`${field} eq '${value.replace(/'/g, "''")}'`)}`;
+  return `$filter=${encodeURIComponent(`${field} eq '${literal(value)}'`)}`;
+}
+
+/** A value inside an OData string literal: single quotes doubled (OData v4 ABNF). */
+function literal(value: string): string {
+  return value.replace(/'/g, "''");
 }
 
 /** One GET, timed as one step, turned into an observation. */

@@ -44,8 +44,16 @@ import { decodeOauthChallenge, xoauth2 } from './xoauth2';
 
 /** Options for probeSmtp. */
 export interface SmtpProbeOptions {
-  /** The mailbox (the SASL `user=` and the envelope sender). */
+  /**
+   * The SASL `user=`: the account that signed in for the token, which is all Exchange Online
+   * accepts for SMTP AUTH (o365-facts.md §1.5).
+   */
   user: string;
+  /**
+   * The mailbox served: the test message's envelope sender and From:, and the observation's
+   * `mailbox` (default `user`). Another mailbox than `user` needs Send As for the message.
+   */
+  from?: string;
   accessToken: string;
   /** Send a small test message (header `X-ECEbot-Test: 1`) to this address after login. */
   sendTo?: string;
@@ -399,11 +407,10 @@ export async function probeSmtp(
 
     if (opts.sendTo) {
       stage = 'send';
-      const message = testMessage(opts.user, opts.sendTo);
+      const from = opts.from ?? opts.user;
+      const message = testMessage(from, opts.sendTo);
       const to = opts.sendTo;
-      const sendErr = await phase(conn, done =>
-        conn.send({ from: opts.user, to: [to] }, message, done),
-      );
+      const sendErr = await phase(conn, done => conn.send({ from, to: [to] }, message, done));
       if (sendErr) transcript.error(sendErr, stage);
     }
     if (run.failureCode() === 'TIMEOUT') return;
@@ -422,7 +429,7 @@ export async function probeSmtp(
     host: target.host,
     port: target.port,
     user: opts.user,
-    mailbox: opts.user,
+    mailbox: opts.from ?? opts.user,
   };
   if (transcript.capabilities) obs.capabilities = transcript.capabilities;
   if (transcript.sent !== undefined) obs.mailboxFacts = { sent: transcript.sent };

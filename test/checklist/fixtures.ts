@@ -280,12 +280,14 @@ const GRAPH_READ: Record<GraphResource, ReadName> = {
   resourceServicePrincipal: 'graph-resource-scopes',
   signIns: 'graph-sign-ins',
   licenseDetails: 'graph-licenses',
+  directoryUsers: 'graph-directory-users',
 };
 
 /** The read that runs each Exchange cmdlet (src/runner/reads/exo.ts). */
 const EXO_READ: Record<ExoCmdletName, ReadName> = {
   'Get-CASMailbox': 'exo-cas-mailbox',
   'Get-MailboxPermission': 'exo-mailbox-permission',
+  'Get-RecipientPermission': 'exo-recipient-permission',
   'Get-TransportConfig': 'exo-transport-config',
 };
 
@@ -420,6 +422,48 @@ export function permissions(identity: string, rows: unknown[]): ExoObservation {
   return exo('Get-MailboxPermission', rows, { identity, mailbox: identity });
 }
 
+export function sendAs(identity: string, rows: unknown[]): ExoObservation {
+  return exo('Get-RecipientPermission', rows, { identity, mailbox: identity });
+}
+
+/** A Get-RecipientPermission row granting `trustee` Send As (Exchange's field names). */
+export function sendAsRow(trustee: string, over: Record<string, unknown> = {}) {
+  return {
+    Identity: 'mailbox',
+    Trustee: trustee,
+    AccessControlType: 'Allow',
+    AccessRights: ['SendAs'],
+    IsInherited: false,
+    InheritanceType: 'None',
+    ...over,
+  };
+}
+
+/** The directory user found for `address` (Graph user: UPN, mail, proxyAddresses). */
+export function directory(
+  address: string,
+  user: { upn?: string; mail?: string; aliases?: string[] } = {},
+): GraphObservation {
+  const mail = user.mail ?? address;
+  return graph(
+    'directoryUsers',
+    [
+      {
+        id: `id-${address}`,
+        userPrincipalName: user.upn ?? address,
+        mail,
+        proxyAddresses: [`SMTP:${mail}`, ...(user.aliases ?? []).map(a => `smtp:${a}`)],
+      },
+    ],
+    { mailbox: address },
+  );
+}
+
+/** The account that signs in for a mailbox: its shared account, or itself. */
+export function accountOf(m: EnvironmentFacts['mailboxes'][number]): string {
+  return m.access === 'shared' && m.account ? m.account : m.address;
+}
+
 export const SELF = {
   User: 'NT AUTHORITY\\SELF',
   AccessRights: ['FullAccess', 'ReadPermission'],
@@ -480,19 +524,22 @@ export function healthy(env: EnvironmentFacts = facts(), now: Date = NOW): Obser
       if (retrieves.has('imap')) obs.push(tls(s.name, OUTLOOK, 993));
       if (retrieves.has('pop3')) obs.push(tls(s.name, OUTLOOK, 995));
       for (const m of env.mailboxes.filter(mb => mb.hasToken)) {
-        const user = m.access === 'shared' && m.account ? m.account : m.address;
+        const user = accountOf(m);
         obs.push(
           mailboxToken(s.name, m.address, {
             claims: claims(user, m.retrieve),
             lifetimeMinutes: 75,
           }),
           mail(m.retrieve, s.name, m.address),
-          mail('smtp', s.name, m.address),
+          // SMTP AUTH is the signed-in account; the mailbox is the address it sends as.
+          mail('smtp', s.name, m.address, { user }),
         );
       }
     }
   }
   if (env.probeConfigured) {
+    const accounts = [...new Set(env.mailboxes.map(accountOf))];
+    const names = [...new Set([...env.mailboxes.map(m => m.address), ...accounts])];
     obs.push(
       eceAppToken(),
       probeToken('graph'),
@@ -502,18 +549,26 @@ export function healthy(env: EnvironmentFacts = facts(), now: Date = NOW): Obser
       graph('resourceServicePrincipal', { appId: RESOURCE.GRAPH, oauth2PermissionScopes: [] }),
       graph('resourceServicePrincipal', { appId: RESOURCE.EXCHANGE, oauth2PermissionScopes: [] }),
       graph('signIns', eceSignIns(env, now), { window: { since: iso(now, -DAY), pages: 1 } }),
-      ...env.mailboxes.map(m => graph('licenseDetails', [E3], { mailbox: m.address })),
+      // Licences are read on the account that signs in (a shared mailbox needs none).
+      ...accounts.map(a => graph('licenseDetails', [E3], { mailbox: a })),
+      ...names.map(a => directory(a)),
       probeToken('exchange'),
       exo('Get-TransportConfig', [{ SmtpClientAuthenticationDisabled: false }]),
-      ...env.mailboxes.map(m => cas(m.address)),
-      ...env.mailboxes
-        .filter(m => m.access === 'shared')
-        .map(m =>
-          permissions(m.address, [
-            SELF,
-            { User: m.account, AccessRights: ['FullAccess'], Deny: false, IsInherited: false },
-          ]),
-        ),
+      ...names.map(a => cas(a)),
+      ...env.mailboxes.map(m =>
+        permissions(m.address, [
+          SELF,
+          ...(m.access === 'shared'
+            ? [{ User: m.account, AccessRights: ['FullAccess'], Deny: false, IsInherited: false }]
+            : []),
+        ]),
+      ),
+      ...env.mailboxes.map(m =>
+        sendAs(m.address, [
+          sendAsRow('NT AUTHORITY\\SELF'),
+          ...(m.access === 'shared' && m.account ? [sendAsRow(m.account)] : []),
+        ]),
+      ),
     );
   }
   return obs;

@@ -1,6 +1,6 @@
 import { license } from '../../src/checklist/license';
 import type { Observation } from '../../src/model';
-import { E1, E3, edit, facts, graph, is, refused, swap, SUPPORT } from './fixtures';
+import { E1, E3, edit, facts, graph, is, refused, SALES, swap, SUPPORT, SVC } from './fixtures';
 
 type Change = (obs: Observation[]) => Observation[] | void;
 const rows = (r: [string, Change, string, string, string?][]) =>
@@ -111,5 +111,32 @@ describe('license rule', () => {
       codes: ['PROBE_UNAVAILABLE'],
     });
     expect(f.summary).toContain('no probe credentials in the inventory');
+  });
+
+  // "Shared mailboxes usually don't require a license" (MicrosoftDocs/microsoft-365-docs,
+  // remove-license-from-shared-mailbox.md): the licence is the account's that signs in.
+  test('a shared mailbox is judged on its account: no licence read of the shared mailbox', () => {
+    const input = edit();
+    expect(
+      input.observations.some(
+        o => o.kind === 'graph' && o.resource === 'licenseDetails' && o.mailbox === SALES,
+      ),
+    ).toBe(false);
+    const f = license(input);
+    expect(f.status).toBe('pass');
+    expect(f.summary).toContain(SVC);
+  });
+
+  test('the shared account without a licence fails, with the fix on the account', () => {
+    const f = license(
+      edit(obs =>
+        swap(obs, is.graph('licenseDetails', SVC), () =>
+          graph('licenseDetails', [], { mailbox: SVC }),
+        ),
+      ),
+    );
+    expect(f).toMatchObject({ status: 'fail', code: 'EXO_LICENSE_MISSING' });
+    expect(f.summary).toContain(`${SVC} (for the shared mailbox ${SALES}, which needs none)`);
+    expect(f.remediation[0]?.fix).toContain(SVC);
   });
 });

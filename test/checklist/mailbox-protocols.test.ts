@@ -1,6 +1,6 @@
 import { mailboxProtocols } from '../../src/checklist/mailbox-protocols';
 import type { Observation } from '../../src/model';
-import { cas, drop, edit, exo, facts, is, mail, SALES, swap, SUPPORT } from './fixtures';
+import { cas, drop, edit, exo, facts, is, mail, SALES, SVC, swap, SUPPORT } from './fixtures';
 
 type Change = (obs: Observation[]) => Observation[] | void;
 const rows = (r: [string, Change, string, string, string?][]) =>
@@ -169,11 +169,11 @@ describe('mailbox-protocols rule', () => {
   });
 
   test.each`
-    code                               | change                                                                       | fix
-    ${'EXO_SMTP_AUTH_DISABLED'}        | ${casOf(SUPPORT, { SmtpClientAuthenticationDisabled: true })}                | ${`Set-CASMailbox -Identity ${SUPPORT} -SmtpClientAuthenticationDisabled $false`}
-    ${'EXO_SMTP_AUTH_DISABLED_TENANT'} | ${both(org(true), casOf(SALES, { SmtpClientAuthenticationDisabled: null }))} | ${`Set-CASMailbox -Identity ${SALES} -SmtpClientAuthenticationDisabled $false`}
-    ${'EXO_IMAP_DISABLED'}             | ${casOf(SUPPORT, { ImapEnabled: false })}                                    | ${`Set-CASMailbox -Identity ${SUPPORT} -ImapEnabled $true`}
-    ${'EXO_POP_DISABLED'}              | ${casOf(SALES, { PopEnabled: false })}                                       | ${`Set-CASMailbox -Identity ${SALES} -PopEnabled $true`}
+    code                               | change                                                                     | fix
+    ${'EXO_SMTP_AUTH_DISABLED'}        | ${casOf(SUPPORT, { SmtpClientAuthenticationDisabled: true })}              | ${`Set-CASMailbox -Identity ${SUPPORT} -SmtpClientAuthenticationDisabled $false`}
+    ${'EXO_SMTP_AUTH_DISABLED_TENANT'} | ${both(org(true), casOf(SVC, { SmtpClientAuthenticationDisabled: null }))} | ${`Set-CASMailbox -Identity ${SVC} -SmtpClientAuthenticationDisabled $false`}
+    ${'EXO_IMAP_DISABLED'}             | ${casOf(SUPPORT, { ImapEnabled: false })}                                  | ${`Set-CASMailbox -Identity ${SUPPORT} -ImapEnabled $true`}
+    ${'EXO_POP_DISABLED'}              | ${casOf(SALES, { PopEnabled: false })}                                     | ${`Set-CASMailbox -Identity ${SALES} -PopEnabled $true`}
   `('$code gets the exact Set-CASMailbox line', ({ code, change, fix }) => {
     const f = mailboxProtocols(edit(change));
     expect(f.remediation.find(r => r.code === code)?.fix).toBe(fix);
@@ -184,14 +184,34 @@ describe('mailbox-protocols rule', () => {
       edit(
         both(
           casOf(SUPPORT, { SmtpClientAuthenticationDisabled: true }),
-          casOf(SALES, { SmtpClientAuthenticationDisabled: true }),
+          casOf(SVC, { SmtpClientAuthenticationDisabled: true }),
         ),
       ),
     );
     expect(f.summary).toContain(SUPPORT);
-    expect(f.summary).toContain(SALES);
+    expect(f.summary).toContain(SVC);
     expect(f.remediation).toHaveLength(1);
     expect(f.remediation[0]?.fix?.split('\n')).toHaveLength(2);
+  });
+
+  // SMTP AUTH is the signed-in account's (o365-facts.md §1.5): for sales@ that is svc-ece@, so
+  // the shared mailbox's own switch does not matter and the account's does.
+  test("a shared mailbox's own SMTP AUTH switch does not matter; its account's does", () => {
+    const own = mailboxProtocols(edit(casOf(SALES, { SmtpClientAuthenticationDisabled: true })));
+    expect(own).toMatchObject({ status: 'pass', code: 'OK' });
+    const account = mailboxProtocols(edit(casOf(SVC, { SmtpClientAuthenticationDisabled: true })));
+    expect(account).toMatchObject({ status: 'fail', code: 'EXO_SMTP_AUTH_DISABLED' });
+    expect(account.summary).toContain(
+      `${SALES}: SMTP AUTH of ${SVC} is disabled on the account that signs in`,
+    );
+    expect(account.remediation[0]?.fix).toBe(
+      `Set-CASMailbox -Identity ${SVC} -SmtpClientAuthenticationDisabled $false`,
+    );
+  });
+
+  test("IMAP/POP3 is judged on the mailbox opened, not on the account (lab's choice)", () => {
+    const f = mailboxProtocols(edit(casOf(SVC, { PopEnabled: false })));
+    expect(f).toMatchObject({ status: 'pass', code: 'OK' });
   });
 
   test('the tenant-level failure shows the transport config as evidence', () => {

@@ -2,6 +2,7 @@ import { mailboxRights } from '../../src/checklist/mailbox-rights';
 import type { Observation } from '../../src/model';
 import {
   claims,
+  directory,
   drop,
   edit,
   facts,
@@ -11,6 +12,8 @@ import {
   permissions,
   SALES,
   SELF,
+  sendAs,
+  sendAsRow,
   swap,
   SUPPORT,
   SVC,
@@ -162,5 +165,122 @@ describe('mailbox-rights rule', () => {
     const f = mailboxRights(edit(undefined, env));
     expect(f.status).toBe('skip');
     expect(f.codes).toEqual(['ECE_TOKEN_MISSING', 'PROBE_UNAVAILABLE']);
+  });
+
+  // Send As (o365-facts.md §1.4, §1.5): SMTP AUTH is the account; sending from the shared mailbox
+  // needs Send As, which Full Access does not include.
+  test('shared account without Send As fails with the Add-RecipientPermission line', () => {
+    const f = mailboxRights(
+      edit(obs =>
+        swap(obs, is.exo('Get-RecipientPermission', SALES), () =>
+          sendAs(SALES, [sendAsRow('NT AUTHORITY\\SELF')]),
+        ),
+      ),
+    );
+    expect(f).toMatchObject({ status: 'fail', code: 'EXO_SEND_AS_MISSING' });
+    expect(f.summary).toContain(`${SALES}: ${SVC} has no Send As`);
+    expect(f.remediation[0]?.fix).toBe(
+      `Add-RecipientPermission -Identity ${SALES} -Trustee ${SVC} -AccessRights SendAs`,
+    );
+  });
+
+  test('a Deny row for the account takes Send As away', () => {
+    const f = mailboxRights(
+      edit(obs =>
+        swap(obs, is.exo('Get-RecipientPermission', SALES), () =>
+          sendAs(SALES, [sendAsRow(SVC), sendAsRow(SVC, { AccessControlType: 'Deny' })]),
+        ),
+      ),
+    );
+    expect(f).toMatchObject({ status: 'fail', code: 'EXO_SEND_AS_MISSING' });
+  });
+
+  test('SendAsDenied on the wire and no Exchange read: SEND_AS_DENIED with the Send As fix', () => {
+    const f = mailboxRights(
+      edit(obs =>
+        swap(
+          drop(obs, o => o.kind === 'exo'),
+          is.mail('smtp', SALES),
+          o => mail('smtp', o.vantage, SALES, { user: SVC, code: 'SEND_AS_DENIED', ok: false }),
+        ),
+      ),
+    );
+    expect(f).toMatchObject({ status: 'fail', code: 'SEND_AS_DENIED' });
+    expect(f.remediation[0]?.fix).toBe(
+      `Add-RecipientPermission -Identity ${SALES} -Trustee ${SVC} -AccessRights SendAs`,
+    );
+  });
+
+  // The token carries the UPN; the mailbox is named by its SMTP address. Through the directory
+  // (UPN, mail, proxyAddresses) they are one user.
+  test('a UPN that differs from the primary SMTP address is the same user', () => {
+    const upn = 'j.support@example.onmicrosoft.com';
+    const f = mailboxRights(
+      edit(obs =>
+        swap(
+          swap(obs, is.token(SUPPORT), o => ({ ...o, claims: claims(upn, 'imap') })),
+          is.graph('directoryUsers', SUPPORT),
+          () => directory(SUPPORT, { upn, aliases: [upn] }),
+        ),
+      ),
+    );
+    expect(f).toMatchObject({ status: 'pass', code: 'OK' });
+    expect(f.summary).not.toContain('not');
+  });
+
+  test('the same UPN without the directory read is still called the wrong user', () => {
+    const upn = 'j.support@example.onmicrosoft.com';
+    const f = mailboxRights(
+      edit(obs =>
+        drop(
+          swap(obs, is.token(SUPPORT), o => ({ ...o, claims: claims(upn, 'imap') })),
+          o => o.kind === 'graph' && o.resource === 'directoryUsers',
+        ),
+      ),
+    );
+    expect(f).toMatchObject({ status: 'fail', code: 'ECE_TOKEN_WRONG_USER' });
+  });
+
+  // Technote item 4: "sign in as a user with full control of the mailbox".
+  test('a Full Access delegate in the mailbox model passes with a note', () => {
+    const f = mailboxRights(
+      edit(obs =>
+        swap(
+          swap(
+            swap(obs, is.token(SUPPORT), o => ({ ...o, claims: claims(JDOE, 'imap') })),
+            is.exo('Get-MailboxPermission', SUPPORT),
+            () =>
+              permissions(SUPPORT, [
+                SELF,
+                { User: JDOE, AccessRights: ['FullAccess'], Deny: false, IsInherited: false },
+              ]),
+          ),
+          is.exo('Get-RecipientPermission', SUPPORT),
+          () => sendAs(SUPPORT, [sendAsRow(JDOE)]),
+        ),
+      ),
+    );
+    expect(f).toMatchObject({ status: 'pass', code: 'OK' });
+    expect(f.evidence.map(e => e.text)).toContain(
+      `Get-MailboxPermission lists Full Access for ${JDOE}`,
+    );
+  });
+
+  test('a Full Access delegate without Send As fails on Send As, not on the user', () => {
+    const f = mailboxRights(
+      edit(obs =>
+        swap(
+          swap(obs, is.token(SUPPORT), o => ({ ...o, claims: claims(JDOE, 'imap') })),
+          is.exo('Get-MailboxPermission', SUPPORT),
+          () =>
+            permissions(SUPPORT, [
+              SELF,
+              { User: JDOE, AccessRights: ['FullAccess'], Deny: false, IsInherited: false },
+            ]),
+        ),
+      ),
+    );
+    expect(f).toMatchObject({ status: 'fail', code: 'EXO_SEND_AS_MISSING' });
+    expect(f.codes).not.toContain('ECE_TOKEN_WRONG_USER');
   });
 });

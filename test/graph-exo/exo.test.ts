@@ -12,6 +12,7 @@ import { createKeys } from '../../src/lab/tokens';
 import {
   getCasMailbox,
   getMailboxPermission,
+  getRecipientPermission,
   getTransportConfig,
   invokeCommand,
   type ExoCmdlet,
@@ -127,6 +128,35 @@ describe('Get-MailboxPermission', () => {
     mailbox('sales@example.com').fullAccess = [];
     const obs = await getMailboxPermission(ctx, t, 'sales@example.com');
     expect(obs.data!.map(r => r.User)).toEqual(['NT AUTHORITY\\SELF']);
+  });
+});
+
+describe('Get-RecipientPermission', () => {
+  test('lists SELF and each Send As holder with Trustee and AccessControlType', async () => {
+    const obs = await getRecipientPermission(ctx, t, 'sales@example.com');
+    expect(obs).toMatchObject({
+      ok: true,
+      cmdlet: 'Get-RecipientPermission',
+      mailbox: 'sales@example.com',
+    });
+    expect(obs.data).toEqual([
+      { Trustee: 'NT AUTHORITY\\SELF', AccessRights: ['SendAs'], AccessControlType: 'Allow' },
+      { Trustee: 'svc-ece@example.com', AccessRights: ['SendAs'], AccessControlType: 'Allow' },
+    ]);
+    expectNoSecrets(obs);
+  });
+
+  test('Full Access without Send As: only SELF is listed', async () => {
+    mailbox('sales@example.com').sendAs = [];
+    const obs = await getRecipientPermission(ctx, t, 'sales@example.com');
+    expect(obs.data!.map(r => r.Trustee)).toEqual(['NT AUTHORITY\\SELF']);
+    const perm = await getMailboxPermission(ctx, t, 'sales@example.com');
+    expect(perm.data!.map(r => r.User)).toContain('svc-ece@example.com');
+  });
+
+  test('an unknown mailbox is HTTP_ERROR 404', async () => {
+    const obs = await getRecipientPermission(ctx, t, 'nobody@example.com');
+    expect(obs).toMatchObject({ ok: false, code: 'HTTP_ERROR', status: 404 });
   });
 });
 

@@ -11,6 +11,7 @@ import { PLAN, RESOURCE, SCOPE_ID } from '../../src/lab/tenant';
 import { httpsRequest } from '../../src/probes/http-client';
 import {
   readApplication,
+  readDirectoryUser,
   readGrants,
   readLicenseDetails,
   readResourceServicePrincipal,
@@ -501,5 +502,55 @@ describe('the server itself', () => {
     expect(obs.status).toBeUndefined();
     expect(obs.steps[0]).toMatchObject({ ok: false, code: 'CONNECT_REFUSED' });
     expectNoSecrets(obs);
+  });
+});
+
+describe('directory users', () => {
+  const setUpnDiffers = () => {
+    const u = tenant.users.find(x => x.userPrincipalName === 'support@example.com')!;
+    u.userPrincipalName = 'j.support@example.onmicrosoft.com';
+    u.mail = 'support@example.com';
+    u.proxyAddresses = ['SMTP:support@example.com', 'smtp:j.support@example.onmicrosoft.com'];
+    return u;
+  };
+
+  test('finds a user by UPN with its mail and proxyAddresses', async () => {
+    const obs = await readDirectoryUser(ctx, t, 'svc-ece@example.com');
+    expect(obs).toMatchObject({
+      ok: true,
+      resource: 'directoryUsers',
+      mailbox: 'svc-ece@example.com',
+    });
+    expect(obs.data).toEqual([
+      expect.objectContaining({
+        userPrincipalName: 'svc-ece@example.com',
+        mail: 'svc-ece@example.com',
+        proxyAddresses: ['SMTP:svc-ece@example.com'],
+      }),
+    ]);
+    expectNoSecrets(obs);
+  });
+
+  test('finds a user whose UPN is not its SMTP address by the SMTP address', async () => {
+    const u = setUpnDiffers();
+    const obs = await readDirectoryUser(ctx, t, 'SUPPORT@example.com');
+    expect(obs.data?.map(x => [x.id, x.userPrincipalName])).toEqual([
+      [u.id, 'j.support@example.onmicrosoft.com'],
+    ]);
+    // licenseDetails takes the object id (or UPN), not the SMTP address (Graph user-get).
+    const lic = await readLicenseDetails(ctx, t, u.id, 'support@example.com');
+    expect(lic).toMatchObject({ ok: true, mailbox: 'support@example.com' });
+    const bySmtp = await readLicenseDetails(ctx, t, 'support@example.com');
+    expect(bySmtp).toMatchObject({ ok: false, code: 'GRAPH_NOT_FOUND' });
+  });
+
+  test('nobody with that address is OK with no users', async () => {
+    const obs = await readDirectoryUser(ctx, t, "o'nobody@example.com");
+    expect(obs).toMatchObject({ ok: true, data: [] });
+  });
+
+  test('a filter the lab does not know is refused like Graph refuses it', async () => {
+    const r = await get(`/v1.0/users?$filter=${encodeURIComponent("displayName eq 'Sales'")}`);
+    expect(r.status).toBe(400);
   });
 });

@@ -1,6 +1,7 @@
 import { createKeys, mintAccessToken } from '../../src/lab/tokens';
 import {
   decideMailAuth,
+  maySendAs,
   parseXoauth2,
   type MailAuthOutcome,
   type MailProtocol,
@@ -236,7 +237,7 @@ describe('decideMailAuth', () => {
   it('reports the token user, not the mailbox, as upn', () => {
     const outcome = decideMailAuth(
       fx.state,
-      'smtp',
+      'pop3',
       'sales@example.com',
       fx.token({ upn: 'svc-ece@example.com' }),
     );
@@ -245,6 +246,59 @@ describe('decideMailAuth', () => {
       upn: 'svc-ece@example.com',
       mailbox: 'sales@example.com',
     });
+  });
+
+  // o365-facts.md §1.5 (nextcloud/mail #13667/#13668, frappe/frappe #23079): IMAP and POP3 take
+  // the shared mailbox as user= with a Full Access holder's token; SMTP AUTH only the account.
+  it('SMTP AUTH as a shared mailbox with the Full Access holder token is refused', () => {
+    const token = fx.token({ upn: 'svc-ece@example.com' });
+    expect(decideMailAuth(fx.state, 'smtp', 'sales@example.com', token)).toEqual({
+      ok: false,
+      reason: 'not-allowed',
+    });
+    expect(decideMailAuth(fx.state, 'imap', 'sales@example.com', token)).toMatchObject({
+      ok: true,
+    });
+    expect(decideMailAuth(fx.state, 'smtp', 'svc-ece@example.com', token)).toMatchObject({
+      ok: true,
+      upn: 'svc-ece@example.com',
+      mailbox: 'svc-ece@example.com',
+    });
+  });
+
+  it("SMTP AUTH checks the user= mailbox's switch before the identity (nextcloud/mail #13668)", () => {
+    const token = fx.token({ upn: 'svc-ece@example.com' });
+    mbx(fx.state.tenant, 'sales@example.com').smtpClientAuthenticationDisabled = true;
+    expect(decideMailAuth(fx.state, 'smtp', 'sales@example.com', token)).toEqual({
+      ok: false,
+      reason: 'smtp-disabled-mailbox',
+    });
+    // The account's own switch is what counts for the account's login.
+    expect(decideMailAuth(fx.state, 'smtp', 'svc-ece@example.com', token).ok).toBe(true);
+  });
+
+  it('compares names through the directory: a UPN that is not the SMTP address', () => {
+    const u = fx.state.tenant.users.find(x => x.userPrincipalName === 'support@example.com')!;
+    u.userPrincipalName = 'j.support@example.onmicrosoft.com';
+    u.mail = 'support@example.com';
+    u.proxyAddresses = ['SMTP:support@example.com', 'smtp:j.support@example.onmicrosoft.com'];
+    mbx(fx.state.tenant, 'support@example.com').owner = 'j.support@example.onmicrosoft.com';
+    const token = fx.token({ upn: 'j.support@example.onmicrosoft.com' });
+    expect(decideMailAuth(fx.state, 'imap', 'support@example.com', token).ok).toBe(true);
+    expect(
+      decideMailAuth(fx.state, 'smtp', 'j.support@example.onmicrosoft.com', token),
+    ).toMatchObject({ ok: true, mailbox: 'support@example.com' });
+    expect(maySendAs(fx.state, 'j.support@example.onmicrosoft.com', 'support@example.com')).toBe(
+      true,
+    );
+  });
+
+  it('Send As: own addresses and granted mailboxes only; Full Access is not Send As', () => {
+    expect(maySendAs(fx.state, 'svc-ece@example.com', 'sales@example.com')).toBe(true);
+    mbx(fx.state.tenant, 'sales@example.com').sendAs = [];
+    expect(maySendAs(fx.state, 'svc-ece@example.com', 'sales@example.com')).toBe(false);
+    expect(maySendAs(fx.state, 'svc-ece@example.com', 'svc-ece@example.com')).toBe(true);
+    expect(maySendAs(fx.state, 'support@example.com', 'sales@example.com')).toBe(false);
   });
 });
 

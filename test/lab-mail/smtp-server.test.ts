@@ -300,8 +300,10 @@ describe('SMTP with nodemailer', () => {
     }
   });
 
-  it('sends as a shared mailbox with the Full Access account token', async () => {
-    const t = transport(oauth('sales@example.com', fx.token({ upn: 'svc-ece@example.com' })));
+  // o365-facts.md §1.5: SMTP AUTH is the signed-in account; sending from the shared mailbox
+  // then needs Send As (nextcloud/mail #13668: "235 auth, 250 2.1.0 Sender OK, message accepted").
+  it('sends from a shared mailbox signed in as the account that has Send As', async () => {
+    const t = transport(oauth('svc-ece@example.com', fx.token({ upn: 'svc-ece@example.com' })));
     try {
       const info = await t.sendMail({
         from: 'sales@example.com',
@@ -312,6 +314,33 @@ describe('SMTP with nodemailer', () => {
     } finally {
       t.close();
     }
+  });
+
+  it('refuses SMTP AUTH as the shared mailbox with the Full Access account token (535 5.7.3)', async () => {
+    const err = await sendError(
+      oauth('sales@example.com', fx.token({ upn: 'svc-ece@example.com' })),
+      'sales@example.com',
+    );
+    expect(err.code).toBe('EAUTH');
+    expect(err.response).toMatch(new RegExp(`^535 5\\.7\\.3 Authentication unsuccessful ${DIAG}$`));
+  });
+
+  it('accepts MAIL FROM, then refuses a shared sender without Send As after DATA', async () => {
+    mbx(fx.state.tenant, 'sales@example.com').sendAs = [];
+    const w = await authenticated('svc-ece@example.com', fx.token({ upn: 'svc-ece@example.com' }));
+    w.send('MAIL FROM:<sales@example.com>');
+    expect(await w.lines(/^\d{3} /)).toEqual(['250 2.1.0 Sender OK']);
+    w.send('RCPT TO:<customer@example.net>');
+    await w.lines(/^250 /);
+    w.send('DATA');
+    await w.lines(/^354 /);
+    w.send('From: <sales@example.com>');
+    w.send('');
+    w.send('hi');
+    w.send('.');
+    expect((await w.lines(/^\d{3} /))[0]).toMatch(
+      /^554 5\.2\.252 SendAsDenied; svc-ece@example\.com not allowed to send as sales@example\.com; /,
+    );
   });
 
   const generic: { name: string; user?: string; token: (f: Fixture) => string }[] = [

@@ -297,6 +297,26 @@ describe('Graph replies in Microsoft’s shape are understood', () => {
         ipAddress: '131.107.159.37',
       },
     ]);
+    // A user whose UPN is not its primary SMTP address (user resource: userPrincipalName, mail,
+    // proxyAddresses with "SMTP:" for the primary); a user without a mailbox has mail null.
+    const users = understood(
+      GRAPH_UNDERSTAND.directoryUsers(
+        collection('users(id,userPrincipalName,mail,proxyAddresses)', [
+          {
+            id: '87d349ed-44d7-43e1-9a83-5f2406dee5bd',
+            userPrincipalName: 'AdeleV@contoso.onmicrosoft.com',
+            mail: 'Adele.Vance@contoso.com',
+            proxyAddresses: ['SMTP:Adele.Vance@contoso.com', 'smtp:AdeleV@contoso.onmicrosoft.com'],
+          },
+          { id: 'x', userPrincipalName: 'svc@contoso.com', mail: null, proxyAddresses: [] },
+        ]),
+        '',
+      ),
+    );
+    expect(users.map(u => [u.userPrincipalName, u.mail, u.proxyAddresses?.length])).toEqual([
+      ['AdeleV@contoso.onmicrosoft.com', 'Adele.Vance@contoso.com', 2],
+      ['svc@contoso.com', null, 0],
+    ]);
   });
 });
 
@@ -412,6 +432,18 @@ const EXO_ROWS: Record<ExoCmdletName, unknown[]> = {
       InheritanceType: 'All',
     },
   ],
+  // Get-RecipientPermission's fields (learn.microsoft.com Get-RecipientPermission; the REST
+  // model in documentation.voss-solutions.com lists the same).
+  'Get-RecipientPermission': [
+    {
+      Identity: 'sales',
+      Trustee: 'svc-ece@contoso.com',
+      AccessControlType: 'Allow',
+      AccessRights: ['SendAs'],
+      IsInherited: false,
+      InheritanceType: 'None',
+    },
+  ],
   'Get-TransportConfig': [{ SmtpClientAuthenticationDisabled: true }],
 };
 
@@ -437,6 +469,11 @@ describe('Exchange admin rows', () => {
     expect(rows(EXO_UNDERSTAND['Get-TransportConfig'](body('Get-TransportConfig'), ''))).toEqual([
       { SmtpClientAuthenticationDisabled: true },
     ]);
+    expect(
+      rows(EXO_UNDERSTAND['Get-RecipientPermission'](body('Get-RecipientPermission'), '')),
+    ).toEqual([
+      { Trustee: 'svc-ece@contoso.com', AccessRights: ['SendAs'], AccessControlType: 'Allow' },
+    ]);
   });
 
   const cases: [ExoCmdletName, unknown, string][] = [
@@ -456,6 +493,11 @@ describe('Exchange admin rows', () => {
       'value[0].SmtpClientAuthenticationDisabled: expected boolean, got string',
     ],
     ['Get-TransportConfig', { value: {} }, 'value: expected array, got object'],
+    [
+      'Get-RecipientPermission',
+      { value: [{ Trustee: 7, AccessRights: ['SendAs'] }] },
+      'value[0].Trustee: expected string, got number',
+    ],
   ];
   test.each(cases)(
     '%s: a row of another type is not understood (case %#)',

@@ -124,6 +124,16 @@ describe('probeSmtp against smtp-server over STARTTLS', () => {
     expect(send.sent).toMatch(/RCPT TO:<probe-sink@example\.com>/);
   });
 
+  // o365-facts.md §1.5: SMTP AUTH as the account, the message from the shared mailbox.
+  test('with from, AUTH is the account and MAIL FROM and From: are the mailbox served', async () => {
+    const { port, seen } = await startSmtp();
+    const obs = await probe(port, { from: 'sales@example.com', sendTo: 'probe-sink@example.com' });
+    expect(obs).toMatchObject({ ok: true, user: USER, mailbox: 'sales@example.com' });
+    expect(seen.auths).toEqual([{ username: USER, accessToken: TOKEN }]);
+    expect(seen.messages[0]).toMatch(/^From: <sales@example\.com>\r$/m);
+    expect(obs.steps.find(s => s.name === 'send')!.sent).toMatch(/^MAIL FROM:<sales@example\.com>/);
+  });
+
   test('a refused token is AUTH_FAILED; nodemailer retries once after the 334 challenge', async () => {
     const { port, seen } = await startSmtp();
     const obs = await probe(port, { accessToken: 'token-smtp-server-refuses' });

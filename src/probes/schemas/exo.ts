@@ -15,6 +15,7 @@ import type {
   ExoCmdletName,
   ExoFacts,
   MailboxPermissionRow,
+  RecipientPermissionRow,
   TransportConfigRow,
 } from '../../model';
 import type { Assert, Same } from './same';
@@ -39,6 +40,21 @@ export const mailboxPermissionRow = z.object({
   Deny: z.boolean().optional(),
 });
 
+/**
+ * Get-RecipientPermission: who may send as the mailbox. Rows carry Identity, Trustee,
+ * AccessControlType, AccessRights, IsInherited and InheritanceType (learn.microsoft.com
+ * Get-RecipientPermission; field list as in documentation.voss-solutions.com's
+ * RecipientPermission model). AccessRights is a MultiValuedProperty like Get-MailboxPermission's,
+ * so it is read the same way.
+ */
+export const recipientPermissionRow = z.object({
+  Trustee: z.string(),
+  AccessRights: z
+    .union([z.array(z.string()), z.string()])
+    .transform(v => [v].flat().flatMap(s => s.split(/[\s,]+/).filter(Boolean))),
+  AccessControlType: z.string().optional(),
+});
+
 /** Get-TransportConfig: the organisation-wide SMTP AUTH switch. */
 export const transportConfigRow = z.object({
   SmtpClientAuthenticationDisabled: z.boolean().nullable().optional(),
@@ -53,6 +69,7 @@ function rows<T extends z.ZodType>(row: T) {
 export const EXO_REPLY = {
   'Get-CASMailbox': rows(casMailboxRow),
   'Get-MailboxPermission': rows(mailboxPermissionRow),
+  'Get-RecipientPermission': rows(recipientPermissionRow),
   'Get-TransportConfig': rows(transportConfigRow),
 } satisfies Record<ExoCmdletName, z.ZodType>;
 
@@ -60,6 +77,7 @@ export const EXO_REPLY = {
 export type ExoSchemasMatchTypes = [
   Assert<Same<z.output<typeof casMailboxRow>, CasMailboxRow>>,
   Assert<Same<z.output<typeof mailboxPermissionRow>, MailboxPermissionRow>>,
+  Assert<Same<z.output<typeof recipientPermissionRow>, RecipientPermissionRow>>,
   Assert<Same<z.output<typeof transportConfigRow>, TransportConfigRow>>,
   Assert<Same<{ [C in ExoCmdletName]: z.output<(typeof EXO_REPLY)[C]>['value'] }, ExoFacts>>,
 ];

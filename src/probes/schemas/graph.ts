@@ -14,6 +14,7 @@ import { z } from 'zod';
 import type {
   GraphApplication,
   GraphCredential,
+  GraphDirectoryUser,
   GraphFacts,
   GraphLicenseDetail,
   GraphPermissionGrant,
@@ -112,6 +113,18 @@ export const signIn = z.object({
     .nullish(),
 });
 
+/**
+ * A user with the names Exchange knows them by (user resource: userPrincipalName, mail,
+ * proxyAddresses — "SMTP:" marks the primary address, "smtp:" the others; mail and
+ * proxyAddresses are null/empty for a user without a mailbox).
+ */
+export const directoryUser = z.object({
+  id: z.string().nullish(),
+  userPrincipalName: z.string().nullish(),
+  mail: z.string().nullish(),
+  proxyAddresses: z.array(z.string()).optional(),
+});
+
 /** Graph's collection envelope, `{"@odata.context": …, "value": [ … ]}`. */
 function collection<T extends z.ZodType>(item: T) {
   return z.object({ value: z.array(item) });
@@ -125,6 +138,7 @@ export const GRAPH_REPLY = {
   grants: collection(permissionGrant),
   licenseDetails: collection(licenseDetail),
   signIns: collection(signIn),
+  directoryUsers: collection(directoryUser),
 } satisfies Record<GraphResource, z.ZodType>;
 
 // The schemas yield exactly the fact types the rules read (src/model/observations.ts): a field added
@@ -138,6 +152,7 @@ export type GraphSchemasMatchTypes = [
   Assert<Same<z.output<typeof permissionGrant>, GraphPermissionGrant>>,
   Assert<Same<z.output<typeof licenseDetail>, GraphLicenseDetail>>,
   Assert<Same<z.output<typeof signIn>, GraphSignIn>>,
+  Assert<Same<z.output<typeof directoryUser>, GraphDirectoryUser>>,
   Assert<Same<{ [R in GraphResource]: z.output<(typeof GRAPH_REPLY)[R]>['value'] }, GraphItems>>,
 ];
 

@@ -1,20 +1,25 @@
 /**
  * Graph reads with ecebot's read-only app (o365-facts.md §3): ECE's application object, its
  * service principal and delegated grants, the resource service principals whose scopes the
- * grants name, the sign-in log of ECE's app, and each mailbox's licenseDetails.
+ * grants name, the sign-in log of ECE's app, the directory user behind each mailbox and
+ * account, and the licenseDetails of each account that signs in.
  */
 import { RESOURCE } from '../../knowledge/permissions';
 import {
   readApplication,
+  readDirectoryUser,
   readGrants,
   readLicenseDetails,
   readResourceServicePrincipal,
   readServicePrincipal,
   readSignIns,
 } from '../../probes/graph';
+import type { Observation } from '../../model';
+import type { ProbeContext } from '../../probes/context';
 import { maxSignInGapMs } from '../facts';
-import type { ReadDeclaration } from './read';
+import type { ReadContext, ReadDeclaration } from './read';
 import { guarded } from './read';
+import { accountOf } from './mailbox';
 import { GRAPH_SCOPE, withAppToken } from './tenant';
 
 const central = ['central'] as const;
@@ -84,16 +89,60 @@ export const graphSignIns: ReadDeclaration = {
     ]),
 };
 
+/** Distinct addresses, first spelling kept (addresses compare without case). */
+function distinct(addresses: string[]): string[] {
+  const seen = new Map<string, string>();
+  for (const a of addresses) if (!seen.has(a.toLowerCase())) seen.set(a.toLowerCase(), a);
+  return [...seen.values()];
+}
+
+/** The directory look-up of one address, made once per part and shared by the reads needing it. */
+function directoryUser(
+  rc: ReadContext,
+  g: ProbeContext,
+  token: string,
+  address: string,
+): Promise<{ observations: Observation[]; id?: string }> {
+  return rc.shared(`directory-user:${address.toLowerCase()}`, async () => {
+    let id: string | undefined;
+    const observations = await guarded(g, 'graph', address, async () => {
+      const o = await readDirectoryUser(g, { graph: rc.endpoints.graph, token }, address);
+      id = o.data?.[0]?.id ?? undefined;
+      return o;
+    });
+    return { observations, ...(id ? { id } : {}) };
+  });
+}
+
+export const graphDirectoryUsers: ReadDeclaration = {
+  name: 'graph-directory-users',
+  on: central,
+  uses,
+  observe: rc =>
+    withAppToken(rc, GRAPH_SCOPE, (token, g) =>
+      distinct(rc.run.env.mailboxes.flatMap(m => [m.address, accountOf(m)])).map(async a => {
+        return (await directoryUser(rc, g, token, a)).observations;
+      }),
+    ),
+};
+
+/**
+ * licenseDetails of each account that signs in: a shared mailbox needs no licence of its own
+ * (src/checklist/license.ts). `/users/{id | userPrincipalName}` takes no SMTP address, so the
+ * account is found in the directory first and read by its object id; without that, by the
+ * address as a UPN.
+ */
 export const graphLicenses: ReadDeclaration = {
   name: 'graph-licenses',
   on: central,
   uses,
   observe: rc =>
     withAppToken(rc, GRAPH_SCOPE, (token, g) =>
-      rc.run.env.mailboxes.map(m =>
-        guarded(g, 'graph', m.address, () =>
-          readLicenseDetails(g, { graph: rc.endpoints.graph, token }, m.address),
-        ),
-      ),
+      distinct(rc.run.env.mailboxes.map(accountOf)).map(async a => {
+        const user = await directoryUser(rc, g, token, a);
+        return guarded(g, 'graph', a, () =>
+          readLicenseDetails(g, { graph: rc.endpoints.graph, token }, user.id ?? a, a),
+        );
+      }),
     ),
 };

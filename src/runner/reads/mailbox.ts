@@ -2,6 +2,13 @@
  * The mailbox reads, made from services servers where ECE's retriever and dispatcher run
  * (checklist.md items 4 and 9): each mailbox's refresh token redeemed at Entra for the delegated
  * scopes ECE uses, then IMAP or POP3 and SMTP logins with the access token it yields.
+ *
+ * The logins follow Exchange Online's rules per protocol (o365-facts.md §1.5): IMAP and POP3 log
+ * in with the mailbox's address as `user=` (for a shared mailbox, with its account's token:
+ * Microsoft's "SASL XOAUTH2 authentication for shared mailboxes"); SMTP AUTH logs in as the
+ * account that signed in — a shared mailbox's address there gets `535 5.7.3 Authentication
+ * unsuccessful` (nextcloud/mail #13667, #13668; frappe/frappe #23079; Mailspring-Sync #116) — and
+ * the test message, when asked for, is sent from the mailbox, which needs Send As.
  */
 import { redeemRefreshToken, type EntraTokenResult } from '../../probes/entra';
 import { probeImap } from '../../probes/imap';
@@ -18,6 +25,22 @@ export function mailboxScopes(retrieve: 'imap' | 'pop3'): string[] {
 }
 
 type Mailbox = PreparedRun['env']['mailboxes'][number];
+
+/** The account whose token serves a mailbox (inventory): its shared account, or the mailbox. */
+export function accountOf(m: Mailbox): string {
+  return m.access === 'shared' && m.account ? m.account : m.address;
+}
+
+/** Who the token says signed in (`upn`/`unique_name` v1, `preferred_username` v2). */
+function signedIn(o: Observation[]): string | undefined {
+  for (const x of o) {
+    if (x.kind !== 'entra-token' || !x.claims) continue;
+    const c = x.claims;
+    const user = c.upn ?? c.unique_name ?? c.preferred_username;
+    if (user) return user;
+  }
+  return undefined;
+}
 
 /** Mailboxes ecebot has a refresh token for, with it. */
 function withTokens(run: PreparedRun): { m: Mailbox; rt: string }[] {
@@ -81,6 +104,9 @@ export const mailboxLogin: ReadDeclaration = {
       const token = got.accessToken;
       if (!token) return [];
       const mctx = { ...ctx, redactor: ctx.redactor.with([token, got.refreshToken]) };
+      // SMTP AUTH as whoever signed in (the token says; the inventory's account if it does not):
+      // the only `user=` Exchange accepts for SMTP.
+      const account = signedIn(got.observations) ?? accountOf(m);
       const mail = await Promise.all([
         guarded(mctx, m.retrieve, m.address, () =>
           m.retrieve === 'imap'
@@ -89,7 +115,8 @@ export const mailboxLogin: ReadDeclaration = {
         ),
         guarded(mctx, 'smtp', m.address, () =>
           probeSmtp(mctx, ep.smtp, {
-            user: m.address,
+            user: account,
+            from: m.address,
             accessToken: token,
             ...(m.sendTest ? { sendTo: m.address } : {}),
           }),
