@@ -75,6 +75,8 @@ export interface EnvironmentSecrets {
   appSecret?: string;
   /** The ECE app's certificate credential (inventory `app.certificate`), checked. */
   appCertificate?: ClientCertificate;
+  /** The certificate's private key as read (PEM), only so the run's redactor knows it. */
+  appCertificateKeyPem?: string;
   probeSecret?: string;
   /** Refresh token per mailbox address. */
   refreshTokens: Map<string, string>;
@@ -106,6 +108,7 @@ export function resolveEnvironmentSecrets(
     );
     try {
       out.appCertificate = loadClientCertificate(cert, key);
+      out.appCertificateKeyPem = key;
     } catch (err) {
       throw new InputError(
         `app.certificate cannot be used: ${(err as Error).message}`,

@@ -94,6 +94,8 @@ export function prepareRun(
     secrets.probeSecret ?? '',
     ...secrets.refreshTokens.values(),
     ...[...tokens.values()].map(t => t.refreshToken),
+    // A private key, whole and line by line (a log may quote part of a PEM).
+    ...pemSecrets(secrets.appCertificateKeyPem),
   ]);
   const keep = opts.keepRefreshTokens;
   return {
@@ -112,6 +114,12 @@ export function prepareRun(
         }
       : {}),
   };
+}
+
+/** A PEM private key and each line of its body, for the redactor. */
+function pemSecrets(pem: string | undefined): string[] {
+  if (!pem) return [];
+  return [pem, ...pem.split(/\r?\n/).filter(l => l.length >= 16 && !l.startsWith('-----'))];
 }
 
 /**
