@@ -231,6 +231,9 @@ async function lab(argv: string[], io: Io): Promise<number> {
     scenarios,
     faults,
     ...(values.dir ? { dir: resolve(io.cwd, values.dir as string) } : {}),
+    // The lab's ECE refreshes its tokens hourly, as ECE does when its access token runs out
+    // (60–90 minutes, o365-facts.md §2.5), so Entra's sign-in log shows it at work.
+    eceRetriever: { everyMinutes: 60 },
   });
   if (values.json) {
     io.out(JSON.stringify(l.info));

@@ -142,6 +142,13 @@ export const EnvironmentSchema = z.strictObject({
     }),
   /** ecebot's own read-only app for Graph and Exchange admin reads (checks skip without it). */
   probe: z.strictObject({ clientId: Guid, secret: SecretRef }).optional(),
+  /**
+   * ecebot's own public-client app for `signin ENV MAILBOX` (device code, RFC 8628). Entra lets
+   * only a public client (or an app with "Allow public client flows") use the device flow
+   * without a secret: ECE's Web app is refused with AADSTS7000218 (o365-facts.md §2.3), so the
+   * sign-in never uses it. No secret: a public client must not send one (AADSTS700025).
+   */
+  signin: z.strictObject({ clientId: Guid }).optional(),
   mailboxes: z.array(MailboxSchema).min(1, { message: 'list at least one mailbox' }),
   endpoints: EndpointsSchema.optional(),
   budget: BudgetSchema.optional(),
@@ -160,12 +167,22 @@ export const EnvironmentSchema = z.strictObject({
     .optional(),
 });
 
+/** An environment, with the checks that span its fields. */
+export const CheckedEnvironmentSchema = EnvironmentSchema.refine(
+  e => !e.signin || e.signin.clientId.toLowerCase() !== e.app.clientId.toLowerCase(),
+  {
+    message:
+      "signin.clientId is ECE's own app: ecebot's sign-in needs its own public-client app registration (docs/deployment.md), never ECE's production app",
+    path: ['signin', 'clientId'],
+  },
+);
+
 export const InventorySchema = z.strictObject({
   environments: z.record(
     z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, {
       message: 'environment names are lowercase letters, digits, - and _',
     }),
-    EnvironmentSchema,
+    CheckedEnvironmentSchema,
   ),
 });
 

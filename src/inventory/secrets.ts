@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { loadClientCertificate, type ClientCertificate } from '../probes/client-assertion';
 import { InputError } from './errors';
 import type { Inventory } from './load';
 import type { Environment } from './types';
@@ -72,6 +73,10 @@ export function resolveSecret(
 /** Every secret one environment's run needs, resolved. */
 export interface EnvironmentSecrets {
   appSecret?: string;
+  /** The ECE app's certificate credential (inventory `app.certificate`), checked. */
+  appCertificate?: ClientCertificate;
+  /** The certificate's private key as read (PEM), only so the run's redactor knows it. */
+  appCertificateKeyPem?: string;
   probeSecret?: string;
   /** Refresh token per mailbox address. */
   refreshTokens: Map<string, string>;
@@ -86,6 +91,34 @@ export function resolveEnvironmentSecrets(
   const out: EnvironmentSecrets = { refreshTokens: new Map() };
   if (env.app.secret)
     out.appSecret = resolveSecret(env.app.secret, env, inv, ['app', 'secret'], vars);
+  if (env.app.certificate) {
+    const cert = resolveSecret(
+      env.app.certificate.cert,
+      env,
+      inv,
+      ['app', 'certificate', 'cert'],
+      vars,
+    );
+    const key = resolveSecret(
+      env.app.certificate.key,
+      env,
+      inv,
+      ['app', 'certificate', 'key'],
+      vars,
+    );
+    try {
+      out.appCertificate = loadClientCertificate(cert, key);
+      out.appCertificateKeyPem = key;
+    } catch (err) {
+      throw new InputError(
+        `app.certificate cannot be used: ${(err as Error).message}`,
+        'point `cert` at the PEM certificate uploaded to the ECE app registration and `key` at its unencrypted PEM private key',
+        env.file,
+        inv?.lineOf(env.name, ['app', 'certificate']),
+        ['environments', env.name, 'app', 'certificate'].join('.'),
+      );
+    }
+  }
   if (env.probe)
     out.probeSecret = resolveSecret(env.probe.secret, env, inv, ['probe', 'secret'], vars);
   env.mailboxes.forEach((m, i) => {

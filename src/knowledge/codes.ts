@@ -147,6 +147,19 @@ const accountProblem =
     links: [...guide(ctx), LINKS.aadstsReference],
   });
 
+/**
+ * ecebot's own test token for a mailbox (from `signin ENV MAILBOX`, through ecebot's public-client
+ * sign-in app) is fixed by signing in again: it is not ECE's token, and regenerating ECE's would
+ * change nothing (DESIGN.md "Two kinds of token evidence").
+ */
+const signInAgain =
+  (why: string): Remedy =>
+  ctx => ({
+    text: `${why} This is ecebot's own test token, not ECE's: ECE's token is not affected. Run \`signin ${ctx.env.name} ${mbx(ctx)}\` again and sign in as ${signInAs(ctx)} in a private browser window.`,
+    fix: `signin ${ctx.env.name} ${mbx(ctx)}`,
+    links: [LINKS.refreshTokens, LINKS.aadstsReference],
+  });
+
 const requestBug: Remedy = () => ({
   text: 'Entra rejected the request as malformed: this is a client-side bug (ECE or ecebot); report it with the Details transcript.',
   links: [LINKS.aadstsReference],
@@ -589,6 +602,31 @@ export const CODE_TABLE = {
       links: [LINKS.certCreds, LINKS.aadstsReference],
     }),
   },
+  AADSTS700027: {
+    item: 'app-registration',
+    meaning: {
+      en: 'The client assertion has an invalid signature, or its certificate is not on the app.',
+      nl: 'De clientassertie heeft een ongeldige handtekening, of het certificaat staat niet bij de app.',
+    },
+    phrase: 'failed (AADSTS700027)',
+    remediation: ctx => ({
+      text: 'Entra could not verify the client assertion: upload the certificate ECE signs with to the app registration (its thumbprint must be listed), or use the matching private key.',
+      fix: `${appPath(ctx)} > Certificates & secrets > Certificates: upload the certificate`,
+      links: [LINKS.certCreds, LINKS.aadstsReference],
+    }),
+  },
+  AADSTS50012: {
+    item: 'app-registration',
+    meaning: {
+      en: "The client assertion's audience is not this tenant's token endpoint.",
+      nl: 'De doelgroep (aud) van de clientassertie is niet het tokenendpoint van deze tenant.',
+    },
+    phrase: 'failed (AADSTS50012)',
+    remediation: ctx => ({
+      text: `The client assertion names another audience: its aud must be https://login.microsoftonline.com/${ctx.env.tenantId}/oauth2/v2.0/token.`,
+      links: [LINKS.certCreds, LINKS.aadstsReference],
+    }),
+  },
   AADSTS65001: {
     item: 'app-registration',
     meaning: {
@@ -729,7 +767,7 @@ export const CODE_TABLE = {
     },
     phrase: 'failed (AADSTS700082)',
     remediation: regenerate(
-      'The refresh token expired after 90 days without use (ECE stopped refreshing it).',
+      'The refresh token expired after 90 days without use. Every redemption hands out a new refresh token and the old one still dies 90 days after its own issue, so a copy that is never replaced by its newest successor expires even while it is redeemed.',
     ),
   },
   AADSTS50173: {
@@ -954,6 +992,67 @@ export const CODE_TABLE = {
       fix: `signin ${ctx.env.name} ${mbx(ctx)}`,
       links: [LINKS.aadstsReference],
     }),
+  },
+  AADSTS70000: {
+    item: 'token',
+    meaning: {
+      en: 'The grant is invalid or malformed (for example a refresh token of another app).',
+      nl: 'De toekenning (grant) is ongeldig of onjuist opgebouwd (bijvoorbeeld een vernieuwingstoken van een andere app).',
+    },
+    phrase: 'failed (AADSTS70000)',
+    remediation: regenerate('Entra does not accept the grant for this app.'),
+  },
+  AADSTS70003: {
+    item: null,
+    meaning: {
+      en: 'The app asked for a grant type Entra does not support.',
+      nl: 'De app vroeg een granttype aan dat Entra niet ondersteunt.',
+    },
+    phrase: 'failed (AADSTS70003)',
+    remediation: requestBug,
+  },
+  AADSTS70019: {
+    item: 'token',
+    meaning: {
+      en: 'The device code expired.',
+      nl: 'De apparaatcode is verlopen.',
+    },
+    phrase: 'failed (AADSTS70019)',
+    remediation: ctx => ({
+      text: 'Nobody signed in before the device code expired; start the sign-in again.',
+      fix: `signin ${ctx.env.name} ${mbx(ctx)}`,
+      links: [LINKS.aadstsReference],
+    }),
+  },
+  AADSTS50059: {
+    item: 'app-registration',
+    meaning: {
+      en: 'No tenant was named: the request used /common or /organizations for a single-tenant app.',
+      nl: 'Er werd geen tenant genoemd: het verzoek gebruikte /common of /organizations voor een app met één tenant.',
+    },
+    phrase: 'failed (AADSTS50059)',
+    remediation: ctx => ({
+      text: `Use the tenant-specific authority https://login.microsoftonline.com/${ctx.env.tenantId} instead of /common.`,
+      links: [LINKS.aadstsReference, ...guide(ctx)],
+    }),
+  },
+  AADSTS900561: {
+    item: null,
+    meaning: {
+      en: 'The token endpoint only accepts POST.',
+      nl: 'Het tokenendpoint accepteert alleen POST.',
+    },
+    phrase: 'failed (AADSTS900561)',
+    remediation: requestBug,
+  },
+  AADSTS1002012: {
+    item: null,
+    meaning: {
+      en: 'A client-credentials request must ask for <resource>/.default.',
+      nl: 'Een client-credentials-verzoek moet <resource>/.default aanvragen.',
+    },
+    phrase: 'failed (AADSTS1002012)',
+    remediation: requestBug,
   },
   ENTRA_ERROR: {
     item: null,
@@ -1584,6 +1683,32 @@ export const CODE_TABLE = {
       text: 'The device-code sign-in was cancelled before anyone signed in; start it again when ready.',
       fix: `signin ${ctx.env.name} ${mbx(ctx)}`,
       links: [LINKS.aadstsReference],
+    }),
+  },
+
+  // ecebot's own test token (from `signin ENV MAILBOX`), never ECE's.
+  SIGNIN_TOKEN_EXPIRED: {
+    item: 'token',
+    meaning: {
+      en: "Entra no longer redeems ecebot's own sign-in token for the mailbox (unused 90 days, revoked, or a sign-in frequency policy); ECE's token is not affected.",
+      nl: 'Entra wisselt het eigen aanmeldtoken van ecebot voor de mailbox niet meer in (90 dagen ongebruikt, ingetrokken, of een beleid voor aanmeldingsfrequentie); het token van ECE staat hier los van.',
+    },
+    phrase: 'failed (SIGNIN_TOKEN_EXPIRED)',
+    remediation: signInAgain(
+      "Entra refused to refresh ecebot's own sign-in token for this mailbox.",
+    ),
+  },
+  SIGNIN_APP_REFUSED: {
+    item: null,
+    meaning: {
+      en: "Entra refused ecebot's own sign-in app (inventory `signin`): its registration, not ECE's.",
+      nl: 'Entra weigerde de eigen aanmeld-app van ecebot (inventory `signin`): de registratie daarvan, niet die van ECE.',
+    },
+    phrase: 'failed (SIGNIN_APP_REFUSED)',
+    remediation: ctx => ({
+      text: `Entra refused ecebot's sign-in app (inventory \`signin.clientId\`), not ECE's. It must be a public-client app registration with "Allow public client flows" and the delegated permissions IMAP.AccessAsUser.All, POP.AccessAsUser.All, SMTP.Send and offline_access (docs/deployment.md); then run \`signin ${ctx.env.name} ${mbx(ctx)}\` again.`,
+      fix: `signin ${ctx.env.name} ${mbx(ctx)}`,
+      links: [LINKS.aadstsReference, LINKS.oauthImapPopSmtp],
     }),
   },
 } satisfies Record<Code, CodeEntry>;

@@ -187,6 +187,34 @@ export const AADSTS: Record<number, AadstsEntry> = {
     text: () =>
       "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
   },
+  // "Client is public so neither 'client_assertion' nor 'client_secret' should be presented."
+  // (harishkrupo/oauth2ms #19; o365-facts.md §2.3, 700025).
+  700025: {
+    error: 'invalid_client',
+    status: 401,
+    text: () =>
+      "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.",
+  },
+  // Certificate credentials (learn.microsoft.com/entra/identity-platform/certificate-credentials):
+  // an unknown thumbprint or a bad signature (AzureAD/passport-azure-ad #453), an assertion
+  // outside its time range (o365-facts.md §2.3, 700024), an audience that is not this tenant's
+  // token endpoint (AzureAD/azure-activedirectory-library-for-python #79).
+  700027: {
+    error: 'invalid_client',
+    status: 401,
+    text: p =>
+      `Client assertion contains an invalid signature. [Reason - The key was not found., Thumbprint of key used by client: '${q(p.param)}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '${q(p.appId)}'.]`,
+  },
+  700024: {
+    error: 'invalid_client',
+    status: 401,
+    text: () => 'Client assertion is not within its valid time range.',
+  },
+  50012: {
+    error: 'invalid_client',
+    status: 401,
+    text: () => 'Client assertion audience claim does not match Realm issuer.',
+  },
   7000222: {
     error: 'invalid_client',
     status: 401,

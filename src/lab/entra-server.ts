@@ -9,7 +9,15 @@
  * origin equals the authority's), errors carry `AADSTS<n>: ` texts from ./entra-errors, and the
  * token endpoint answers `Cache-Control: no-store, no-cache`.
  */
-import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import {
+  constants,
+  randomBytes,
+  randomInt,
+  randomUUID,
+  verify,
+  X509Certificate,
+  createHash,
+} from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Issued } from './ca';
 import { aadstsLine, entraErrorBody, type AadstsParams } from './entra-errors';
@@ -57,8 +65,6 @@ interface EntraMemory {
   state: LabState;
   deviceGrants: Map<string, DeviceGrant>;
   authCodes: Map<string, AuthCodeGrant>;
-  /** Refresh tokens from public-client flows (device code), redeemable without a secret. */
-  publicRefreshTokens: Set<string>;
 }
 
 const servers = new WeakMap<RunningServer, EntraMemory>();
@@ -71,6 +77,17 @@ const DEVICE_POLL_INTERVAL = 1;
 const AUTH_CODE_MS = 10 * 60 * 1000;
 /** App-only tokens last an hour (o365-facts.md §2.5: 60–90 minutes; the floor here). */
 const APP_TOKEN_MINUTES = 60;
+/**
+ * A refresh token lives 90 days from its own issue: "The default lifetime for the refresh tokens
+ * is … 90 days for all other scenarios. Refresh tokens replace themselves with a fresh token upon
+ * every use. The Microsoft identity platform doesn't revoke old refresh tokens when used"
+ * (learn.microsoft.com/entra/identity-platform/refresh-tokens; o365-facts.md §2.5), and a token
+ * redeemed again and again still expires 90 days after it was issued (Microsoft Q&A 1665481).
+ * Past that Entra answers AADSTS700082 "… was inactive for 90.00:00:00" (o365-facts.md §2.3).
+ */
+const REFRESH_TOKEN_MS = 90 * 86_400_000;
+/** Clock skew Entra tolerates on a client assertion's nbf/exp (lab's choice: five minutes). */
+const ASSERTION_SKEW_S = 300;
 /** Scopes that name no resource: OpenID Connect's own (OIDC Core §5.4, §11). */
 const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
 /** Resource app ids written as GUIDs, mapped to the URL form tokens carry as `aud`. */
@@ -97,7 +114,6 @@ export async function startEntraServer(opts: EntraServerOptions): Promise<Runnin
     state: opts.state,
     deviceGrants: new Map(),
     authCodes: new Map(),
-    publicRefreshTokens: new Set(),
   };
   const server = await startHttpsServer(opts.tls, (req, res) => route(memory, req, res), opts.port);
   servers.set(server, memory);
@@ -325,11 +341,15 @@ function jwks(call: Call) {
 
 /** An application the lab tenant knows, as a token endpoint sees it. */
 interface LabClient {
-  kind: 'ece' | 'probe';
+  kind: 'ece' | 'probe' | 'signin';
   appId: string;
   displayName: string;
   redirectUris: string[];
   lifetimeMinutes: number;
+  /** May use public-client flows without credentials ("Allow public client flows"). */
+  publicFlows: boolean;
+  /** A public client only: it has no credential and must present none (AADSTS700025). */
+  publicOnly: boolean;
 }
 
 function clientOf(tenant: LabTenant, clientId: string | null | undefined): LabClient | undefined {
@@ -343,6 +363,8 @@ function clientOf(tenant: LabTenant, clientId: string | null | undefined): LabCl
       displayName: tenant.eceApp.displayName,
       redirectUris: tenant.eceApp.redirectUris,
       lifetimeMinutes: tenant.eceApp.accessTokenLifetimeMinutes,
+      publicFlows: tenant.eceApp.isFallbackPublicClient === true,
+      publicOnly: false,
     };
   }
   if (id === tenant.probeApp.appId.toLowerCase()) {
@@ -352,23 +374,139 @@ function clientOf(tenant: LabTenant, clientId: string | null | undefined): LabCl
       displayName: 'ecebot',
       redirectUris: [],
       lifetimeMinutes: APP_TOKEN_MINUTES,
+      publicFlows: false,
+      publicOnly: false,
+    };
+  }
+  if (id === tenant.signinApp.appId.toLowerCase()) {
+    return {
+      kind: 'signin',
+      appId: tenant.signinApp.appId,
+      displayName: tenant.signinApp.displayName,
+      redirectUris: [],
+      // Delegated tokens of the lab's apps share the ECE app's lifetime policy (lab's choice).
+      lifetimeMinutes: tenant.eceApp.accessTokenLifetimeMinutes,
+      publicFlows: true,
+      publicOnly: true,
     };
   }
   return undefined;
 }
 
 /**
- * Check a confidential client's secret: missing → 7000218, no such value → 7000215, a value
- * whose `endDateTime` has passed → 7000222 (o365-facts.md §2.3). Undefined means it passed.
+ * Client authentication as the client type demands (o365-facts.md §2.3, §5 #18):
+ * - a public client (ecebot's sign-in app) presents nothing; a secret or an assertion from it is
+ *   AADSTS700025 ("Client is public so neither 'client_assertion' nor 'client_secret' should be
+ *   presented");
+ * - a confidential client presents its secret or a certificate assertion; without either it is
+ *   AADSTS7000218 ("must contain … 'client_assertion' or 'client_secret'"), also for a device
+ *   code when "Allow public client flows" is off (MailKit #989), unless `publicAllowed` (the
+ *   grant is a public-client flow's and the app allows those flows);
+ * - a secret is checked by `secretProblem`, an assertion by `assertionProblem`.
+ * Undefined means the client is authenticated.
+ */
+function clientProblem(
+  call: GrantCall,
+  publicAllowed: boolean,
+): { code: number; params: AadstsParams } | undefined {
+  const { tenant, client } = call;
+  const presented = !!call.secret || !!call.assertion;
+  if (client.publicOnly) {
+    if (presented) return { code: 700025, params: {} };
+    return publicAllowed ? undefined : { code: 7000218, params: {} };
+  }
+  if (!presented)
+    return publicAllowed && client.publicFlows ? undefined : { code: 7000218, params: {} };
+  if (call.assertion) return assertionProblem(call, call.assertion);
+  const code = secretProblem(tenant, client, call.secret, labNow(call.memory));
+  return code ? { code, params: { appId: client.appId } } : undefined;
+}
+
+/**
+ * A client assertion (RFC 7523 §3), checked as Entra documents certificate credentials
+ * (learn.microsoft.com/entra/identity-platform/certificate-credentials): the header names the
+ * certificate by `x5t#S256` (or the older `x5t`), which must be one the app has and in date,
+ * and whose key verifies the RS256/PS256 signature → else AADSTS700027; `aud` is this tenant's
+ * token endpoint → else AADSTS50012; `nbf`/`exp` hold now, within a small skew → else
+ * AADSTS700024. The assertion is judged on real time: the client signs with its real clock.
+ */
+function assertionProblem(
+  call: GrantCall,
+  assertion: string,
+): { code: number; params: AadstsParams } | undefined {
+  const { client, tenant } = call;
+  const bad = (thumbprint = '') => ({
+    code: 700027,
+    params: { appId: client.appId, param: thumbprint },
+  });
+  const parts = assertion.split('.');
+  if (parts.length !== 3) return bad();
+  const [h, c, sig] = parts as [string, string, string];
+  let header: Record<string, unknown>;
+  let claims: Record<string, unknown>;
+  try {
+    header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as Record<string, unknown>;
+    claims = JSON.parse(Buffer.from(c, 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return bad();
+  }
+  const s256 = typeof header['x5t#S256'] === 'string' ? header['x5t#S256'] : undefined;
+  const s1 = typeof header.x5t === 'string' ? header.x5t : undefined;
+  const shown = Buffer.from(s256 ?? s1 ?? '', 'base64url')
+    .toString('hex')
+    .toUpperCase();
+  const certs = client.kind === 'ece' ? (tenant.eceApp.certificates ?? []) : [];
+  const now = labNow(call.memory);
+  const cert = certs
+    .filter(k => Date.parse(k.startDateTime) <= now && now < Date.parse(k.endDateTime))
+    .map(k => new X509Certificate(k.certPem))
+    .find(x =>
+      s256
+        ? createHash('sha256').update(x.raw).digest('base64url') === s256
+        : createHash('sha1').update(x.raw).digest('base64url') === s1,
+    );
+  if (!cert) return bad(shown);
+  const alg = header.alg;
+  if (alg !== 'RS256' && alg !== 'PS256') return bad(shown);
+  const ok = verify(
+    'sha256',
+    Buffer.from(`${h}.${c}`),
+    alg === 'PS256'
+      ? {
+          key: cert.publicKey,
+          padding: constants.RSA_PKCS1_PSS_PADDING,
+          saltLength: constants.RSA_PSS_SALTLEN_AUTO,
+        }
+      : cert.publicKey,
+    Buffer.from(sig, 'base64url'),
+  );
+  if (!ok) return bad(shown);
+  const endpoints = [tenant.tenantId, tenant.domain].map(t =>
+    `${call.origin}/${t}/oauth2/v2.0/token`.toLowerCase(),
+  );
+  if (typeof claims.aud !== 'string' || !endpoints.includes(claims.aud.toLowerCase()))
+    return { code: 50012, params: {} };
+  const secs = Math.floor(Date.now() / 1000);
+  const nbf = typeof claims.nbf === 'number' ? claims.nbf : undefined;
+  const exp = typeof claims.exp === 'number' ? claims.exp : undefined;
+  if (exp === undefined || exp + ASSERTION_SKEW_S < secs || (nbf ?? 0) - ASSERTION_SKEW_S > secs)
+    return { code: 700024, params: {} };
+  return undefined;
+}
+
+/**
+ * Check a confidential client's secret: no such value → 7000215, a value whose `endDateTime`
+ * has passed → 7000222 (o365-facts.md §2.3). Undefined means it passed.
  */
 function secretProblem(
   tenant: LabTenant,
   client: LabClient,
   secret: string | undefined,
+  now: number,
 ): number | undefined {
   if (!secret) return 7000218;
   if (client.kind === 'probe') return secret === tenant.probeApp.secret ? undefined : 7000215;
-  const now = Date.now();
+  if (client.kind !== 'ece') return 700025;
   const match = tenant.eceApp.secrets.find(s => s.value === secret);
   if (!match) return 7000215;
   if (Date.parse(match.endDateTime) <= now) return 7000222;
@@ -418,9 +556,15 @@ function normaliseResource(written: string): string {
 /** Delegated scopes the client may get; `.default` means everything consented. */
 function grantedNames(tenant: LabTenant, client: LabClient, scopes: ScopeRequest): string[] {
   if (!scopes.names.includes('.default')) return scopes.names;
-  return client.kind === 'ece'
-    ? tenant.eceApp.consentedScopes.filter(s => !OIDC_SCOPES.has(s.toLowerCase()))
-    : [];
+  const consented = consentOf(tenant, client);
+  return consented ? consented.filter(s => !OIDC_SCOPES.has(s.toLowerCase())) : [];
+}
+
+/** Delegated scopes an app has admin consent for; undefined where consent is not modelled. */
+function consentOf(tenant: LabTenant, client: LabClient): string[] | undefined {
+  if (client.kind === 'ece') return tenant.eceApp.consentedScopes;
+  if (client.kind === 'signin') return tenant.signinApp.consentedScopes;
+  return undefined;
 }
 
 /**
@@ -438,9 +582,10 @@ function delegatedScopeProblem(
   if (resource && !KNOWN_RESOURCES.has(resource)) {
     return { code: 500011, params: { resource, tenant: tenant.domain } };
   }
-  // ecebot's own app is the lab's tool, not under test: only the ECE app's consent is modelled.
-  if (client.kind !== 'ece') return undefined;
-  const consented = new Set(tenant.eceApp.consentedScopes.map(s => s.toLowerCase()));
+  // ecebot's read app is the lab's tool, not under test: its delegated consent is not modelled.
+  const granted = consentOf(tenant, client);
+  if (!granted) return undefined;
+  const consented = new Set(granted.map(s => s.toLowerCase()));
   const missing = scopes.names.filter(n => n !== '.default' && !consented.has(n.toLowerCase()));
   if (missing.length) {
     return { code: 65001, params: { appId: client.appId, appName: client.displayName } };
@@ -470,7 +615,16 @@ async function token(call: Call) {
       ? fail(call, 50059, {})
       : fail(call, 50194, { appId: client.appId, appName: client.displayName });
   }
-  const ctx: GrantCall = { ...call, form, client, secret: auth.secret };
+  const ctx: GrantCall = {
+    ...call,
+    form,
+    client,
+    secret: auth.secret,
+    assertion:
+      form.get('client_assertion_type') === JWT_BEARER
+        ? (form.get('client_assertion') ?? undefined)
+        : undefined,
+  };
   switch (grantType) {
     case 'client_credentials':
       return clientCredentialsGrant(ctx);
@@ -492,6 +646,16 @@ interface GrantCall extends Call {
   form: URLSearchParams;
   client: LabClient;
   secret: string | undefined;
+  /** A client assertion (RFC 7523), when the client sent one. */
+  assertion: string | undefined;
+}
+
+/** `client_assertion_type` of a JWT client assertion (RFC 7523 §2.2). */
+const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/** Now on the lab clock (real time unless a test moved it), in milliseconds. */
+function labNow(memory: EntraMemory): number {
+  return memory.state.clock?.nowMs() ?? Date.now();
 }
 
 /** Client id and secret from the body (client_secret_post) or HTTP Basic (RFC 6749 §2.3.1). */
@@ -518,8 +682,8 @@ function clientAuthentication(
 /** grant_type=client_credentials: an app-only token for the `.default` resource (RFC 6749 §4.4). */
 function clientCredentialsGrant(call: GrantCall) {
   const { tenant, client } = call;
-  const problem = secretProblem(tenant, client, call.secret);
-  if (problem) return fail(call, problem, { appId: client.appId });
+  const problem = clientProblem(call, false);
+  if (problem) return fail(call, problem.code, problem.params);
   const scope = (call.form.get('scope') ?? '').trim();
   if (!scope) return fail(call, 900144, { param: 'scope' });
   // App-only requests name exactly one resource's `.default` (o365-facts.md §1.6).
@@ -548,50 +712,63 @@ function clientCredentialsGrant(call: GrantCall) {
 
 /**
  * grant_type=refresh_token (RFC 6749 §6). Client authentication comes first, as at Entra, so
- * an expired ECE secret breaks refresh; then the token's own fate (`failWith`), its client, and
- * the scopes against the ECE app's consent.
+ * an expired ECE secret breaks refresh: a public client's token is redeemed with no credential
+ * (and a secret sent with it is AADSTS700025), a confidential client's only with its credential
+ * (AADSTS7000218 without). Then the token's own fate (`failWith`), its client, its 90 days on
+ * the lab clock (AADSTS700082), and the scopes against the app's consent. A redemption is a
+ * non-interactive sign-in in the log, refused or not.
  */
 function refreshTokenGrant(call: GrantCall) {
   const { tenant, client } = call;
   const rt = call.form.get('refresh_token');
   if (!rt) return fail(call, 900144, { param: 'refresh_token' });
   const known = tenant.refreshTokens[rt];
-  const publicFlow = call.memory.publicRefreshTokens.has(rt);
-  if (call.secret || !publicFlow) {
-    const problem = secretProblem(tenant, client, call.secret);
-    if (problem) {
-      if (known) recordSignIn(tenant, known.upn, client.appId, problem);
-      return fail(call, problem, { appId: client.appId });
-    }
+  const problem = clientProblem(call, known?.publicClient === true);
+  const refused = (code: number) => {
+    if (known) recordSignIn(call, known.upn, code, 'nonInteractiveUser', known.amr);
+  };
+  if (problem) {
+    refused(problem.code);
+    return fail(call, problem.code, problem.params);
   }
   if (!known) return fail(call, 70008, {});
+  const issued = known.issuedAt ? Date.parse(known.issuedAt) : undefined;
+  const params = (issuedAt: number) => ({
+    issuedAt: entraDate(new Date(issuedAt)),
+    appId: client.appId,
+    appName: client.displayName,
+    upn: known.upn,
+    tenant: tenant.domain,
+    resource: 'https://outlook.office.com',
+  });
   if (known.failWith) {
-    recordSignIn(tenant, known.upn, client.appId, known.failWith);
-    return fail(call, known.failWith, {
-      issuedAt: entraDate(new Date(Date.now() - 91 * 86400000)),
-      appId: client.appId,
-      appName: client.displayName,
-      upn: known.upn,
-      tenant: tenant.domain,
-      resource: 'https://outlook.office.com',
-    });
+    refused(known.failWith);
+    return fail(call, known.failWith, params(labNow(call.memory) - 91 * 86_400_000));
   }
-  if (known.clientId.toLowerCase() !== client.appId.toLowerCase()) return fail(call, 70000, {});
+  if (known.clientId.toLowerCase() !== client.appId.toLowerCase()) {
+    refused(70000);
+    return fail(call, 70000, {});
+  }
+  if (issued !== undefined && labNow(call.memory) - issued > REFRESH_TOKEN_MS) {
+    refused(700082);
+    return fail(call, 700082, params(issued));
+  }
   issueDelegated(call, {
     upn: known.upn,
     amr: known.amr,
     scope: call.form.get('scope') ?? '',
-    publicFlow,
+    publicFlow: known.publicClient === true,
+    eventType: 'nonInteractiveUser',
   });
 }
 
 /** grant_type=authorization_code (RFC 6749 §4.1.3): each code is redeemed once. */
 function authorizationCodeGrant(call: GrantCall) {
-  const { tenant, client } = call;
+  const { client } = call;
   const code = call.form.get('code');
   if (!code) return fail(call, 900144, { param: 'code' });
-  const problem = secretProblem(tenant, client, call.secret);
-  if (problem) return fail(call, problem, { appId: client.appId });
+  const problem = clientProblem(call, false);
+  if (problem) return fail(call, problem.code, problem.params);
   const grant = call.memory.authCodes.get(code);
   if (!grant || grant.clientId !== client.appId) return fail(call, 70000, {});
   if (grant.redeemed) return fail(call, 54005, {});
@@ -607,6 +784,7 @@ function authorizationCodeGrant(call: GrantCall) {
     amr: ['pwd'],
     scope: call.form.get('scope') ?? grant.scope,
     publicFlow: false,
+    eventType: 'interactiveUser',
   });
 }
 
@@ -616,6 +794,14 @@ function deviceCodeGrant(call: GrantCall) {
   if (!code) return fail(call, 900144, { param: 'device_code' });
   const grant = call.memory.deviceGrants.get(code);
   if (!grant || grant.clientId !== call.client.appId) return fail(call, 70000, {});
+  // The device flow is a public-client flow: ECE's Web app (no "Allow public client flows")
+  // polling without a secret is refused at once, AADSTS7000218; a secret from a public client
+  // is AADSTS700025. /devicecode itself hands the code out (o365-facts.md §5 #18).
+  const problem = clientProblem(call, true);
+  if (problem) {
+    if (grant.upn) recordSignIn(call, grant.upn, problem.code, 'interactiveUser', ['pwd']);
+    return fail(call, problem.code, problem.params);
+  }
   if (grant.status === 'redeemed') return fail(call, 70000, {});
   if (Date.now() > grant.expiresAt) return fail(call, 70019, {});
   if (grant.status === 'declined') return fail(call, 70000, {}, 'authorization_declined');
@@ -625,7 +811,9 @@ function deviceCodeGrant(call: GrantCall) {
     upn: grant.upn,
     amr: ['pwd'],
     scope: call.form.get('scope') ?? grant.scope,
-    publicFlow: true,
+    // Without client credentials the grant and its refresh tokens are a public client's.
+    publicFlow: !call.secret && !call.assertion,
+    eventType: 'interactiveUser',
   });
 }
 
@@ -636,13 +824,19 @@ function deviceCodeGrant(call: GrantCall) {
  */
 function issueDelegated(
   call: GrantCall,
-  g: { upn: string; amr: string[]; scope: string; publicFlow: boolean },
+  g: {
+    upn: string;
+    amr: string[];
+    scope: string;
+    publicFlow: boolean;
+    eventType: 'interactiveUser' | 'nonInteractiveUser';
+  },
 ) {
   const { tenant, client } = call;
   const scopes = parseScopes(g.scope);
   const problem = delegatedScopeProblem(tenant, client, scopes);
   if (problem) {
-    recordSignIn(tenant, g.upn, client.appId, problem.code);
+    recordSignIn(call, g.upn, problem.code, g.eventType, g.amr);
     return fail(call, problem.code, problem.params);
   }
   const user = userOf(tenant, g.upn);
@@ -661,9 +855,16 @@ function issueDelegated(
     idtyp: 'user',
     lifetimeMinutes: client.lifetimeMinutes,
   });
+  // A fresh refresh token on every grant, with its own 90 days; the one redeemed stays valid
+  // until its own end (learn.microsoft.com/entra/identity-platform/refresh-tokens).
   const refreshToken = newRefreshToken();
-  tenant.refreshTokens[refreshToken] = { upn: g.upn, clientId: client.appId, amr: [...g.amr] };
-  if (g.publicFlow) call.memory.publicRefreshTokens.add(refreshToken);
+  tenant.refreshTokens[refreshToken] = {
+    upn: g.upn,
+    clientId: client.appId,
+    amr: [...g.amr],
+    issuedAt: new Date(labNow(call.memory)).toISOString(),
+    ...(g.publicFlow ? { publicClient: true } : {}),
+  };
   const prefix = scopes.prefix ?? resource;
   const body: Record<string, unknown> = {
     token_type: 'Bearer',
@@ -685,7 +886,7 @@ function issueDelegated(
       'base64url',
     );
   }
-  recordSignIn(tenant, g.upn, client.appId, 0);
+  recordSignIn(call, g.upn, 0, g.eventType, g.amr);
   sendToken(call, body);
 }
 
@@ -694,13 +895,35 @@ function userOf(tenant: LabTenant, upn: string): LabUser | undefined {
   return tenant.users.find(u => u.userPrincipalName.toLowerCase() === lower);
 }
 
-/** Append to the sign-in log Graph serves (o365-facts.md §3.4); 0 means success. */
-function recordSignIn(tenant: LabTenant, upn: string, appId: string, errorCode: number) {
-  tenant.signIns.push({
-    createdDateTime: new Date().toISOString(),
+/**
+ * Append to the sign-in log Graph serves (o365-facts.md §3.4); 0 means success. A person at a
+ * prompt (device code, authorization code) is an interactive user sign-in; a refresh-token
+ * redemption a non-interactive one. The client's address is the socket's peer, as Entra records
+ * the caller's IP. `authenticationMethod` is how the log's authenticationDetails names it: a
+ * redemption rides on an earlier authentication ("Previously satisfied"); an interactive sign-in
+ * names the method its `amr` shows (lab's choice of the two common values, plus Windows
+ * Integrated Authentication for `wia`, o365-facts.md §2.6).
+ */
+function recordSignIn(
+  call: GrantCall,
+  upn: string,
+  errorCode: number,
+  eventType: 'interactiveUser' | 'nonInteractiveUser',
+  amr: string[],
+) {
+  call.tenant.signIns.push({
+    createdDateTime: new Date(labNow(call.memory)).toISOString(),
     userPrincipalName: upn,
-    appId,
+    appId: call.client.appId,
     errorCode,
+    eventType,
+    ipAddress: (call.req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
+    authenticationMethod:
+      eventType === 'nonInteractiveUser'
+        ? 'Previously satisfied'
+        : amr.includes('wia')
+          ? 'Windows Integrated Authentication'
+          : 'Password',
   });
 }
 

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { createCa, type LabCa } from './ca';
+import { LabClock } from './clock';
+import { startEceRetriever, type EceRetriever } from './ece-retriever';
 import { startEceServer } from './ece-server';
 import { startEntraServer } from './entra-server';
 import { startExoServer } from './exo-server';
@@ -54,6 +56,10 @@ export interface Lab {
   dir: string;
   /** Every token and device code the lab's Entra ID handed out so far (for leak searches). */
   issued: readonly string[];
+  /** The lab's clock: move it forward to age refresh tokens (90 days → AADSTS700082). */
+  clock: LabClock;
+  /** The lab's ECE redeeming its own tokens on a schedule, when started (`eceRetriever`). */
+  eceRetriever?: EceRetriever;
   stop(): Promise<void>;
 }
 
@@ -66,6 +72,14 @@ export interface LabOptions {
   now?: Date;
   /** Client secret values to use instead of random ones (the ECE app's, ecebot's own app's). */
   secrets?: { eceApp?: string; probeApp?: string };
+  /**
+   * Run a lab ECE that redeems its mailboxes' refresh tokens every `everyMinutes` lab-minutes
+   * at the lab's Entra (./ece-retriever.ts), filling the sign-in log as the real ECE does. Off
+   * when unset.
+   */
+  eceRetriever?: { everyMinutes: number; checkMs?: number };
+  /** The lab clock to use (a new one, at real time, by default). */
+  clock?: LabClock;
 }
 
 /** Servers a fault applies to, with the certificate names they present. */
@@ -100,7 +114,10 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   const ca = createCa();
   const keys = createKeys();
   const servers: RunningServer[] = [];
+  const clock = opts.clock ?? new LabClock();
+  let retriever: EceRetriever | undefined;
   const stop = async () => {
+    await retriever?.stop();
     await Promise.allSettled(servers.map(s => s.close()));
   };
 
@@ -130,7 +147,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       s.inventory?.(knobs);
     }
     const issued: string[] = [];
-    const state: LabState = { tenant, keys, issued };
+    const state: LabState = { tenant, keys, issued, clock };
     const imapDelayMs = Math.max(0, ...opts.scenarios.map(s => s.imapDelayMs ?? 0));
 
     const exoTls = ca.issue({ names: [LAB_HOSTS.exo] });
@@ -191,6 +208,8 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
         clientId: tenant.probeApp.appId,
         secret: secret('probe-app-secret', tenant.probeApp.secret),
       },
+      // ecebot's own public-client app for `signin ENV MAILBOX` (never ECE's app).
+      signin: { clientId: tenant.signinApp.appId },
       mailboxes: [
         {
           address: `support@${d}`,
@@ -262,7 +281,42 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
         [`sales@${d}`]: outlookToken(`svc-ece@${d}`),
       },
     };
-    return { info, tenant, dir, issued, stop };
+    if (opts.eceRetriever) {
+      // ECE holds its own copies of the grants: the same tokens the inventory was given, which
+      // ECE then replaces with each redemption's newest (ecebot's copies are not touched).
+      const outlook = 'https://outlook.office.com';
+      retriever = startEceRetriever({
+        entraPort: entra.port,
+        ca: ca.certPem,
+        tenantId: tenant.tenantId,
+        clientId: tenant.eceApp.appId,
+        secret: () => tenant.eceApp.secrets[0]?.value ?? '',
+        grants: [
+          {
+            mailbox: `support@${d}`,
+            refreshToken: rtSupport,
+            scopes: [`${outlook}/IMAP.AccessAsUser.All`, `${outlook}/SMTP.Send`],
+          },
+          {
+            mailbox: `sales@${d}`,
+            refreshToken: rtService,
+            scopes: [`${outlook}/POP.AccessAsUser.All`, `${outlook}/SMTP.Send`],
+          },
+        ],
+        everyMinutes: opts.eceRetriever.everyMinutes,
+        clock,
+        ...(opts.eceRetriever.checkMs ? { checkMs: opts.eceRetriever.checkMs } : {}),
+      });
+    }
+    return {
+      info,
+      tenant,
+      dir,
+      issued,
+      clock,
+      ...(retriever ? { eceRetriever: retriever } : {}),
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

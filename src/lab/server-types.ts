@@ -7,6 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Issued } from './ca';
 import type { LabTenant } from './tenant';
+import type { LabClock } from './clock';
 import type { LabKeys } from './tokens';
 
 /** A lab server listening on loopback. */
@@ -24,6 +25,11 @@ export interface RunningServer {
 export interface LabState {
   tenant: LabTenant;
   keys: LabKeys;
+  /**
+   * The lab's clock for what ages over days (refresh tokens' 90 days, sign-in log times); real
+   * time when unset. Tests move it forward instead of waiting.
+   */
+  clock?: LabClock;
   /**
    * Every token and device code Entra handed out, in order, when set: tests search what ecebot
    * wrote for them, since the lab makes them up and no test can choose them.

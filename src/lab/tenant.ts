@@ -85,6 +85,35 @@ export interface LabApp {
   consentedScopes: string[];
   /** Access token lifetime in minutes (Entra default 60–90; a token lifetime policy can lower it). */
   accessTokenLifetimeMinutes: number;
+  /**
+   * "Allow public client flows" (Graph `isFallbackPublicClient`). Off for ECE's Web app, so the
+   * device flow without a secret is refused with AADSTS7000218 (o365-facts.md §2.3).
+   */
+  isFallbackPublicClient?: boolean;
+  /** Certificates uploaded under Certificates & secrets (keyCredentials), for client assertions. */
+  certificates?: LabCertificate[];
+}
+
+/** A certificate credential of an app (Graph keyCredential), as the token endpoint checks it. */
+export interface LabCertificate {
+  keyId: string;
+  displayName: string;
+  /** The certificate (PEM); its public key verifies the assertion's signature. */
+  certPem: string;
+  startDateTime: string;
+  endDateTime: string;
+}
+
+/**
+ * ecebot's own sign-in app: a public client ("Allow public client flows", no secret), used only
+ * for `signin ENV MAILBOX` with a device code (docs/deployment.md). Entra answers a secret sent
+ * by a public client with AADSTS700025 (o365-facts.md §2.3).
+ */
+export interface LabSigninApp {
+  appId: string;
+  displayName: string;
+  /** Delegated scopes with admin consent. */
+  consentedScopes: string[];
 }
 
 /** ecebot's own read-only app (client credentials) for Graph and Exchange admin reads. */
@@ -100,6 +129,17 @@ export interface LabRefreshToken {
   /** Whose token it is (the user who signed in). */
   upn: string;
   clientId: string;
+  /**
+   * When it was issued, on the lab clock (ISO 8601). Each refresh token lives 90 days from its
+   * own issue; redeeming it hands out a successor and does not extend it (./entra-server.ts).
+   * Unset: issued when the lab started.
+   */
+  issuedAt?: string;
+  /**
+   * Issued through a public-client flow (a device code without client credentials): redeemed
+   * without a secret. A confidential client's refresh token needs its credential every time.
+   */
+  publicClient?: boolean;
   /** Entra error to answer instead of a token (e.g. 700082 inactive 90 days). */
   failWith?: number;
   /** `amr` claim of tokens minted from it; `wia` marks a Kerberos/Seamless SSO sign-in. */
@@ -148,6 +188,8 @@ export interface LabTenant {
   mailboxes: LabMailbox[];
   eceApp: LabApp;
   probeApp: LabProbeApp;
+  /** ecebot's own public-client app for device-code sign-ins. */
+  signinApp: LabSigninApp;
   /** Opaque refresh token string → what it stands for. */
   refreshTokens: Record<string, LabRefreshToken>;
   signIns: LabSignIn[];
@@ -286,6 +328,18 @@ export function healthyTenant(externalOrigin: string, now: Date = new Date()): L
         'offline_access',
       ],
       accessTokenLifetimeMinutes: 75,
+      isFallbackPublicClient: false,
+      certificates: [],
+    },
+    signinApp: {
+      appId: randomUUID(),
+      displayName: 'ecebot sign-in',
+      consentedScopes: [
+        'IMAP.AccessAsUser.All',
+        'POP.AccessAsUser.All',
+        'SMTP.Send',
+        'offline_access',
+      ],
     },
     probeApp: {
       appId: randomUUID(),
@@ -299,8 +353,19 @@ export function healthyTenant(externalOrigin: string, now: Date = new Date()): L
       ],
     },
     refreshTokens: {
-      [rtSupport]: { upn: `support@${domain}`, clientId: eceAppId, amr: ['pwd'] },
-      [rtSvc]: { upn: `svc-ece@${domain}`, clientId: eceAppId, amr: ['pwd'] },
+      // ECE generated these ten days ago (lab's choice), well inside their 90 days.
+      [rtSupport]: {
+        upn: `support@${domain}`,
+        clientId: eceAppId,
+        amr: ['pwd'],
+        issuedAt: new Date(now.getTime() - 10 * day).toISOString(),
+      },
+      [rtSvc]: {
+        upn: `svc-ece@${domain}`,
+        clientId: eceAppId,
+        amr: ['pwd'],
+        issuedAt: new Date(now.getTime() - 10 * day).toISOString(),
+      },
     },
     signIns: [],
     groups: [admins, operators, helpdesk],

@@ -45,6 +45,8 @@ export interface Codes {
   AADSTS7000218: true;
   AADSTS700025: true;
   AADSTS700024: true;
+  AADSTS700027: true;
+  AADSTS50012: true;
   AADSTS65001: true;
   AADSTS90094: true;
   AADSTS90095: true;
@@ -82,6 +84,12 @@ export interface Codes {
   AADSTS900144: true;
   AADSTS90014: true;
   AADSTS70016: true;
+  AADSTS70000: true;
+  AADSTS70003: true;
+  AADSTS70019: true;
+  AADSTS50059: true;
+  AADSTS900561: true;
+  AADSTS1002012: true;
   ENTRA_ERROR: true;
   ENTRA_UNREACHABLE: true;
   DEVICE_CODE_DECLINED: true;
@@ -132,6 +140,8 @@ export interface Codes {
   SLOW_RESPONSE: true;
   PROBE_UNAVAILABLE: true;
   DEVICE_CODE_CANCELLED: true;
+  SIGNIN_TOKEN_EXPIRED: true;
+  SIGNIN_APP_REFUSED: true;
 }
 
 /** A stable code: what rules match on, never message text. */

@@ -156,8 +156,13 @@ export interface TokenClaims {
 export interface EntraTokenObservation extends ObservationBase {
   kind: 'entra-token';
   flow: 'client-credentials' | 'refresh-token' | 'device-code';
-  /** Which credentials: `ece-app` (the ECE app registration), `probe-app` (ecebot's own), or a mailbox. */
-  purpose: 'ece-app' | 'probe-app' | 'mailbox';
+  /**
+   * Which credentials: `ece-app` (the ECE app registration), `probe-app` (ecebot's own read app),
+   * `mailbox` (a mailbox's grant to ECE's app: ECE's own token, copied into the inventory), or
+   * `signin` (a mailbox's grant to ecebot's own public-client sign-in app, from `signin ENV
+   * MAILBOX`: ecebot's test token, never ECE's).
+   */
+  purpose: 'ece-app' | 'probe-app' | 'mailbox' | 'signin';
   clientId: string;
   scopes: string[];
   /** AADSTS number when Entra returned one. */

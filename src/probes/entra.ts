@@ -23,6 +23,7 @@ import {
   type NetworkResponse,
 } from '@azure/msal-node';
 import { aadstsCode, type Code } from '../knowledge/codes';
+import { clientAssertion, type ClientCertificate } from './client-assertion';
 import type { Redactor } from '../util/redact';
 import { StepRecorder, type StepResult } from '../util/steps';
 import type { HostPort, ProbeContext } from './context';
@@ -45,24 +46,44 @@ export interface EntraTokenResult {
   refreshToken?: string;
 }
 
+/**
+ * How a confidential client proves itself at the token endpoint: a client secret, or a
+ * certificate whose signed assertion is sent instead (./client-assertion.ts). Exactly one.
+ */
+export type ConfidentialCredential =
+  | { secret: string; certificate?: undefined }
+  | { certificate: ClientCertificate; secret?: undefined };
+
 /** App-only token request (RFC 6749 §4.4). */
-export interface ClientCredentialsOptions {
+export type ClientCredentialsOptions = ConfidentialCredential & {
   clientId: string;
-  secret: string;
   /** One `<resource>/.default` scope, e.g. `https://graph.microsoft.com/.default`. */
   scopes: string[];
   purpose: 'ece-app' | 'probe-app';
-}
+};
 
-/** Redeeming a mailbox's stored refresh token (RFC 6749 §6), as ECE does before each login. */
+/**
+ * Redeeming a mailbox's stored refresh token (RFC 6749 §6), as ECE does before each login. The
+ * client type decides what is sent: ECE's confidential app sends its secret or a certificate
+ * assertion (without one Entra answers AADSTS7000218); ecebot's public sign-in app sends
+ * neither (with one Entra answers AADSTS700025, o365-facts.md §2.3).
+ */
 export interface RefreshTokenOptions {
   clientId: string;
-  /** The ECE app's secret: a confidential client must send one (o365-facts.md §2.3, 7000218). */
+  /** The confidential client's secret. Leave out, with `certificate`, for a public client. */
   secret?: string;
+  /** The confidential client's certificate (an assertion is sent instead of a secret). */
+  certificate?: ClientCertificate;
   refreshToken: string;
   /** Delegated scopes, e.g. `https://outlook.office.com/IMAP.AccessAsUser.All`. */
   scopes: string[];
   mailbox: string;
+  /**
+   * Whose grant it is: `mailbox` (ECE's, the default) or `signin` (ecebot's own sign-in app's).
+   * A refused `signin` grant gets ecebot's own codes, so its fix is to sign in again, never to
+   * regenerate ECE's token.
+   */
+  purpose?: 'mailbox' | 'signin';
 }
 
 /** What to show the person who signs in (RFC 8628 §3.3). */
@@ -75,6 +96,7 @@ export interface DeviceCodePrompt {
 
 /** Device-code sign-in (RFC 8628): a person enters the code on another device. */
 export interface DeviceCodeOptions {
+  /** A public client (ecebot's sign-in app): Entra refuses the flow to a Web app (AADSTS7000218). */
   clientId: string;
   scopes: string[];
   /** Called once Entra has handed out the code; show it to the person. */
@@ -105,7 +127,7 @@ export async function clientCredentials(
   };
   return s.settle(ctx, t, meta, ctx.deadlines.totalMs, async () => {
     const app = new ConfidentialClientApplication(
-      msalConfig(ctx, t, s, { clientId: o.clientId, clientSecret: o.secret }),
+      msalConfig(ctx, t, s, { clientId: o.clientId, ...credentialOf(o) }),
     );
     // skipCache: this instance is new anyway; the flag documents that a probe never reuses a token.
     return {
@@ -126,17 +148,23 @@ export async function redeemRefreshToken(
   const s = new EntraSession(ctx, [o.secret, o.refreshToken]);
   const meta: Meta = {
     flow: 'refresh-token',
-    purpose: 'mailbox',
+    purpose: o.purpose ?? 'mailbox',
     clientId: o.clientId,
     scopes: o.scopes,
     mailbox: o.mailbox,
   };
   return s.settle(ctx, t, meta, ctx.deadlines.totalMs, async () => {
+    const credential: ConfidentialCredential | undefined = o.secret
+      ? { secret: o.secret }
+      : o.certificate
+        ? { certificate: o.certificate }
+        : undefined;
     const config = msalConfig(ctx, t, s, {
       clientId: o.clientId,
-      ...(o.secret ? { clientSecret: o.secret } : {}),
+      ...(credential ? credentialOf(credential) : {}),
     });
-    const app = o.secret
+    // A public client sends no client authentication at all (RFC 6749 §2.1, §6).
+    const app = credential
       ? new ConfidentialClientApplication(config)
       : new PublicClientApplication(config);
     const result = await app.acquireTokenByRefreshToken({
@@ -161,7 +189,8 @@ export async function deviceCodeSignIn(
   const s = new EntraSession(ctx, []);
   const meta: Meta = {
     flow: 'device-code',
-    purpose: 'mailbox',
+    // Device code is ecebot's own sign-in (a public client); ECE never uses it.
+    purpose: 'signin',
     clientId: o.clientId,
     scopes: o.scopes,
   };
@@ -217,22 +246,50 @@ export async function deviceCodeSignIn(
 // ---------------------------------------------------------------------------------------------
 // msal configuration and network module
 
+/** msal's client authentication for a confidential credential. */
+interface MsalCredential {
+  clientSecret?: string;
+  certificate?: ClientCertificate;
+}
+
+function credentialOf(c: ConfidentialCredential): MsalCredential {
+  return c.secret !== undefined ? { clientSecret: c.secret } : { certificate: c.certificate };
+}
+
 /**
  * msal configuration for the target. The authority carries the port unless it is 443, and
  * `knownAuthorities` must name host *and* port, or msal asks Microsoft's hard-coded instance
- * discovery about our authority (msal-lab-notes.md §1).
+ * discovery about our authority (msal-lab-notes.md §1). A certificate becomes msal's
+ * `clientAssertion` callback: the assertion is signed here (node:crypto) for the token endpoint
+ * msal is about to call, a fresh one per request (each carries its own `jti` and lifetime).
  */
 function msalConfig(
   ctx: ProbeContext,
   t: EntraTarget,
   s: EntraSession,
-  auth: { clientId: string; clientSecret?: string },
+  auth: { clientId: string } & MsalCredential,
 ): Configuration {
   const hostPort = t.login.port === 443 ? t.login.host : `${t.login.host}:${t.login.port}`;
+  const cert = auth.certificate;
+  // The token endpoint as discovery names it; msal passes it, except on some refresh paths.
+  const tokenEndpoint = `https://${hostPort}/${t.tenantId}/oauth2/v2.0/token`;
   return {
     auth: {
       clientId: auth.clientId,
       ...(auth.clientSecret ? { clientSecret: auth.clientSecret } : {}),
+      ...(cert
+        ? {
+            clientAssertion: async (c: { clientId: string; tokenEndpoint?: string }) => {
+              const assertion = clientAssertion(cert, {
+                clientId: c.clientId,
+                tokenEndpoint: c.tokenEndpoint ?? tokenEndpoint,
+              });
+              // A signed assertion is a credential for its lifetime: never in a step or log.
+              s.redactor.add(assertion);
+              return assertion;
+            },
+          }
+        : {}),
       authority: `https://${hostPort}/${t.tenantId}`,
       knownAuthorities: [hostPort],
     },
@@ -520,6 +577,8 @@ class EntraSession {
     }
     this.endWait();
     this.closed = true;
+    if (meta.purpose === 'signin' && meta.flow === 'refresh-token')
+      outcome = signinRefusal(outcome);
     const observation = this.observation(ctx, t, meta, outcome);
     return {
       observation,
@@ -690,6 +749,23 @@ class EntraSession {
   private lastStage(): string {
     return this.rec.steps.at(-1)?.name ?? 'discovery';
   }
+}
+
+/**
+ * A refused redemption of ecebot's own sign-in grant. The AADSTS number's code would send the
+ * reader to ECE ("regenerate the token in ECE"), but this grant is ecebot's test token: a dead
+ * grant (`invalid_grant`: 90 days unused, revoked, a Conditional Access sign-in frequency) is
+ * fixed by signing in again, anything else Entra refuses is the sign-in app's registration. The
+ * number stays in the server's words (`AADSTS700082: …`) and the step transcript; it is left off
+ * `aadsts`, which rules read as a verdict on ECE's grant. Network failures keep their codes.
+ */
+function signinRefusal(o: Outcome): Outcome {
+  if (o.ok || (o.aadsts === undefined && !o.oauthError)) return o;
+  const { aadsts: _number, ...rest } = o;
+  return {
+    ...rest,
+    code: o.oauthError === 'invalid_grant' ? 'SIGNIN_TOKEN_EXPIRED' : 'SIGNIN_APP_REFUSED',
+  };
 }
 
 /**

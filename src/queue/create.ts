@@ -5,11 +5,12 @@
  * this: it submits through a `RunClient` and never assembles (src/cli.ts).
  */
 import type { Inventory } from '../inventory/load';
+import { refreshTokenKeeper } from '../store/tokens';
 import type { Store } from '../store/types';
 import type { AfterRun } from './assembler';
 import { positiveMsFrom, queueConfigFrom } from '../redis/connection';
 import { InProcessRunService } from './in-process';
-import type { QueueLog } from './log';
+import { SILENT_QUEUE_LOG, type QueueLog } from './log';
 import { RedisRunService } from './redis-run-service';
 import type { RunService } from './types';
 
@@ -37,7 +38,14 @@ export function heartbeatFrom(vars: NodeJS.ProcessEnv): number | undefined {
 export function createRunService(opts: RunServiceOptions): RunService {
   const vars = opts.vars ?? process.env;
   const queue = opts.local ? undefined : queueConfigFrom(vars);
-  if (!queue) return new InProcessRunService(opts.inventory, vars, opts.store);
+  if (!queue)
+    return new InProcessRunService(
+      opts.inventory,
+      vars,
+      opts.store,
+      // Runs redeem here: the refresh tokens Entra rotates to are kept in the same store.
+      opts.store ? refreshTokenKeeper(opts.store, opts.log ?? SILENT_QUEUE_LOG) : undefined,
+    );
   const deadline = workerDeadlineFrom(vars);
   const heartbeat = heartbeatFrom(vars);
   return new RedisRunService({

@@ -12,7 +12,7 @@ import { observeFrom } from '../runner/observe';
 import { prepareRun, vantagesOf, type PreparedRun } from '../runner/prepare';
 import { readyItems } from '../runner/progress';
 import { assemble } from '../runner/run';
-import { storedRefreshTokens } from '../store/tokens';
+import { storedRefreshTokens, type KeepRefreshToken } from '../store/tokens';
 import type { Store } from '../store/types';
 import type { RunHandle, RunProgress, RunRequest, RunService } from './types';
 
@@ -33,6 +33,8 @@ export class InProcessRunService implements RunService {
     private readonly vars: NodeJS.ProcessEnv = process.env,
     /** Where refresh tokens from Teams sign-ins are kept; they are fed to each run. */
     private readonly store?: Pick<Store, 'getSecret'>,
+    /** Where the refresh tokens Entra rotates to are kept (this process redeems them). */
+    private readonly keepTokens?: KeepRefreshToken,
   ) {
     this.events.setMaxListeners(0);
   }
@@ -52,6 +54,7 @@ export class InProcessRunService implements RunService {
       ...(req.items?.length ? { items: req.items } : {}),
       vars: this.vars,
       ...(tokens ? { storedRefreshTokens: tokens } : {}),
+      ...(this.keepTokens ? { keepRefreshTokens: this.keepTokens } : {}),
     });
     const done = this.execute(prepared).finally(() => this.inFlight.delete(key));
     // Nobody may be waiting on `done`; a failure is reported through the events.

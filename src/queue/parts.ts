@@ -11,7 +11,7 @@ import { pickEnvironment } from '../inventory/load';
 import type { Environment } from '../inventory/types';
 import type { Observation } from '../model';
 import { prepareRun, type PreparedRun } from '../runner/prepare';
-import { storedRefreshTokens } from '../store/tokens';
+import { storedRefreshTokens, type StoredRefreshTokens } from '../store/tokens';
 import type { Store } from '../store/types';
 import { vantageOfChildKey, type RunJobData, type VantageResult } from './jobs';
 import type { QueueLog } from './log';
@@ -37,7 +37,7 @@ export class PreparedRuns {
    * say "no token configured" for a mailbox the worker just checked. Unreadable here (no
    * ECEBOT_SECRET_KEY in this process, or Redis away): none, and a warning.
    */
-  async storedTokens(env: Environment): Promise<Map<string, string> | undefined> {
+  async storedTokens(env: Environment): Promise<StoredRefreshTokens | undefined> {
     if (!this.store) return undefined;
     try {
       return await storedRefreshTokens(this.store, env);

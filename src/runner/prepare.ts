@@ -10,6 +10,12 @@ import { suggest, type Inventory } from '../inventory/load';
 import { resolveEnvironmentSecrets, type EnvironmentSecrets } from '../inventory/secrets';
 import type { Environment } from '../inventory/types';
 import type { Deadlines } from '../probes/context';
+import {
+  mailboxTokens,
+  type KeepRefreshToken,
+  type MailboxToken,
+  type StoredRefreshTokens,
+} from '../store/tokens';
 import { deadlinesOf, readCaFile } from '../tenant/context';
 import { Redactor } from '../util/redact';
 import { vantagesForItems } from './progress';
@@ -23,6 +29,13 @@ export interface PreparedRun {
   deadlines: Deadlines;
   items: ItemId[];
   redactor: Redactor;
+  /** The refresh token each mailbox's read redeems, with whose grant it is (by lowercased address). */
+  mailboxTokens: ReadonlyMap<string, MailboxToken>;
+  /**
+   * Keep the refresh token Entra rotated to when a mailbox's token was redeemed (the process
+   * that redeems has the store); unset where nothing is kept (the CLI without a store).
+   */
+  keepRefreshToken?: (mailbox: string, token: MailboxToken, rotated: string) => Promise<void>;
 }
 
 /** Validate `--item` values against the catalogue, suggesting the closest id for typos. */
@@ -58,15 +71,21 @@ export function prepareRun(
     items?: string[];
     vars: NodeJS.ProcessEnv;
     now?: Date;
-    /** Refresh tokens ecebot keeps itself (from a Teams sign-in), by mailbox; the inventory's win. */
-    storedRefreshTokens?: ReadonlyMap<string, string>;
+    /**
+     * Refresh tokens ecebot keeps itself (../store/tokens.ts): sign-in tokens, used where the
+     * inventory has none, and successors of the inventory's copies of ECE's grants.
+     */
+    storedRefreshTokens?: StoredRefreshTokens;
+    /** Where rotated refresh tokens are kept (the store of the process that redeems). */
+    keepRefreshTokens?: KeepRefreshToken;
   },
 ): PreparedRun {
   const items = parseItems(opts.items);
   const secrets = resolveEnvironmentSecrets(env, inv, opts.vars);
-  for (const [mailbox, rt] of opts.storedRefreshTokens ?? []) {
-    if (!secrets.refreshTokens.has(mailbox.toLowerCase()))
-      secrets.refreshTokens.set(mailbox.toLowerCase(), rt);
+  const tokens = mailboxTokens(env, secrets.refreshTokens, opts.storedRefreshTokens);
+  for (const [mailbox, t] of tokens) {
+    // Whether a mailbox has a token at all is an inventory fact (`hasToken`) rules judge on.
+    if (!secrets.refreshTokens.has(mailbox)) secrets.refreshTokens.set(mailbox, t.refreshToken);
   }
   const ca = readCaFile(env, inv);
   const deadlines = deadlinesOf(env);
@@ -74,7 +93,11 @@ export function prepareRun(
     secrets.appSecret ?? '',
     secrets.probeSecret ?? '',
     ...secrets.refreshTokens.values(),
+    ...[...tokens.values()].map(t => t.refreshToken),
+    // A private key, whole and line by line (a log may quote part of a PEM).
+    ...pemSecrets(secrets.appCertificateKeyPem),
   ]);
+  const keep = opts.keepRefreshTokens;
   return {
     id: newRunId(env.name, opts.now ?? new Date()),
     env,
@@ -83,7 +106,20 @@ export function prepareRun(
     deadlines,
     items,
     redactor,
+    mailboxTokens: tokens,
+    ...(keep
+      ? {
+          keepRefreshToken: (mailbox: string, token: MailboxToken, rotated: string) =>
+            keep(env.name, mailbox, token, rotated),
+        }
+      : {}),
   };
+}
+
+/** A PEM private key and each line of its body, for the redactor. */
+function pemSecrets(pem: string | undefined): string[] {
+  if (!pem) return [];
+  return [pem, ...pem.split(/\r?\n/).filter(l => l.length >= 16 && !l.startsWith('-----'))];
 }
 
 /**

@@ -70,7 +70,7 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
         afterRun: (run, ctx) => pipeline?.afterRun(run, ctx) ?? Promise.resolve(),
         log: log.child({ component: 'queue' }),
       })
-    : new EmbeddedRunService(() => inventory, store, io.env);
+    : new EmbeddedRunService(() => inventory, store, io.env, log.child({ component: 'runs' }));
   // Readiness and queue depth get a connection of their own: a producer one, so PING fails at
   // once while Redis is down instead of waiting in ioredis' offline queue.
   const healthRedis = queue ? connect(queue, 'producer') : undefined;

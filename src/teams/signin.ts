@@ -1,6 +1,10 @@
 /**
  * `signin ENV MAILBOX`: a device-code sign-in (RFC 8628) for a mailbox, so ecebot holds a
- * refresh token for the end-to-end mail checks. The card tells the engineer to use a private
+ * refresh token for the end-to-end mail checks. The sign-in uses ecebot's own public-client app
+ * (inventory `signin.clientId`), never ECE's: ECE's app is a confidential (Web) client, and Entra
+ * refuses the device flow to one without a secret (AADSTS7000218, o365-facts.md §2.3), while a
+ * public client must send none (AADSTS700025). The token is ecebot's test token: its failures
+ * are fixed by signing in again, not in ECE (DESIGN.md "Two kinds of token evidence"). The card tells the engineer to use a private
  * browser window and to sign in *as the mailbox* (or as the shared account ECE uses for it):
  * a token issued for the engineer's own account is the checklist's classic fault (item 4,
  * checklist.md "Token generation"). When the sign-in completes, the token's user decides: the
@@ -10,12 +14,13 @@
  */
 import type { Inventory } from '../inventory/load';
 import { pickEnvironment } from '../inventory/load';
+import { InputError } from '../inventory/errors';
 import { grantsFullAccess } from '../checklist/mailbox-rights';
 import { deviceCodeSignIn, type EntraTokenResult } from '../probes/entra';
 import { getMailboxPermission } from '../probes/exo';
 import { EXO_SCOPE, mailboxScopes } from '../runner/observe';
 import { TenantSessions, type TenantSession } from '../tenant/session';
-import { refreshTokenKey } from '../store/tokens';
+import { keepSigninToken } from '../store/tokens';
 import type { Store } from '../store/types';
 import { signinCard, type SigninState, type SigninView } from './cards';
 import { messages, type Lang } from '../i18n';
@@ -74,6 +79,16 @@ export class SignIns {
     const env = pickEnvironment(inv, req.environment, 'the inventory');
     const entry = env.mailboxes.find(m => m.address.toLowerCase() === req.mailbox.toLowerCase());
     if (!entry) throw new Error(`${req.mailbox} is not a mailbox of ${env.name}`);
+    const signinApp = env.signin;
+    if (!signinApp) {
+      throw new InputError(
+        `${env.name} has no sign-in app: \`signin\` needs ecebot's own public-client app (ECE's app cannot sign in with a device code: Entra answers AADSTS7000218)`,
+        `register a public-client app with "Allow public client flows" and the delegated permissions IMAP.AccessAsUser.All, POP.AccessAsUser.All, SMTP.Send and offline_access (docs/deployment.md), then add \`signin: { clientId: <its application id> }\` to environment ${env.name}`,
+        env.file,
+        inv.lineOf(env.name, []),
+        `environments.${env.name}.signin`,
+      );
+    }
     const shared = entry.access === 'shared';
     const account = shared ? entry.account! : entry.address;
     // The tenant session gives the environment's CA, deadlines and redactor, and refuses bad
@@ -93,7 +108,7 @@ export class SignIns {
     let onCode!: (f: First) => void;
     const codeReady = new Promise<First>(res => (onCode = res));
     const flow = deviceCodeSignIn(ctx, session.entraTarget(), {
-      clientId: env.app.clientId,
+      clientId: signinApp.clientId,
       scopes: mailboxScopes(entry.retrieve),
       timeoutSeconds: this.deps.signInTimeoutSeconds ?? 900,
       cancel: abort.signal,
@@ -193,7 +208,7 @@ export class SignIns {
       return { kind: 'wrong-user', user };
     if (!r.refreshToken)
       return { kind: 'failed', code: 'NO_REFRESH_TOKEN', server: messages(lang).signinNoRefresh };
-    await this.deps.store.putSecret(refreshTokenKey(environment, mailbox), r.refreshToken);
+    await keepSigninToken(this.deps.store, environment, mailbox, r.refreshToken);
     this.deps.log.info({ environment, mailbox, user }, 'kept a refresh token from a Teams sign-in');
     return { kind: 'ok', user, shared, ...(viaFullAccess ? { fullAccess: true } : {}) };
   }

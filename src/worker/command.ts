@@ -12,7 +12,7 @@ import { describeUrl, positiveMsFrom, queueConfigFrom } from '../redis/connectio
 import { vantagePrefix } from '../queue/names';
 import type { Environment } from '../inventory/types';
 import { RedisStore } from '../store/redis';
-import { storedRefreshTokens } from '../store/tokens';
+import { refreshTokenKeeper, storedRefreshTokens } from '../store/tokens';
 import { logRedaction } from '../util/log-redact';
 import { cachedInventory } from '../inventory/cache';
 import { VantageWorker } from './vantage-worker';
@@ -89,7 +89,12 @@ export async function runWorkerCommand(
   const worker = new VantageWorker({
     vantage,
     queue,
-    ...(store ? { storedTokens: (env: Environment) => storedRefreshTokens(store, env) } : {}),
+    ...(store
+      ? {
+          storedTokens: (env: Environment) => storedRefreshTokens(store, env),
+          keepTokens: refreshTokenKeeper(store, errors),
+        }
+      : {}),
     inventory,
     vars: io.env,
     ...(lockMs ? { lockMs } : {}),

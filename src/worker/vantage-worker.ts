@@ -15,6 +15,7 @@ import { connect, type QueueConfig } from '../redis/connection';
 import type { RunProgressEvent, VantageJobData, VantageResult } from '../queue/jobs';
 import { RUNS_QUEUE, vantagePrefix, vantageQueue } from '../queue/names';
 import type { Environment } from '../inventory/types';
+import type { KeepRefreshToken, StoredRefreshTokens } from '../store/tokens';
 import { observeFrom } from '../runner/observe';
 import { prepareRun, vantagesOf } from '../runner/prepare';
 import { beat, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TTL_MS } from '../queue/heartbeat';
@@ -22,8 +23,10 @@ import { beat, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TTL_MS } from '../queue/heartbea
 /** Options of a vantage worker. */
 export interface VantageWorkerOptions {
   vantage: string;
-  /** Refresh tokens ecebot keeps itself (Teams sign-in), read when a job starts. */
-  storedTokens?: (env: Environment) => Promise<ReadonlyMap<string, string>>;
+  /** Refresh tokens ecebot keeps itself (Teams sign-in, rotated successors), read when a job starts. */
+  storedTokens?: (env: Environment) => Promise<StoredRefreshTokens>;
+  /** Where the refresh tokens Entra rotates to are kept, so the next run redeems the newest. */
+  keepTokens?: KeepRefreshToken;
   queue: QueueConfig;
   /** The inventory, read for every job so an edited file applies without a restart. */
   inventory: () => Inventory;
@@ -133,6 +136,7 @@ export class VantageWorker {
           items,
           vars: this.opts.vars ?? process.env,
           ...(stored ? { storedRefreshTokens: stored } : {}),
+          ...(this.opts.keepTokens ? { keepRefreshTokens: this.opts.keepTokens } : {}),
         }),
         id: runId,
       };

@@ -230,7 +230,7 @@ describe('device code', () => {
   test('end to end: the code is approved on /devicelogin, the token is the approving user’s', async () => {
     const prompts: string[] = [];
     const r = await deviceCodeSignIn(lab.ctx, lab.target, {
-      clientId: lab.state.tenant.eceApp.appId,
+      clientId: lab.state.tenant.signinApp.appId,
       scopes: [IMAP],
       timeoutSeconds: 20,
       onCode: async c => {
@@ -260,7 +260,7 @@ describe('device code', () => {
 
     // A public-client sign-in's refresh token redeems without a secret.
     const redeemed = await redeemRefreshToken(lab.ctx, lab.target, {
-      clientId: lab.state.tenant.eceApp.appId,
+      clientId: lab.state.tenant.signinApp.appId,
       refreshToken: r.refreshToken!,
       scopes: [IMAP],
       mailbox: 'sales@example.com',
@@ -271,7 +271,7 @@ describe('device code', () => {
 
   test('pending polls are counted, then approveDeviceCode lets it through', async () => {
     const r = await deviceCodeSignIn(lab.ctx, lab.target, {
-      clientId: lab.state.tenant.eceApp.appId,
+      clientId: lab.state.tenant.signinApp.appId,
       scopes: [IMAP],
       timeoutSeconds: 20,
       onCode: c => {
@@ -287,7 +287,7 @@ describe('device code', () => {
 
   test('declined by the person: DEVICE_CODE_DECLINED', async () => {
     const r = await deviceCodeSignIn(lab.ctx, lab.target, {
-      clientId: lab.state.tenant.eceApp.appId,
+      clientId: lab.state.tenant.signinApp.appId,
       scopes: [IMAP],
       timeoutSeconds: 20,
       onCode: c => {
@@ -303,7 +303,7 @@ describe('device code', () => {
 
   test('nobody signs in before timeoutSeconds: DEVICE_CODE_EXPIRED', async () => {
     const r = await deviceCodeSignIn(lab.ctx, lab.target, {
-      clientId: lab.state.tenant.eceApp.appId,
+      clientId: lab.state.tenant.signinApp.appId,
       scopes: [IMAP],
       timeoutSeconds: 1,
       onCode: () => undefined,
@@ -314,7 +314,7 @@ describe('device code', () => {
   test('cancelled by the caller: DEVICE_CODE_CANCELLED', async () => {
     const abort = new AbortController();
     const r = await deviceCodeSignIn(lab.ctx, lab.target, {
-      clientId: lab.state.tenant.eceApp.appId,
+      clientId: lab.state.tenant.signinApp.appId,
       scopes: [IMAP],
       cancel: abort.signal,
       onCode: () => {

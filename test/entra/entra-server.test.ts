@@ -256,7 +256,7 @@ describe('authorize', () => {
 describe('devicelogin', () => {
   async function newDeviceCode(): Promise<{ user_code: string; device_code: string }> {
     const r = await raw(lab, 'POST', `/${tid()}/oauth2/v2.0/devicecode`, {
-      client_id: lab.state.tenant.eceApp.appId,
+      client_id: lab.state.tenant.signinApp.appId,
       scope: 'https://outlook.office.com/IMAP.AccessAsUser.All offline_access',
     });
     expect(r.status).toBe(200);
@@ -270,7 +270,7 @@ describe('devicelogin', () => {
   const poll = (deviceCode: string) =>
     raw(lab, 'POST', `/${tid()}/oauth2/v2.0/token`, {
       grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
-      client_id: lab.state.tenant.eceApp.appId,
+      client_id: lab.state.tenant.signinApp.appId,
       device_code: deviceCode,
       scope: 'https://outlook.office.com/IMAP.AccessAsUser.All offline_access',
     });

@@ -135,6 +135,75 @@ test('signing in as the mailbox keeps its token, and the next run uses it', asyn
   for (const r of fake.requests) expect(JSON.stringify(r.body)).not.toContain(kept!);
 });
 
+test('the kept token is the sign-in app’s, and each run keeps the refresh token Entra rotated to', async () => {
+  const key = refreshTokenKey('lab', 'support@example.com');
+  const before = (await store.getSecret(key))!;
+  // ecebot's own grant: issued to its public sign-in app, never to ECE's app.
+  expect(lab.tenant.refreshTokens[before]).toMatchObject({
+    upn: 'support@example.com',
+    clientId: lab.tenant.signinApp.appId,
+  });
+  const t = await tokenMark();
+  expect(t.mark).toBe('✔');
+  const after = (await store.getSecret(key))!;
+  // Entra handed out a successor and the run kept it: the next run redeems the newest.
+  expect(after).not.toBe(before);
+  expect(lab.tenant.refreshTokens[after]).toMatchObject({
+    upn: 'support@example.com',
+    clientId: lab.tenant.signinApp.appId,
+  });
+  expect(lab.issued).toContain(after);
+  // Redeemed as a public client: the log shows the sign-in app's non-interactive sign-in.
+  expect(
+    lab.tenant.signIns.filter(
+      s => s.appId === lab.tenant.signinApp.appId && s.eventType === 'nonInteractiveUser',
+    ).length,
+  ).toBeGreaterThan(0);
+});
+
+test('when ecebot’s own token dies, the fix is to sign in again, never to regenerate ECE’s', async () => {
+  const key = refreshTokenKey('lab', 'support@example.com');
+  const kept = (await store.getSecret(key))!;
+  lab.tenant.refreshTokens[kept]!.failWith = 700082;
+  try {
+    const { id, from } = await ask('check lab token');
+    const done = await waitUpdate(id, from, t => t.includes('Re-run'), 'the finished token check');
+    await bot.idle();
+    const run = (await store.searchRuns('lab', 1))[0]!;
+    const finding = (await store.getRun(run.id))!.findings.find(f => f.item === 'token')!;
+    expect(finding.status).toBe('fail');
+    const fixes = finding.remediation.map(r => `${r.code} ${r.text} ${r.fix ?? ''}`);
+    expect(fixes.join('\n')).toContain('SIGNIN_TOKEN_EXPIRED');
+    expect(fixes.join('\n')).toContain('signin lab support@example.com');
+    expect(fixes.join('\n')).not.toMatch(/Regenerate the token in ECE|stopped refreshing/);
+    expect(cardTexts(cardOf(done)).join('\n')).not.toContain(kept);
+  } finally {
+    delete lab.tenant.refreshTokens[kept]!.failWith;
+  }
+});
+
+test('an environment without a sign-in app is told what to register, and nothing starts', async () => {
+  const saved = inv;
+  const doc = parse(readFileSync(lab.info.inventory, 'utf8')) as {
+    environments: { lab: { signin?: unknown } };
+  };
+  delete doc.environments.lab.signin;
+  const path = join(lab.dir, 'inventory-without-signin.yaml');
+  writeFileSync(path, stringify(doc));
+  inv = loadInventory(path);
+  try {
+    const before = lab.issued.length;
+    const { card } = await ask('signin lab support@example.com');
+    const text = cardTexts(card).join('\n');
+    expect(text).toContain('lab has no sign-in app');
+    expect(text).toContain('Allow public client flows');
+    // No device code was asked for.
+    expect(lab.issued.length).toBe(before);
+  } finally {
+    inv = saved;
+  }
+});
+
 test('signing in with the wrong account is refused, and nothing is kept', async () => {
   const { card, id, from } = await ask('signin lab Sales@Example.com');
   const text = cardTexts(card).join('\n');

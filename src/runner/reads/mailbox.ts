@@ -10,11 +10,16 @@
  * unsuccessful` (nextcloud/mail #13667, #13668; frappe/frappe #23079; Mailspring-Sync #116) — and
  * the test message, when asked for, is sent from the mailbox, which needs Send As.
  */
-import { redeemRefreshToken, type EntraTokenResult } from '../../probes/entra';
+import {
+  redeemRefreshToken,
+  type EntraTokenResult,
+  type RefreshTokenOptions,
+} from '../../probes/entra';
 import { probeImap } from '../../probes/imap';
 import { probePop3 } from '../../probes/pop3';
 import { probeSmtp } from '../../probes/smtp';
 import type { Observation } from '../../model';
+import type { MailboxToken } from '../../store/tokens';
 import type { PreparedRun } from '../prepare';
 import { guarded, type ReadContext, type ReadDeclaration } from './read';
 
@@ -43,11 +48,26 @@ function signedIn(o: Observation[]): string | undefined {
 }
 
 /** Mailboxes ecebot has a refresh token for, with it. */
-function withTokens(run: PreparedRun): { m: Mailbox; rt: string }[] {
+function withTokens(run: PreparedRun): { m: Mailbox; rt: MailboxToken }[] {
   return run.env.mailboxes.flatMap(m => {
-    const rt = run.secrets.refreshTokens.get(m.address.toLowerCase());
+    const rt = run.mailboxTokens.get(m.address.toLowerCase());
     return rt ? [{ m, rt }] : [];
   });
+}
+
+/**
+ * Who redeems the token: ECE's grant with ECE's confidential app and its secret or certificate
+ * (without either Entra answers AADSTS7000218); ecebot's sign-in grant with the public sign-in
+ * app and nothing else (a secret sent with it is AADSTS700025, o365-facts.md §2.3).
+ */
+function clientFor(
+  run: PreparedRun,
+  t: MailboxToken,
+): Pick<RefreshTokenOptions, 'secret' | 'certificate'> {
+  if (t.origin === 'signin') return {};
+  if (run.secrets.appSecret) return { secret: run.secrets.appSecret };
+  if (run.secrets.appCertificate) return { certificate: run.secrets.appCertificate };
+  return {};
 }
 
 /** A redemption: its observation(s), and the tokens for the logins (never on an observation). */
@@ -57,8 +77,12 @@ interface Redeemed {
   refreshToken?: string;
 }
 
-/** The redemption of one mailbox's refresh token, made once per part and shared. */
-function redeemed(rc: ReadContext, m: Mailbox, rt: string): Promise<Redeemed> {
+/**
+ * The redemption of one mailbox's refresh token, made once per part and shared. The refresh
+ * token Entra rotates to is kept at once (`keepRefreshToken`), so the next run redeems the
+ * newest one.
+ */
+function redeemed(rc: ReadContext, m: Mailbox, rt: MailboxToken): Promise<Redeemed> {
   const { run, ctx, endpoints: ep } = rc;
   return rc.shared(`mailbox-token:${m.address.toLowerCase()}`, async () => {
     let got: EntraTokenResult | undefined;
@@ -67,15 +91,19 @@ function redeemed(rc: ReadContext, m: Mailbox, rt: string): Promise<Redeemed> {
         ctx,
         { login: ep.login, tenantId: run.env.tenant.id },
         {
-          clientId: run.env.app.clientId,
-          ...(run.secrets.appSecret ? { secret: run.secrets.appSecret } : {}),
-          refreshToken: rt,
+          clientId: rt.clientId,
+          ...clientFor(run, rt),
+          refreshToken: rt.refreshToken,
           scopes: mailboxScopes(m.retrieve),
           mailbox: m.address,
+          purpose: rt.origin === 'signin' ? 'signin' : 'mailbox',
         },
       );
       return got.observation;
     });
+    const rotated = got?.refreshToken;
+    if (rotated && rotated !== rt.refreshToken && run.keepRefreshToken)
+      await run.keepRefreshToken(m.address, rt, rotated);
     return {
       observations,
       ...(got?.accessToken ? { accessToken: got.accessToken } : {}),

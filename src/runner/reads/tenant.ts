@@ -75,21 +75,24 @@ export const exchangeToken: ReadDeclaration = {
 };
 
 /**
- * ECE's own app registration asks for an app-only Graph token with its secret: Entra's answer
- * tells whether the secret is valid (AADSTS7000215, 7000222) without touching a mailbox.
+ * ECE's own app registration asks for an app-only Graph token with its secret (or certificate):
+ * Entra's answer tells whether the credential is valid (AADSTS7000215, 7000222, 700027) without
+ * touching a mailbox.
  */
 export const eceAppToken: ReadDeclaration = {
   name: 'ece-app-token',
   on: ['central'],
   async observe({ run, ctx, endpoints: ep }) {
-    const secret = run.secrets.appSecret;
-    if (!secret) return [];
+    const { appSecret: secret, appCertificate: certificate } = run.secrets;
+    // The secret when there is one (it is what ECE sends), else the certificate's assertion.
+    const credential = secret ? { secret } : certificate ? { certificate } : undefined;
+    if (!credential) return [];
     const appId = run.env.app.clientId;
     return guarded(ctx, 'entra-token', appId, async () => {
       const r = await clientCredentials(
         ctx,
         { login: ep.login, tenantId: run.env.tenant.id },
-        { clientId: appId, secret, scopes: [GRAPH_SCOPE], purpose: 'ece-app' },
+        { clientId: appId, ...credential, scopes: [GRAPH_SCOPE], purpose: 'ece-app' },
       );
       return r.observation;
     });
