@@ -29,9 +29,9 @@ import {
   type Part,
   type Rule,
   type RuleInput,
+  refusalCode,
 } from './rule';
 import type { EnvironmentFacts } from '../model';
-import { refusalCode } from './token';
 import type { Text } from '../model/items';
 import { SERVICES, CENTRAL_ONLY, type ItemDeclaration } from './item';
 

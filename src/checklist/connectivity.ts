@@ -19,9 +19,9 @@ import {
   type Part,
   type Rule,
   type RuleInput,
+  refusalCode,
 } from './rule';
 import type { EnvironmentFacts, MailboxFacts } from '../model';
-import { refusalCode } from './token';
 import type { Text } from '../model/items';
 import { SERVICES, type ItemDeclaration } from './item';
 

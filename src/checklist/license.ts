@@ -22,9 +22,9 @@ import {
   tokenAccount,
   type Part,
   type Rule,
+  refusalCode,
 } from './rule';
 import type { EnvironmentFacts, MailboxFacts } from '../model';
-import { refusalCode } from './token';
 import type { GraphLicenseDetail, Observation } from '../model';
 import type { Text } from '../model/items';
 import { SERVICES, CENTRAL_ONLY, type ItemDeclaration } from './item';

@@ -43,9 +43,9 @@ import {
   tokenUser,
   type Part,
   type Rule,
+  refusalCode,
 } from './rule';
 import type { EnvironmentFacts, MailboxFacts } from '../model';
-import { refusalCode } from './token';
 import type { Text } from '../model/items';
 import { SERVICES, CENTRAL_ONLY, type ItemDeclaration } from './item';
 

@@ -7,7 +7,7 @@
  * folds them into the finding, so every item words status, codes, remediation, failedOn and
  * timing the same way.
  */
-import { CODES, type Code } from '../knowledge/codes';
+import { aadstsCode, CODES, type Code } from '../knowledge/codes';
 import { remediationFor, type RemediationContext } from '../knowledge/remediation';
 import type {
   EntraTokenObservation,
@@ -332,4 +332,9 @@ export function graphRead(
     }
     return o.resource === resource && (address === undefined || sameAddress(mailboxOf(o), address));
   });
+}
+
+/** The Entra code of a refused refresh: the AADSTS number when there is one. */
+export function refusalCode(o: EntraTokenObservation): Code {
+  return o.aadsts ? aadstsCode(o.aadsts) : o.code;
 }

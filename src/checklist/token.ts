@@ -11,26 +11,30 @@
  * Entra's sign-in log shows ECE using it (./ece-sign-ins.ts). A right test token does not make
  * ECE's right: ECE may hold another token than the one ecebot was given.
  */
-import { aadstsCode, type Code } from '../knowledge/codes';
 import {
   AMR_WINDOWS_INTEGRATED,
   isExchangeAudience,
   PROTOCOL_SCOPE,
 } from '../knowledge/permissions';
-import type { EntraTokenObservation } from '../model';
+import type { EntraTokenObservation, ExoObservation, GraphDirectoryUser } from '../model';
 import { ECE_LOG, eceSignInParts } from './ece-sign-ins';
 import { describe, fromObservation } from './evidence';
+import { grantsFullAccess } from './mailbox-rights';
 import {
+  directoryUsers,
+  exoRead,
   isNetworkCode,
   judge,
   mailboxTokens,
   part,
   sameAddress,
+  sameUser,
   servicesServers,
   tokenAccount,
   tokenUser,
   type Part,
   type Rule,
+  refusalCode,
 } from './rule';
 import type { MailboxFacts } from '../model';
 import type { Text } from '../model/items';
@@ -55,13 +59,36 @@ function claimsText(o: EntraTokenObservation): string {
   return `${ECEBOT_TEST}: ${bits.filter(Boolean).join(', ')}`;
 }
 
-/** The Entra code of a refused refresh: the AADSTS number when there is one. */
-export function refusalCode(o: EntraTokenObservation): Code {
-  return o.aadsts ? aadstsCode(o.aadsts) : o.code;
+/** What a token's user is compared with besides the account's own address. */
+interface Identity {
+  /** Directory users (UPN, mail, proxyAddresses) of the mailboxes and accounts. */
+  directory: readonly GraphDirectoryUser[];
+  /** Get-MailboxPermission of the mailbox, when read. */
+  perm?: ExoObservation;
+}
+
+/**
+ * Whether the token's user is a right one for the mailbox: its account under any of its
+ * directory names (a UPN need not be the SMTP address), or, in the mailbox model, a user
+ * Exchange lists with Full Access to it (checklist.md item 7: "the user who has full control of
+ * the mailbox"). How it is right, for the evidence; undefined when it is not.
+ */
+function rightUser(m: MailboxFacts, user: string, id: Identity): string | undefined {
+  const account = tokenAccount(m);
+  if (sameUser(user, account, id.directory)) {
+    return sameAddress(user, account) ? '' : ` (${user}, a directory name of ${account})`;
+  }
+  const perm = id.perm;
+  if (m.access === 'mailbox' && perm?.ok && perm.cmdlet === 'Get-MailboxPermission') {
+    if (grantsFullAccess(perm.data ?? [], user, id.directory)) {
+      return ` (${user}, who has Full Access to ${m.address})`;
+    }
+  }
+  return undefined;
 }
 
 /** Judge one refreshed token against the mailbox it serves. */
-function judgeToken(m: MailboxFacts, o: EntraTokenObservation): Part[] {
+function judgeToken(m: MailboxFacts, o: EntraTokenObservation, id: Identity): Part[] {
   const account = tokenAccount(m);
   const fix = { mailbox: m.address, account, vantage: o.vantage };
   const failedOn = [o.vantage];
@@ -71,7 +98,8 @@ function judgeToken(m: MailboxFacts, o: EntraTokenObservation): Part[] {
 
   const parts: Part[] = [];
   const user = tokenUser(c);
-  if (user && !sameAddress(user, account)) {
+  const how = user ? rightUser(m, user, id) : '';
+  if (user && how === undefined) {
     const wia = c.amr?.includes(AMR_WINDOWS_INTEGRATED)
       ? ' (amr "wia": signed in silently with Windows Integrated Authentication, i.e. Kerberos/SSO)'
       : '';
@@ -110,7 +138,7 @@ function judgeToken(m: MailboxFacts, o: EntraTokenObservation): Part[] {
     );
   }
   if (!parts.length) {
-    const who = user ? ` for ${user}` : '';
+    const who = user ? ` for ${user}${how ?? ''}` : '';
     parts.push(
       part(
         'pass',
@@ -128,6 +156,7 @@ function judgeMailbox(
   m: MailboxFacts,
   tokens: EntraTokenObservation[],
   services: string[],
+  id: Identity,
 ): Part[] {
   if (!m.hasToken) {
     return [
@@ -151,7 +180,7 @@ function judgeMailbox(
         ]),
       ];
     }
-    if (o.ok) return judgeToken(m, o);
+    if (o.ok) return judgeToken(m, o, id);
     const code = refusalCode(o);
     const evidence = [fromObservation(o, { code, text: `${ECEBOT_TEST}: ${describe(o)}` })];
     if (code === 'ENTRA_UNREACHABLE' || isNetworkCode(code)) {
@@ -184,9 +213,14 @@ function judgeMailbox(
 
 export const token: Rule = ({ env, observations, now }) => {
   const services = servicesServers(env);
+  const directory = directoryUsers(observations);
+  const perm = (address: string) => exoRead(observations, 'Get-MailboxPermission', address);
   const judged = env.mailboxes.map(m => ({
     m,
-    parts: judgeMailbox(m, mailboxTokens(observations, m.address), services),
+    parts: judgeMailbox(m, mailboxTokens(observations, m.address), services, {
+      directory,
+      ...(perm(m.address) ? { perm: perm(m.address)! } : {}),
+    }),
   }));
   // ECE's sign-in log needs Entra ID P1/P2 and AuditLog.Read.All: when it cannot be read, the
   // item still stands on ecebot's test token, and says what was not checked.
@@ -224,6 +258,10 @@ export const item: ItemDeclaration = {
     // read can say why (no probe credentials, a refused probe token).
     { read: 'graph-token', on: CENTRAL_ONLY },
     { read: 'graph-sign-ins', on: CENTRAL_ONLY },
+    // The token's user compared through the directory, and Full Access delegates accepted.
+    { read: 'graph-directory-users', on: CENTRAL_ONLY },
+    { read: 'exchange-token', on: CENTRAL_ONLY },
+    { read: 'exo-mailbox-permission', on: CENTRAL_ONLY },
   ],
   rule: token,
 };

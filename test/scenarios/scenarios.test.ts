@@ -35,20 +35,6 @@ function allowed(findings: Finding[], broken: ItemId): Set<ItemId> {
   return ok;
 }
 
-/**
- * Healthy scenarios whose token item still calls the right user wrong: src/checklist/token.ts
- * compares the token's `upn` with the mailbox address as strings, and does not yet read the
- * directory (UPN, mail, proxyAddresses) or Full Access, which mailbox-rights now does
- * (src/checklist/rule.ts `sameUser`, mailbox-rights `grantsFullAccess`). Until the token item
- * uses them, "every item passes" is expected to fail here — and only on the token item, which
- * the test below holds. When the token item is fixed, `test.failing` starts to fail: remove the
- * scenario from this list then.
- */
-const TOKEN_ITEM_GAP: ReadonlySet<string> = new Set([
-  'upn-differs-from-smtp',
-  'full-access-delegate',
-]);
-
 describe.each(SCENARIOS.map(s => [s.name, s] as const))('lab scenario %s', (_name, scenario) => {
   let lab: Lab;
   let run: Run;
@@ -83,20 +69,6 @@ describe.each(SCENARIOS.map(s => [s.name, s] as const))('lab scenario %s', (_nam
       'connectivity',
     ]);
   });
-
-  if (!scenario.expect && TOKEN_ITEM_GAP.has(scenario.name)) {
-    test.failing('every item passes', () => {
-      expect(run.findings.filter(f => f.status !== 'pass')).toEqual([]);
-    });
-    test('every item but the token item passes; the token item only calls the user wrong', () => {
-      expect(
-        run.findings
-          .filter(f => f.status !== 'pass')
-          .map(f => `${f.item}: ${f.status} ${f.codes.join(',')}`),
-      ).toEqual(['token: fail ECE_TOKEN_WRONG_USER']);
-    });
-    return;
-  }
 
   if (!scenario.expect) {
     test('every item passes', () => {
