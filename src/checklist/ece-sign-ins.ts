@@ -24,6 +24,7 @@ import type {
   Observation,
 } from '../model';
 import { fromObservation } from './evidence';
+import { ECEBOT_USER_AGENT } from '../model';
 import {
   graphRead,
   isNetworkCode,
@@ -110,6 +111,8 @@ export function toEceSignIn(env: EnvironmentFacts, g: GraphSignIn): EceSignIn | 
     return undefined;
   }
   if (!g.userPrincipalName) return undefined;
+  // ecebot's own redemptions of ECE's token (its test) carry ecebot's User-Agent: not ECE's.
+  if (g.userAgent === ECEBOT_USER_AGENT) return undefined;
   const s: EceSignIn = {
     at: g.createdDateTime,
     user: g.userPrincipalName,

@@ -150,6 +150,9 @@ function post(
         timeout: opts.timeoutMs ?? 5000,
         headers: {
           host: `${LOGIN}:${opts.entraPort}`,
+          // ECE is a Java application; what exactly its HTTP client sends is unknown (lab's
+          // choice). It must not be ecebot's, so the log tells the two apart.
+          'user-agent': 'Java (lab ECE retriever)',
           'content-type': 'application/x-www-form-urlencoded',
           'content-length': String(Buffer.byteLength(body)),
         },

@@ -918,6 +918,9 @@ function recordSignIn(
     errorCode,
     eventType,
     ipAddress: (call.req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
+    ...(typeof call.req.headers['user-agent'] === 'string'
+      ? { userAgent: call.req.headers['user-agent'] }
+      : {}),
     authenticationMethod:
       eventType === 'nonInteractiveUser'
         ? 'Previously satisfied'

@@ -605,6 +605,7 @@ function signInJson(tenant: LabTenant, s: LabSignIn, i: number, version: GraphVe
     appId: s.appId,
     appDisplayName: s.appId === app.appId ? app.displayName : null,
     ipAddress: s.ipAddress ?? null,
+    userAgent: s.userAgent ?? null,
     clientAppUsed: type === 'interactiveUser' ? 'Browser' : 'Mobile Apps and Desktop clients',
     correlationId: stableId('correlation', String(i), s.createdDateTime),
     conditionalAccessStatus: 'notApplied',

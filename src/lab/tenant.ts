@@ -165,6 +165,8 @@ export interface LabSignIn {
   ipAddress?: string;
   /** What authenticated the sign-in, as the log's authenticationDetails names it. */
   authenticationMethod?: string;
+  /** The client's User-Agent header, as the log's `userAgent` keeps it. */
+  userAgent?: string;
 }
 
 /**

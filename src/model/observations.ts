@@ -9,6 +9,13 @@ import type { ReadName } from './items';
 /** A vantage point: the inventory name of an ECE server, or `central` for tenant reads. */
 export type Vantage = string;
 
+/**
+ * The User-Agent of every HTTPS request ecebot makes to Entra, Graph and Exchange. Entra's sign-in
+ * log records it with each sign-in, which is how ecebot's own token redemptions (made with ECE's
+ * client id when it tests ECE's refresh token) are told apart from ECE's in that log.
+ */
+export const ECEBOT_USER_AGENT = 'ecebot (ECE OAuth2 troubleshooting)';
+
 /** The vantage used for Entra, Graph and Exchange admin reads, which need no ECE server. */
 export const CENTRAL: Vantage = 'central';
 
@@ -265,6 +272,8 @@ export interface GraphSignIn {
   signInEventTypes?: string[] | null;
   /** The client's address as Entra saw it (IPv4 or IPv6). */
   ipAddress?: string | null;
+  /** The client's User-Agent as Entra recorded it (beta signIn `userAgent`). */
+  userAgent?: string | null;
   /** The steps that authenticated the sign-in (`authenticationMethod`: "Password", …). */
   authenticationDetails?:
     { authenticationMethod?: string | null; succeeded?: boolean | null }[] | null;

@@ -10,6 +10,7 @@ import { trustOptions, type HostPort, type ProbeContext } from './context';
 import { networkCode } from './mail-codes';
 import { isIP } from 'node:net';
 import { resolveHost, type ResolveError } from './net';
+import { ECEBOT_USER_AGENT } from '../model';
 
 /** One HTTP answer. */
 export interface HttpAnswer {
@@ -60,6 +61,9 @@ export async function httpsRequest(ctx: ProbeContext, req: HttpRequest): Promise
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {
       host: req.target.port === 443 ? req.target.host : `${req.target.host}:${req.target.port}`,
+      // Entra's sign-in log keeps each sign-in's user agent (Graph signIn `userAgent`): ecebot's
+      // own token redemptions say who they are, so they are never taken for ECE's.
+      'user-agent': ECEBOT_USER_AGENT,
       ...(req.headers ?? {}),
     };
     if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));

@@ -5,6 +5,7 @@
  * sign-in log: status.errorCode is the AADSTS number, 0 for success; non-interactive sign-ins
  * are token redemptions; the read needs AuditLog.Read.All and Entra ID P1).
  */
+import { ECEBOT_USER_AGENT } from '../../src/model';
 import { canonicalIp, eceSignInParts } from '../../src/checklist/ece-sign-ins';
 import { token } from '../../src/checklist/token';
 import type { EnvironmentFacts, Observation } from '../../src/model';
@@ -210,6 +211,24 @@ describe("ECE's own sign-ins in the token item", () => {
       ...redemptions(SVC, 30),
     ];
     expect(token(edit(log(rows)))).toMatchObject({ status: 'warn', code: 'ECE_NOT_SIGNING_IN' });
+  });
+
+  test("ecebot's redemptions of earlier runs, known by ecebot's User-Agent, are never blamed on ECE", () => {
+    // An earlier run's test redemptions failed (ecebot's copy of the secret was wrong); ECE's
+    // own redemptions, with another User-Agent, succeed.
+    const ours = { userAgent: ECEBOT_USER_AGENT, status: { errorCode: 7000215 } };
+    const rows = [
+      signIn(SUPPORT, iso(NOW, -5 * MIN), ours),
+      signIn(SUPPORT, iso(NOW, -65 * MIN), ours),
+      ...redemptions(SUPPORT, 20, 95),
+      ...redemptions(SVC, 30, 105),
+    ];
+    const f = token(edit(log(rows)));
+    expect(f.codes).not.toContain('AADSTS7000215');
+    expect(f.status).toBe('pass');
+    // Without the User-Agent the same rows are ECE's failures.
+    const theirs = rows.map(r => ({ ...r, userAgent: 'Java' }));
+    expect(token(edit(log(theirs))).codes).toContain('AADSTS7000215');
   });
 
   test("other apps' rows and service-principal sign-ins are not ECE's user token", () => {

@@ -103,6 +103,7 @@ export const signIn = z.object({
   isInteractive: z.boolean().nullish(),
   signInEventTypes: z.array(z.string()).nullish(),
   ipAddress: z.string().nullish(),
+  userAgent: z.string().nullish(),
   authenticationDetails: z
     .array(
       z.object({
