@@ -22,7 +22,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Code } from '../model';
-import { StepRecorder } from '../util/steps';
+import { StepRecorder, type StepResult } from '../util/steps';
 import type { HostPort, ProbeContext } from './context';
 import { httpsRequest, HttpNetworkError, type HttpAnswer } from './http-client';
 import { GRAPH_REPLY } from './schemas/graph';
@@ -314,32 +314,12 @@ export async function readSignIns(
       break;
     }
     const done = rec.begin('request', `GET ${path}`);
-    let answer: HttpAnswer;
-    try {
-      answer = await httpsRequest(ctx, {
-        method: 'GET',
-        target: t.graph,
-        path,
-        headers: {
-          authorization: `Bearer ${t.token}`,
-          accept: 'application/json',
-          'client-request-id': randomUUID(),
-        },
-      });
-    } catch (err) {
-      if (!(err instanceof HttpNetworkError)) throw err;
-      done({ ok: false, code: err.code, note: err.message });
-      return finish({ code: err.code });
+    const answer = await graphGet(ctx, t, path);
+    if (answer instanceof HttpNetworkError) {
+      done({ ok: false, code: answer.code, note: answer.message });
+      return finish({ code: answer.code });
     }
-    const requestId = header(answer, 'request-id');
-    const received = [`HTTP ${answer.status}`];
-    const step = (code: Code, note?: string) =>
-      done({
-        ok: code === 'OK',
-        code,
-        received,
-        note: [note, requestId && `request-id ${requestId}`].filter(Boolean).join('; '),
-      });
+    const { received, step } = answerStep(answer, done);
 
     if (answer.status === 429) {
       const waitMs = retryAfterMs(header(answer, 'retry-after'));
@@ -462,33 +442,12 @@ async function read<R extends GraphResource>(
   };
 
   const done = rec.begin('request', `GET ${spec.path}`);
-  let answer: HttpAnswer;
-  try {
-    answer = await httpsRequest(ctx, {
-      method: 'GET',
-      target: t.graph,
-      path: spec.path,
-      headers: {
-        authorization: `Bearer ${t.token}`,
-        accept: 'application/json',
-        'client-request-id': randomUUID(),
-      },
-    });
-  } catch (err) {
-    if (!(err instanceof HttpNetworkError)) throw err;
-    done({ ok: false, code: err.code, note: err.message });
-    return finish({ code: err.code });
+  const answer = await graphGet(ctx, t, spec.path);
+  if (answer instanceof HttpNetworkError) {
+    done({ ok: false, code: answer.code, note: answer.message });
+    return finish({ code: answer.code });
   }
-
-  const requestId = header(answer, 'request-id');
-  const received = [`HTTP ${answer.status}`];
-  const step = (code: Code, note?: string) =>
-    done({
-      ok: code === 'OK',
-      code,
-      received,
-      note: [note, requestId && `request-id ${requestId}`].filter(Boolean).join('; '),
-    });
+  const { received, step } = answerStep(answer, done);
 
   if (answer.status === 200) {
     const u = GRAPH_UNDERSTAND[spec.resource](answer.json, answer.text);
@@ -513,6 +472,52 @@ const graphErrorReply = z.object({
 });
 
 /** Map a non-200 answer to a code and Graph's words. */
+/**
+ * One GET to Graph with ecebot's token (a fresh client-request-id each, which Microsoft support
+ * can trace): the answer, or the network error that stopped it.
+ */
+async function graphGet(
+  ctx: ProbeContext,
+  t: GraphTarget,
+  path: string,
+): Promise<HttpAnswer | HttpNetworkError> {
+  try {
+    return await httpsRequest(ctx, {
+      method: 'GET',
+      target: t.graph,
+      path,
+      headers: {
+        authorization: `Bearer ${t.token}`,
+        accept: 'application/json',
+        'client-request-id': randomUUID(),
+      },
+    });
+  } catch (err) {
+    if (!(err instanceof HttpNetworkError)) throw err;
+    return err;
+  }
+}
+
+/**
+ * A Graph answer's step: its status line (and whatever the caller adds to `received`), and
+ * Graph's request-id beside any note, so a person can quote it to Microsoft.
+ */
+function answerStep(
+  answer: HttpAnswer,
+  done: (r: StepResult) => unknown,
+): { received: string[]; step: (code: Code, note?: string) => void } {
+  const requestId = header(answer, 'request-id');
+  const received = [`HTTP ${answer.status}`];
+  const step = (code: Code, note?: string) =>
+    done({
+      ok: code === 'OK',
+      code,
+      received,
+      note: [note, requestId && `request-id ${requestId}`].filter(Boolean).join('; '),
+    });
+  return { received, step };
+}
+
 function refused(answer: HttpAnswer): { code: Code; server: string } {
   const parsed = graphErrorReply.safeParse(answer.json);
   const e = parsed.success ? parsed.data.error : {};
