@@ -21,6 +21,7 @@ import {
   type ServiceClientCredentialsFactory,
 } from 'botframework-connector';
 import * as restify from 'restify';
+import { jsonBody } from './json-body';
 import type { Inventory } from '../inventory/load';
 import type { RunService } from '../queue/types';
 import type { Store } from '../store/types';
@@ -236,9 +237,9 @@ export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
   };
 
   const server = restify.createServer({ name: 'ecebot' });
-  server.use(restify.plugins.bodyParser());
-  // restify ≥ 9: an async handler takes (req, res) only (teams-bot-notes.md §1).
-  server.post('/api/messages', async (req: restify.Request, res: restify.Response) => {
+  // restify ≥ 9: an async handler takes (req, res) only (teams-bot-notes.md §1). The body is
+  // read, bounded and parsed as JSON only, before the adapter checks the token (./json-body.ts).
+  server.post('/api/messages', jsonBody(), async (req: restify.Request, res: restify.Response) => {
     await adapter.process(req, res, ctx => bot.run(ctx));
   });
   // Operations endpoints, unauthenticated like the usual Kubernetes probes: they show check
