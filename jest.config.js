@@ -10,6 +10,8 @@ module.exports = {
   },
   globalSetup: '<rootDir>/test/support/global-setup.js',
   setupFiles: ['<rootDir>/test/support/loopback-guard.js'],
+  // Removes the temporary folders each test file made (test/support/temp-cleanup.js).
+  setupFilesAfterEnv: ['<rootDir>/test/support/temp-cleanup.js'],
   testTimeout: 60000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };

@@ -3,7 +3,7 @@
  * IMAP/POP3/SMTP and an ECE web server, all on 127.0.0.1 with certificates from a CA made for
  * this lab, plus the inventory, secrets and CA files that make `ecebot check lab` run against it.
  */
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -119,6 +119,9 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   const stop = async () => {
     await retriever?.stop();
     await Promise.allSettled(servers.map(s => s.close()));
+    // A folder the lab made itself holds the lab's secrets, keys and CA: it goes when the lab
+    // does. One the caller named (`ecebot lab --dir`) is theirs to keep.
+    if (!opts.dir) rmSync(dir, { recursive: true, force: true });
   };
 
   try {
