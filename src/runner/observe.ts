@@ -10,7 +10,7 @@ import { kindOf } from '../checklist/catalogue';
 import type { VantageKind } from '../model/items';
 import type { ProbeContext } from '../probes/context';
 import type { Observation } from '../model';
-import { endpointsFor } from './endpoints';
+import { endpointsFor } from '../tenant/endpoints';
 import type { PreparedRun } from './prepare';
 import { readsFor } from './reads';
 import type { ReadContext } from './reads/read';
@@ -23,20 +23,6 @@ export { EXO_SCOPE, GRAPH_SCOPE };
 /** The probe context of one vantage point of a run (`agent`: see ProbeContext.agent). */
 export function contextFor(run: PreparedRun, vantage: string, agent?: Agent): ProbeContext {
   return sessionOfRun(run).context(vantage, agent);
-}
-
-/**
- * With a token of ecebot's own read-only app (inventory `probe`) for `scope`, run `reads`,
- * which see the token and a context that redacts it. Yields the token observation and the
- * reads' observations; nothing when no probe app is configured (the run's tenant session).
- */
-export function withProbeToken(
-  run: PreparedRun,
-  ctx: ProbeContext,
-  scope: string,
-  reads: (token: string, tctx: ProbeContext) => Promise<Observation[]>[],
-): Promise<Observation[]> {
-  return sessionOfRun(run).withAppToken(scope, reads, ctx);
 }
 
 /** Observations from one vantage point (a server name or `central`). */

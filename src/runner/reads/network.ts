@@ -7,7 +7,7 @@
 import { probeDns } from '../../probes/dns';
 import { probeTls } from '../../probes/tls';
 import type { Observation } from '../../model';
-import { hostPort, type VantageEndpoints } from '../endpoints';
+import { hostPort, type VantageEndpoints } from '../../tenant/endpoints';
 import { guarded, type ReadDeclaration } from './read';
 
 export const network: ReadDeclaration = {

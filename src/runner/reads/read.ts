@@ -6,7 +6,7 @@
 import type { ReadName, VantageKind } from '../../model/items';
 import type { ProbeContext } from '../../probes/context';
 import type { Observation } from '../../model';
-import type { VantageEndpoints } from '../endpoints';
+import type { VantageEndpoints } from '../../tenant/endpoints';
 import type { PreparedRun } from '../prepare';
 
 /** What a read is given: the run, where it runs, and the values reads of one part share. */
