@@ -1,8 +1,12 @@
 /**
- * Checklist item 9, connectivity test: end to end with the real token from the services
- * server, like Microsoft's Remote Connectivity Analyzer (anchors.md A1) — IMAP login and LIST or
- * POP3 login and STAT, and SMTP AUTH (plus a test message when the inventory asks for one).
- * Unlike the RCA's POP/IMAP tests, which log in with a password, this uses XOAUTH2.
+ * Checklist item 9, connectivity test: end to end with the real token, from the services servers
+ * and the application servers, as the checklist asks of Microsoft's Remote Connectivity Analyzer
+ * (anchors.md A1). From services servers: IMAP login and LIST or POP3 login and STAT, and SMTP
+ * AUTH (plus a test message when the inventory asks for one). From application servers, which
+ * send alarm mail (item 8): SMTP AUTH. All with XOAUTH2: the RCA's POP and IMAP tests log in with
+ * a password (USER/PASS in its traces, o365-facts.md §4), which Exchange Online refuses since
+ * basic authentication was turned off for POP and IMAP (Microsoft's "Deprecation of Basic
+ * authentication in Exchange Online"), so they always fail there and prove nothing about OAuth.
  *
  * A step slower than the environment's threshold warns (SLOW_RESPONSE). A mailbox whose token
  * could not be obtained is skipped: the token item owns that failure.
@@ -23,7 +27,7 @@ import {
 } from './rule';
 import type { EnvironmentFacts, MailboxFacts } from '../model';
 import type { Text } from '../model/items';
-import { SERVICES, type ItemDeclaration } from './item';
+import { APPLICATION, EVERY_SERVER, SERVICES, type ItemDeclaration } from './item';
 
 const TITLE: Text = { en: 'Connectivity test', nl: 'Verbindingstest' };
 
@@ -109,7 +113,12 @@ function judgeMailbox(
       tokenSkip: true,
     };
   }
-  const tokens = mailboxTokens(observations, m.address);
+  // The mailbox is tested when its token works on the services servers; an application server
+  // that could not get the token there skips only its own SMTP test (below).
+  const onApplication = (v: string): boolean =>
+    env.servers.some(s => s.name === v && s.role === 'application');
+  const all = mailboxTokens(observations, m.address);
+  const tokens = all.filter(o => !onApplication(o.vantage));
   const failed = tokens.find(o => !o.ok);
   if (tokens.length && !tokens.some(o => o.ok) && failed) {
     const code = refusalCode(failed);
@@ -142,6 +151,19 @@ function judgeMailbox(
     }
     parts.push(...seen.flatMap(o => judgeConversation(env, m, o)));
   }
+  const appSmtp = new Set(mailObservations(observations, m.address, 'smtp').map(o => o.vantage));
+  for (const t of all.filter(o => onApplication(o.vantage) && !o.ok && !appSmtp.has(o.vantage))) {
+    const code = refusalCode(t);
+    parts.push(
+      part(
+        'skip',
+        code,
+        `${m.address}: SMTP not tested from ${t.vantage}, the token could not be obtained there (${code})`,
+        [],
+        { fix: { mailbox: m.address, vantage: t.vantage, account: tokenAccount(m) } },
+      ),
+    );
+  }
   return { parts, tokenSkip: false };
 }
 
@@ -168,8 +190,9 @@ export const item: ItemDeclaration = {
   id: 'connectivity',
   title: TITLE,
   reads: [
-    { read: 'mailbox-token', on: SERVICES },
+    { read: 'mailbox-token', on: EVERY_SERVER },
     { read: 'mailbox-login', on: SERVICES },
+    { read: 'mailbox-send', on: APPLICATION },
   ],
   rule: connectivity,
 };

@@ -35,5 +35,7 @@ export interface ItemDeclaration {
 export const EVERY_SERVER: readonly VantageKind[] = ['services', 'application'];
 /** Only the services servers (where ECE's retriever and dispatcher run, checklist.md item 8). */
 export const SERVICES: readonly VantageKind[] = ['services'];
+/** Only the application servers (where the first token is made and alarm mail sent, item 8). */
+export const APPLICATION: readonly VantageKind[] = ['application'];
 /** The central vantage point (tenant reads). */
 export const CENTRAL_ONLY: readonly VantageKind[] = ['central'];

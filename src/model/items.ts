@@ -50,6 +50,8 @@ export interface ReadNames {
   'mailbox-token': true;
   /** IMAP or POP3 and SMTP logins with each mailbox's access token. */
   'mailbox-login': true;
+  /** SMTP AUTH with each mailbox's access token, from application servers (alarm mail). */
+  'mailbox-send': true;
   /** ECE's app registration's own credentials (client credentials grant). */
   'ece-app-token': true;
   /** ecebot's read-only app: an app-only token for Microsoft Graph. */

@@ -1,6 +1,18 @@
 import { connectivity } from '../../src/checklist/connectivity';
 import type { Observation } from '../../src/model';
-import { drop, edit, facts, is, mail, refused, SALES, swap, SUPPORT } from './fixtures';
+import {
+  drop,
+  edit,
+  facts,
+  is,
+  mail,
+  mailboxToken,
+  refused,
+  SALES,
+  swap,
+  SUPPORT,
+  SVC,
+} from './fixtures';
 
 type Change = (obs: Observation[]) => Observation[] | void;
 const rows = (r: [string, Change, string, string, string?][]) =>
@@ -94,6 +106,47 @@ describe('connectivity rule', () => {
     expect(f).toMatchObject({ item: 'connectivity', status, code });
     if (summary) expect(f.summary).toContain(summary);
     if (status === 'fail') expect(f.failedOn).toEqual(['services-1']);
+  });
+
+  // Checklist item 8: the application server makes the first token and sends alarm mail, so SMTP
+  // must work from it; item 9 asks for the connectivity test from application servers too.
+  describe('from the application server (SMTP AUTH)', () => {
+    const fromApp =
+      (over: Parameters<typeof mail>[3] = {}, token: Parameters<typeof mailboxToken>[2] = {}) =>
+      (obs: Observation[]) => {
+        for (const [m, user] of [
+          [SUPPORT, SUPPORT],
+          [SALES, SVC],
+        ] as const) {
+          obs.push(mailboxToken('app-1', m, token));
+          if (token.ok !== false)
+            obs.push(mail('smtp', 'app-1', m, { user, read: 'mailbox-send', ...over }));
+        }
+      };
+
+    test('SMTP AUTH from app-1 too: pass, with app-1 in the evidence', () => {
+      const f = connectivity(edit(fromApp()));
+      expect(f.status).toBe('pass');
+      expect(f.vantages).toEqual(expect.arrayContaining(['services-1', 'app-1']));
+      expect(f.evidence.filter(e => e.vantage === 'app-1' && e.ok).length).toBe(2);
+    });
+
+    test('587 refused from app-1 only: fail on app-1, not on services-1', () => {
+      const f = connectivity(
+        edit(fromApp({ code: 'CONNECT_REFUSED', ok: false, stage: 'connect' })),
+      );
+      expect(f).toMatchObject({ status: 'fail', code: 'CONNECT_REFUSED' });
+      expect(f.failedOn).toEqual(['app-1']);
+      expect(f.summary).toContain('SMTP connect failed from app-1');
+    });
+
+    test('no token on app-1: its SMTP test is not established, so the item does not pass', () => {
+      const f = connectivity(
+        edit(fromApp({}, { ok: false, code: 'CONNECT_TIMEOUT', stage: 'connect' })),
+      );
+      expect(f.status).toBe('skip');
+      expect(f.summary).toContain(`${SUPPORT}: SMTP not tested from app-1`);
+    });
   });
 
   test('every token refused: skip, with the token item as root cause', () => {

@@ -1,7 +1,10 @@
 /**
  * The mailbox reads, made from services servers where ECE's retriever and dispatcher run
  * (checklist.md items 4 and 9): each mailbox's refresh token redeemed at Entra for the delegated
- * scopes ECE uses, then IMAP or POP3 and SMTP logins with the access token it yields.
+ * scopes ECE uses, then IMAP or POP3 and SMTP logins with the access token it yields. From
+ * application servers, which create the first token and send alarm mail (checklist.md item 8),
+ * the token is redeemed too and SMTP AUTH made with it (`mailbox-send`), as item 9 asks the
+ * connectivity test to be run from the application and services servers.
  *
  * The logins follow Exchange Online's rules per protocol (o365-facts.md §1.5): IMAP and POP3 log
  * in with the mailbox's address as `user=` (for a shared mailbox, with its account's token:
@@ -114,27 +117,38 @@ function redeemed(rc: ReadContext, m: Mailbox, rt: MailboxToken): Promise<Redeem
 
 export const mailboxToken: ReadDeclaration = {
   name: 'mailbox-token',
-  on: ['services'],
+  on: ['services', 'application'],
   async observe(rc) {
     const got = await Promise.all(withTokens(rc.run).map(({ m, rt }) => redeemed(rc, m, rt)));
     return got.flatMap(g => g.observations);
   },
 };
 
+/** The token of one mailbox for a login, and the redactor and SMTP user that go with it. */
+async function forLogin(
+  rc: ReadContext,
+  m: Mailbox,
+  rt: MailboxToken,
+): Promise<{ token: string; mctx: ReadContext['ctx']; account: string } | undefined> {
+  const got = await redeemed(rc, m, rt);
+  const token = got.accessToken;
+  if (!token) return undefined;
+  const mctx = { ...rc.ctx, redactor: rc.ctx.redactor.with([token, got.refreshToken]) };
+  // SMTP AUTH as whoever signed in (the token says; the inventory's account if it does not):
+  // the only `user=` Exchange accepts for SMTP.
+  return { token, mctx, account: signedIn(got.observations) ?? accountOf(m) };
+}
+
 export const mailboxLogin: ReadDeclaration = {
   name: 'mailbox-login',
   on: ['services'],
   uses: ['mailbox-token'],
   async observe(rc) {
-    const { ctx, endpoints: ep } = rc;
+    const ep = rc.endpoints;
     const per = withTokens(rc.run).map(async ({ m, rt }) => {
-      const got = await redeemed(rc, m, rt);
-      const token = got.accessToken;
-      if (!token) return [];
-      const mctx = { ...ctx, redactor: ctx.redactor.with([token, got.refreshToken]) };
-      // SMTP AUTH as whoever signed in (the token says; the inventory's account if it does not):
-      // the only `user=` Exchange accepts for SMTP.
-      const account = signedIn(got.observations) ?? accountOf(m);
+      const login = await forLogin(rc, m, rt);
+      if (!login) return [];
+      const { token, mctx, account } = login;
       const mail = await Promise.all([
         guarded(mctx, m.retrieve, m.address, () =>
           m.retrieve === 'imap'
@@ -151,6 +165,29 @@ export const mailboxLogin: ReadDeclaration = {
         ),
       ]);
       return mail.flat();
+    });
+    return (await Promise.all(per)).flat();
+  },
+};
+
+/**
+ * SMTP AUTH with XOAUTH2 from an application server: ECE's application servers send alarm mail
+ * (checklist.md item 8), and the connectivity test is to be run from them too (item 9). Only
+ * AUTH: the test message, when the inventory asks for one, is sent once, from the services server.
+ */
+export const mailboxSend: ReadDeclaration = {
+  name: 'mailbox-send',
+  on: ['application'],
+  uses: ['mailbox-token'],
+  async observe(rc) {
+    const ep = rc.endpoints;
+    const per = withTokens(rc.run).map(async ({ m, rt }) => {
+      const login = await forLogin(rc, m, rt);
+      if (!login) return [];
+      const { token, mctx, account } = login;
+      return guarded(mctx, 'smtp', m.address, () =>
+        probeSmtp(mctx, ep.smtp, { user: account, from: m.address, accessToken: token }),
+      );
     });
     return (await Promise.all(per)).flat();
   },
