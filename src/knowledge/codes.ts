@@ -22,7 +22,7 @@ import type { Code } from '../model/codes';
 import { docsFor } from './docs';
 import { LINKS } from './links';
 import { PROBE_PERMISSIONS } from './permissions';
-import { checkVersion, formatEs, LAST_ES_RELEASE } from './versions';
+import { checkVersion, formatEs, LAST_ES_RELEASE, newestKnownEs } from './versions';
 
 export type { Code };
 
@@ -1279,11 +1279,16 @@ export const CODE_TABLE = {
       en: 'The release meets the minimum, but Cisco recommends the newest Engineering Special.',
       nl: 'De release haalt het minimum, maar Cisco raadt de nieuwste Engineering Special aan.',
     },
-    phrase: 'failed (ECE_ES_NOT_LATEST)',
-    remediation: ctx => ({
-      text: `Install the newest Engineering Special for ECE ${ctx.env.ece.version} (Cisco's best practice).`,
-      links: guide(ctx),
-    }),
+    phrase: 'older than the newest ES',
+    remediation: ctx => {
+      const newest = newestKnownEs(ctx.env.ece.version);
+      const at = newest ? `${formatEs(newest.es)} or later` : 'the newest Engineering Special';
+      return {
+        text: `Install ${at} for ECE ${ctx.env.ece.version}: OAuth works from the minimum, but Cisco recommends the newest ES for the release (technote 218453, item 1).`,
+        fix: `Install ECE ${ctx.env.ece.version} ${at}`,
+        links: guide(ctx),
+      };
+    },
   },
   ECE_EXTERNAL_URL_MISSING: {
     item: 'external-url',
@@ -1659,7 +1664,7 @@ export const CODE_TABLE = {
     },
     phrase: 'failed (SLOW_RESPONSE)',
     remediation: ctx => ({
-      text: `Exchange Online answered slowly${where(ctx)}${ctx.mailbox ? ` for ${ctx.mailbox}` : ''}: check proxies, TLS inspection and the route to Microsoft 365; compare with Microsoft's Remote Connectivity Analyzer.`,
+      text: `Exchange Online answered slowly${where(ctx)}${ctx.mailbox ? ` for ${ctx.mailbox}` : ''}: check proxies, TLS inspection and the route to Microsoft 365. Microsoft's Remote Connectivity Analyzer compares the route from outside, but only its SMTP test: its POP and IMAP tests log in with a password, which Exchange Online refuses, so they always fail.`,
       links: [LINKS.rca, LINKS.endpoints],
     }),
   },

@@ -1,7 +1,9 @@
 /**
  * Documentation per ECE release (checklist.md, "Documentation per release"): which Cisco admin
- * guide covers the OAuth mail set-up, and where the external URL setting lives. No public URL of
- * those guides was verified (o365-facts.md §4), so the guide is named and the technote linked.
+ * guide covers the OAuth mail set-up, and where the external URL setting lives. No URL of the
+ * guides themselves was verified (o365-facts.md §4), so the guide is named, the technote linked,
+ * and, for the releases whose documentation page on cisco.com Cisco's own guides link to
+ * (./links.ts), that page too.
  */
 import type { Link } from '../model';
 import { LINKS } from './links';
@@ -33,8 +35,8 @@ const SETTING_NEW =
 
 const at = (text: string): EceRelease => parseRelease(text) as EceRelease;
 
-/** The guides per release (checklist.md). */
-const GUIDES: { release: string; guides: AdminGuide[] }[] = [
+/** The guides per release (checklist.md), and the release's documentation page where verified. */
+const GUIDES: { release: string; guides: AdminGuide[]; page?: Link }[] = [
   {
     release: '11.6(1)',
     guides: [{ name: 'Email Resources admin guide', deployment: 'UCCE and PCCE' }],
@@ -52,10 +54,12 @@ const GUIDES: { release: string; guides: AdminGuide[] }[] = [
       { name: 'Email Resources admin guide', deployment: 'UCCE' },
       { name: 'Chat and Email Resources admin guide', deployment: 'PCCE' },
     ],
+    page: LINKS.ece1251Docs,
   },
   {
     release: '12.6(1)',
     guides: [{ name: 'Email and Routing Resources admin guide', deployment: 'UCCE and PCCE' }],
+    page: LINKS.ece1261Docs,
   },
 ];
 
@@ -79,11 +83,12 @@ export function docsFor(version: string): ReleaseDocs {
   const named = guides.length ? guideNames({ version, guides }) : undefined;
   const technote: Link = {
     title: named
-      ? `${LINKS.technote.title} (then follow the ${named}; no public link to the guide was verified)`
-      : `${LINKS.technote.title} (use the admin guide for ECE ${version})`,
+      ? `${LINKS.technote.title} (then follow the ${named})`
+      : `${LINKS.technote.title} (then follow the admin guide for ECE ${version})`,
     url: LINKS.technote.url,
   };
   const links = [technote];
+  if (known?.page) links.push({ title: `${known.page.title} (${named})`, url: known.page.url });
   // The only public walkthrough seen covers 11.6 with ES12 + ES12_ET1 (o365-facts.md §0).
   if (known?.release === '11.6(1)') links.push(LINKS.communityEce116);
   return { version, guides, links, externalUrlSetting: externalUrlSetting(version) };

@@ -1,8 +1,9 @@
 /**
  * Every documentation link ecebot may show. Only addresses marked *seen* in o365-facts.md §4
- * are here: a guessed URL that 404s in front of a customer costs more trust than no link. Cisco's
- * ECE admin guides have no verified public URL, so remediation names the guide and links the
- * technote instead (./docs.ts).
+ * are here, or addresses Cisco's own published documents link to (each with its source below): a
+ * guessed URL that 404s in front of a customer costs more trust than no link. Cisco's ECE admin
+ * guides have no verified URL of their own; where a release's documentation page on cisco.com is
+ * verified, that page is linked beside the technote, otherwise the guide is named (./docs.ts).
  */
 import type { Link } from '../model';
 
@@ -11,9 +12,24 @@ const link = (title: string, url: string): Link => ({ title, url });
 /** The seen links, by a short key. */
 export const LINKS = {
   // Cisco.
+  // The English edition: its cisco.com path was seen on a mirror that keeps cisco.com's paths
+  // (o365-facts.md §0, `pseudoco.cisco.com/c/en/us/…/218453-…`); the Italian edition at the same
+  // path under /c/it_it/ was seen on cisco.com itself.
   technote: link(
-    'Cisco technote 218453: Troubleshoot ECE OAuth2 authentication with Office 365 (Italian edition on cisco.com)',
-    'https://cisco.com/c/it_it/support/docs/contact-center/enterprise-chat-email-1261/218453-troubleshoot-ece-oauth2-authentication-w.html',
+    'Cisco technote 218453: Troubleshoot ECE OAuth2 authentication',
+    'https://www.cisco.com/c/en/us/support/docs/contact-center/enterprise-chat-email-1261/218453-troubleshoot-ece-oauth2-authentication-w.html',
+  ),
+  // Release documentation pages (admin, installation and user guides of one release), as Cisco's
+  // own guides link them: 12.5(1) from the UCCE 12.6(1) Features Guide (Webex Experience
+  // Management chapter, step 7), 12.6(1) from the UCCE 15.0(1) Features Guide (ECE and
+  // WebexConnect Co-deployment chapter, step 3).
+  ece1251Docs: link(
+    'Cisco: Enterprise Chat and Email 12.5(1) documentation',
+    'https://www.cisco.com/c/en/us/support/contact-center/enterprise-chat-email-12-5-1/model.html',
+  ),
+  ece1261Docs: link(
+    'Cisco: Enterprise Chat and Email 12.6(1) documentation',
+    'https://www.cisco.com/c/en/us/support/contact-center/enterprise-chat-email-12-6-1/model.html',
   ),
   communityEce116: link(
     'Community walkthrough: ECE 11.6 OAuth configuration with ES12 and ES12_ET1',
@@ -35,15 +51,15 @@ export const LINKS = {
   ),
   popImapEnable: link(
     'Microsoft: Enable or disable POP3 or IMAP4 access for a user',
-    'https://docs.microsoft.com/en-us/exchange/clients-and-mobile-in-exchange-online/pop3-and-imap4/enable-or-disable-pop3-or-imap4-access',
+    'https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/pop3-and-imap4/enable-or-disable-pop3-or-imap4-access',
   ),
   popImapTroubleshoot: link(
     'Microsoft: Troubleshoot POP, IMAP, OWA and ActiveSync in Office 365',
-    'https://docs.microsoft.com/en-us/exchange/troubleshoot/configure-mailboxes/pop3-imap-owa-activesync-office-365',
+    'https://learn.microsoft.com/en-us/exchange/troubleshoot/user-and-shared-mailboxes/pop3-imap-owa-activesync-office-365',
   ),
   popImapSettings: link(
-    'Microsoft: POP and IMAP email settings for Outlook',
-    'https://support.office.com/article/pop-and-imap-email-settings-for-outlook-8361e398-8af4-4e97-b147-6c6c4ac95353',
+    'Microsoft: POP, IMAP, and SMTP settings',
+    'https://support.microsoft.com/en-us/office/pop-imap-and-smtp-settings-8361e398-8af4-4e97-b147-6c6c4ac95353',
   ),
   basicAuthDeprecation: link(
     'Microsoft: Deprecation of Basic authentication in Exchange Online',
@@ -59,7 +75,7 @@ export const LINKS = {
   ),
   endpointsShort: link('Microsoft 365 IP address and URL web service', 'http://aka.ms/ipurlws'),
   rca: link(
-    'Microsoft Remote Connectivity Analyzer (Office 365 tests)',
+    'Microsoft Remote Connectivity Analyzer (its POP and IMAP tests log in with a password, so they fail against Exchange Online)',
     'https://testconnectivity.microsoft.com/tests/o365',
   ),
   exoAppOnly: link(
@@ -123,15 +139,24 @@ const AADSTS_LOOKUP_PREFIX = 'https://login.microsoftonline.com/error?code=';
  * a test can hold every link ecebot shows against this list. Add here only with a source.
  */
 export const SEEN_URLS: ReadonlySet<string> = new Set([
-  // Cisco technote 218453, Italian copy on cisco.com (the English path was seen only on a mirror).
+  // Cisco technote 218453: the English path (seen on a mirror keeping cisco.com's paths) and the
+  // Italian copy seen on cisco.com.
+  'https://www.cisco.com/c/en/us/support/docs/contact-center/enterprise-chat-email-1261/218453-troubleshoot-ece-oauth2-authentication-w.html',
   'https://cisco.com/c/it_it/support/docs/contact-center/enterprise-chat-email-1261/218453-troubleshoot-ece-oauth2-authentication-w.html',
+  // ECE release documentation pages, linked from Cisco's UCCE 12.6(1) and 15.0(1) Features Guides:
+  // https://www.cisco.com/c/en/us/td/docs/voice_ip_comm/cust_contact/contact_center/icm_enterprise/icm_enterprise_12_6_1/configuration/guide/ucce_b_features-guide-1261/ucce_m_wxm_digital_channel_survey_mgt-1251.html
+  // https://www.cisco.com/c/en/us/td/docs/voice_ip_comm/cust_contact/contact_center/icm_enterprise/icm_enterprise_15_0_1/ucce_b_1501_features-guide/rcct_m_1501_ece-and-wxconnect-on-same-deployment.html
+  'https://www.cisco.com/c/en/us/support/contact-center/enterprise-chat-email-12-5-1/model.html',
+  'https://www.cisco.com/c/en/us/support/contact-center/enterprise-chat-email-12-6-1/model.html',
   'https://voiptechwikis.com/ece-oauth-config/',
   'https://learn.microsoft.com/en-us/exchange/client-developer/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth',
   'https://learn.microsoft.com/en-us/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission',
   'https://aka.ms/smtp_auth_disabled',
-  'https://docs.microsoft.com/en-us/exchange/clients-and-mobile-in-exchange-online/pop3-and-imap4/enable-or-disable-pop3-or-imap4-access',
-  'https://docs.microsoft.com/en-us/exchange/troubleshoot/configure-mailboxes/pop3-imap-owa-activesync-office-365',
-  'https://support.office.com/article/pop-and-imap-email-settings-for-outlook-8361e398-8af4-4e97-b147-6c6c4ac95353',
+  // Current addresses of three Microsoft pages first seen under docs.microsoft.com and
+  // support.office.com (those redirect): as linked from MicrosoftDocs and mail clients' code.
+  'https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/pop3-and-imap4/enable-or-disable-pop3-or-imap4-access',
+  'https://learn.microsoft.com/en-us/exchange/troubleshoot/user-and-shared-mailboxes/pop3-imap-owa-activesync-office-365',
+  'https://support.microsoft.com/en-us/office/pop-imap-and-smtp-settings-8361e398-8af4-4e97-b147-6c6c4ac95353',
   'https://learn.microsoft.com/en-us/exchange/mail-flow-best-practices/how-to-set-up-a-multifunction-device-or-application-to-send-email-using-microsoft-365-or-office-365',
   'https://techcommunity.microsoft.com/blog/exchange/exchange-online-to-retire-basic-auth-for-client-submission-smtp-auth/4114750',
   'https://learn.microsoft.com/en-us/exchange/clients-and-mobile-in-exchange-online/deprecation-of-basic-authentication-exchange-online',

@@ -31,6 +31,36 @@ export const OAUTH_MINIMUMS: readonly OAuthMinimum[] = [
   { release: '12.6(1)', es: 1 },
 ];
 
+/** An Engineering Special a public Cisco document names for a release, with where it says so. */
+export interface KnownEs {
+  release: string;
+  es: number;
+  /** The Cisco document that names it. */
+  source: string;
+}
+
+/**
+ * The newest Engineering Special per release that a public Cisco document names. Cisco's
+ * best practice is the newest ES for the release (technote 218453, checklist item 1); ecebot
+ * warns below the one listed here. Only releases with a source are listed: for the others the
+ * verdict says ecebot does not know the newest ES, rather than guessing one.
+ */
+export const NEWEST_KNOWN_ES: readonly KnownEs[] = [
+  {
+    release: '12.6(1)',
+    es: 10,
+    // "It is highly recommended that you apply … ECE ES10 or later on ECE 12.6(1)".
+    source:
+      'Cisco UCCE Features Guide 15.0(1), ECE and WebexConnect Co-deployment: https://www.cisco.com/c/en/us/td/docs/voice_ip_comm/cust_contact/contact_center/icm_enterprise/icm_enterprise_15_0_1/ucce_b_1501_features-guide/rcct_m_1501_ece-and-wxconnect-on-same-deployment.html',
+  },
+];
+
+/** The newest ES ecebot has a source for, for one release. */
+export function newestKnownEs(version: string): KnownEs | undefined {
+  const r = parseRelease(version);
+  return r ? NEWEST_KNOWN_ES.find(k => compareRelease(release(k.release), r) === 0) : undefined;
+}
+
 /** The first release that can do OAuth at all. */
 export const FIRST_OAUTH_RELEASE = '11.6(1)';
 /** The newest release in the table; anything later has OAuth built in. */
@@ -63,13 +93,15 @@ export function formatEs(es: number, et?: number): string {
 /** The structured verdict on an installed release and Engineering Special. */
 export interface VersionCheck {
   status: 'pass' | 'warn' | 'fail';
-  /** OK, ECE_VERSION_UNSUPPORTED, ECE_ES_TOO_OLD or ECE_VERSION_UNKNOWN. */
+  /** OK, ECE_VERSION_UNSUPPORTED, ECE_ES_TOO_OLD, ECE_ES_NOT_LATEST or ECE_VERSION_UNKNOWN. */
   code: Code;
   version: string;
   /** What is installed, e.g. `12.6(1) ES1`. */
   installed: string;
   /** The minimum for this release, when ecebot knows one. */
   minimum?: OAuthMinimum;
+  /** The newest ES a Cisco document names for this release, when ecebot knows one. */
+  newest?: KnownEs;
   /** Why, in one sentence a person reads. */
   reason: string;
 }
@@ -106,7 +138,7 @@ export function checkVersion(version: string, es: number, et?: number): VersionC
       code: 'OK',
       version,
       installed,
-      reason: `ECE ${version} is later than ${LAST_ES_RELEASE}: OAuth for Office 365 is built in. Cisco recommends the newest ES for the release.`,
+      reason: `ECE ${version} is later than ${LAST_ES_RELEASE}, the newest release ecebot knows: OAuth for Office 365 is built in from there on. ecebot knows no Engineering Special for ${version}; Cisco recommends the newest ES for the release.`,
     };
   }
   const minimum = OAUTH_MINIMUMS.find(m => compareRelease(release(m.release), parsed) === 0);
@@ -132,12 +164,27 @@ export function checkVersion(version: string, es: number, et?: number): VersionC
       reason: `${installed} is below the OAuth minimum ${required} (Cisco bug CSCvr86493).`,
     };
   }
+  const newest = newestKnownEs(version);
+  if (newest && es < newest.es) {
+    return {
+      status: 'warn',
+      code: 'ECE_ES_NOT_LATEST',
+      version,
+      installed,
+      minimum,
+      newest,
+      reason: `${installed} meets the OAuth minimum ${required}, but Cisco names ${version} ${formatEs(newest.es)} or later; Cisco recommends the newest ES for the release.`,
+    };
+  }
   return {
     status: 'pass',
     code: 'OK',
     version,
     installed,
     minimum,
-    reason: `${installed} meets the OAuth minimum ${required}. Cisco recommends the newest ES for the release.`,
+    ...(newest ? { newest } : {}),
+    reason: newest
+      ? `${installed} meets the OAuth minimum ${required} and is at least ${formatEs(newest.es)}, the newest ES ecebot knows for ${version}; Cisco recommends the newest ES for the release.`
+      : `${installed} meets the OAuth minimum ${required}. ecebot knows no newer ES for ${version} from a public source; Cisco recommends the newest ES for the release, so compare with Cisco's downloads.`,
   };
 }

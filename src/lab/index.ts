@@ -144,7 +144,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     const d = tenant.domain;
     const rtSupport = refreshTokenOf(tenant, `support@${d}`)!;
     const rtService = refreshTokenOf(tenant, `svc-ece@${d}`)!;
-    const knobs: LabInventoryKnobs = { version: '12.6(1)', es: 1, externalUrl: true };
+    const knobs: LabInventoryKnobs = { version: '12.6(1)', es: 10, externalUrl: true };
     for (const s of opts.scenarios) {
       s.tenant?.(tenant, now);
       s.inventory?.(knobs);

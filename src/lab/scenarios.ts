@@ -64,6 +64,15 @@ export const SCENARIOS: readonly Scenario[] = [
     },
   },
   {
+    name: 'older-es',
+    description:
+      'ECE 12.6(1) ES3: OAuth works, but Cisco names ES10 or later for 12.6(1) and recommends the newest ES.',
+    expect: { item: 'version', status: 'warn', code: 'ECE_ES_NOT_LATEST' },
+    inventory: k => {
+      k.es = 3;
+    },
+  },
+  {
     name: 'no-external-url',
     description: '"External URL of the application" is not set in ECE.',
     expect: { item: 'external-url', status: 'fail', code: 'ECE_EXTERNAL_URL_MISSING' },

@@ -46,7 +46,7 @@ export const SMTP = 'smtp.office365.com';
 export function facts(over: Partial<EnvironmentFacts> = {}): EnvironmentFacts {
   return {
     name: 'prod',
-    ece: { version: '12.6(1)', es: 1, externalUrl: 'https://ece.example.com' },
+    ece: { version: '12.6(1)', es: 10, externalUrl: 'https://ece.example.com' },
     servers: [
       { name: 'services-1', role: 'services' },
       { name: 'app-1', role: 'application' },

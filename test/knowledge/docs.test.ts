@@ -24,6 +24,33 @@ describe('documentation per ECE release (checklist.md)', () => {
     );
   });
 
+  // The technote's English path on cisco.com (o365-facts.md §0: seen on a mirror keeping
+  // cisco.com's paths): English cards link the English edition.
+  test('the technote linked is the English edition on cisco.com', () => {
+    expect(docsFor('12.6(1)').links[0]?.url).toBe(
+      'https://www.cisco.com/c/en/us/support/docs/contact-center/enterprise-chat-email-1261/218453-troubleshoot-ece-oauth2-authentication-w.html',
+    );
+  });
+
+  // Cisco's own Features Guides link the 12.5(1) and 12.6(1) documentation pages; no page for
+  // 11.6(1) or 12.0(1) was seen, so none is shown for them.
+  test.each`
+    version      | page
+    ${'12.5(1)'} | ${'https://www.cisco.com/c/en/us/support/contact-center/enterprise-chat-email-12-5-1/model.html'}
+    ${'12.6(1)'} | ${'https://www.cisco.com/c/en/us/support/contact-center/enterprise-chat-email-12-6-1/model.html'}
+    ${'11.6(1)'} | ${undefined}
+    ${'12.0(1)'} | ${undefined}
+  `('$version links its release documentation page where one was verified', ({ version, page }) => {
+    const urls = docsFor(version).links.map(l => l.url);
+    const pages = urls.filter(u => u.includes('/support/contact-center/enterprise-chat-email-'));
+    expect(pages).toEqual(page ? [page] : []);
+  });
+
+  test('link titles name what to read, not what ecebot could not verify', () => {
+    for (const v of ['11.6(1)', '12.0(1)', '12.5(1)', '12.6(1)', '13.0(1)'])
+      for (const l of docsFor(v).links) expect(l.title).not.toMatch(/verified|Italian/i);
+  });
+
   test('a release without a known guide still links the technote and says which release', () => {
     const d = docsFor('13.0(1)');
     expect(d.guides).toEqual([]);

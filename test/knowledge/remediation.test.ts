@@ -36,9 +36,10 @@ describe('remediation registry', () => {
   });
 
   test('an address that was never seen is refused', () => {
+    // The 12.5(1) and 12.6(1) pages are linked from Cisco's guides; an 11.6(1) one never was.
     expect(
       isSeenUrl(
-        'https://www.cisco.com/c/en/us/support/docs/contact-center/enterprise-chat-email-1261/218453-troubleshoot-ece-oauth2-authentication-w.html',
+        'https://www.cisco.com/c/en/us/support/contact-center/enterprise-chat-email-11-6-1/model.html',
       ),
     ).toBe(false);
     expect(isSeenUrl('https://login.microsoftonline.com/error?code=abc')).toBe(false);

@@ -12,7 +12,10 @@ describe('checkVersion: the OAuth minimum per ECE release (CSCvr86493)', () => {
     ${'12.0(1)'} | ${5}  | ${undefined} | ${'fail'} | ${'ECE_ES_TOO_OLD'}
     ${'12.5(1)'} | ${3}  | ${undefined} | ${'pass'} | ${'OK'}
     ${'12.5(1)'} | ${2}  | ${undefined} | ${'fail'} | ${'ECE_ES_TOO_OLD'}
-    ${'12.6(1)'} | ${1}  | ${undefined} | ${'pass'} | ${'OK'}
+    ${'12.6(1)'} | ${1}  | ${undefined} | ${'warn'} | ${'ECE_ES_NOT_LATEST'}
+    ${'12.6(1)'} | ${9}  | ${undefined} | ${'warn'} | ${'ECE_ES_NOT_LATEST'}
+    ${'12.6(1)'} | ${10} | ${undefined} | ${'pass'} | ${'OK'}
+    ${'12.6(1)'} | ${12} | ${undefined} | ${'pass'} | ${'OK'}
     ${'12.6(1)'} | ${0}  | ${undefined} | ${'fail'} | ${'ECE_ES_TOO_OLD'}
     ${'12.6(2)'} | ${0}  | ${undefined} | ${'pass'} | ${'OK'}
     ${'12.7(1)'} | ${0}  | ${undefined} | ${'pass'} | ${'OK'}
