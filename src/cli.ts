@@ -18,6 +18,7 @@ import {
   type Inventory,
 } from './inventory/load';
 import { parseFault, type Fault } from './lab/faults';
+import { parseLatency } from './lab/latency';
 import { DEMO_SCENARIOS, pickScenarios, SCENARIOS } from './lab/scenarios';
 import { renderRunText } from './render/text';
 import {
@@ -67,7 +68,7 @@ Usage:
   ecebot check ENV [--config FILE] [--item ID]... [--json] [--details] [--local]
   ecebot worker --vantage NAME [--config FILE]
   ecebot probe imap|pop3|smtp|tls|https --host H [--port N] [--user U] [--token T | --token-file F] [--ca FILE] [--json]
-  ecebot lab [--scenario NAME[,NAME...]] [--fault VANTAGE:ENDPOINT:KIND[:MS]]... [--json] [--dir DIR] [--list]
+  ecebot lab [--scenario NAME[,NAME...]] [--fault VANTAGE:ENDPOINT:KIND[:MS]]... [--latency MS] [--json] [--dir DIR] [--list]
                       (--fault kinds: refuse, blackhole, slow, wrong-cert, expired-cert, trickle, garbage,
                        huge-list [imap], huge-greeting [smtp]; MS goes with slow and trickle)
   ecebot demo
@@ -197,6 +198,7 @@ async function lab(argv: string[], io: Io): Promise<number> {
       json: { type: 'boolean' },
       dir: { type: 'string' },
       list: { type: 'boolean' },
+      latency: { type: 'string' },
     },
     'lab',
   );
@@ -227,9 +229,16 @@ async function lab(argv: string[], io: Io): Promise<number> {
       'for example: ecebot lab --fault app-1:smtp:expired-cert',
     );
   }
+  let latencyMs = 0;
+  try {
+    if (values.latency !== undefined) latencyMs = parseLatency(values.latency as string);
+  } catch (err) {
+    throw new InputError((err as Error).message, 'for example: ecebot lab --latency 25ms');
+  }
   const l = await startLab({
     scenarios,
     faults,
+    ...(latencyMs ? { latencyMs } : {}),
     ...(values.dir ? { dir: resolve(io.cwd, values.dir as string) } : {}),
     // The lab's ECE refreshes its tokens hourly, as ECE does when its access token runs out
     // (60–90 minutes, o365-facts.md §2.5), so Entra's sign-in log shows it at work.

@@ -17,6 +17,7 @@ import { startFault } from './fault-servers';
 import type { Fault, LabEndpoint } from './faults';
 import { startGraphServer } from './graph-server';
 import { startImapServer } from './imap-server';
+import { startDelayedForwarder } from './latency';
 import { startPop3Server } from './pop3-server';
 import type { LabInventoryKnobs, Scenario } from './scenarios';
 import type { LabState, RunningServer } from './server-types';
@@ -80,6 +81,11 @@ export interface LabOptions {
   eceRetriever?: { everyMinutes: number; checkMs?: number };
   /** The lab clock to use (a new one, at real time, by default). */
   clock?: LabClock;
+  /**
+   * One-way delay in milliseconds on every lab endpoint (./latency.ts), so each round trip pays
+   * twice it, as across a WAN to Microsoft 365. None by default.
+   */
+  latencyMs?: number;
 }
 
 /** Servers a fault applies to, with the certificate names they present. */
@@ -133,8 +139,16 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
           notAfter: new Date(now.getTime() - 5 * 86400000),
         })
       : ca.issue({ names: [LAB_HOSTS.ece] });
-    const ece = await startEceServer({ tls: eceTls });
-    servers.push(ece);
+    // With a latency, clients reach each server through a delaying forwarder (./latency.ts).
+    const front = async (s: RunningServer): Promise<RunningServer> => {
+      if (!opts.latencyMs) return s;
+      const f = await startDelayedForwarder(s.port, opts.latencyMs);
+      servers.push(f);
+      return f;
+    };
+    const eceServer = await startEceServer({ tls: eceTls });
+    servers.push(eceServer);
+    const ece = await front(eceServer);
     const externalUrl = `https://${LAB_HOSTS.ece}:${ece.port}`;
 
     const tenant = healthyTenant(externalUrl, now);
@@ -163,13 +177,15 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       startSmtpServer({ state, tls: ca.issue({ names: [LAB_HOSTS.smtp] }) }),
     ]);
     servers.push(entra, graph, exo, imap, pop3, smtp);
+    const fronts = await Promise.all([entra, graph, exo, imap, pop3, smtp].map(front));
+    const port = (i: number) => fronts[i]!.port;
     const ports: Record<LabEndpoint, number> = {
-      login: entra.port,
-      graph: graph.port,
-      exo: exo.port,
-      imap: imap.port,
-      pop3: pop3.port,
-      smtp: smtp.port,
+      login: port(0),
+      graph: port(1),
+      exo: port(2),
+      imap: port(3),
+      pop3: port(4),
+      smtp: port(5),
       ece: ece.port,
     };
     const faultsByServer = await startFaults(
