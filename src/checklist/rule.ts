@@ -347,8 +347,11 @@ export function refusalCode(o: EntraTokenObservation): Code {
 export function refusalFix(
   o: EntraTokenObservation,
 ): Pick<RemediationContext, 'aadsts' | 'server'> {
+  // ecebot's own sign-in refusals leave `aadsts` off (not a verdict on ECE's grant); the number
+  // still stands in Entra's words, and still gets its lookup page.
+  const n = o.aadsts ?? Number(/AADSTS(\d+)/.exec(o.server ?? '')?.[1] ?? NaN);
   return {
-    ...(o.aadsts !== undefined ? { aadsts: o.aadsts } : {}),
+    ...(Number.isFinite(n) ? { aadsts: n } : {}),
     ...(o.server ? { server: entraWords(o.server) } : {}),
   };
 }
