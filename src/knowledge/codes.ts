@@ -210,6 +210,23 @@ const tenantNotFound: Remedy = ctx => ({
   links: [LINKS.aadstsReference, ...guide(ctx)],
 });
 
+/** Whether the token's account is the mailbox itself (its own token, not a shared account's). */
+const ownToken = (ctx: RemediationContext): boolean =>
+  !!ctx.account &&
+  !!ctx.mailbox &&
+  ctx.account.trim().toLowerCase() === ctx.mailbox.trim().toLowerCase();
+
+/** Send As refused for another account, or for a token of unknown user. */
+const sendAsDenied: Remedy = ctx => ({
+  text: ctx.account
+    ? `${ctx.account} may not send as ${mbx(ctx)}: give ${ctx.account} Send As on the mailbox.`
+    : `The token's user may not send as ${mbx(ctx)}: the token was generated as another user. Regenerate it signing in as ${mbx(ctx)}.`,
+  fix: ctx.account
+    ? `Add-RecipientPermission -Identity ${mbx(ctx)} -Trustee ${ctx.account} -AccessRights SendAs`
+    : `Regenerate the token for ${mbx(ctx)} in an InPrivate window, signing in as ${mbx(ctx)}`,
+  links: [LINKS.oauthImapPopSmtp, ...guide(ctx)],
+});
+
 const requestBug: Remedy = () => ({
   text: 'Entra rejected the request as malformed: this is a client-side bug (ECE or ecebot); report it with the Details transcript.',
   links: [LINKS.aadstsReference],
@@ -445,13 +462,24 @@ export const CODE_TABLE = {
       nl: 'IMAP accepteerde het token, maar de gebruiker van het token kan de mailbox uit user= niet openen ("BAD User is authenticated but not connected.").',
     },
     phrase: 'failed (AUTHENTICATED_NOT_CONNECTED)',
-    remediation: ctx => ({
-      text: `The token is valid but its user cannot open ${mbx(ctx)}: it was generated as another user (often the workstation user through Kerberos SSO), or that account lacks Full Access.`,
-      fix: ctx.account
-        ? `Add-MailboxPermission -Identity ${mbx(ctx)} -User ${ctx.account} -AccessRights FullAccess -InheritanceType All`
-        : `Regenerate the token for ${mbx(ctx)} in an InPrivate window, signing in as ${mbx(ctx)}`,
-      links: [...guide(ctx), LINKS.oauthImapPopSmtp],
-    }),
+    remediation: ctx =>
+      ownToken(ctx)
+        ? {
+            // The token already is the mailbox's own: regenerating it as the mailbox would
+            // repeat what failed. What is left is the mailbox itself or the name ECE logs in with.
+            text: `The token is ${mbx(ctx)}'s own and Exchange accepted it, so generating it again as ${mbx(ctx)} would change nothing. Check that ${mbx(ctx)} is a user mailbox in Exchange Online (a shared mailbox is opened by another account with Full Access, not signed in to itself) and that the address ECE logs in with (user= in XOAUTH2) is one the token's user owns.`,
+            fix: `Get-Mailbox -Identity ${mbx(ctx)} | Format-List RecipientTypeDetails,UserPrincipalName,EmailAddresses`,
+            links: [...guide(ctx), LINKS.oauthImapPopSmtp],
+          }
+        : {
+            text: ctx.account
+              ? `The token is valid but ${ctx.account} cannot open ${mbx(ctx)}: give ${ctx.account} Full Access to the mailbox (and no Deny entry).`
+              : `The token is valid but its user cannot open ${mbx(ctx)}: it was generated as another user (often the workstation user through Kerberos SSO), or that account lacks Full Access.`,
+            fix: ctx.account
+              ? `Add-MailboxPermission -Identity ${mbx(ctx)} -User ${ctx.account} -AccessRights FullAccess -InheritanceType All`
+              : `Regenerate the token for ${mbx(ctx)} in an InPrivate window, signing in as ${mbx(ctx)}`,
+            links: [...guide(ctx), LINKS.oauthImapPopSmtp],
+          },
   },
   SMTP_AUTH_DISABLED: {
     item: 'mailbox-protocols',
@@ -497,15 +525,16 @@ export const CODE_TABLE = {
       nl: 'Het aangemelde account mag niet verzenden als dit adres ("554 5.2.252 SendAsDenied").',
     },
     phrase: 'failed (SEND_AS_DENIED)',
-    remediation: ctx => ({
-      text: ctx.account
-        ? `${ctx.account} may not send as ${mbx(ctx)}: give the shared account Send As on the mailbox.`
-        : `The token's user may not send as ${mbx(ctx)}: the token was generated as another user. Regenerate it signing in as ${mbx(ctx)}.`,
-      fix: ctx.account
-        ? `Add-RecipientPermission -Identity ${mbx(ctx)} -Trustee ${ctx.account} -AccessRights SendAs`
-        : `Regenerate the token for ${mbx(ctx)} in an InPrivate window, signing in as ${mbx(ctx)}`,
-      links: [LINKS.oauthImapPopSmtp, ...guide(ctx)],
-    }),
+    remediation: ctx =>
+      ownToken(ctx)
+        ? {
+            // Signed in as the mailbox itself: Send As on itself is meaningless and a new token
+            // as the same user changes nothing; the From address is not one the mailbox owns.
+            text: `ECE signed in to SMTP as ${mbx(ctx)} itself, so the refused From address is not one ${mbx(ctx)} owns: send from ${mbx(ctx)} (or add the address as an alias of it), or give ${mbx(ctx)} Send As on the mailbox that owns that address.`,
+            fix: `Get-Mailbox -Identity ${mbx(ctx)} | Format-List EmailAddresses`,
+            links: [LINKS.oauthImapPopSmtp, ...guide(ctx)],
+          }
+        : sendAsDenied(ctx),
   },
   TOKEN_EXPIRED_SESSION: {
     item: 'token',
