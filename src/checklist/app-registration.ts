@@ -30,6 +30,8 @@ import {
   type Rule,
   type RuleInput,
   refusalCode,
+  refusalFix,
+  refusalName,
 } from './rule';
 import type { EnvironmentFacts } from '../model';
 import type { Text } from '../model/items';
@@ -389,9 +391,13 @@ function secretParts(env: EnvironmentFacts, observations: Observation[]): Part[]
         { fix: { vantage: o.vantage, host: 'login.microsoftonline.com', port: 443 } },
       );
     }
-    return part('fail', code, `Entra refused the ECE app's own token request (${code})`, [
-      fromObservation(o, { code }),
-    ]);
+    return part(
+      'fail',
+      code,
+      `Entra refused the ECE app's own token request (${refusalName(o)})`,
+      [fromObservation(o, { code })],
+      { fix: refusalFix(o) },
+    );
   });
 }
 
@@ -405,10 +411,10 @@ function refreshParts(tokens: EntraTokenObservation[]): Part[] {
       return part(
         'fail',
         code,
-        `refreshing ${who}'s token on ${o.vantage} failed with ${code}`,
+        `refreshing ${who}'s token on ${o.vantage} failed with ${refusalName(o)}`,
         [fromObservation(o, { code })],
         {
-          fix: { mailbox: who, vantage: o.vantage },
+          fix: { mailbox: who, vantage: o.vantage, ...refusalFix(o) },
           failedOn: [o.vantage],
         },
       );

@@ -26,6 +26,7 @@ import type {
 import { fromObservation } from './evidence';
 import { ECEBOT_USER_AGENT } from '../model';
 import {
+  entraWords,
   graphRead,
   isNetworkCode,
   mailboxTokens,
@@ -301,7 +302,15 @@ export function eceSignInParts({ env, observations, now }: EceSignInInput): Part
           code,
           `${ECE_LOG}: ECE's token redemptions as ${f.account} for ${f.mailboxes.join(', ')} fail with AADSTS${newestFailure.errorCode} (newest ${ago(now, newestFailure.at)}); this is ECE's own token, whatever ecebot's test shows`,
           [evidence(`${lastText}${failuresText}`, false, code)],
-          { fix },
+          {
+            fix: {
+              ...fix,
+              aadsts: newestFailure.errorCode,
+              ...(newestFailure.failureReason
+                ? { server: entraWords(newestFailure.failureReason) }
+                : {}),
+            },
+          },
         ),
       );
       continue;

@@ -366,7 +366,9 @@ function judgeMailbox(env: EnvironmentFacts, observations: Observation[], m: Mai
           'AUTHENTICATED_NOT_CONNECTED',
           `${m.address}: the token is accepted but cannot open the mailbox`,
           [fromObservation(notConnected)],
-          { fix: { mailbox: m.address } },
+          // Whose token it is decides the fix: a delegate's needs Full Access; the mailbox's own
+          // must not be told to regenerate as itself (that is what it already is).
+          { fix: { mailbox: m.address, ...(signedIn ? { account: signedIn } : {}) } },
         ),
       );
     } else if (!parts.length) {
@@ -392,7 +394,10 @@ function judgeMailbox(env: EnvironmentFacts, observations: Observation[], m: Mai
         `${m.address}: ${sender ?? account} may not send as ${m.address}`,
         [fromObservation(denied)],
         {
-          fix: sender ? { mailbox: m.address, account: sender } : { mailbox: m.address },
+          fix:
+            (sender ?? signedIn)
+              ? { mailbox: m.address, account: (sender ?? signedIn)! }
+              : { mailbox: m.address },
         },
       ),
     );

@@ -338,3 +338,37 @@ export function graphRead(
 export function refusalCode(o: EntraTokenObservation): Code {
   return o.aadsts ? aadstsCode(o.aadsts) : o.code;
 }
+
+/**
+ * What a refusal's remediation is filled in with from Entra's answer: its AADSTS number and its
+ * own words (already redacted by the probe), so a number ecebot has no entry for keeps both and
+ * its lookup page instead of becoming a generic message.
+ */
+export function refusalFix(
+  o: EntraTokenObservation,
+): Pick<RemediationContext, 'aadsts' | 'server'> {
+  // ecebot's own sign-in refusals leave `aadsts` off (not a verdict on ECE's grant); the number
+  // still stands in Entra's words, and still gets its lookup page.
+  const n = o.aadsts ?? Number(/AADSTS(\d+)/.exec(o.server ?? '')?.[1] ?? NaN);
+  return {
+    ...(Number.isFinite(n) ? { aadsts: n } : {}),
+    ...(o.server ? { server: entraWords(o.server) } : {}),
+  };
+}
+
+/**
+ * Entra's sentence without its trace lines (Trace ID, Correlation ID, Timestamp), at most
+ * ENTRA_WORDS_MAX characters: it is quoted in a remediation, not the whole answer (the evidence
+ * keeps that).
+ */
+export function entraWords(text: string): string {
+  const words = text.split(/\s*Trace ID:/)[0]!.trim();
+  return words.length > ENTRA_WORDS_MAX ? `${words.slice(0, ENTRA_WORDS_MAX - 1)}…` : words;
+}
+
+const ENTRA_WORDS_MAX = 400;
+
+/** How a refusal is named in a summary line: its AADSTS number, else its code. */
+export function refusalName(o: EntraTokenObservation): string {
+  return o.aadsts !== undefined ? `AADSTS${o.aadsts}` : o.code;
+}

@@ -35,6 +35,8 @@ import {
   type Part,
   type Rule,
   refusalCode,
+  refusalFix,
+  refusalName,
 } from './rule';
 import type { MailboxFacts } from '../model';
 import type { Text } from '../model/items';
@@ -200,10 +202,15 @@ function judgeMailbox(
       part(
         'fail',
         code,
-        `${m.address}: Entra refused to refresh its token on ${o.vantage} (${code})`,
+        `${m.address}: Entra refused to refresh its token on ${o.vantage} (${refusalName(o)})`,
         evidence,
         {
-          fix: { mailbox: m.address, account: tokenAccount(m), vantage: o.vantage },
+          fix: {
+            mailbox: m.address,
+            account: tokenAccount(m),
+            vantage: o.vantage,
+            ...refusalFix(o),
+          },
           failedOn: [o.vantage],
         },
       ),

@@ -20,7 +20,7 @@ import type { EnvironmentFacts } from '../model';
 import type { ItemId, Link } from '../model';
 import type { Code } from '../model/codes';
 import { docsFor } from './docs';
-import { LINKS } from './links';
+import { aadstsLookup, LINKS } from './links';
 import { PROBE_PERMISSIONS } from './permissions';
 import { checkVersion, formatEs, LAST_ES_RELEASE, newestKnownEs } from './versions';
 
@@ -41,6 +41,14 @@ export interface RemediationContext {
   days?: number;
   /** Delegated scopes involved (missing permission, consent or token scope). */
   scopes?: string[];
+  /**
+   * The AADSTS number Entra answered, when there was one: an unknown number keeps it, with
+   * Microsoft's lookup page, instead of a generic message (reference-error-codes: "link
+   * directly to a specific error by adding the error code number to the URL").
+   */
+  aadsts?: number;
+  /** Entra's own words (error_description's first line, already redacted by the probe). */
+  server?: string;
 }
 
 /** What to do about a code, before ./remediation.ts adds the AADSTS lookup and drops repeats. */
@@ -159,6 +167,65 @@ const signInAgain =
     fix: `signin ${ctx.env.name} ${mbx(ctx)}`,
     links: [LINKS.refreshTokens, LINKS.aadstsReference],
   });
+
+/**
+ * A stored refresh token Entra cannot parse or does not accept for this app: AADSTS9002313
+ * "Request is malformed or invalid" and AADSTS70000 "Refresh Token is malformed or invalid" are
+ * what a token truncated or altered in copying gets (msal-android #558: "Something's wrong with
+ * your refresh token; it's malformed or invalid"). Nothing in ECE or ecebot is broken: the copy
+ * is, so it is copied again in full or generated again.
+ */
+const tokenDamaged =
+  (why: string): Remedy =>
+  ctx => ({
+    text: `${why} The refresh token for ${mbx(ctx)} is damaged or not one this app issued: usually it was cut off or altered when copied (a line break, a missing end), or it belongs to another app registration. Copy the token again in full wherever it was pasted, or generate the token again in ECE in an InPrivate window signing in as ${signInAs(ctx)}.`,
+    fix: `Copy the refresh token for ${mbx(ctx)} again in full, or ECE email account for ${mbx(ctx)} > Generate token (InPrivate window, signing in as ${signInAs(ctx)})`,
+    links: [...guide(ctx), LINKS.refreshTokens],
+  });
+
+/**
+ * Multi-factor authentication demanded of the mail account. Security defaults apply to every
+ * account and cannot exclude one ("Security defaults policies can't be customized", Microsoft's
+ * security-defaults page), so the lasting fix under security defaults is Conditional Access
+ * policies instead of them, or the account completing MFA when the token is generated.
+ */
+const mfaRequired =
+  (why: string): Remedy =>
+  ctx => ({
+    text: `${why} Generate the token again in ECE for ${mbx(ctx)} (InPrivate window, signing in as ${signInAs(ctx)}) and complete multi-factor authentication during that sign-in. The sign-in log shows which policy asked for it: under security defaults no account can be excluded, so if the requirement must not apply to the mail account, replace security defaults with Conditional Access policies (for example one allowing it from the ECE servers' network); per-user MFA or a Conditional Access policy is changed where it is set.`,
+    fix: `ECE email account for ${mbx(ctx)} > Generate token, completing MFA as ${signInAs(ctx)}`,
+    links: [...guide(ctx), LINKS.signInLogs, LINKS.aadstsReference],
+  });
+
+/**
+ * Entra found no tenant by the id or domain the request named (AADSTS90002 "InvalidTenantName",
+ * AADSTS900023 "neither a valid DNS name, nor a valid external domain"). Repeating that value
+ * would repeat what failed: the value itself is compared with the tenant's own, or the request
+ * went to the wrong cloud (reference-error-codes 90002: "a cross-cloud app was used against the
+ * wrong cloud").
+ */
+const tenantNotFound: Remedy = ctx => ({
+  text: `Entra has no tenant by the id or domain the request named${ctx.server ? ` ("${ctx.server}")` : ''}. Compare the tenant id or domain in ECE's email account settings (and in ecebot's inventory) character by character with "Tenant ID" on the Overview page of Microsoft Entra ID: usually it is a typo, a domain that is not verified in the tenant, or a placeholder; a tenant in another cloud (US Government, China) signs in on that cloud's login host, not login.microsoftonline.com.`,
+  fix: 'Entra admin center > Overview > Tenant ID: copy it into the tenant id field of the ECE email account',
+  links: [LINKS.aadstsReference, ...guide(ctx)],
+});
+
+/** Whether the token's account is the mailbox itself (its own token, not a shared account's). */
+const ownToken = (ctx: RemediationContext): boolean =>
+  !!ctx.account &&
+  !!ctx.mailbox &&
+  ctx.account.trim().toLowerCase() === ctx.mailbox.trim().toLowerCase();
+
+/** Send As refused for another account, or for a token of unknown user. */
+const sendAsDenied: Remedy = ctx => ({
+  text: ctx.account
+    ? `${ctx.account} may not send as ${mbx(ctx)}: give ${ctx.account} Send As on the mailbox.`
+    : `The token's user may not send as ${mbx(ctx)}: the token was generated as another user. Regenerate it signing in as ${mbx(ctx)}.`,
+  fix: ctx.account
+    ? `Add-RecipientPermission -Identity ${mbx(ctx)} -Trustee ${ctx.account} -AccessRights SendAs`
+    : `Regenerate the token for ${mbx(ctx)} in an InPrivate window, signing in as ${mbx(ctx)}`,
+  links: [LINKS.oauthImapPopSmtp, ...guide(ctx)],
+});
 
 const requestBug: Remedy = () => ({
   text: 'Entra rejected the request as malformed: this is a client-side bug (ECE or ecebot); report it with the Details transcript.',
@@ -395,13 +462,24 @@ export const CODE_TABLE = {
       nl: 'IMAP accepteerde het token, maar de gebruiker van het token kan de mailbox uit user= niet openen ("BAD User is authenticated but not connected.").',
     },
     phrase: 'failed (AUTHENTICATED_NOT_CONNECTED)',
-    remediation: ctx => ({
-      text: `The token is valid but its user cannot open ${mbx(ctx)}: it was generated as another user (often the workstation user through Kerberos SSO), or that account lacks Full Access.`,
-      fix: ctx.account
-        ? `Add-MailboxPermission -Identity ${mbx(ctx)} -User ${ctx.account} -AccessRights FullAccess -InheritanceType All`
-        : `Regenerate the token for ${mbx(ctx)} in an InPrivate window, signing in as ${mbx(ctx)}`,
-      links: [...guide(ctx), LINKS.oauthImapPopSmtp],
-    }),
+    remediation: ctx =>
+      ownToken(ctx)
+        ? {
+            // The token already is the mailbox's own: regenerating it as the mailbox would
+            // repeat what failed. What is left is the mailbox itself or the name ECE logs in with.
+            text: `The token is ${mbx(ctx)}'s own and Exchange accepted it, so generating it again as ${mbx(ctx)} would change nothing. Check that ${mbx(ctx)} is a user mailbox in Exchange Online (a shared mailbox is opened by another account with Full Access, not signed in to itself) and that the address ECE logs in with (user= in XOAUTH2) is one the token's user owns.`,
+            fix: `Get-Mailbox -Identity ${mbx(ctx)} | Format-List RecipientTypeDetails,UserPrincipalName,EmailAddresses`,
+            links: [...guide(ctx), LINKS.oauthImapPopSmtp],
+          }
+        : {
+            text: ctx.account
+              ? `The token is valid but ${ctx.account} cannot open ${mbx(ctx)}: give ${ctx.account} Full Access to the mailbox (and no Deny entry).`
+              : `The token is valid but its user cannot open ${mbx(ctx)}: it was generated as another user (often the workstation user through Kerberos SSO), or that account lacks Full Access.`,
+            fix: ctx.account
+              ? `Add-MailboxPermission -Identity ${mbx(ctx)} -User ${ctx.account} -AccessRights FullAccess -InheritanceType All`
+              : `Regenerate the token for ${mbx(ctx)} in an InPrivate window, signing in as ${mbx(ctx)}`,
+            links: [...guide(ctx), LINKS.oauthImapPopSmtp],
+          },
   },
   SMTP_AUTH_DISABLED: {
     item: 'mailbox-protocols',
@@ -447,15 +525,16 @@ export const CODE_TABLE = {
       nl: 'Het aangemelde account mag niet verzenden als dit adres ("554 5.2.252 SendAsDenied").',
     },
     phrase: 'failed (SEND_AS_DENIED)',
-    remediation: ctx => ({
-      text: ctx.account
-        ? `${ctx.account} may not send as ${mbx(ctx)}: give the shared account Send As on the mailbox.`
-        : `The token's user may not send as ${mbx(ctx)}: the token was generated as another user. Regenerate it signing in as ${mbx(ctx)}.`,
-      fix: ctx.account
-        ? `Add-RecipientPermission -Identity ${mbx(ctx)} -Trustee ${ctx.account} -AccessRights SendAs`
-        : `Regenerate the token for ${mbx(ctx)} in an InPrivate window, signing in as ${mbx(ctx)}`,
-      links: [LINKS.oauthImapPopSmtp, ...guide(ctx)],
-    }),
+    remediation: ctx =>
+      ownToken(ctx)
+        ? {
+            // Signed in as the mailbox itself: Send As on itself is meaningless and a new token
+            // as the same user changes nothing; the From address is not one the mailbox owns.
+            text: `ECE signed in to SMTP as ${mbx(ctx)} itself, so the refused From address is not one ${mbx(ctx)} owns: send from ${mbx(ctx)} (or add the address as an alias of it), or give ${mbx(ctx)} Send As on the mailbox that owns that address.`,
+            fix: `Get-Mailbox -Identity ${mbx(ctx)} | Format-List EmailAddresses`,
+            links: [LINKS.oauthImapPopSmtp, ...guide(ctx)],
+          }
+        : sendAsDenied(ctx),
   },
   TOKEN_EXPIRED_SESSION: {
     item: 'token',
@@ -515,10 +594,7 @@ export const CODE_TABLE = {
       nl: 'Tenant niet gevonden.',
     },
     phrase: 'failed (AADSTS90002)',
-    remediation: ctx => ({
-      text: `The tenant ECE names was not found: use the tenant id ${ctx.env.tenantId}.`,
-      links: [LINKS.aadstsReference, ...guide(ctx)],
-    }),
+    remediation: tenantNotFound,
   },
   AADSTS700016: {
     item: 'app-registration',
@@ -528,7 +604,7 @@ export const CODE_TABLE = {
     },
     phrase: 'failed (AADSTS700016)',
     remediation: ctx => ({
-      text: `Entra has no application ${ctx.env.app.clientId} in tenant ${ctx.env.tenantId}: check the client id in ECE and that the app was registered in this tenant.`,
+      text: `Entra has no application with the client id the request named in this tenant: compare the Application (client) ID in ECE's email account settings with the one on the app registration's Overview page (not its Object ID or a secret), and check that the app is registered in the tenant the mailboxes are in (inventory: ${ctx.env.app.clientId} in ${ctx.env.tenantId}).`,
       links: [LINKS.aadstsReference, ...guide(ctx)],
     }),
   },
@@ -694,15 +770,18 @@ export const CODE_TABLE = {
     }),
   },
   AADSTS500011: {
-    item: 'license',
+    // reference-error-codes: "You might have sent your authentication request to the wrong
+    // tenant", or the resource named in the scope is not one the tenant has: a tenant or scope
+    // mistake in the app's settings far more often than a missing subscription.
+    item: 'app-registration',
     meaning: {
-      en: 'The resource principal (Exchange Online) was not found in the tenant.',
-      nl: 'De resource principal (Exchange Online) is niet gevonden in de tenant.',
+      en: 'The resource named in the scope was not found in the tenant (wrong tenant, or a mistyped resource).',
+      nl: 'De resource uit de scope is niet gevonden in de tenant (verkeerde tenant, of een verkeerd getypte resource).',
     },
     phrase: 'failed (AADSTS500011)',
     remediation: ctx => ({
-      text: `Exchange Online (the resource) was not found in tenant ${ctx.env.tenantId}: check the tenant id and that Exchange Online is provisioned.`,
-      links: [LINKS.licensingPlans, LINKS.aadstsReference],
+      text: `Entra found no resource by the name the scope gave in this tenant${ctx.server ? ` ("${ctx.server}")` : ''}. Check the tenant id in ECE against "Tenant ID" on the Entra Overview page (the request went to the wrong tenant), and that the scopes name https://outlook.office.com/ exactly (no typo, no doubled https://); only when both are right is Exchange Online missing from the tenant.`,
+      links: [LINKS.oauthImapPopSmtp, LINKS.aadstsReference, ...guide(ctx)],
     }),
   },
   AADSTS70011: {
@@ -835,7 +914,9 @@ export const CODE_TABLE = {
       nl: 'Het gebruikersaccount is uitgeschakeld.',
     },
     phrase: 'failed (AADSTS50057)',
-    remediation: accountProblem('The account is disabled.'),
+    remediation: accountProblem(
+      'The account is disabled (sign-in blocked): enable it (Entra admin center > Users > the account > Account enabled, or unblock sign-in in the Microsoft 365 admin center).',
+    ),
   },
   AADSTS50053: {
     item: 'token',
@@ -853,7 +934,9 @@ export const CODE_TABLE = {
       nl: 'Het wachtwoord is verlopen.',
     },
     phrase: 'failed (AADSTS50055)',
-    remediation: accountProblem('The password has expired.'),
+    remediation: accountProblem(
+      'The password of the account has expired: reset it (or have it changed at the next sign-in).',
+    ),
   },
   AADSTS50076: {
     item: 'token',
@@ -862,8 +945,8 @@ export const CODE_TABLE = {
       nl: 'Meervoudige verificatie (MFA) is vereist.',
     },
     phrase: 'failed (AADSTS50076)',
-    remediation: regenerate(
-      'Multi-factor authentication is required: complete it during the interactive sign-in.',
+    remediation: mfaRequired(
+      'A policy (per-user MFA, Conditional Access or security defaults) now requires multi-factor authentication that the stored grant does not carry.',
     ),
   },
   AADSTS50079: {
@@ -873,7 +956,11 @@ export const CODE_TABLE = {
       nl: 'Registratie voor meervoudige verificatie is vereist.',
     },
     phrase: 'failed (AADSTS50079)',
-    remediation: regenerate('The account must enrol in multi-factor authentication first.'),
+    remediation: ctx => ({
+      text: `${signInAs(ctx)} must register for multi-factor authentication before Entra issues tokens for it: sign in once as ${signInAs(ctx)} and register its security info (MFA registration), then generate the token again in ECE for ${mbx(ctx)} in an InPrivate window.`,
+      fix: `Register MFA for ${signInAs(ctx)}, then ECE email account for ${mbx(ctx)} > Generate token`,
+      links: [...guide(ctx), LINKS.signInLogs, LINKS.aadstsReference],
+    }),
   },
   AADSTS50074: {
     item: 'token',
@@ -900,7 +987,12 @@ export const CODE_TABLE = {
       nl: 'Geblokkeerd door de standaardinstellingen voor beveiliging (security defaults).',
     },
     phrase: 'failed (AADSTS530035)',
-    remediation: conditionalAccess('Security defaults blocked the sign-in.'),
+    // Security defaults cannot be customised or exclude an account (security-defaults page);
+    // "exclude the mail account" would be advice nobody can follow.
+    remediation: () => ({
+      text: 'Security defaults blocked the sign-in (legacy authentication, or a sign-in they deem unsafe). Security defaults cannot exclude an account: if the mail account must sign in this way, replace security defaults with Conditional Access policies; the sign-in log shows the blocked sign-in.',
+      links: [LINKS.signInLogs, LINKS.aadstsReference],
+    }),
   },
   AADSTS53000: {
     item: 'token',
@@ -954,13 +1046,17 @@ export const CODE_TABLE = {
     remediation: regenerate('No interactive session was available for single sign-on.'),
   },
   AADSTS9002313: {
-    item: null,
+    // Met on a token redemption this is the stored token itself (msal-android #558, MicrosoftDocs
+    // azure-docs #63819: a refresh that had worked for years): copy or generate it again.
+    item: 'token',
     meaning: {
-      en: 'Malformed request.',
-      nl: 'Onjuist opgebouwd verzoek.',
+      en: 'Malformed request: on a token refresh, the stored refresh token is damaged (cut off or altered when copied).',
+      nl: 'Onjuist opgebouwd verzoek: bij het vernieuwen is het opgeslagen vernieuwingstoken beschadigd (afgekapt of gewijzigd bij het kopiëren).',
     },
     phrase: 'failed (AADSTS9002313)',
-    remediation: requestBug,
+    remediation: tokenDamaged(
+      'Entra answered "Request is malformed or invalid" to the token refresh.',
+    ),
   },
   AADSTS900144: {
     item: null,
@@ -1000,7 +1096,7 @@ export const CODE_TABLE = {
       nl: 'De toekenning (grant) is ongeldig of onjuist opgebouwd (bijvoorbeeld een vernieuwingstoken van een andere app).',
     },
     phrase: 'failed (AADSTS70000)',
-    remediation: regenerate('Entra does not accept the grant for this app.'),
+    remediation: tokenDamaged('Entra does not accept the refresh token (malformed or invalid).'),
   },
   AADSTS70003: {
     item: null,
@@ -1054,6 +1150,62 @@ export const CODE_TABLE = {
     phrase: 'failed (AADSTS1002012)',
     remediation: requestBug,
   },
+
+  // Entra: codes seen in real mail-client reports (test/signatures/entra.json), wording checked
+  // against reference-error-codes.
+  AADSTS700084: {
+    // "The refresh token was issued to a single page app (SPA), and therefore has a fixed,
+    // limited lifetime of 1.00:00:00, which can't be extended": the redirect URI the token was
+    // generated through is registered under the SPA platform, not Web.
+    item: 'app-registration',
+    meaning: {
+      en: 'The refresh token was issued to a single-page app (SPA platform) and expired after its fixed 24 hours.',
+      nl: 'Het vernieuwingstoken is uitgegeven aan een single-page app (SPA-platform) en verliep na de vaste 24 uur.',
+    },
+    phrase: 'failed (AADSTS700084)',
+    remediation: ctx => ({
+      text: `The token was generated through a redirect URI registered under the Single-page application platform, so Entra gave it a fixed 24-hour life that cannot be extended. Register ECE's redirect URI under the Web platform instead (and remove it from Single-page application), then generate the token again in ECE for ${mbx(ctx)}.`,
+      fix: `${appPath(ctx)} > Authentication: move the ECE redirect URI from "Single-page application" to "Web"; then ECE email account for ${mbx(ctx)} > Generate token`,
+      links: [LINKS.refreshTokens, ...guide(ctx)],
+    }),
+  },
+  AADSTS7000112: {
+    // "UnauthorizedClientApplicationDisabled - The application is disabled."
+    item: 'app-registration',
+    meaning: {
+      en: 'The application is disabled in the tenant (its enterprise application may not sign users in).',
+      nl: 'De applicatie is uitgeschakeld in de tenant (haar bedrijfstoepassing mag geen gebruikers aanmelden).',
+    },
+    phrase: 'failed (AADSTS7000112)',
+    remediation: ctx => ({
+      text: `The ECE application is disabled in the tenant: enable its enterprise application ("Enabled for users to sign in" = Yes). If Microsoft disabled it (the app registration shows it), that is lifted only through Microsoft support; a new app registration is the other way out.`,
+      fix: `Entra admin center > Enterprise applications > ${ctx.env.app.clientId} > Properties > Enabled for users to sign in: Yes`,
+      links: [LINKS.aadstsReference, ...guide(ctx)],
+    }),
+  },
+  AADSTS50078: {
+    // "UserStrongAuthExpired - Presented multifactor authentication has expired due to policies
+    // configured by your administrator."
+    item: 'token',
+    meaning: {
+      en: 'The multi-factor authentication the grant carries has expired under a policy; the account must sign in again.',
+      nl: 'De meervoudige verificatie in de toekenning is volgens beleid verlopen; het account moet zich opnieuw aanmelden.',
+    },
+    phrase: 'failed (AADSTS50078)',
+    remediation: mfaRequired(
+      'The multi-factor authentication the grant carries has expired under a policy set by the administrator (Conditional Access sign-in frequency or MFA lifetime).',
+    ),
+  },
+  AADSTS900023: {
+    // "Specified tenant identifier '…' is neither a valid DNS name, nor a valid external domain."
+    item: 'app-registration',
+    meaning: {
+      en: 'The tenant id or domain in the request is not a valid tenant identifier.',
+      nl: 'De tenant-id of het domein in het verzoek is geen geldige tenant-aanduiding.',
+    },
+    phrase: 'failed (AADSTS900023)',
+    remediation: tenantNotFound,
+  },
   ENTRA_ERROR: {
     item: null,
     meaning: {
@@ -1061,10 +1213,16 @@ export const CODE_TABLE = {
       nl: 'Entra ID weigerde het verzoek met een fout waarvoor ecebot geen eigen beschrijving heeft.',
     },
     phrase: 'failed (ENTRA_ERROR)',
-    remediation: () => ({
-      text: 'Entra ID refused the request with an error ecebot has no entry for; the AADSTS reference explains the code in the evidence.',
-      links: [LINKS.aadstsReference],
-    }),
+    remediation: ctx =>
+      ctx.aadsts !== undefined
+        ? {
+            text: `Entra ID refused the request with AADSTS${ctx.aadsts}${ctx.server ? `: "${ctx.server}"` : ''}. ecebot has no entry for this number; Microsoft's page for AADSTS${ctx.aadsts} explains its cause and fix.`,
+            links: [aadstsLookup(ctx.aadsts), LINKS.aadstsReference],
+          }
+        : {
+            text: `Entra ID refused the request${ctx.server ? `: "${ctx.server}"` : ''} without an AADSTS number ecebot knows; the AADSTS reference explains the error in the evidence.`,
+            links: [LINKS.aadstsReference],
+          },
   },
   ENTRA_UNREACHABLE: {
     item: 'network',

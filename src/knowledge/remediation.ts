@@ -10,14 +10,16 @@ import { aadstsLookup } from './links';
 export type { RemediationContext };
 
 /**
- * The remediation for a code, filled in for the environment. AADSTS codes also get Microsoft's
- * lookup page for that number.
+ * The remediation for a code, filled in for the environment. Every AADSTS number gets Microsoft's
+ * lookup page for that number, known or not: the code's own number, else the number Entra
+ * answered (`ctx.aadsts`, kept for codes ecebot has no entry for).
  */
 export function remediationFor(code: Code, ctx: RemediationContext): Remediation {
   const entry: CodeEntry = CODE_TABLE[code];
   const advice = entry.remediation(ctx);
-  const n = /^AADSTS(\d+)$/.exec(code)?.[1];
-  const links = n ? [...advice.links, aadstsLookup(Number(n))] : advice.links;
+  const own = /^AADSTS(\d+)$/.exec(code)?.[1];
+  const n = own !== undefined ? Number(own) : ctx.aadsts;
+  const links = n !== undefined ? [...advice.links, aadstsLookup(n)] : advice.links;
   const out: Remediation = { code, text: advice.text, links: dedupe(links) };
   if (advice.fix) out.fix = advice.fix;
   return out;

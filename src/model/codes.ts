@@ -90,6 +90,11 @@ export interface Codes {
   AADSTS50059: true;
   AADSTS900561: true;
   AADSTS1002012: true;
+  // Entra: codes seen in real mail-client reports (test/signatures/entra.json).
+  AADSTS700084: true;
+  AADSTS7000112: true;
+  AADSTS50078: true;
+  AADSTS900023: true;
   ENTRA_ERROR: true;
   ENTRA_UNREACHABLE: true;
   DEVICE_CODE_DECLINED: true;

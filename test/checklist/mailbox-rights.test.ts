@@ -195,6 +195,39 @@ describe('mailbox-rights rule', () => {
     expect(f).toMatchObject({ status: 'fail', code: 'EXO_SEND_AS_MISSING' });
   });
 
+  // The token already is the mailbox's own (mailbox model): regenerating it "signing in as" the
+  // mailbox repeats what failed, so the fix must look elsewhere (DESIGN.md: never circular).
+  test("own token that cannot open its mailbox: no 'regenerate as itself'", () => {
+    const f = mailboxRights(
+      edit(obs =>
+        swap(obs, is.mail('imap', SUPPORT), o =>
+          mail('imap', o.vantage, SUPPORT, { code: 'AUTHENTICATED_NOT_CONNECTED', ok: false }),
+        ),
+      ),
+    );
+    expect(f).toMatchObject({ status: 'fail', code: 'AUTHENTICATED_NOT_CONNECTED' });
+    const r = f.remediation.find(x => x.code === 'AUTHENTICATED_NOT_CONNECTED')!;
+    expect(`${r.text} ${r.fix}`).not.toMatch(/regenerate|signing in as/i);
+    expect(r.text).toContain(`The token is ${SUPPORT}'s own`);
+    expect(r.fix).toContain(`Get-Mailbox -Identity ${SUPPORT}`);
+  });
+
+  test("own token refused Send As: no 'regenerate as itself', no Send As on itself", () => {
+    const f = mailboxRights(
+      edit(obs =>
+        swap(
+          drop(obs, o => o.kind === 'exo'),
+          is.mail('smtp', SUPPORT),
+          o => mail('smtp', o.vantage, SUPPORT, { code: 'SEND_AS_DENIED', ok: false }),
+        ),
+      ),
+    );
+    const r = f.remediation.find(x => x.code === 'SEND_AS_DENIED')!;
+    expect(r).toBeDefined();
+    expect(`${r.text} ${r.fix}`).not.toMatch(/regenerate|Add-RecipientPermission/i);
+    expect(r.text).toContain(`ECE signed in to SMTP as ${SUPPORT} itself`);
+  });
+
   test('SendAsDenied on the wire and no Exchange read: SEND_AS_DENIED with the Send As fix', () => {
     const f = mailboxRights(
       edit(obs =>
