@@ -26,6 +26,7 @@ import {
   isNetworkCode,
   judge,
   mailboxTokens,
+  mailObservations,
   part,
   sameAddress,
   sameUser,
@@ -234,7 +235,26 @@ export const token: Rule = ({ env, observations, now }) => {
   const own = judged
     .flatMap(j => j.parts)
     .map(p => (eceOk && p.status === 'skip' ? { ...p, optional: true } : p));
-  const parts = [...own, ...ece];
+  // Exchange's "535 5.7.139 … the request did not meet the criteria to be authenticated
+  // successfully" is Conditional Access refusing this account's sign-in from this server
+  // (o365-facts.md §1.4, §5 #14): the token is not usable there, whatever its claims.
+  const blocked = env.mailboxes.flatMap(m =>
+    mailObservations(observations, m.address, 'smtp')
+      .filter(o => o.code === 'SMTP_BLOCKED_BY_POLICY')
+      .map(o =>
+        part(
+          'fail',
+          'SMTP_BLOCKED_BY_POLICY',
+          `${m.address}: Conditional Access blocks SMTP AUTH of ${tokenAccount(m)} from ${o.vantage}`,
+          [fromObservation(o)],
+          {
+            fix: { mailbox: m.address, account: tokenAccount(m), vantage: o.vantage },
+            failedOn: [o.vantage],
+          },
+        ),
+      ),
+  );
+  const parts = [...own, ...blocked, ...ece];
   const passed = judged.filter(j => j.parts.some(p => p.status === 'pass')).map(j => j.m.address);
   const tested = passed.length
     ? `Tokens for ${passed.join(', ')} refresh and belong to the right account, with Exchange Online audience and scopes (${ECEBOT_TEST})`
@@ -262,6 +282,8 @@ export const item: ItemDeclaration = {
     { read: 'graph-directory-users', on: CENTRAL_ONLY },
     { read: 'exchange-token', on: CENTRAL_ONLY },
     { read: 'exo-mailbox-permission', on: CENTRAL_ONLY },
+    // SMTP AUTH refused by Conditional Access ("535 5.7.139 … did not meet the criteria").
+    { read: 'mailbox-login', on: SERVICES },
   ],
   rule: token,
 };
