@@ -9,7 +9,7 @@ import type { Code, Observation } from '../model';
 import { fromObservation, outcomePhrase } from './evidence';
 import { judge, part, type Part, type Rule } from './rule';
 import type { Text } from '../model/items';
-import { EVERY_SERVER, type ItemDeclaration } from './item';
+import { EVERY_SERVER, SERVICES, type ItemDeclaration } from './item';
 
 const TITLE: Text = { en: 'Network: URLs and ports', nl: 'Netwerk: URL’s en poorten' };
 
@@ -128,6 +128,11 @@ export const network: Rule = ({ env, observations }) => {
 export const item: ItemDeclaration = {
   id: 'network',
   title: TITLE,
-  reads: [{ read: 'network', on: EVERY_SERVER }],
+  reads: [
+    { read: 'network', on: EVERY_SERVER },
+    // Exchange Online's TLS-version refusal ("421 4.7.66") and a server asking for privacy
+    // show only in the mail conversations from the services server.
+    { read: 'mailbox-login', on: SERVICES },
+  ],
   rule: network,
 };

@@ -16,7 +16,7 @@ import {
   isExchangeAudience,
   PROTOCOL_SCOPE,
 } from '../knowledge/permissions';
-import type { EntraTokenObservation, ExoObservation, GraphDirectoryUser } from '../model';
+import type { Code, EntraTokenObservation, ExoObservation, GraphDirectoryUser } from '../model';
 import { ECE_LOG, eceSignInParts } from './ece-sign-ins';
 import { describe, fromObservation } from './evidence';
 import { grantsFullAccess } from './mailbox-rights';
@@ -42,6 +42,12 @@ import type { Text } from '../model/items';
 import { CENTRAL_ONLY, SERVICES, type ItemDeclaration } from './item';
 
 const TITLE: Text = { en: 'Token generation', nl: 'Tokens genereren' };
+
+/** Mail-server refusals that are about the token itself (item `token` in the registry). */
+const MAIL_TOKEN_CODES: ReadonlySet<Code> = new Set<Code>([
+  'SMTP_BLOCKED_BY_POLICY',
+  'TOKEN_EXPIRED_SESSION',
+]);
 
 /** What every evidence text and line about ecebot's own test of the token starts with. */
 export const ECEBOT_TEST = 'ecebot test token';
@@ -235,17 +241,21 @@ export const token: Rule = ({ env, observations, now }) => {
   const own = judged
     .flatMap(j => j.parts)
     .map(p => (eceOk && p.status === 'skip' ? { ...p, optional: true } : p));
-  // Exchange's "535 5.7.139 … the request did not meet the criteria to be authenticated
-  // successfully" is Conditional Access refusing this account's sign-in from this server
-  // (o365-facts.md §1.4, §5 #14): the token is not usable there, whatever its claims.
+  // Mail servers that judge the token itself: Exchange's "535 5.7.139 … the request did not
+  // meet the criteria to be authenticated successfully" is Conditional Access refusing this
+  // account's sign-in from this server (o365-facts.md §1.4, §5 #14), "* BYE Session
+  // invalidated - AccessTokenExpired" a token that expired within the session (§1.2).
   const blocked = env.mailboxes.flatMap(m =>
-    mailObservations(observations, m.address, 'smtp')
-      .filter(o => o.code === 'SMTP_BLOCKED_BY_POLICY')
+    (['smtp', m.retrieve] as const)
+      .flatMap(kind => mailObservations(observations, m.address, kind))
+      .filter(o => MAIL_TOKEN_CODES.has(o.code))
       .map(o =>
         part(
           'fail',
-          'SMTP_BLOCKED_BY_POLICY',
-          `${m.address}: Conditional Access blocks SMTP AUTH of ${tokenAccount(m)} from ${o.vantage}`,
+          o.code,
+          o.code === 'SMTP_BLOCKED_BY_POLICY'
+            ? `${m.address}: Conditional Access blocks SMTP AUTH of ${tokenAccount(m)} from ${o.vantage}`
+            : `${m.address}: the access token expired within the ${o.kind.toUpperCase()} session on ${o.vantage}`,
           [fromObservation(o)],
           {
             fix: { mailbox: m.address, account: tokenAccount(m), vantage: o.vantage },

@@ -575,7 +575,7 @@ export const CODE_TABLE = {
     // from (o365-facts.md §1.4, email-oauth2-proxy #271); RFC 5530 AUTHORIZATIONFAILED: the
     // authentication identity may not act as the authorization identity (user=).
     remediation: ctx => ({
-      text: `Exchange Online accepted the sign-in but ${ctx.account ?? "the token's account"} has no rights on ${mbx(ctx)}: it cannot log on to the mailbox. Give the account Full Access to the mailbox, and Send As when ECE sends from it; or regenerate the token signing in as ${mbx(ctx)} itself.`,
+      text: `Exchange Online accepted the sign-in but ${ctx.account ?? "the token's account"} has no rights on ${mbx(ctx)}: it cannot log on to the mailbox. Give the account Full Access to the mailbox, and Send As when ECE sends from it.`,
       fix: ctx.account
         ? `Add-MailboxPermission -Identity ${mbx(ctx)} -User ${ctx.account} -AccessRights FullAccess -InheritanceType All\nAdd-RecipientPermission -Identity ${mbx(ctx)} -Trustee ${ctx.account} -AccessRights SendAs`
         : `Add-MailboxPermission -Identity ${mbx(ctx)} -User <account that signs in> -AccessRights FullAccess -InheritanceType All`,
