@@ -33,6 +33,9 @@ const TITLE: Text = { en: 'Connectivity test', nl: 'Verbindingstest' };
 
 const NAME = { imap: 'IMAP', pop3: 'POP3', smtp: 'SMTP' } as const;
 
+/** Temporary refusals: the server asked to come back later, so nothing was judged. */
+const NOT_NOW: ReadonlySet<Code> = new Set<Code>(['MAIL_TEMPORARY', 'MAILBOX_IN_USE']);
+
 /** What the conversation proved, for the pass line. */
 function achieved(o: MailObservation): string {
   if (o.kind === 'imap') return 'IMAP login and LIST';
@@ -61,6 +64,20 @@ function judgeConversation(env: EnvironmentFacts, m: MailboxFacts, o: MailObserv
     ...(o.port ? { port: o.port } : {}),
     ...(m.access === 'shared' ? { account: tokenAccount(m) } : {}),
   };
+  if (!o.ok && NOT_NOW.has(o.code)) {
+    // The server said "not now" (RFC 5321 §4.2.1 4yz, RFC 5530 UNAVAILABLE, RFC 3206 SYS/TEMP,
+    // RFC 2449 IN-USE / LOGIN-DELAY): a warning, never a pass (the login was not established)
+    // and never a failure of the token or the settings, which the server did not judge.
+    return [
+      part(
+        'warn',
+        o.code,
+        `${m.address}: ${proto} ${o.stage} was refused for now from ${o.vantage} (${o.code}); not established, run the check again`,
+        evidence,
+        { fix },
+      ),
+    ];
+  }
   if (!o.ok) {
     return [
       part(

@@ -46,6 +46,13 @@ const TITLE: Text = { en: 'Mailbox protocols', nl: 'Mailboxprotocollen' };
 
 const NAME = { imap: 'IMAP', pop3: 'POP3', smtp: 'SMTP AUTH' } as const;
 
+/** The 535 5.7.139 refusals of SMTP AUTH as such (not of the token), o365-facts.md §1.4. */
+const SMTP_REFUSALS: ReadonlySet<Code> = new Set<Code>([
+  'SMTP_AUTH_DISABLED',
+  'SMTP_AUTH_DISABLED_TENANT',
+  'SMTP_SECURITY_DEFAULTS',
+]);
+
 /** The first row of a cmdlet that was read and understood. */
 function casRow(o: ExoObservation | undefined): CasMailboxRow | undefined {
   return o?.ok && o.cmdlet === 'Get-CASMailbox' ? o.data?.[0] : undefined;
@@ -73,12 +80,26 @@ function endToEnd(
   blocked: { code: Code; reason: string },
 ): Part {
   const line = `${m.address}: ${NAME[proto]}`;
-  const refused = mail.find(o => o.code === 'SMTP_AUTH_DISABLED');
+  const refused = mail.find(o => SMTP_REFUSALS.has(o.code));
   if (proto === 'smtp' && refused) {
+    // The 5.7.139 text says which switch refused (o365-facts.md §1.4): the mailbox's, the
+    // tenant's (the mailbox follows it), or security defaults, which neither switch overrides.
+    const code: Code =
+      refused.code === 'SMTP_AUTH_DISABLED_TENANT'
+        ? 'EXO_SMTP_AUTH_DISABLED_TENANT'
+        : refused.code === 'SMTP_SECURITY_DEFAULTS'
+          ? 'SMTP_SECURITY_DEFAULTS'
+          : 'EXO_SMTP_AUTH_DISABLED';
+    const why =
+      code === 'EXO_SMTP_AUTH_DISABLED_TENANT'
+        ? 'disabled for the tenant'
+        : code === 'SMTP_SECURITY_DEFAULTS'
+          ? 'blocked by security defaults'
+          : 'disabled for the mailbox';
     return part(
       'fail',
-      'EXO_SMTP_AUTH_DISABLED',
-      `${line} is refused by Exchange Online (535 5.7.139)`,
+      code,
+      `${line} is refused by Exchange Online (535 5.7.139, ${why})`,
       [fromObservation(refused)],
       {
         fix: { mailbox: m.address },
@@ -146,9 +167,18 @@ function smtpPart(
   if (enabledBySetting) {
     // The settings allow it; a 535 5.7.139 anyway means security defaults or an
     // authentication policy (o365-facts.md §1.7), which Set-CASMailbox cannot fix.
-    const refused = smtp.find(o => o.code === 'SMTP_AUTH_DISABLED');
+    const refused = smtp.find(o => SMTP_REFUSALS.has(o.code));
     const evidence = [casEvidence(true, 'OK')];
     if (org.evidence) evidence.push(org.evidence);
+    if (refused?.code === 'SMTP_SECURITY_DEFAULTS') {
+      return part(
+        'fail',
+        'SMTP_SECURITY_DEFAULTS',
+        `${line} is enabled in the settings but security defaults block it`,
+        [...evidence, fromObservation(refused)],
+        { fix },
+      );
+    }
     if (refused) {
       return part(
         'fail',

@@ -49,6 +49,8 @@ import type { EnvironmentFacts, MailboxFacts } from '../model';
 import type { Text } from '../model/items';
 import { SERVICES, CENTRAL_ONLY, type ItemDeclaration } from './item';
 
+const NAME_OF = { imap: 'IMAP', pop3: 'POP3', smtp: 'SMTP' } as const;
+
 const TITLE: Text = { en: 'Mailbox rights', nl: 'Mailboxrechten' };
 
 /**
@@ -399,6 +401,24 @@ function judgeMailbox(env: EnvironmentFacts, observations: Observation[], m: Mai
               ? { mailbox: m.address, account: (sender ?? signedIn)! }
               : { mailbox: m.address },
         },
+      ),
+    );
+  }
+
+  // Exchange accepted the sign-in but the account could not log on to the mailbox: SMTP's "430
+  // 4.2.0 STOREDRV; mailbox logon failure … MapiExceptionLogonFailed" (o365-facts.md §1.4,
+  // email-oauth2-proxy #271), IMAP's [AUTHORIZATIONFAILED] / [NOPERM] (RFC 5530). The account
+  // has no rights on the mailbox; an Exchange read that already said so is not repeated.
+  const logonDenied = [...retrieve, ...smtp].find(o => o.code === 'MAILBOX_ACCESS_DENIED');
+  if (logonDenied && !wrongUser && !parts.some(p => p.code === 'EXO_FULL_ACCESS_MISSING')) {
+    const who = sender ?? (m.access === 'shared' ? account : undefined);
+    parts.push(
+      part(
+        'fail',
+        'MAILBOX_ACCESS_DENIED',
+        `${m.address}: ${who ?? "the token's account"} signed in but may not open ${m.address} (${NAME_OF[logonDenied.kind]})`,
+        [fromObservation(logonDenied)],
+        { fix: who ? { mailbox: m.address, account: who } : { mailbox: m.address } },
       ),
     );
   }

@@ -5,18 +5,52 @@
  * on an application server and every refresh, the retriever and the dispatcher run on the
  * services server; application servers also send alarm mail (technote item 8).
  */
-import type { Observation } from '../model';
+import type { Code, Observation } from '../model';
 import { fromObservation, outcomePhrase } from './evidence';
 import { judge, part, type Part, type Rule } from './rule';
 import type { Text } from '../model/items';
-import { EVERY_SERVER, type ItemDeclaration } from './item';
+import { EVERY_SERVER, SERVICES, type ItemDeclaration } from './item';
 
 const TITLE: Text = { en: 'Network: URLs and ports', nl: 'Netwerk: URL’s en poorten' };
 
 type NetObservation = Extract<Observation, { kind: 'dns' | 'tcp' | 'tls' }>;
+type MailObservation = Extract<Observation, { kind: 'imap' | 'pop3' | 'smtp' }>;
+
+/**
+ * Refusals only a mail server's words reveal, about the TLS on the path rather than the login:
+ * Exchange Online's "421 4.7.66 TLS 1.0 and 1.1 are not supported" (o365-facts.md §8) and a
+ * server that asks for privacy (RFC 5530 PRIVACYREQUIRED, RFC 3207 530). The connection probes
+ * negotiate TLS 1.2+ themselves and cannot see them.
+ */
+const MAIL_TLS_CODES: ReadonlySet<Code> = new Set<Code>([
+  'MAIL_TLS_VERSION_REFUSED',
+  'MAIL_TLS_REQUIRED',
+]);
 
 function isNet(o: Observation): o is NetObservation {
   return o.kind === 'dns' || o.kind === 'tcp' || o.kind === 'tls';
+}
+
+function isMailTls(o: Observation): o is MailObservation {
+  return (
+    (o.kind === 'imap' || o.kind === 'pop3' || o.kind === 'smtp') && MAIL_TLS_CODES.has(o.code)
+  );
+}
+
+/** A mail conversation refused for its TLS: a failure of the path to that host:port. */
+function judgeMailTls(o: MailObservation): Part {
+  const host = o.host ?? o.target.replace(/:\d+$/, '');
+  const label = o.port ? `${host}:${o.port}` : host;
+  return part(
+    'fail',
+    o.code,
+    `${label} ${outcomePhrase(o.code)} (${o.kind.toUpperCase()} ${o.stage}) from ${o.vantage}`,
+    [fromObservation(o)],
+    {
+      failedOn: [o.vantage],
+      fix: { vantage: o.vantage, host, ...(o.port ? { port: o.port } : {}) },
+    },
+  );
 }
 
 /** `host:port`, or the host for a DNS lookup. */
@@ -66,7 +100,13 @@ function judgeOne(o: NetObservation): Part {
 export const network: Rule = ({ env, observations }) => {
   const names = new Set(env.servers.map(s => s.name));
   const seen = observations.filter(isNet).filter(o => names.has(o.vantage));
-  const parts = seen.map(judgeOne);
+  const parts = [
+    ...seen.map(judgeOne),
+    ...observations
+      .filter(isMailTls)
+      .filter(o => names.has(o.vantage))
+      .map(judgeMailTls),
+  ];
   for (const s of env.servers) {
     if (!seen.some(o => o.vantage === s.name)) {
       parts.push(
@@ -88,6 +128,11 @@ export const network: Rule = ({ env, observations }) => {
 export const item: ItemDeclaration = {
   id: 'network',
   title: TITLE,
-  reads: [{ read: 'network', on: EVERY_SERVER }],
+  reads: [
+    { read: 'network', on: EVERY_SERVER },
+    // Exchange Online's TLS-version refusal ("421 4.7.66") and a server asking for privacy
+    // show only in the mail conversations from the services server.
+    { read: 'mailbox-login', on: SERVICES },
+  ],
   rule: network,
 };

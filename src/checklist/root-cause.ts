@@ -37,6 +37,12 @@ function causeOf(item: ItemId, code: Code, failing: Failing): ItemId | undefined
         return undefined;
       }
       if (code === 'SEND_AS_DENIED' && failing('mailbox-rights')) return 'mailbox-rights';
+      // The mail-reply codes of another item (SMTP AUTH off for the tenant or by security
+      // defaults → mailbox-protocols; a mailbox logon the account has no rights for →
+      // mailbox-rights) follow from that item when it fails too.
+      if ((owner === 'mailbox-protocols' || owner === 'mailbox-rights') && failing(owner)) {
+        return owner;
+      }
       return owner === 'token' || owner === 'app-registration' ? 'token' : undefined;
     case 'token':
       return owner === 'app-registration' || owner === 'license' ? owner : undefined;

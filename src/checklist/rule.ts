@@ -272,6 +272,11 @@ const AFTER_AUTH: ReadonlySet<Code> = new Set<Code>([
   'AUTHENTICATED_NOT_CONNECTED',
   'SEND_AS_DENIED',
   'TOKEN_EXPIRED_SESSION',
+  // RFC 2449 §8.1.2 IN-USE: "the authentication was successful, but the user's maildrop is
+  // currently locked"; STOREDRV logon failures come after 235 (at the message), and RFC 5530
+  // AUTHORIZATIONFAILED after the authentication identity was accepted.
+  'MAILBOX_IN_USE',
+  'MAILBOX_ACCESS_DENIED',
 ]);
 
 /** Whether Exchange accepted the XOAUTH2 token in this conversation. */

@@ -16,7 +16,7 @@ import {
   isExchangeAudience,
   PROTOCOL_SCOPE,
 } from '../knowledge/permissions';
-import type { EntraTokenObservation, ExoObservation, GraphDirectoryUser } from '../model';
+import type { Code, EntraTokenObservation, ExoObservation, GraphDirectoryUser } from '../model';
 import { ECE_LOG, eceSignInParts } from './ece-sign-ins';
 import { describe, fromObservation } from './evidence';
 import { grantsFullAccess } from './mailbox-rights';
@@ -26,6 +26,7 @@ import {
   isNetworkCode,
   judge,
   mailboxTokens,
+  mailObservations,
   part,
   sameAddress,
   sameUser,
@@ -43,6 +44,12 @@ import type { Text } from '../model/items';
 import { CENTRAL_ONLY, SERVICES, type ItemDeclaration } from './item';
 
 const TITLE: Text = { en: 'Token generation', nl: 'Tokens genereren' };
+
+/** Mail-server refusals that are about the token itself (item `token` in the registry). */
+const MAIL_TOKEN_CODES: ReadonlySet<Code> = new Set<Code>([
+  'SMTP_BLOCKED_BY_POLICY',
+  'TOKEN_EXPIRED_SESSION',
+]);
 
 /** What every evidence text and line about ecebot's own test of the token starts with. */
 export const ECEBOT_TEST = 'ecebot test token';
@@ -241,7 +248,30 @@ export const token: Rule = ({ env, observations, now }) => {
   const own = judged
     .flatMap(j => j.parts)
     .map(p => (eceOk && p.status === 'skip' ? { ...p, optional: true } : p));
-  const parts = [...own, ...ece];
+  // Mail servers that judge the token itself: Exchange's "535 5.7.139 … the request did not
+  // meet the criteria to be authenticated successfully" is Conditional Access refusing this
+  // account's sign-in from this server (o365-facts.md §1.4, §5 #14), "* BYE Session
+  // invalidated - AccessTokenExpired" a token that expired within the session (§1.2).
+  const blocked = env.mailboxes.flatMap(m =>
+    (['smtp', m.retrieve] as const)
+      .flatMap(kind => mailObservations(observations, m.address, kind))
+      .filter(o => MAIL_TOKEN_CODES.has(o.code))
+      .map(o =>
+        part(
+          'fail',
+          o.code,
+          o.code === 'SMTP_BLOCKED_BY_POLICY'
+            ? `${m.address}: Conditional Access blocks SMTP AUTH of ${tokenAccount(m)} from ${o.vantage}`
+            : `${m.address}: the access token expired within the ${o.kind.toUpperCase()} session on ${o.vantage}`,
+          [fromObservation(o)],
+          {
+            fix: { mailbox: m.address, account: tokenAccount(m), vantage: o.vantage },
+            failedOn: [o.vantage],
+          },
+        ),
+      ),
+  );
+  const parts = [...own, ...blocked, ...ece];
   const passed = judged.filter(j => j.parts.some(p => p.status === 'pass')).map(j => j.m.address);
   const tested = passed.length
     ? `Tokens for ${passed.join(', ')} refresh and belong to the right account, with Exchange Online audience and scopes (${ECEBOT_TEST})`
@@ -269,6 +299,8 @@ export const item: ItemDeclaration = {
     { read: 'graph-directory-users', on: CENTRAL_ONLY },
     { read: 'exchange-token', on: CENTRAL_ONLY },
     { read: 'exo-mailbox-permission', on: CENTRAL_ONLY },
+    // SMTP AUTH refused by Conditional Access ("535 5.7.139 … did not meet the criteria").
+    { read: 'mailbox-login', on: SERVICES },
   ],
   rule: token,
 };

@@ -484,8 +484,8 @@ export const CODE_TABLE = {
   SMTP_AUTH_DISABLED: {
     item: 'mailbox-protocols',
     meaning: {
-      en: 'SMTP AUTH is disabled for the mailbox or the tenant ("535 5.7.139 … SmtpClientAuthentication is disabled").',
-      nl: 'SMTP AUTH is uitgeschakeld voor de mailbox of voor de tenant ("535 5.7.139 … SmtpClientAuthentication is disabled").',
+      en: 'SMTP AUTH is disabled for the mailbox ("535 5.7.139 … SmtpClientAuthentication is disabled for the Mailbox"); the tenant-wide refusal is SMTP_AUTH_DISABLED_TENANT.',
+      nl: 'SMTP AUTH is uitgeschakeld voor de mailbox ("535 5.7.139 … SmtpClientAuthentication is disabled for the Mailbox"); de weigering voor de hele tenant is SMTP_AUTH_DISABLED_TENANT.',
     },
     phrase: 'failed (SMTP_AUTH_DISABLED)',
     remediation: ctx => ({
@@ -509,12 +509,12 @@ export const CODE_TABLE = {
   SMTP_BLOCKED_BY_POLICY: {
     item: 'token',
     meaning: {
-      en: 'Conditional Access or security defaults blocked SMTP AUTH ("535 5.7.139 … did not meet the criteria" / "security defaults policy").',
-      nl: 'Conditional Access of de standaardinstellingen voor beveiliging (security defaults) blokkeerden SMTP AUTH ("535 5.7.139 … did not meet the criteria" / "security defaults policy").',
+      en: 'A Conditional Access policy blocked SMTP AUTH ("535 5.7.139 … the request did not meet the criteria to be authenticated successfully"); security defaults are SMTP_SECURITY_DEFAULTS.',
+      nl: 'Een Conditional Access-beleid blokkeerde SMTP AUTH ("535 5.7.139 … the request did not meet the criteria to be authenticated successfully"); security defaults zijn SMTP_SECURITY_DEFAULTS.',
     },
     phrase: 'failed (SMTP_BLOCKED_BY_POLICY)',
     remediation: () => ({
-      text: 'Conditional Access or security defaults block SMTP AUTH for this account; the sign-in logs show which policy applied.',
+      text: 'A Conditional Access policy (often "Block legacy authentication", or one requiring MFA or a compliant device) blocks SMTP AUTH for this account from this server; the Mailbox and Tenant SMTP AUTH switches do not override it. The sign-in logs show which policy applied: exclude the ECE account from it or allow its sign-in from the ECE servers.',
       links: [LINKS.smtpAuth, LINKS.signInLogs],
     }),
   },
@@ -570,6 +570,151 @@ export const CODE_TABLE = {
     remediation: ctx => ({
       text: `Exchange Online accepted the login for ${mbx(ctx)} but refused the test message; the server's words in the evidence say why (e.g. 5.7.60 or SendAsDenied: the account may not send as this address; 5.1.8: the mailbox is blocked for outbound spam).`,
       links: [LINKS.oauthImapPopSmtp, LINKS.smtpAuth],
+    }),
+  },
+
+  // Mail replies read by reply code, enhanced status and response code (RFC 5321 §4.2,
+  // RFC 3463 and the RFC 5248 registry, RFC 4954 §6, RFC 5530, RFC 2449 §8 / RFC 3206): the
+  // refusals that are not a verdict on the token.
+  MAIL_TLS_VERSION_REFUSED: {
+    item: 'network',
+    meaning: {
+      en: 'Exchange Online refused the session because it was TLS 1.0 or 1.1 ("421 4.7.66 TLS 1.0 and 1.1 are not supported").',
+      nl: 'Exchange Online weigerde de sessie omdat die TLS 1.0 of 1.1 gebruikte ("421 4.7.66 TLS 1.0 and 1.1 are not supported").',
+    },
+    phrase: 'refused TLS 1.0/1.1',
+    // Microsoft: TLS 1.0/1.1 are refused on the regular SMTP AUTH, POP3 and IMAP4 endpoints; the
+    // opt-in *-legacy.office365.com endpoints are a stopgap, and the POP3/IMAP4 ones are removed
+    // from July 2026 (o365-facts.md §8, MC1293480). The fix is TLS 1.2 on the client's side.
+    remediation: ctx => ({
+      text: `${hostPort(ctx)} refused the session${where(ctx)} because it arrived over TLS 1.0 or 1.1; Exchange Online requires TLS 1.2 or later. ecebot itself negotiates TLS 1.2 or later, so when ecebot sees this a TLS-inspecting device in the path re-encrypts with an old version; when ECE sees it, ECE's Java runtime or the server's operating system offers only TLS 1.0/1.1. Enable TLS 1.2 there. The *-legacy.office365.com endpoints are not a fix: Microsoft is removing legacy TLS for POP3 and IMAP4 altogether.`,
+      fix: `Enable TLS 1.2${where(ctx)} for ECE's Java runtime and the operating system (and on any TLS-inspecting proxy to ${ctx.host ?? 'the Microsoft 365 endpoints'})`,
+      links: [LINKS.tlsLegacySmtp, LINKS.tlsLegacyPopImap, ...netLinks],
+    }),
+  },
+  MAIL_TLS_REQUIRED: {
+    item: 'network',
+    meaning: {
+      en: 'The server refuses to authenticate without TLS (IMAP [PRIVACYREQUIRED], SMTP "530 5.7.0 Must issue a STARTTLS command first", "538 5.7.11 Encryption required").',
+      nl: 'De server weigert aanmelden zonder TLS (IMAP [PRIVACYREQUIRED], SMTP "530 5.7.0 Must issue a STARTTLS command first", "538 5.7.11 Encryption required").',
+    },
+    phrase: 'refused without TLS',
+    remediation: ctx => ({
+      text: `${hostPort(ctx)} says the session is not encrypted${where(ctx)}: something in the path ends TLS (a proxy that terminates it and speaks plain text onwards), or the client was set to connect without TLS. Exchange Online needs implicit TLS on 993/995 and STARTTLS on 587 before AUTH.`,
+      fix: `Use TLS to ${ctx.host ?? 'the Microsoft 365 endpoint'}: IMAP 993 and POP3 995 with SSL/TLS, SMTP 587 with STARTTLS; exempt the endpoints from any proxy that terminates TLS${where(ctx)}`,
+      links: [LINKS.popImapSettings, ...netLinks],
+    }),
+  },
+  MAIL_TEMPORARY: {
+    item: null,
+    meaning: {
+      en: 'The server refused for now and asks to try again later (SMTP 4xx / 4.x.x, RFC 5321 §4.2.1 and RFC 3463; IMAP [UNAVAILABLE] or [LIMIT], RFC 5530; POP3 [SYS/TEMP] or [LOGIN-DELAY], RFC 3206 and RFC 2449): no verdict on the token or the mailbox.',
+      nl: 'De server weigerde voorlopig en vraagt het later opnieuw te proberen (SMTP 4xx / 4.x.x, RFC 5321 §4.2.1 en RFC 3463; IMAP [UNAVAILABLE] of [LIMIT], RFC 5530; POP3 [SYS/TEMP] of [LOGIN-DELAY], RFC 3206 en RFC 2449): geen oordeel over het token of de mailbox.',
+    },
+    phrase: 'answered "try again later"',
+    remediation: ctx => ({
+      text: `${hostPort(ctx)} answered with a temporary failure${where(ctx)}: the server, not the token or the mailbox settings, refused for now. Nothing was established about ${mbx(ctx)}; run the check again in a few minutes. If it stays, the server's words in the evidence say which limit or outage it is (Microsoft 365 service health shows Exchange Online incidents).`,
+      fix: `Run the check again later for ${mbx(ctx)}`,
+      links: [LINKS.popImapTroubleshoot, LINKS.smtpAuth],
+    }),
+  },
+  MAIL_SERVER_FAILURE: {
+    item: null,
+    meaning: {
+      en: 'The server reported a failure of its own (IMAP [SERVERBUG], RFC 5530; POP3 [SYS/PERM], RFC 3206): not the token, not the mailbox settings.',
+      nl: 'De server meldde een eigen storing (IMAP [SERVERBUG], RFC 5530; POP3 [SYS/PERM], RFC 3206): niet het token, niet de mailboxinstellingen.',
+    },
+    phrase: 'failed (MAIL_SERVER_FAILURE)',
+    remediation: ctx => ({
+      text: `${hostPort(ctx)} reported a failure of its own${where(ctx)} that will not go away by retrying: the server's words in the evidence say what. This is the mail server's fault, not ECE's token or settings; check Microsoft 365 service health and open a case with Microsoft with the evidence.`,
+      links: [LINKS.popImapTroubleshoot, LINKS.rca],
+    }),
+  },
+  MAILBOX_IN_USE: {
+    item: 'connectivity',
+    meaning: {
+      en: 'The login worked but the mailbox is locked by another session (POP3 [IN-USE], RFC 2449 §8.1.2; IMAP [INUSE], RFC 5530).',
+      nl: 'Het aanmelden lukte, maar de mailbox is vergrendeld door een andere sessie (POP3 [IN-USE], RFC 2449 §8.1.2; IMAP [INUSE], RFC 5530).',
+    },
+    phrase: 'in use by another session',
+    remediation: ctx => ({
+      text: `The token for ${mbx(ctx)} was accepted, but another session holds the mailbox: a POP3 maildrop is opened by one session at a time. Usually that is ECE's own retriever (or a second ECE instance or mail client reading the same mailbox). Run the check again when the retriever is idle; make sure only one ECE instance reads ${mbx(ctx)}.`,
+      fix: `Let one reader use ${mbx(ctx)} at a time (stop other clients polling it), then run the check again`,
+      links: [LINKS.popImapTroubleshoot, ...guide(ctx)],
+    }),
+  },
+  MAILBOX_ACCESS_DENIED: {
+    item: 'mailbox-rights',
+    meaning: {
+      en: 'The token was accepted but its account may not open the mailbox ("430 4.2.0 STOREDRV; mailbox logon failure … MapiExceptionLogonFailed", IMAP [AUTHORIZATIONFAILED] or [NOPERM], RFC 5530).',
+      nl: 'Het token werd geaccepteerd, maar het account mag de mailbox niet openen ("430 4.2.0 STOREDRV; mailbox logon failure … MapiExceptionLogonFailed", IMAP [AUTHORIZATIONFAILED] of [NOPERM], RFC 5530).',
+    },
+    phrase: 'failed (MAILBOX_ACCESS_DENIED)',
+    // STOREDRV logon failure: the signed-in principal cannot log on to the mailbox it submits
+    // from (o365-facts.md §1.4, email-oauth2-proxy #271); RFC 5530 AUTHORIZATIONFAILED: the
+    // authentication identity may not act as the authorization identity (user=).
+    remediation: ctx => ({
+      text: `Exchange Online accepted the sign-in but ${ctx.account ?? "the token's account"} has no rights on ${mbx(ctx)}: it cannot log on to the mailbox. Give the account Full Access to the mailbox, and Send As when ECE sends from it.`,
+      fix: ctx.account
+        ? `Add-MailboxPermission -Identity ${mbx(ctx)} -User ${ctx.account} -AccessRights FullAccess -InheritanceType All\nAdd-RecipientPermission -Identity ${mbx(ctx)} -Trustee ${ctx.account} -AccessRights SendAs`
+        : `Add-MailboxPermission -Identity ${mbx(ctx)} -User <account that signs in> -AccessRights FullAccess -InheritanceType All`,
+      links: [LINKS.oauthImapPopSmtp, ...guide(ctx)],
+    }),
+  },
+  MAIL_CONTACT_ADMIN: {
+    item: 'connectivity',
+    meaning: {
+      en: 'The server refused the account and says to contact the administrator (IMAP [CONTACTADMIN], RFC 5530): the account is blocked on the mail server side.',
+      nl: 'De server weigerde het account en verwijst naar de beheerder (IMAP [CONTACTADMIN], RFC 5530): het account is aan de kant van de mailserver geblokkeerd.',
+    },
+    phrase: 'failed (MAIL_CONTACT_ADMIN)',
+    remediation: ctx => ({
+      text: `${hostPort(ctx)} refused ${signInAs(ctx)} and asks to contact its administrator: the account is blocked or disabled on the mail side, not a token problem. Check the account in the Microsoft 365 admin center (sign-in blocked, mailbox disabled or on hold) and the server's words in the evidence.`,
+      links: [LINKS.popImapTroubleshoot, LINKS.signInLogs],
+    }),
+  },
+  SMTP_AUTH_DISABLED_TENANT: {
+    item: 'mailbox-protocols',
+    meaning: {
+      en: 'SMTP AUTH is disabled for the whole tenant and the account does not override it ("535 5.7.139 … SmtpClientAuthentication is disabled for the Tenant").',
+      nl: 'SMTP AUTH is uitgeschakeld voor de hele tenant en het account wijkt daar niet van af ("535 5.7.139 … SmtpClientAuthentication is disabled for the Tenant").',
+    },
+    phrase: 'failed (SMTP_AUTH_DISABLED_TENANT)',
+    // Microsoft's SMTP AUTH doc: the organization switch is Set-TransportConfig
+    // -SmtpClientAuthenticationDisabled; the mailbox switch (Set-CASMailbox) overrides it.
+    remediation: ctx => ({
+      text: `Exchange Online refuses SMTP AUTH for the whole tenant ("disabled for the Tenant"), so ${mbx(ctx)} cannot send whatever its token. Enable Authenticated SMTP for the account that signs in (the mailbox setting overrides the tenant's; least change), or turn SMTP AUTH on for the tenant.`,
+      fix: `Set-CASMailbox -Identity ${mbx(ctx)} -SmtpClientAuthenticationDisabled $false\nor, for the whole tenant: Set-TransportConfig -SmtpClientAuthenticationDisabled $false`,
+      links: [LINKS.smtpAuth, LINKS.smtpAuthDisabled],
+    }),
+  },
+  SMTP_SECURITY_DEFAULTS: {
+    item: 'mailbox-protocols',
+    meaning: {
+      en: 'Entra ID security defaults block SMTP AUTH ("535 5.7.139 … user is locked by your organization\'s security defaults policy").',
+      nl: 'De standaardinstellingen voor beveiliging (security defaults) van Entra ID blokkeren SMTP AUTH ("535 5.7.139 … user is locked by your organization\'s security defaults policy").',
+    },
+    phrase: 'failed (SMTP_SECURITY_DEFAULTS)',
+    // Microsoft's SMTP AUTH doc: "If you've enabled security defaults in your organization, SMTP
+    // AUTH is already disabled in Exchange Online" (OfficeDocs-Exchange PR #2080); the mailbox
+    // and tenant switches do not override it.
+    remediation: () => ({
+      text: "Entra ID security defaults are on for the tenant, and with them Exchange Online refuses SMTP AUTH for every account whatever the Set-CASMailbox and Set-TransportConfig switches say. A tenant admin turns security defaults off and replaces them with Conditional Access policies that keep MFA for people and allow the ECE account's SMTP AUTH.",
+      fix: 'Entra admin center > Identity > Overview > Properties > Manage security defaults: Disabled (after creating the equivalent Conditional Access policies)',
+      links: [LINKS.smtpAuth, LINKS.signInLogs],
+    }),
+  },
+  SMTP_NOT_AUTHENTICATED: {
+    item: 'connectivity',
+    meaning: {
+      en: 'The server refused MAIL FROM because the session was not authenticated ("530 5.7.57 Client not authenticated to send mail", RFC 4954 §6 "530 5.7.0 Authentication required").',
+      nl: 'De server weigerde MAIL FROM omdat de sessie niet was aangemeld ("530 5.7.57 Client not authenticated to send mail", RFC 4954 §6 "530 5.7.0 Authentication required").',
+    },
+    phrase: 'failed (SMTP_NOT_AUTHENTICATED)',
+    remediation: ctx => ({
+      text: `${hostPort(ctx)} was asked to send before any successful AUTH: the client sent MAIL FROM without authenticating (authentication switched off in the account, or AUTH failed earlier and the client went on), or it talks to a port or host that does not take client submission. ECE's account must use smtp.office365.com port 587 with STARTTLS and OAuth 2.0 authentication; the refusal before it, if any, is the real cause.`,
+      fix: `ECE email account for ${mbx(ctx)}: outgoing server smtp.office365.com, port 587, STARTTLS, authentication OAuth 2.0`,
+      links: [LINKS.smtpAuth, LINKS.oauthImapPopSmtp, ...guide(ctx)],
     }),
   },
 

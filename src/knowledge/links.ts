@@ -69,6 +69,16 @@ export const LINKS = {
     'Microsoft: Exchange Online to retire Basic auth for Client Submission (SMTP AUTH)',
     'https://techcommunity.microsoft.com/blog/exchange/exchange-online-to-retire-basic-auth-for-client-submission-smtp-auth/4114750',
   ),
+  // TLS 1.2 for mail clients: Exchange Online refuses TLS 1.0/1.1 on its regular endpoints
+  // (o365-facts.md §8; the 421 4.7.66 text names aka.ms/smtp_auth_tls, seen in zehm/sendEmail #1).
+  tlsLegacySmtp: link(
+    'Microsoft: Opt in to the Exchange Online endpoint for legacy TLS clients using SMTP AUTH',
+    'https://learn.microsoft.com/en-us/exchange/clients-and-mobile-in-exchange-online/opt-in-exchange-online-endpoint-for-legacy-tls-using-smtp-auth',
+  ),
+  tlsLegacyPopImap: link(
+    'Microsoft Exchange Team: New opt-in endpoint for POP3/IMAP4 clients that need legacy TLS',
+    'https://techcommunity.microsoft.com/blog/exchange/new-opt-in-endpoint-for-pop3imap4-clients-that-need-legacy-tls/3710395',
+  ),
   endpoints: link(
     'Microsoft 365 URLs and IP address ranges web service (worldwide)',
     'https://endpoints.office.com/endpoints/worldwide',
@@ -163,6 +173,10 @@ export const SEEN_URLS: ReadonlySet<string> = new Set([
   'https://devblogs.microsoft.com/microsoft365dev/announcing-oauth-2-0-support-for-imap-smtp-client-protocols-in-exchange-online/',
   'https://github.com/MicrosoftDocs/office-docs-powershell/blob/main/exchange/docs-conceptual/app-only-auth-powershell-v2.md',
   'https://github.com/DanijelkMSFT/ThisandThat/blob/main/Get-IMAPAccessToken.ps1',
+  // Seen 2026-12 through the search tool: learn.microsoft.com page (with a tracking query,
+  // dropped here) and the Exchange Team blog post that quotes the POP/IMAP TLS refusal text.
+  'https://learn.microsoft.com/en-us/exchange/clients-and-mobile-in-exchange-online/opt-in-exchange-online-endpoint-for-legacy-tls-using-smtp-auth',
+  'https://techcommunity.microsoft.com/blog/exchange/new-opt-in-endpoint-for-pop3imap4-clients-that-need-legacy-tls/3710395',
   'https://endpoints.office.com/endpoints/worldwide',
   'https://endpoints.office.com/version',
   'http://aka.ms/ipurlws',

@@ -36,6 +36,18 @@ export interface Codes {
   TOKEN_EXPIRED_SESSION: true;
   XOAUTH2_NOT_OFFERED: true;
   SEND_REJECTED: true;
+  // Mail replies read by reply code, enhanced status and response code (RFC 3463, RFC 5248,
+  // RFC 5321 §4.2, RFC 5530, RFC 2449/3206): what is not a token verdict.
+  MAIL_TLS_VERSION_REFUSED: true;
+  MAIL_TLS_REQUIRED: true;
+  MAIL_TEMPORARY: true;
+  MAIL_SERVER_FAILURE: true;
+  MAILBOX_IN_USE: true;
+  MAILBOX_ACCESS_DENIED: true;
+  MAIL_CONTACT_ADMIN: true;
+  SMTP_AUTH_DISABLED_TENANT: true;
+  SMTP_SECURITY_DEFAULTS: true;
+  SMTP_NOT_AUTHENTICATED: true;
   AADSTS50011: true;
   AADSTS90002: true;
   AADSTS700016: true;

@@ -101,6 +101,18 @@ export function tlsFailureCode(sysCode: string | undefined): Code {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Shared by the three mail protocols
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Exchange Online's refusal of a TLS 1.0/1.1 session. SMTP carries it as `421 4.7.66`; for POP3
+ * and IMAP4 Microsoft published only the text ("TLS 1.0 and 1.1 are not supported. Please
+ * upgrade/update your client to support TLS 1.2. Visit https://aka.ms/popimap_tls.", Exchange
+ * Team blog 3710395), so the text is what tells it from any other refusal there.
+ */
+const TLS_VERSION_TEXT = /TLS 1\.0 and 1\.1 are not supported/i;
+
+// ---------------------------------------------------------------------------------------------
 // IMAP (RFC 9051 / RFC 3501 status responses; Exchange Online texts from o365-facts.md §1.2)
 // ---------------------------------------------------------------------------------------------
 
@@ -125,33 +137,74 @@ export function parseImapStatus(line: string): ImapStatus | undefined {
   return status;
 }
 
-/** RFC 5530 response codes that say the credentials (the token) were not accepted. */
-const IMAP_AUTH_CODES = new Set(['AUTHENTICATIONFAILED', 'AUTHORIZATIONFAILED', 'EXPIRED']);
+/**
+ * RFC 5530 response codes (and RFC 9051 §7.1's) that decide a NO, BAD or BYE by themselves,
+ * whatever command it answered: only AUTHENTICATIONFAILED and EXPIRED say the credentials (the
+ * token) were not accepted. A code not listed here falls back to the command and status.
+ */
+const IMAP_RESPONSE_CODES: Record<string, Code> = {
+  // "Authentication failed for some reason on which the server is unwilling to elaborate."
+  AUTHENTICATIONFAILED: 'AUTH_FAILED',
+  // "Either authentication succeeded or the server no longer had the necessary data; either
+  // way, access is no longer permitted using that passphrase."
+  EXPIRED: 'AUTH_FAILED',
+  // "Authentication succeeded in using the authentication identity, but the server cannot or
+  // will not allow the authentication identity to act as the requested authorization identity":
+  // the token's user may not open the mailbox named in user=.
+  AUTHORIZATIONFAILED: 'MAILBOX_ACCESS_DENIED',
+  // "The access control system (e.g., ACL) for the mailbox does not permit the user".
+  NOPERM: 'MAILBOX_ACCESS_DENIED',
+  // "Temporary failure because a subsystem is down."
+  UNAVAILABLE: 'MAIL_TEMPORARY',
+  // "The operation is ignored because it exceeds some limit on the server" (e.g. connections).
+  LIMIT: 'MAIL_TEMPORARY',
+  // "An operation has not been carried out because it involves … someone else" (locked).
+  INUSE: 'MAILBOX_IN_USE',
+  // "The server encountered a bug in itself or violated one of its own invariants."
+  SERVERBUG: 'MAIL_SERVER_FAILURE',
+  // "The operation is not permitted due to a lack of privacy" (no TLS).
+  PRIVACYREQUIRED: 'MAIL_TLS_REQUIRED',
+  // "The user should contact the system administrator or support desk."
+  CONTACTADMIN: 'MAIL_CONTACT_ADMIN',
+  // Codes about the command itself, never the credentials: a client or server fault.
+  CLIENTBUG: 'PROTOCOL_ERROR',
+  CANNOT: 'PROTOCOL_ERROR',
+  NONEXISTENT: 'PROTOCOL_ERROR',
+  ALREADYEXISTS: 'PROTOCOL_ERROR',
+  OVERQUOTA: 'PROTOCOL_ERROR',
+  // RFC 9051 §7.1: TRYCREATE, and RFC 5530's EXPUNGEISSUED / CORRUPTION, neither.
+  TRYCREATE: 'PROTOCOL_ERROR',
+  EXPUNGEISSUED: 'PROTOCOL_ERROR',
+  CORRUPTION: 'MAIL_SERVER_FAILURE',
+};
 
 /**
- * The code for an IMAP response line to `command` (the verb we sent: AUTHENTICATE, LIST…).
- * Data responses and OK are `OK`.
+ * The code for an IMAP response line to `command` (the verb we sent: AUTHENTICATE, LIST…, or
+ * `GREETING`). Data responses and OK are `OK`.
  */
 export function imapCode(command: string, line: string): Code {
   const s = parseImapStatus(line);
   if (!s) return 'OK';
   const verb = command.toUpperCase();
+  if (s.status === 'OK' || s.status === 'PREAUTH') return 'OK';
+  if (TLS_VERSION_TEXT.test(s.text)) return 'MAIL_TLS_VERSION_REFUSED';
+  // A response code decides first (RFC 5530 §3: the code is for the client to act on).
+  const byCode = s.responseCode ? IMAP_RESPONSE_CODES[s.responseCode] : undefined;
+  if (byCode) return byCode;
   if (s.status === 'BYE') {
     // Exchange Online ends a session whose token expired with an untagged BYE that carries no
     // response code; only the text tells this BYE from a normal one (§1.2, imapsync #250).
     if (/AccessTokenExpired/i.test(s.text)) return 'TOKEN_EXPIRED_SESSION';
     return verb === 'LOGOUT' ? 'OK' : 'PROTOCOL_ERROR';
   }
-  if (s.status === 'OK' || s.status === 'PREAUTH') return 'OK';
   // "BAD User is authenticated but not connected." answers the first mailbox command after a
   // successful AUTHENTICATE when the token's user cannot open the mailbox in user= (§1.2).
   // BAD otherwise means a malformed command, so only the text separates the two.
   if (s.status === 'BAD' && /User is authenticated but not connected/i.test(s.text)) {
     return 'AUTHENTICATED_NOT_CONNECTED';
   }
-  if (s.responseCode && IMAP_AUTH_CODES.has(s.responseCode)) return 'AUTH_FAILED';
   // RFC 9051 §6.2.2: NO to AUTHENTICATE means the authentication failed, whatever the text
-  // (Exchange Online says "NO AUTHENTICATE failed.").
+  // (Exchange Online says "NO AUTHENTICATE failed."), unless a response code said otherwise.
   if (s.status === 'NO' && (verb === 'AUTHENTICATE' || verb === 'LOGIN')) return 'AUTH_FAILED';
   return 'PROTOCOL_ERROR';
 }
@@ -219,6 +272,32 @@ export function imapflowErrorCode(err: ImapflowErrorFields): Code {
 export type Pop3Phase = 'greeting' | 'capa' | 'auth-start' | 'auth' | 'stat' | 'quit';
 
 /**
+ * POP3 extended response codes (RFC 2449 §8, RFC 3206), by their first one or two levels (the
+ * codes are hierarchical: `SYS/TEMP/…` is still SYS/TEMP).
+ */
+const POP3_RESPONSE_CODES: Record<string, Code> = {
+  // RFC 3206 §4: "a problem with the user's credentials" (or authorization).
+  AUTH: 'AUTH_FAILED',
+  // RFC 3206 §4: "a system error … likely transient", "the client … should try again later".
+  'SYS/TEMP': 'MAIL_TEMPORARY',
+  // RFC 3206 §4: "a system error … unlikely to be resolved without intervention".
+  'SYS/PERM': 'MAIL_SERVER_FAILURE',
+  // RFC 2449 §8.1.2: "the authentication was successful, but the user's maildrop is currently
+  // locked (probably by another POP3 session)".
+  'IN-USE': 'MAILBOX_IN_USE',
+  // RFC 2449 §8.1.1: "the user is logging in too frequently": try later.
+  'LOGIN-DELAY': 'MAIL_TEMPORARY',
+};
+
+/** The registry code for a POP3 `-ERR [CODE] …` response code, if it decides the reply. */
+function pop3ResponseCode(line: string): Code | undefined {
+  const m = /^-ERR \[([^\]\s]+)\]/i.exec(line);
+  if (!m) return undefined;
+  const levels = m[1]!.toUpperCase().split('/');
+  return POP3_RESPONSE_CODES[levels.slice(0, 2).join('/')] ?? POP3_RESPONSE_CODES[levels[0]!];
+}
+
+/**
  * The code for a POP3 reply line in `phase`. `auth-start` is the reply to the `AUTH XOAUTH2`
  * line itself (a `+` continuation is expected), `auth` the reply to the XOAUTH2 blob.
  */
@@ -226,8 +305,10 @@ export function pop3Code(phase: Pop3Phase, line: string): Code {
   if (/^\+OK\b/i.test(line)) return 'OK';
   if (/^\+( |$)/.test(line)) return phase === 'auth-start' ? 'OK' : 'PROTOCOL_ERROR';
   if (!/^-ERR\b/i.test(line)) return 'PROTOCOL_ERROR';
-  // RFC 3206 §4: the [AUTH] response code marks a credentials failure, whatever the phase.
-  if (/^-ERR \[AUTH\]/i.test(line)) return 'AUTH_FAILED';
+  if (TLS_VERSION_TEXT.test(line)) return 'MAIL_TLS_VERSION_REFUSED';
+  // An extended response code decides whatever the phase (RFC 2449 §8: the client acts on it).
+  const byCode = pop3ResponseCode(line);
+  if (byCode) return byCode;
   switch (phase) {
     case 'auth-start':
       // RFC 5034 §4: -ERR instead of a continuation means the server will not run the
@@ -273,20 +354,39 @@ export function parseSmtpReply(reply: string): SmtpReply {
 export type SmtpCommand =
   'CONNECT' | 'EHLO' | 'STARTTLS' | 'AUTH' | 'MAIL' | 'RCPT' | 'DATA' | 'QUIT';
 
-/** The code for the reply to `command`. 2xx and 3xx are `OK` (334 is handled by the caller). */
+/**
+ * The code for the reply to `command`. 2xx and 3xx are `OK` (334 is handled by the caller).
+ *
+ * The order matters: first what Exchange Online says in one status for several causes and only
+ * the text separates (the TLS-version refusal, STOREDRV logon failures, the 5.7.139 variants,
+ * SendAsDenied), then the enhanced status code (RFC 3463 class and subject, RFC 5248 registry),
+ * then the reply code's class (RFC 5321 §4.2.1: 4yz is transient, try again later) and the
+ * command it answered.
+ */
 export function smtpCode(command: SmtpCommand, reply: string): Code {
   const r = parseSmtpReply(reply);
   if (r.status >= 200 && r.status < 400) return 'OK';
   if (r.status === 0) return 'PROTOCOL_ERROR';
+  // 421 4.7.66 "TLS 1.0 and 1.1 are not supported…" (o365-facts.md §8, zehm/sendEmail #1): a
+  // 421 closes the session, but retrying over the same TLS version never helps.
+  if (r.enhanced === '4.7.66' || TLS_VERSION_TEXT.test(r.text)) return 'MAIL_TLS_VERSION_REFUSED';
+  // "430 4.2.0 STOREDRV; mailbox logon failure; …MapiExceptionLogonFailed" (email-oauth2-proxy
+  // #271): Exchange calls it transient, but the signed-in account cannot log on to the mailbox
+  // and retrying never helps; 4.2.0 alone says nothing more, so the text decides.
+  if (/MapiExceptionLogonFailed|mailbox logon failure/i.test(r.text)) {
+    return 'MAILBOX_ACCESS_DENIED';
+  }
   if (command === 'STARTTLS') return 'STARTTLS_UNAVAILABLE';
   if (r.enhanced === '5.7.139') {
     // Exchange Online uses one status (535 5.7.139) for several refusals and tells them apart
     // only in the text (§1.4), so the text is matched here and nowhere else.
+    if (/SmtpClientAuthentication is disabled for the Tenant/i.test(r.text)) {
+      return 'SMTP_AUTH_DISABLED_TENANT';
+    }
     if (/SmtpClientAuthentication is disabled/i.test(r.text)) return 'SMTP_AUTH_DISABLED';
     if (/basic authentication is disabled/i.test(r.text)) return 'SMTP_BASIC_AUTH_DISABLED';
-    if (/did not meet the criteria|security defaults/i.test(r.text)) {
-      return 'SMTP_BLOCKED_BY_POLICY';
-    }
+    if (/security defaults/i.test(r.text)) return 'SMTP_SECURITY_DEFAULTS';
+    if (/did not meet the criteria/i.test(r.text)) return 'SMTP_BLOCKED_BY_POLICY';
     return 'AUTH_FAILED';
   }
   // 550 5.7.30: basic authentication is no longer accepted for client submission (§1.7).
@@ -295,10 +395,23 @@ export function smtpCode(command: SmtpCommand, reply: string): Code {
   // 5.7.60 "Client does not have permissions to send as this sender" (§1.4).
   if (r.enhanced === '5.2.252' || r.enhanced === '5.7.60') return 'SEND_AS_DENIED';
   if (r.enhanced === '5.2.0' && /SendAsDenied/i.test(r.text)) return 'SEND_AS_DENIED';
+  // 530 5.7.57 "Client not authenticated to send mail" (Exchange Online, §1.4) and RFC 4954 §6
+  // "530 5.7.0 Authentication required": MAIL FROM without a successful AUTH. RFC 3207 §4 gives
+  // 530 to a command that needs STARTTLS first ("530 Must issue a STARTTLS command first"), and
+  // RFC 4954 §6 "538 5.7.11 Encryption required for requested authentication mechanism".
+  if (r.enhanced === '5.7.57') return 'SMTP_NOT_AUTHENTICATED';
+  if (r.enhanced === '5.7.11' || r.status === 538) return 'MAIL_TLS_REQUIRED';
+  if (r.status === 530) {
+    return /STARTTLS/i.test(r.text) ? 'MAIL_TLS_REQUIRED' : 'SMTP_NOT_AUTHENTICATED';
+  }
+  // RFC 5321 §4.2.1 (4yz) and RFC 3463 §3.1 (class 4): transient, "the action may be requested
+  // again". Not a verdict on the token even when it answers AUTH (RFC 4954 §6 "454 4.7.0
+  // Temporary authentication failure"): 421 4.3.2 service not available, 451 4.7.0, 452 …
+  if ((r.status >= 400 && r.status < 500) || r.enhanced?.startsWith('4.')) return 'MAIL_TEMPORARY';
   if (command === 'AUTH') {
     // RFC 4954 §6: 504 = mechanism not supported ("504 5.7.4 Unrecognized authentication type").
     if (r.status === 504) return 'XOAUTH2_NOT_OFFERED';
-    // 535 5.7.3 and any other refusal of AUTH: the token was not accepted.
+    // 535 5.7.3 / 535 5.7.8 and any other permanent refusal of AUTH: the token was not accepted.
     return 'AUTH_FAILED';
   }
   if (command === 'MAIL' || command === 'RCPT' || command === 'DATA') return 'SEND_REJECTED';

@@ -108,7 +108,31 @@ describe('mailbox-protocols rule', () => {
         ),
         'fail',
         'EXO_SMTP_AUTH_DISABLED',
-        `${SALES}: SMTP AUTH is refused by Exchange Online (535 5.7.139)`,
+        `${SALES}: SMTP AUTH is refused by Exchange Online (535 5.7.139, disabled for the mailbox)`,
+      ],
+      [
+        // "535 5.7.139 … disabled for the Tenant" (email-oauth2-proxy #193): the tenant switch.
+        'no Exchange reads, SMTP 535 5.7.139 for the Tenant',
+        both(noExo, obs =>
+          swap(obs, is.mail('smtp', SALES), o =>
+            mail('smtp', o.vantage, SALES, { code: 'SMTP_AUTH_DISABLED_TENANT', ok: false }),
+          ),
+        ),
+        'fail',
+        'EXO_SMTP_AUTH_DISABLED_TENANT',
+        `${SALES}: SMTP AUTH is refused by Exchange Online (535 5.7.139, disabled for the tenant)`,
+      ],
+      [
+        // "… user is locked by your organization's security defaults policy": neither switch.
+        'no Exchange reads, SMTP 535 5.7.139 security defaults',
+        both(noExo, obs =>
+          swap(obs, is.mail('smtp', SALES), o =>
+            mail('smtp', o.vantage, SALES, { code: 'SMTP_SECURITY_DEFAULTS', ok: false }),
+          ),
+        ),
+        'fail',
+        'SMTP_SECURITY_DEFAULTS',
+        `${SALES}: SMTP AUTH is refused by Exchange Online (535 5.7.139, blocked by security defaults)`,
       ],
       [
         'no Exchange reads, a rejected POP token proves nothing',

@@ -264,4 +264,35 @@ describe('root-cause attribution', () => {
     expect(attributeRootCauses([named, network('pass')])[0]?.rootCause).toBeUndefined();
     expect(attributeRootCauses([named, network('warn')])[0]?.rootCause).toBe('network');
   });
+  // "535 5.7.139 … disabled for the Tenant" (email-oauth2-proxy #193): the tenant switch, which
+  // mailbox-protocols judges; a temporary 4xx (RFC 5321 §4.2.1) judges no item at all.
+  test('SMTP AUTH off for the tenant: connectivity points at mailbox protocols', () => {
+    const run = evaluate(
+      edit(obs =>
+        swap(obs, is.mail('smtp', SUPPORT), o =>
+          mail('smtp', o.vantage, SUPPORT, { code: 'SMTP_AUTH_DISABLED_TENANT', ok: false }),
+        ),
+      ),
+    );
+    expect(finding(run, 'mailbox-protocols')).toMatchObject({ status: 'fail' });
+    expect(finding(run, 'connectivity')).toMatchObject({
+      status: 'fail',
+      code: 'SMTP_AUTH_DISABLED_TENANT',
+      rootCause: 'mailbox-protocols',
+    });
+    expect(finding(run, 'token').status).toBe('pass');
+  });
+
+  test('a temporary refusal warns in connectivity and fails no other item', () => {
+    const run = evaluate(
+      edit(obs =>
+        swap(obs, is.mail('smtp', SUPPORT), o =>
+          mail('smtp', o.vantage, SUPPORT, { code: 'MAIL_TEMPORARY', ok: false }),
+        ),
+      ),
+    );
+    expect(finding(run, 'connectivity')).toMatchObject({ status: 'warn', code: 'MAIL_TEMPORARY' });
+    expect(finding(run, 'connectivity').rootCause).toBeUndefined();
+    expect(run.filter(f => f.status === 'fail').map(f => f.item)).toEqual([]);
+  });
 });

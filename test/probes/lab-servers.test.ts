@@ -116,7 +116,7 @@ describe('probes against the lab mail servers', () => {
     expect(obs).toMatchObject({ ok: true, code: 'OK', mailboxFacts: { sent: true } });
   });
 
-  test('SMTP: SMTP AUTH disabled for the tenant is SMTP_AUTH_DISABLED', async () => {
+  test('SMTP: SMTP AUTH disabled for the tenant is SMTP_AUTH_DISABLED_TENANT', async () => {
     const user = 'support@example.com';
     const mailbox = state.tenant.mailboxes.find(m => m.address === user)!;
     const before = {
@@ -134,7 +134,11 @@ describe('probes against the lab mail servers', () => {
           accessToken: token(user),
         },
       );
-      expect(obs).toMatchObject({ ok: false, code: 'SMTP_AUTH_DISABLED', stage: 'authenticate' });
+      expect(obs).toMatchObject({
+        ok: false,
+        code: 'SMTP_AUTH_DISABLED_TENANT',
+        stage: 'authenticate',
+      });
       expect(obs.server).toMatch(/^535 5\.7\.139 .*disabled for the Tenant/);
     } finally {
       state.tenant.smtpAuthDisabledOrg = before.org;

@@ -24,6 +24,21 @@ describe('IMAP', () => {
     ['LOGOUT', '* BYE Microsoft Exchange Server 2016 IMAP4 server signing off.', 'OK'],
     ['LIST', 'A03 BAD Command Argument Error. 12', 'PROTOCOL_ERROR'],
     ['LIST', '* LIST (\\HasNoChildren) "/" INBOX', 'OK'],
+    // RFC 5530 response codes decide before the command: only two are about the credentials.
+    ['AUTHENTICATE', "A01 NO [UNAVAILABLE] User's backend down for maintenance", 'MAIL_TEMPORARY'],
+    ['AUTHENTICATE', "A01 NO [EXPIRED] That password isn't valid any more", 'AUTH_FAILED'],
+    [
+      'AUTHENTICATE',
+      'A01 NO [AUTHORIZATIONFAILED] No such authorization-ID',
+      'MAILBOX_ACCESS_DENIED',
+    ],
+    ['AUTHENTICATE', 'A01 NO [PRIVACYREQUIRED] Connection offers no privacy', 'MAIL_TLS_REQUIRED'],
+    ['AUTHENTICATE', 'A01 NO [CONTACTADMIN]', 'MAIL_CONTACT_ADMIN'],
+    ['EXAMINE', 'A02 NO [NOPERM] Access denied', 'MAILBOX_ACCESS_DENIED'],
+    ['EXAMINE', 'A02 NO [INUSE] Mailbox in use', 'MAILBOX_IN_USE'],
+    ['LIST', 'A03 NO [SERVERBUG] This should not happen', 'MAIL_SERVER_FAILURE'],
+    ['AUTHENTICATE', 'A01 NO [CLIENTBUG] Bad base64', 'PROTOCOL_ERROR'],
+    ['GREETING', '* BYE [UNAVAILABLE] Server shutting down', 'MAIL_TEMPORARY'],
   ])('%s answered %j is %s', (command, line, code) => {
     expect(imapCode(command, line)).toBe(code);
   });
@@ -70,6 +85,12 @@ describe('POP3', () => {
     ['stat', '-ERR [AUTH] not logged in', 'AUTH_FAILED'],
     ['stat', '-ERR Command is not valid in this state.', 'PROTOCOL_ERROR'],
     ['capa', 'HELLO', 'PROTOCOL_ERROR'],
+    // RFC 2449 §8 and RFC 3206 response codes decide whatever the phase.
+    ['auth', '-ERR [SYS/TEMP] Temporary authentication failure', 'MAIL_TEMPORARY'],
+    ['auth', '-ERR [SYS/PERM] Permanent system failure', 'MAIL_SERVER_FAILURE'],
+    ['auth', '-ERR [IN-USE] Do you have another POP session running?', 'MAILBOX_IN_USE'],
+    ['auth', '-ERR [LOGIN-DELAY] wait longer between logins', 'MAIL_TEMPORARY'],
+    ['auth-start', '-ERR [SYS/TEMP/DB] database down', 'MAIL_TEMPORARY'],
   ] as const)('%s answered %j is %s', (phase, line, code) => {
     expect(pop3Code(phase, line)).toBe(code);
   });
@@ -86,8 +107,34 @@ describe('SMTP', () => {
     [
       'AUTH',
       '535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.',
+      'SMTP_AUTH_DISABLED_TENANT',
+    ],
+    [
+      'AUTH',
+      '535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information.',
       'SMTP_AUTH_DISABLED',
     ],
+    [
+      'AUTH',
+      "535 5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults policy. Contact your administrator.",
+      'SMTP_SECURITY_DEFAULTS',
+    ],
+    // RFC 4954 §6: a temporary failure of AUTH is not a verdict on the token.
+    ['AUTH', '454 4.7.0 Temporary authentication failure', 'MAIL_TEMPORARY'],
+    [
+      'AUTH',
+      '421 4.7.66 TLS 1.0 and 1.1 are not supported. Please upgrade/update your client to support TLS 1.2. Visit https://aka.ms/smtp_auth_tls. [SA9P221CA0019.NAMP221.PROD.OUTLOOK.COM]',
+      'MAIL_TLS_VERSION_REFUSED',
+    ],
+    ['CONNECT', '421 4.3.2 Service not available, closing transmission channel', 'MAIL_TEMPORARY'],
+    [
+      'DATA',
+      '430 4.2.0 STOREDRV; mailbox logon failure; STOREDRV.Submission.Exception:ConnectionFailedTransientException.MapiExceptionLogonFailed',
+      'MAILBOX_ACCESS_DENIED',
+    ],
+    ['MAIL', '530 5.7.57 Client not authenticated to send mail.', 'SMTP_NOT_AUTHENTICATED'],
+    ['MAIL', '530 5.7.0 Must issue a STARTTLS command first', 'MAIL_TLS_REQUIRED'],
+    ['AUTH', '535 5.7.8 Authentication credentials invalid', 'AUTH_FAILED'],
     [
       'AUTH',
       '535 5.7.139 Authentication unsuccessful, basic authentication is disabled.',

@@ -154,7 +154,7 @@ describe('probeSmtp against smtp-server over STARTTLS', () => {
 
   test.each([
     [
-      'SMTP_AUTH_DISABLED',
+      'SMTP_AUTH_DISABLED_TENANT',
       '5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information. [AM0PR01CA0001.eurprd01.prod.exchangelabs.com 2024-01-01T00:00:00.000Z 08DC0000000000]',
     ],
     [
@@ -170,7 +170,7 @@ describe('probeSmtp against smtp-server over STARTTLS', () => {
       '5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully. Contact your administrator.',
     ],
     [
-      'SMTP_BLOCKED_BY_POLICY',
+      'SMTP_SECURITY_DEFAULTS',
       "5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults policy. Contact your administrator.",
     ],
     [
