@@ -37,7 +37,9 @@ afterEach(async () => {
 const outbox = (send = true) => {
   const b = new Outbox({
     queue: cfg,
-    ...(send ? { notifier: new ConnectorNotifier({ store, serviceUrls: serviceUrlPolicyFrom({}) }) } : {}),
+    ...(send
+      ? { notifier: new ConnectorNotifier({ store, serviceUrls: serviceUrlPolicyFrom({}) }) }
+      : {}),
   });
   boxes.push(b);
   return b;

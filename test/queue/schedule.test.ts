@@ -58,7 +58,10 @@ describe('scheduled runs, alerts and recoveries', () => {
       conversation: { id: '19:ops@thread.tacv2' },
     });
     await store.subscribe('lab', 'ops');
-    const outbox = new Outbox({ queue: cfg, notifier: new ConnectorNotifier({ store, serviceUrls: serviceUrlPolicyFrom({}) }) });
+    const outbox = new Outbox({
+      queue: cfg,
+      notifier: new ConnectorNotifier({ store, serviceUrls: serviceUrlPolicyFrom({}) }),
+    });
     closers.push(outbox);
     await outbox.start();
     const pipeline = new AlertPipeline({ queue: cfg, store, outbox });
