@@ -4,16 +4,25 @@
  * `POST {serviceUrl}/v3/conversations/{id}/activities` to send and
  * `PUT …/activities/{activityId}` to update in place (Bot Framework Connector REST API).
  * The token (when auth is on) comes from a provider the Teams layer passes in.
+ *
+ * Redis is a trust boundary: the stored reference is checked with a schema and its serviceUrl
+ * followed only on the connector hosts of ./service-url.ts, because the token goes with every
+ * request to whatever host the reference names.
  */
+import { z } from 'zod';
 import type { Store } from '../store/types';
+import { serviceUrlRefusal, UntrustedServiceUrlError, type ServiceUrlPolicy } from './service-url';
 import { SendError, type Message, type Notifier, type SendResult } from './types';
 
-/** The parts of a stored conversation reference this notifier reads. */
-interface Reference {
-  serviceUrl: string;
-  conversation: { id: string };
-  bot?: { id: string; name?: string };
-}
+/** The parts of a stored conversation reference this notifier reads (bounds are ours). */
+const referenceSchema = z.object({
+  serviceUrl: z.string().min(1).max(2048),
+  conversation: z.object({ id: z.string().min(1).max(1024) }),
+  bot: z
+    .object({ id: z.string().min(1).max(1024), name: z.string().max(1024).optional() })
+    .optional(),
+});
+type Reference = z.infer<typeof referenceSchema>;
 
 /** Options of the HTTP notifier. */
 export interface ConnectorNotifierOptions {
@@ -22,6 +31,10 @@ export interface ConnectorNotifierOptions {
   token?: () => Promise<string | undefined>;
   /** Per request deadline (default 15 s). */
   timeoutMs?: number;
+  /** The serviceUrl hosts followed (serviceUrlPolicyFrom). */
+  serviceUrls: ServiceUrlPolicy;
+  /** Told about refused references (conversation key, reason; never the token or the URL). */
+  onRefused?: (conversation: string, reason: string) => void;
 }
 
 /** Parse `Retry-After` (RFC 9110 §10.2.3): delta-seconds or an HTTP-date. */
@@ -54,11 +67,24 @@ export class ConnectorNotifier implements Notifier {
   constructor(private readonly opts: ConnectorNotifierOptions) {}
 
   private async reference(conversation: string): Promise<Reference> {
-    const ref = (await this.opts.store.getConversation(conversation)) as Reference | undefined;
-    if (!ref?.serviceUrl || !ref.conversation?.id)
+    const raw = await this.opts.store.getConversation(conversation);
+    if (raw === undefined || raw === null)
       // Not retryable: nothing will make an unknown conversation appear.
       throw new SendError(`no stored conversation reference for ${conversation}`, 404);
-    return ref;
+    const parsed = referenceSchema.safeParse(raw);
+    // Not retryable either; the failing fields are named, their values never repeated.
+    if (!parsed.success) {
+      const fields = [...new Set(parsed.error.issues.map(i => i.path.join('.') || '(record)'))];
+      const reason = `stored reference is malformed (${fields.join(', ')})`;
+      this.opts.onRefused?.(conversation, reason);
+      throw new SendError(`${reason} for ${conversation}; not followed`, 400);
+    }
+    const reason = serviceUrlRefusal(parsed.data.serviceUrl, this.opts.serviceUrls);
+    if (reason) {
+      this.opts.onRefused?.(conversation, reason);
+      throw new SendError(new UntrustedServiceUrlError(conversation, reason).message, 403);
+    }
+    return parsed.data;
   }
 
   private async call(

@@ -8,6 +8,7 @@
  * vanished (Redis restarted without persistence) is taken over by the next request.
  */
 import type { Queue } from 'bullmq';
+import { z } from 'zod';
 import type { QueueLog } from './log';
 import type { ScriptedRedis } from './scripts';
 
@@ -18,6 +19,32 @@ const IN_FLIGHT_GRACE_MS = 10_000;
 interface InFlightValue {
   runId: string;
   at: number;
+}
+
+/** A run id as newRunId makes it: `<env>-<yyyymmddhhmmss>-<4 hex>`. */
+const RUN_ID = /^([A-Za-z0-9_.-]+)-\d{14}-[0-9a-f]{4}$/;
+
+const inFlightSchema = z.object({
+  runId: z.string().max(200).regex(RUN_ID),
+  at: z.number().finite(),
+});
+
+/**
+ * The value read back from Redis, when it is one ecebot writes for the same environment as
+ * `runId`. Redis is a trust boundary: a forged value naming another environment's run must not
+ * make a requester join (and be shown) that run; a garbled one must not fail every submit.
+ */
+function heldValue(cur: string, runId: string): InFlightValue | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(cur);
+  } catch {
+    return undefined;
+  }
+  const parsed = inFlightSchema.safeParse(raw);
+  if (!parsed.success) return undefined;
+  const env = RUN_ID.exec(runId)?.[1];
+  return env !== undefined && RUN_ID.exec(parsed.data.runId)?.[1] === env ? parsed.data : undefined;
 }
 
 /** A claim: the value written (to release it if the submit fails), or the run joined. */
@@ -38,7 +65,13 @@ export class InFlightRegistry {
     const mine = JSON.stringify({ runId, at } satisfies InFlightValue);
     const cur = await this.redis.ecebotClaimOrJoin(key, mine, ttl);
     if (!cur) return { claimed: mine };
-    const held = JSON.parse(cur) as InFlightValue;
+    const held = heldValue(cur, runId);
+    if (!held) {
+      // Not a value ecebot wrote for this environment: never joined, taken over (no value logged).
+      this.log.warn({ key }, 'in-flight key holds no run of this environment; taking it over');
+      const took = await this.redis.ecebotReplaceIf(key, cur, mine, ttl);
+      return took === 1 ? { claimed: mine } : this.claim(key, runId, ttlMs);
+    }
     const state = await this.runs.getJobState(held.runId);
     const stale =
       state === 'completed' ||
@@ -68,7 +101,7 @@ export class InFlightRegistry {
   async release(key: string, runId: string): Promise<void> {
     const cur = await this.redis.get(key);
     if (!cur) return;
-    const held = JSON.parse(cur) as InFlightValue;
-    if (held.runId === runId) await this.redis.ecebotReplaceIf(key, cur, '', '0');
+    const held = heldValue(cur, runId);
+    if (held?.runId === runId) await this.redis.ecebotReplaceIf(key, cur, '', '0');
   }
 }

@@ -2,12 +2,22 @@
  * How ecebot reaches Redis: one URL (`REDIS_URL`), one key prefix (`ECEBOT_QUEUE_PREFIX`),
  * connection options tuned per role, and the error a producer reports while Redis is down.
  *
+ * TLS: `rediss://` in `REDIS_URL`; the server's certificate is checked as usual (Node's CA store),
+ * plus the PEM file in `REDIS_TLS_CA_FILE` when the server's CA is a private one. AUTH: an ACL
+ * user and password in the URL (`rediss://bot:PASSWORD@host:6380`); ./acl.ts lists each role's
+ * commands and keys. Cluster: `REDIS_CLUSTER_NODES=host:port,host:port` (seed nodes) switches to
+ * ioredis' Cluster client, taking user, password and TLS from `REDIS_URL`; the prefix must then
+ * be a hash tag such as `{ecebot}`, because BullMQ needs every key of a queue in one slot (and a
+ * flow, parent and children, in one slot too).
+ *
  * ioredis 6 speaks RESP3 by default and needs Redis ≥ 6 for it (teams-bot-notes.md §7);
  * BullMQ recommends Redis ≥ 6.2. Nothing here loads a native module: BullMQ's optional
  * `msgpackr-extract` accelerator is never required (msgpackr falls back to pure JavaScript), so
  * the worker runs on a plain Node 20 on a Windows ECE server.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 
 /** Default Redis for a one-machine trial and the tests. */
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -19,23 +29,69 @@ const DEFAULT_PREFIX = 'ecebot';
 export interface QueueConfig {
   /** `redis://[user:password@]host:port[/db]` or `rediss://…` for TLS. */
   url: string;
-  /** Key prefix (no `:`); BullMQ queues live under `<prefix>:…`. */
+  /** Key prefix (no `:`); BullMQ queues live under `<prefix>:…`. `{name}` on a cluster. */
   prefix: string;
+  /** PEM of the CA(s) to trust for `rediss://` besides Node's own (`REDIS_TLS_CA_FILE`). */
+  tlsCa?: string;
+  /** Seed nodes of a Redis Cluster (`REDIS_CLUSTER_NODES`); absent for a single server. */
+  clusterNodes?: { host: string; port: number }[];
 }
 
 /** The queue configuration from the environment, or undefined when `REDIS_URL` is unset. */
 export function queueConfigFrom(vars: NodeJS.ProcessEnv): QueueConfig | undefined {
   const url = vars.REDIS_URL?.trim();
   if (!url) return undefined;
-  return { url, prefix: prefixFrom(vars) };
+  const clusterNodes = clusterNodesFrom(vars.REDIS_CLUSTER_NODES);
+  const caFile = vars.REDIS_TLS_CA_FILE?.trim();
+  let tlsCa: string | undefined;
+  if (caFile) {
+    try {
+      tlsCa = readFileSync(caFile, 'utf8');
+    } catch (err) {
+      throw new Error(
+        `REDIS_TLS_CA_FILE: cannot read ${caFile} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); give the path of the PEM file of the CA that signed the Redis server's certificate`,
+      );
+    }
+    if (!tlsCa.includes('-----BEGIN CERTIFICATE-----'))
+      throw new Error(`REDIS_TLS_CA_FILE: ${caFile} holds no PEM certificate`);
+  }
+  return {
+    url,
+    prefix: prefixFrom(vars, !!clusterNodes),
+    ...(tlsCa ? { tlsCa } : {}),
+    ...(clusterNodes ? { clusterNodes } : {}),
+  };
 }
 
-/** `ECEBOT_QUEUE_PREFIX` or the default, checked: BullMQ key names split on `:`. */
-function prefixFrom(vars: NodeJS.ProcessEnv): string {
-  const p = vars.ECEBOT_QUEUE_PREFIX?.trim() || DEFAULT_PREFIX;
-  if (!/^[A-Za-z0-9_.-]+$/.test(p))
+/** `host:port,host:port` → nodes; a clear error for anything else. */
+function clusterNodesFrom(raw: string | undefined): QueueConfig['clusterNodes'] {
+  if (!raw?.trim()) return undefined;
+  return raw.split(',').map(part => {
+    const m = /^\s*([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):(\d{1,5})\s*$/.exec(part);
+    const port = Number(m?.[2]);
+    if (!m || port < 1 || port > 65535)
+      throw new Error(
+        `REDIS_CLUSTER_NODES: "${part.trim()}" is not host:port; list the cluster's seed nodes as host:port,host:port`,
+      );
+    return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+  });
+}
+
+/**
+ * `ECEBOT_QUEUE_PREFIX` or the default, checked: BullMQ key names split on `:`. On a cluster the
+ * prefix must be a hash tag (`{ecebot}`): Redis hashes only the part inside the first `{…}`
+ * (Redis Cluster spec, "Hash tags"), so every ecebot key lands in one slot, as BullMQ's
+ * multi-key scripts require.
+ */
+function prefixFrom(vars: NodeJS.ProcessEnv, cluster: boolean): string {
+  const p = vars.ECEBOT_QUEUE_PREFIX?.trim() || (cluster ? `{${DEFAULT_PREFIX}}` : DEFAULT_PREFIX);
+  if (!/^(?:[A-Za-z0-9_.-]+|\{[A-Za-z0-9_.-]+\})$/.test(p))
     throw new Error(
-      `ECEBOT_QUEUE_PREFIX must be letters, digits, . _ - (got ${JSON.stringify(p)})`,
+      `ECEBOT_QUEUE_PREFIX must be letters, digits, . _ - or such a name in braces ({ecebot}) (got ${JSON.stringify(p)})`,
+    );
+  if (cluster && !p.startsWith('{'))
+    throw new Error(
+      `ECEBOT_QUEUE_PREFIX must be a hash tag such as {${p}} on a Redis Cluster (REDIS_CLUSTER_NODES is set): BullMQ needs all keys of a queue in one slot`,
     );
   return p;
 }
@@ -86,9 +142,45 @@ function redisOptions(role: ConnectionRole): RedisOptions {
     : { maxRetriesPerRequest: null, retryStrategy, connectTimeout: 5000 };
 }
 
+/** TLS options for `rediss://`: Node's CAs plus the configured ones; never unchecked. */
+function tlsOptions(cfg: QueueConfig): RedisOptions['tls'] | undefined {
+  if (!/^rediss:/i.test(cfg.url)) return undefined;
+  return cfg.tlsCa ? { ca: [...tlsRootCertificates(), cfg.tlsCa] } : {};
+}
+
+/** Keep the public roots: giving `ca` alone would replace them (Node tls.createSecureContext). */
+function tlsRootCertificates(): string[] {
+  return [...rootCertificates];
+}
+
+/**
+ * A Cluster client for a role: the same per-role options for every node, user/password/TLS from
+ * the URL. Typed as `Redis` for the callers (BullMQ takes both; every call ecebot makes exists on
+ * both, and all keys share one slot through the hash-tag prefix).
+ */
+function connectCluster(cfg: QueueConfig, role: ConnectionRole): Redis {
+  const u = new URL(cfg.url);
+  const { enableOfflineQueue, retryStrategy: _r, ...perNode } = redisOptions(role);
+  const tls = tlsOptions(cfg);
+  const options: ClusterOptions = {
+    ...(enableOfflineQueue === false ? { enableOfflineQueue: false } : {}),
+    clusterRetryStrategy: retryStrategy,
+    redisOptions: {
+      ...perNode,
+      ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+      ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+      ...(tls ? { tls } : {}),
+    },
+  };
+  return new Cluster(cfg.clusterNodes!, options) as unknown as Redis;
+}
+
 /** A new ioredis client for a role; errors are kept for messages, never thrown as events. */
 export function connect(cfg: QueueConfig, role: ConnectionRole): Redis {
-  const client = new Redis(cfg.url, { ...redisOptions(role), lazyConnect: false });
+  const tls = tlsOptions(cfg);
+  const client = cfg.clusterNodes
+    ? connectCluster(cfg, role)
+    : new Redis(cfg.url, { ...redisOptions(role), ...(tls ? { tls } : {}), lazyConnect: false });
   // Without a listener ioredis prints every reconnect failure; callers read lastError instead.
   client.on('error', (err: Error) => {
     lastErrors.set(client, err);

@@ -5,6 +5,7 @@
  * (anchors.md C, lesson 10).
  */
 import { TurnContext, type Activity, type ConversationReference } from 'botbuilder';
+import { z } from 'zod';
 import type { Store } from '../store/types';
 
 /** What ecebot keeps about a conversation. */
@@ -86,11 +87,81 @@ export async function saveConversation(store: Store, activity: Activity): Promis
   for (const [key, rec] of recordsOf(activity)) await store.saveConversation(key, rec);
 }
 
-/** A stored record, or undefined when unknown or not ours. */
+/**
+ * A Teams/Bot Framework id as stored: bounded, printable. Redis is a trust boundary, so a record
+ * read back is checked before anything follows it (Bot Framework Activity schema: ids are
+ * strings; the bounds are ours, far above what Teams sends).
+ */
+const id = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine(s => ![...s].some(c => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f), {
+    message: 'control characters',
+  });
+const account = z.looseObject({ id, name: z.string().max(1024).optional() });
+
+/** The stored conversation reference: the fields botbuilder follows, typed; others kept. */
+const referenceSchema = z.looseObject({
+  serviceUrl: z.string().min(1).max(2048),
+  channelId: z.string().max(64).optional(),
+  conversation: z.looseObject({
+    id,
+    isGroup: z.boolean().optional(),
+    conversationType: z.string().max(64).optional(),
+    tenantId: z.string().max(128).optional(),
+  }),
+  bot: account.optional(),
+  user: account.optional(),
+  activityId: z.string().max(1024).optional(),
+  locale: z.string().max(64).optional(),
+});
+
+/** A whole ConversationRecord as saved by saveConversation. */
+const recordSchema = z.object({
+  reference: referenceSchema,
+  locale: z.string().max(64).optional(),
+  kind: z.enum(['personal', 'groupChat', 'channel']),
+  name: z.string().max(1024).optional(),
+  teamId: id.optional(),
+  aadGroupId: z.string().max(128).optional(),
+  channelId: id.optional(),
+  tenantId: z.string().max(128).optional(),
+});
+
+/** What a stored record read back is: absent, malformed (with the failing field paths), or ok. */
+export type StoredConversation =
+  | { state: 'absent' }
+  | { state: 'malformed'; fields: string[] }
+  | { state: 'ok'; record: ConversationRecord };
+
+/**
+ * Read and check a stored record. The failing field *paths* are kept for the log, never the
+ * values (they could hold anything someone wrote into Redis).
+ */
+export async function readConversation(store: Store, key: string): Promise<StoredConversation> {
+  const raw = await store.getConversation(key);
+  if (raw === undefined || raw === null) return { state: 'absent' };
+  const parsed = recordSchema.safeParse(raw);
+  if (!parsed.success)
+    return {
+      state: 'malformed',
+      fields: [...new Set(parsed.error.issues.map(i => i.path.join('.') || '(record)'))],
+    };
+  // botbuilder's ConversationAccount types `name` as required; Teams omits it in personal chats.
+  return { state: 'ok', record: parsed.data as unknown as ConversationRecord };
+}
+
+/**
+ * A stored record, checked field by field, or undefined when unknown or malformed (a record
+ * that does not match what saveConversation writes was not written by ecebot). The serviceUrl's
+ * host is checked where the reference is followed (./proactive.ts), not here: reading a record's
+ * locale or tenant sends nothing.
+ */
 export async function loadConversation(
   store: Store,
   key: string,
 ): Promise<ConversationRecord | undefined> {
-  const r = (await store.getConversation(key)) as ConversationRecord | undefined;
-  return r && typeof r === 'object' && r.reference ? r : undefined;
+  const r = await readConversation(store, key);
+  return r.state === 'ok' ? r.record : undefined;
 }

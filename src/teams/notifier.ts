@@ -5,6 +5,7 @@
  */
 import { retryAfterMs } from '../notify/connector';
 import { isAdaptiveCard, type AdaptiveCard } from '../render/card-data';
+import { UntrustedServiceUrlError } from '../notify/service-url';
 import { SendError, type Message, type Notifier, type SendResult } from '../notify/types';
 import { UnknownConversationError, type Proactive } from './proactive';
 
@@ -33,6 +34,8 @@ function cardOf(message: Message): AdaptiveCard {
 /** A connector failure as a SendError, keeping the status and Retry-After. */
 function asSendError(err: unknown): unknown {
   if (err instanceof UnknownConversationError) return new SendError(err.message, 404);
+  // A refused serviceUrl stays refused: never retried (../notify/service-url.ts).
+  if (err instanceof UntrustedServiceUrlError) return new SendError(err.message, 403);
   const e = err as {
     statusCode?: number;
     response?: { headers?: { get?(n: string): string | undefined } };

@@ -5,6 +5,10 @@
  * then `updateActivity` (PUT …/activities/{id}) or `sendActivity`; `createConversationAsync`
  * (POST /v3/conversations) for a new channel post. With auth enabled, the app id passed must be
  * MicrosoftAppId; without (local mode) it is ''.
+ *
+ * Redis is a trust boundary: a stored reference is checked (./conversations.ts) and its
+ * serviceUrl followed only on the connector hosts of ../notify/service-url.ts, since botbuilder
+ * signs every outbound call with the bot's token whatever the host.
  */
 import {
   CardFactory,
@@ -13,9 +17,16 @@ import {
   type ConversationParameters,
   type TurnContext,
 } from 'botbuilder';
+import {
+  serviceUrlPolicyFrom,
+  serviceUrlRefusal,
+  UntrustedServiceUrlError,
+  type ServiceUrlPolicy,
+} from '../notify/service-url';
 import type { AdaptiveCard } from '../render/card-data';
 import type { Store } from '../store/types';
-import { loadConversation } from './conversations';
+import { readConversation } from './conversations';
+import { SILENT_LOG, type BotLog } from './log';
 import type { CardUpdater } from './run-cards';
 
 /** A message activity carrying one Adaptive Card. */
@@ -31,18 +42,47 @@ export class UnknownConversationError extends Error {
   }
 }
 
+/** Options of Proactive. */
+export interface ProactiveOptions {
+  /** Hosts followed (default: the public cloud's, plus loopback when `appId` is empty). */
+  serviceUrls?: ServiceUrlPolicy;
+  log?: BotLog;
+}
+
 /** Proactive sends and updates through the Bot Connector. */
 export class Proactive implements CardUpdater {
+  private readonly serviceUrls: ServiceUrlPolicy;
+  private readonly log: BotLog;
+
   constructor(
     private readonly adapter: CloudAdapter,
     private readonly appId: string,
     private readonly store: Store,
-  ) {}
+    opts: ProactiveOptions = {},
+  ) {
+    this.serviceUrls = opts.serviceUrls ?? serviceUrlPolicyFrom({ MicrosoftAppId: appId });
+    this.log = opts.log ?? SILENT_LOG;
+  }
+
+  /** Refuse (and log, with the host and reason only) a serviceUrl off the allowlist. */
+  private trusted(conversation: string, serviceUrl: unknown): void {
+    const reason = serviceUrlRefusal(serviceUrl, this.serviceUrls);
+    if (!reason) return;
+    const err = new UntrustedServiceUrlError(conversation, reason);
+    this.log.warn({ code: err.code, conversation, reason }, 'conversation reference refused');
+    throw err;
+  }
 
   private async continueIn(key: string, logic: (ctx: TurnContext) => Promise<void>) {
-    const rec = await loadConversation(this.store, key);
-    if (!rec) throw new UnknownConversationError(key);
-    await this.adapter.continueConversationAsync(this.appId, rec.reference, logic);
+    const stored = await readConversation(this.store, key);
+    if (stored.state === 'malformed')
+      this.log.warn(
+        { code: 'MALFORMED_CONVERSATION_RECORD', conversation: key, fields: stored.fields },
+        'stored conversation record does not match what ecebot writes; not followed',
+      );
+    if (stored.state !== 'ok') throw new UnknownConversationError(key);
+    this.trusted(key, stored.record.reference.serviceUrl);
+    await this.adapter.continueConversationAsync(this.appId, stored.record.reference, logic);
   }
 
   /** Replace a posted card (PUT /v3/conversations/{id}/activities/{activityId}). */
@@ -80,6 +120,7 @@ export class Proactive implements CardUpdater {
       },
       activity: cardMessage(card),
     } as ConversationParameters;
+    this.trusted(channelId, serviceUrl);
     let conversationId = '';
     // An undefined audience makes the connector use its default OAuth scope (connectorFactoryImpl).
     await this.adapter.createConversationAsync(

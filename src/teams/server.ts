@@ -42,6 +42,7 @@ import { createMetrics } from './metrics';
 import type { Notifier } from '../notify/types';
 import { TeamsNotifier } from './notifier';
 import { Proactive } from './proactive';
+import { serviceUrlPolicyFrom } from '../notify/service-url';
 import { RunCards } from './run-cards';
 import { SignIns } from './signin';
 
@@ -194,7 +195,10 @@ export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
         ...(o.now ? { now: o.now } : {}),
       });
   const adapter = new CloudAdapter(new ChannelAuthentication(authOptions(vars), o.credentials));
-  const proactive = new Proactive(adapter, appId, o.store);
+  const proactive = new Proactive(adapter, appId, o.store, {
+    serviceUrls: serviceUrlPolicyFrom(vars),
+    log,
+  });
   const langOfConversation = async (key: string): Promise<Lang> =>
     langOf((await loadConversation(o.store, key))?.locale);
   const runCards = new RunCards({

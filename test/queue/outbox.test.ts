@@ -6,6 +6,7 @@
  */
 import type { QueueConfig } from '../../src/redis/connection';
 import { ConnectorNotifier, retryAfterMs } from '../../src/notify/connector';
+import { serviceUrlPolicyFrom } from '../../src/notify/service-url';
 import { Outbox } from '../../src/notify/outbox';
 import { MemoryStore } from '../../src/store/memory';
 import { cleanup, freshQueue, until } from './support';
@@ -36,7 +37,9 @@ afterEach(async () => {
 const outbox = (send = true) => {
   const b = new Outbox({
     queue: cfg,
-    ...(send ? { notifier: new ConnectorNotifier({ store }) } : {}),
+    ...(send
+      ? { notifier: new ConnectorNotifier({ store, serviceUrls: serviceUrlPolicyFrom({}) }) }
+      : {}),
   });
   boxes.push(b);
   return b;

@@ -10,6 +10,7 @@ import { loadInventory } from '../../src/inventory/load';
 import { startLab, type Lab } from '../../src/lab/index';
 import { pickScenarios } from '../../src/lab/scenarios';
 import { ConnectorNotifier } from '../../src/notify/connector';
+import { serviceUrlPolicyFrom } from '../../src/notify/service-url';
 import { Outbox } from '../../src/notify/outbox';
 import { AlertPipeline } from '../../src/notify/pipeline';
 import type { QueueConfig } from '../../src/redis/connection';
@@ -57,7 +58,10 @@ describe('scheduled runs, alerts and recoveries', () => {
       conversation: { id: '19:ops@thread.tacv2' },
     });
     await store.subscribe('lab', 'ops');
-    const outbox = new Outbox({ queue: cfg, notifier: new ConnectorNotifier({ store }) });
+    const outbox = new Outbox({
+      queue: cfg,
+      notifier: new ConnectorNotifier({ store, serviceUrls: serviceUrlPolicyFrom({}) }),
+    });
     closers.push(outbox);
     await outbox.start();
     const pipeline = new AlertPipeline({ queue: cfg, store, outbox });

@@ -117,6 +117,9 @@ beforeAll(async () => {
         OAuthUrl: 'https://api.botframework.com',
         CallerId: 'urn:botframework:azure',
         ValidateAuthority: 'true',
+        // With an app id, stored references are followed only on listed connector hosts: the
+        // fake connector's (src/notify/service-url.ts).
+        ECEBOT_SERVICE_URL_HOSTS: '127.0.0.1',
       },
       credentials: new OfflineCredentials(APP_ID, 'not-a-real-secret', APP_TENANT),
       host: '127.0.0.1',
