@@ -202,8 +202,10 @@ export async function openTunnel(
         ),
       ms.connectMs,
     );
+    let connected = false;
     req.once('socket', (s: net.Socket) => {
       s.once('connect', () => {
+        connected = true;
         clearTimeout(timer);
         timer = setTimeout(
           () =>
@@ -251,7 +253,7 @@ export async function openTunnel(
     req.once('error', (err: NodeJS.ErrnoException) => {
       // A connection that fails or closes before any answer: refused or unreachable proxy, or
       // one that hung up on the CONNECT (a refusal without words).
-      const before = !req.socket || req.socket.connecting;
+      const before = !connected;
       fail(
         new ProxyError(
           before
