@@ -52,10 +52,14 @@ export function describe(o: Observation): string {
       return o.ok
         ? `${o.port} connected in ${took}`
         : `${o.port} ${outcomePhrase(o.code)} after ${took}`;
-    case 'tls':
+    case 'tls': {
+      const via = o.proxy ? ` via proxy ${o.proxy}` : '';
+      // The negotiated version and cipher, also on a refusal that came after the handshake.
+      const negotiated = [o.protocol, o.cipher].filter(Boolean).join(' ');
       return o.ok
-        ? `${o.port} ${o.starttls ? 'STARTTLS' : 'TLS'}${o.protocol ? ` ${o.protocol}` : ''} ok in ${took}${certNote(o.cert?.validTo)}`
-        : `${o.port} ${outcomePhrase(o.code)} after ${took}`;
+        ? `${o.port} ${o.starttls ? 'STARTTLS' : 'TLS'}${negotiated ? ` ${negotiated}` : ''}${via} ok in ${took}${certNote(o.cert?.validTo)}`
+        : `${o.port} ${outcomePhrase(o.code)}${negotiated ? ` (${negotiated})` : ''}${via} after ${took}`;
+    }
     case 'https':
       return o.ok
         ? `HTTP ${o.status ?? '?'} in ${took}${certNote(o.cert?.validTo)}`

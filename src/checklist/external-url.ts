@@ -28,11 +28,54 @@ function isFqdn(hostname: string): boolean {
   return isIP(h) === 0 && /^[a-z0-9-]+(\.[a-z0-9-]+)+\.?$/i.test(h);
 }
 
+/**
+ * OpenSSL's verdicts for a chain that ends at a CA Node does not know (X509_V_ERR_*, as Node
+ * names them): the issuer is not among the trusted roots, or the server sent a root that is not
+ * one. The certificate may be perfectly good for a company that runs its own CA.
+ */
+const UNKNOWN_ISSUER = new Set(['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN']);
+
+/**
+ * Whether `name` is covered by one of `altNames`: exactly, or by a wildcard in the leftmost
+ * label only, matching one label (RFC 6125 §6.4.3).
+ */
+function namesHost(altNames: readonly string[], name: string): boolean {
+  const host = name.toLowerCase().replace(/\.$/, '');
+  return altNames.some(raw => {
+    const alt = raw.toLowerCase().replace(/\.$/, '');
+    if (alt === host) return true;
+    if (!alt.startsWith('*.')) return false;
+    const rest = host.slice(host.indexOf('.') + 1);
+    return host.includes('.') && rest === alt.slice(2) && rest.includes('.');
+  });
+}
+
+/**
+ * A certificate refused only because its CA is unknown to ecebot: an unknown issuer, while the
+ * leaf names the host and was valid when observed. Then the fix is "give ecebot your CA"
+ * (endpoints.caFile), not "install a current certificate". Expired or wrong-name certificates
+ * keep ECE_EXTERNAL_URL_CERT: those are wrong whoever the CA is.
+ */
+function unknownCaOnly(o: HttpsObservation, hostname: string): boolean {
+  const c = o.cert;
+  if (!c || c.trusted || !c.verifyError || !UNKNOWN_ISSUER.has(c.verifyError)) return false;
+  const at = Date.parse(o.startedAt);
+  const from = Date.parse(c.validFrom);
+  const to = Date.parse(c.validTo);
+  const current = Number.isFinite(at) && from <= at && at <= to;
+  return current && namesHost(c.altNames, hostname);
+}
+
+const PROXY_CODES = new Set<Code>(['PROXY_UNREACHABLE', 'PROXY_AUTH_REQUIRED', 'PROXY_REFUSED']);
+
 /** Certificate problems become the item's own certificate code; anything else is unreachable. */
-function reachCode(o: HttpsObservation): Code {
+function reachCode(o: HttpsObservation, hostname: string): Code {
   if (o.code === 'TLS_CERT_INVALID' || o.code === 'TLS_CERT_EXPIRED' || o.cert?.trusted === false) {
-    return 'ECE_EXTERNAL_URL_CERT';
+    return unknownCaOnly(o, hostname) ? 'ECE_EXTERNAL_URL_CA_UNKNOWN' : 'ECE_EXTERNAL_URL_CERT';
   }
+  // The proxy's refusal keeps its own code, so the fix says "the proxy refused" rather than
+  // "check the firewall and load balancer".
+  if (PROXY_CODES.has(o.code)) return o.code;
   return o.code === 'CHECK_CRASHED' ? 'CHECK_CRASHED' : 'ECE_EXTERNAL_URL_UNREACHABLE';
 }
 
@@ -115,10 +158,14 @@ export const externalUrl: Rule = ({ env, observations }) => {
           reached.push(server.name);
           continue;
         }
-        const code = reachCode(o);
+        const code = reachCode(o, url.hostname);
         const status = code === 'CHECK_CRASHED' ? 'error' : 'fail';
         const what =
-          code === 'ECE_EXTERNAL_URL_CERT' ? 'has an invalid certificate' : 'is unreachable';
+          code === 'ECE_EXTERNAL_URL_CERT'
+            ? 'has an invalid certificate'
+            : code === 'ECE_EXTERNAL_URL_CA_UNKNOWN'
+              ? 'has a certificate from a CA ecebot was not given'
+              : 'is unreachable';
         const cause = isNetworkCode(o.code) || o.code === 'HTTP_ERROR' ? ` (${o.code})` : '';
         parts.push(
           part(

@@ -1,15 +1,20 @@
 /**
- * Checklist item 8, network: from every ECE server, DNS and TCP/TLS to
- * login.microsoftonline.com:443 and smtp.office365.com:587 (STARTTLS), and from the services
- * server also outlook.office365.com:993/995 for the protocols in use. The first token is created
- * on an application server and every refresh, the retriever and the dispatcher run on the
- * services server; application servers also send alarm mail (technote item 8).
+ * Checklist item 8, network: from every ECE server (services and application), DNS and TCP/TLS
+ * to login.microsoftonline.com and login.microsoft.com on 443, smtp.office365.com:587
+ * (STARTTLS) and outlook.office365.com:993/995 — the technote's "ports at least" (checklist.md
+ * item 8). The first token is created on an application server and every refresh, the
+ * retriever and the dispatcher run on the services server; application servers also send
+ * alarm mail.
+ *
+ * Also judged here: a server that lets only TLS below 1.2 through (TLS_VERSION_REFUSED), an
+ * inventory that points at Microsoft's legacy-TLS endpoints (TLS_LEGACY_ENDPOINT), and the
+ * HTTP proxy HTTPS goes through (PROXY_*: the proxy's refusal, never "a firewall").
  */
 import type { Code, Observation } from '../model';
-import { fromObservation, outcomePhrase } from './evidence';
+import { fact, fromObservation, outcomePhrase } from './evidence';
 import { judge, part, type Part, type Rule } from './rule';
 import type { Text } from '../model/items';
-import { EVERY_SERVER, SERVICES, type ItemDeclaration } from './item';
+import { APPLICATION, EVERY_SERVER, SERVICES, type ItemDeclaration } from './item';
 
 const TITLE: Text = { en: 'Network: URLs and ports', nl: 'Netwerk: URL’s en poorten' };
 
@@ -65,7 +70,33 @@ function where(o: NetObservation): { label: string; host: string; port?: number 
   };
 }
 
-function judgeOne(o: NetObservation): Part {
+/**
+ * Microsoft's opt-in endpoints for POP3/IMAP4 clients that only speak TLS 1.0/1.1
+ * (pop-legacy.office365.com, imap-legacy.office365.com; 21Vianet: *-legacy.partner.outlook.cn),
+ * per "Opt in to the Exchange Online endpoint for legacy TLS clients using POP3 or IMAP4"
+ * (https://learn.microsoft.com/en-us/exchange/clients-and-mobile-in-exchange-online/opt-in-exchange-online-endpoint-for-legacy-tls-using-pop3-or-imap4),
+ * and smtp-legacy.office365.com (o365-facts.md §1.1). Microsoft retires legacy TLS for POP3 and
+ * IMAP4 between 1 July and 31 December 2026 (Microsoft 365 message center MC1293480, as
+ * mirrored at https://mc.merill.net/message/MC1293480): ECE must not depend on them.
+ */
+const LEGACY_HOST = /^[a-z0-9-]+-legacy\.(office365\.com|partner\.outlook\.cn)\.?$/i;
+
+/** Mail ports: never carried by an HTTP proxy. */
+const MAIL_PORTS = new Set([587, 993, 995]);
+
+/** Codes that say a connection did not get through at all (where a proxy might be blamed). */
+const UNREACHED = new Set<string>([
+  'CONNECT_REFUSED',
+  'CONNECT_TIMEOUT',
+  'CONNECT_RESET',
+  'TIMEOUT',
+  'GREETING_TIMEOUT',
+  'DNS_NOT_FOUND',
+  'DNS_TIMEOUT',
+  'DNS_SERVER_FAILURE',
+]);
+
+function judgeOne(o: NetObservation, proxyOn: ReadonlyMap<string, string>): Part {
   const w = where(o);
   const evidence = [fromObservation(o)];
   if (o.code === 'CHECK_CRASHED') {
@@ -85,28 +116,47 @@ function judgeOne(o: NetObservation): Part {
     host: w.host,
     ...(w.port !== undefined ? { port: w.port } : {}),
   };
-  return part(
-    'fail',
-    code,
-    `${w.label} ${outcomePhrase(code)} from ${o.vantage}`,
-    code === o.code ? evidence : [fromObservation(o, { code, ok: false })],
-    {
-      failedOn: [o.vantage],
-      fix,
-    },
-  );
+  let failed = code === o.code ? evidence : [fromObservation(o, { code, ok: false })];
+  const proxy = proxyOn.get(o.vantage);
+  if (proxy && w.port !== undefined && MAIL_PORTS.has(w.port) && UNREACHED.has(code)) {
+    // HTTPS from this server goes through a proxy; mail ports cannot (an HTTP proxy carries
+    // HTTPS only), so they need their own direct route through the firewall.
+    failed = failed.map(e => ({
+      ...e,
+      text: `${e.text}; mail port ${w.port} does not go through the HTTP proxy ${proxy}: it needs a direct route`,
+    }));
+  }
+  return part('fail', code, `${w.label} ${outcomePhrase(code)} from ${o.vantage}`, failed, {
+    failedOn: [o.vantage],
+    fix,
+  });
 }
 
 export const network: Rule = ({ env, observations }) => {
   const names = new Set(env.servers.map(s => s.name));
   const seen = observations.filter(isNet).filter(o => names.has(o.vantage));
+  const proxyOn = new Map<string, string>();
+  for (const o of seen) if (o.kind === 'tls' && o.proxy) proxyOn.set(o.vantage, o.proxy);
   const parts = [
-    ...seen.map(judgeOne),
+    ...seen.map(o => judgeOne(o, proxyOn)),
     ...observations
       .filter(isMailTls)
       .filter(o => names.has(o.vantage))
       .map(judgeMailTls),
   ];
+  for (const e of env.endpointHosts ?? []) {
+    if (!LEGACY_HOST.test(e.host)) continue;
+    const code = 'TLS_LEGACY_ENDPOINT';
+    parts.push(
+      part(
+        'fail',
+        code,
+        `${e.host} (${e.field}) is a legacy-TLS endpoint Microsoft retires in 2026`,
+        [fact(e.field, `Inventory: ${e.field}.host = ${e.host}`, false, code)],
+        { fix: { host: e.host } },
+      ),
+    );
+  }
   for (const s of env.servers) {
     if (!seen.some(o => o.vantage === s.name)) {
       parts.push(
@@ -131,8 +181,10 @@ export const item: ItemDeclaration = {
   reads: [
     { read: 'network', on: EVERY_SERVER },
     // Exchange Online's TLS-version refusal ("421 4.7.66") and a server asking for privacy
-    // show only in the mail conversations from the services server.
+    // show only in the mail conversations: from the services server, and the SMTP login from
+    // application servers.
     { read: 'mailbox-login', on: SERVICES },
+    { read: 'mailbox-send', on: APPLICATION },
   ],
   rule: network,
 };

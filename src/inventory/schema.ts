@@ -45,12 +45,28 @@ export const EndpointsSchema = z.strictObject({
   hosts: z.record(z.string(), z.string().min(1)).optional(),
   /** DNS servers to ask (`ip` or `ip:port`) instead of the system resolver. */
   dnsServers: z.array(z.string().min(1)).min(1).optional(),
+  /**
+   * HTTP proxy the ECE servers' HTTPS goes through (`http://proxy.example.com:3128`); without
+   * it, the HTTPS_PROXY environment variable applies. Credentials never go here (secret values
+   * stay out of the inventory): see `proxyCredentials`.
+   */
+  proxy: z
+    .string()
+    .regex(/^http:\/\/[^\s/@]+(:\d+)?\/?$/i, {
+      message:
+        'must be http://host:port, without credentials (put them in proxyCredentials: env:NAME) or a path',
+    })
+    .optional(),
+  /** `user:password` for the proxy (Basic, RFC 7617), by reference: `env:NAME` or `file:PATH`. */
+  proxyCredentials: SecretRef.optional(),
 });
 
 const ServerEndpoints = EndpointsSchema.omit({
   caFile: true,
   hosts: true,
   dnsServers: true,
+  proxy: true,
+  proxyCredentials: true,
 }).extend({
   /** Override of where this server reaches the ECE external URL (lab only). */
   ece: HostPort.optional(),

@@ -442,6 +442,90 @@ export const CODE_TABLE = {
     }),
   },
 
+  // Network item: TLS versions, legacy endpoints, HTTP(S) proxies; external URL: enterprise CA.
+  // Microsoft requires TLS 1.2 or later for Microsoft 365 and retires the opt-in legacy-TLS
+  // POP3/IMAP4 endpoints (pop-legacy/imap-legacy.office365.com) between July and December 2026
+  // (message center MC1293480; "Opt in to the Exchange Online endpoint for legacy TLS clients
+  // using POP3 or IMAP4", learn.microsoft.com). Proxies: RFC 9110 §9.3.6 (CONNECT), §15.5.8 (407).
+  TLS_VERSION_REFUSED: {
+    item: 'network',
+    meaning: {
+      en: 'The server (or a device in the path) refused every TLS version from 1.2 up: only TLS 1.0/1.1 would get through, which Microsoft 365 no longer accepts.',
+      nl: 'De server (of een apparaat onderweg) weigerde elke TLS-versie vanaf 1.2: alleen TLS 1.0/1.1 zou erdoor komen, en dat accepteert Microsoft 365 niet meer.',
+    },
+    phrase: 'refused TLS 1.2 and later',
+    remediation: ctx => ({
+      text: `${hostPort(ctx)} refused TLS 1.2 and later${where(ctx)}: Exchange Online and Entra speak TLS 1.2+, so whatever answered is a device in the path (a TLS-inspecting firewall or proxy) limited to TLS 1.0/1.1. Let TLS 1.2 and 1.3 through unchanged, or exempt the Microsoft 365 endpoints from inspection.`,
+      fix: `Allow TLS 1.2 and 1.3${where(ctx)} to ${ctx.host ?? '<host>'}:${ctx.port ?? '<port>'} (no TLS downgrade or inspection for Microsoft 365 endpoints)`,
+      links: netLinks,
+    }),
+  },
+  TLS_LEGACY_ENDPOINT: {
+    item: 'network',
+    meaning: {
+      en: 'A legacy-TLS endpoint (*-legacy.office365.com) is configured: Microsoft retires TLS 1.0/1.1 for POP3 and IMAP4 in 2026, and these endpoints with it.',
+      nl: 'Er is een legacy-TLS-eindpunt (*-legacy.office365.com) ingesteld: Microsoft schakelt TLS 1.0/1.1 voor POP3 en IMAP4 in 2026 uit, en deze eindpunten daarmee.',
+    },
+    phrase: 'is a legacy-TLS endpoint',
+    remediation: ctx => ({
+      text: `${ctx.host ?? 'A *-legacy.office365.com host'} is Microsoft's opt-in endpoint for clients that only speak TLS 1.0/1.1; Microsoft removes legacy TLS for POP3 and IMAP4 (July–December 2026). Point ECE (and the inventory) at outlook.office365.com (IMAP 993, POP3 995) or smtp.office365.com:587 over TLS 1.2, then turn the opt-in off.`,
+      fix: 'ECE email account: server outlook.office365.com (IMAP 993 / POP3 995) or smtp.office365.com:587; then Set-TransportConfig -AllowLegacyTLSClients $false',
+      links: [LINKS.popImapSettings, ...netLinks],
+    }),
+  },
+  PROXY_UNREACHABLE: {
+    item: 'network',
+    meaning: {
+      en: 'The HTTP proxy for HTTPS could not be reached (its name does not resolve, the connection was refused, or it did not answer in time).',
+      nl: 'De HTTP-proxy voor HTTPS was niet bereikbaar (de naam wordt niet omgezet, de verbinding werd geweigerd, of hij antwoordde niet op tijd).',
+    },
+    phrase: 'failed: the proxy could not be reached',
+    remediation: ctx => ({
+      text: `The HTTP proxy configured for HTTPS could not be reached${where(ctx)}: check the proxy address and port (inventory endpoints.proxy or HTTPS_PROXY) and that the proxy is running, or set NO_PROXY for hosts reached directly.`,
+      fix: `Test${ctx.vantage ? ` on ${ctx.vantage}` : ''}: Test-NetConnection <proxy host> -Port <proxy port>`,
+      links: netLinks,
+    }),
+  },
+  PROXY_AUTH_REQUIRED: {
+    item: 'network',
+    meaning: {
+      en: 'The proxy answered 407 Proxy Authentication Required: it wants credentials, or refused the ones given.',
+      nl: 'De proxy antwoordde 407 Proxy Authentication Required: hij wil inloggegevens, of weigerde de opgegeven.',
+    },
+    phrase: 'refused by the proxy: authentication required (407)',
+    remediation: ctx => ({
+      text: `The proxy refused the tunnel to ${hostPort(ctx)}${where(ctx)} with 407 Proxy Authentication Required: give ecebot proxy credentials (HTTPS_PROXY=http://user:password@proxy:port, or endpoints.proxyCredentials: env:NAME) — Basic authentication only — or have the proxy admins allow the ECE servers to reach the Microsoft 365 endpoints without authentication.`,
+      fix: 'Set endpoints.proxyCredentials: env:PROXY_CREDENTIALS (value user:password), or an allow rule on the proxy for the ECE servers',
+      links: netLinks,
+    }),
+  },
+  PROXY_REFUSED: {
+    item: 'network',
+    meaning: {
+      en: 'The proxy refused to open a tunnel (CONNECT) to the Microsoft 365 endpoint (403 or another error status).',
+      nl: 'De proxy weigerde een tunnel (CONNECT) naar het Microsoft 365-eindpunt te openen (403 of een andere foutstatus).',
+    },
+    phrase: 'refused by the proxy',
+    remediation: ctx => ({
+      text: `The proxy refused the tunnel to ${hostPort(ctx)}${where(ctx)} (see its status in the evidence): the proxy's policy does not allow CONNECT to this host and port. Ask the proxy admins to allow the Microsoft 365 endpoints (login.microsoftonline.com, login.microsoft.com, *.office365.com) on 443 for the ECE servers.`,
+      fix: `Proxy allow rule: CONNECT ${ctx.host ?? '<host>'}:${ctx.port ?? 443}${ctx.vantage ? ` for ${ctx.vantage}` : ''}`,
+      links: netLinks,
+    }),
+  },
+  ECE_EXTERNAL_URL_CA_UNKNOWN: {
+    item: 'external-url',
+    meaning: {
+      en: "The external URL's certificate is current and names the host, but was issued by a CA ecebot was not given (an enterprise CA).",
+      nl: 'Het certificaat van de externe URL is geldig en noemt de host, maar is uitgegeven door een CA die ecebot niet kent (een eigen bedrijfs-CA).',
+    },
+    phrase: 'failed (ECE_EXTERNAL_URL_CA_UNKNOWN)',
+    remediation: ctx => ({
+      text: `The certificate for ${externalHost(ctx)} is current and names the host, but its chain ends at a CA ecebot does not know${where(ctx)}. If that is your enterprise CA, add your CA certificate (PEM) to endpoints.caFile in the inventory; the web server's certificate itself needs no change.`,
+      fix: 'Inventory: endpoints.caFile: <path to your CA certificate, PEM>',
+      links: guide(ctx),
+    }),
+  },
+
   // Mail protocol authentication (Exchange Online wire responses, o365-facts.md §1).
   AUTH_FAILED: {
     item: 'connectivity',

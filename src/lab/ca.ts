@@ -42,8 +42,8 @@ function serial(): string {
   return b.toString('hex');
 }
 
-/** Create a fresh CA valid from yesterday for ten years. */
-export function createCa(commonName = 'ecebot lab CA'): LabCa {
+/** Create a fresh CA valid from yesterday for ten years (an issuing CA under `parent` when given). */
+export function createCa(commonName = 'ecebot lab CA', parent?: Issued): LabCa {
   const keys = rsaPair();
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(keys.publicPem);
@@ -55,14 +55,17 @@ export function createCa(commonName = 'ecebot lab CA'): LabCa {
     { name: 'organizationName', value: 'ecebot lab' },
   ];
   cert.setSubject(subject);
-  cert.setIssuer(subject);
+  // An issuing (intermediate) CA is signed by its parent: servers send it with their leaf, and a
+  // client that lacks the parent reports UNABLE_TO_GET_ISSUER_CERT_LOCALLY (enterprise PKIs).
+  const parentCert = parent ? forge.pki.certificateFromPem(parent.certPem) : undefined;
+  cert.setIssuer(parentCert ? parentCert.subject.attributes : subject);
   cert.setExtensions([
     { name: 'basicConstraints', cA: true, critical: true },
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
   const caKey = forge.pki.privateKeyFromPem(keys.privatePem);
-  cert.sign(caKey, forge.md.sha256.create());
+  cert.sign(parent ? forge.pki.privateKeyFromPem(parent.keyPem) : caKey, forge.md.sha256.create());
   const caCertPem = forge.pki.certificateToPem(cert);
 
   const issue = (opts: LeafOptions): Issued => {

@@ -89,8 +89,15 @@ export interface LabOptions {
 }
 
 /** Servers a fault applies to, with the certificate names they present. */
+/**
+ * Entra's sign-in service answers as login.microsoftonline.com and as login.microsoft.com (an
+ * alias in its instance-discovery metadata, o365-facts.md §1.1); the lab's Entra does too, so the
+ * network read's probe of the alias reaches it.
+ */
+export const LOGIN_ALIAS = 'login.microsoft.com';
+
 function certNames(endpoint: LabEndpoint): string[] {
-  return [LAB_HOSTS[endpoint]];
+  return endpoint === 'login' ? [LAB_HOSTS.login, LOGIN_ALIAS] : [LAB_HOSTS[endpoint]];
 }
 
 async function startFaults(
@@ -169,7 +176,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
 
     const exoTls = ca.issue({ names: [LAB_HOSTS.exo] });
     const [entra, graph, exo, imap, pop3, smtp] = await Promise.all([
-      startEntraServer({ state, tls: ca.issue({ names: [LAB_HOSTS.login] }) }),
+      startEntraServer({ state, tls: ca.issue({ names: certNames('login') }) }),
       startGraphServer({ state, tls: ca.issue({ names: [LAB_HOSTS.graph] }) }),
       startExoServer({ state, tls: exoTls }),
       startImapServer({ state, tls: exoTls, ...(imapDelayMs ? { delayMs: imapDelayMs } : {}) }),
@@ -254,7 +261,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
         smtp: ep('smtp'),
         caFile: 'ca.pem',
         hosts: Object.fromEntries(
-          [...new Set(Object.values(LAB_HOSTS))].map(h => [h, '127.0.0.1']),
+          [...new Set([...Object.values(LAB_HOSTS), LOGIN_ALIAS])].map(h => [h, '127.0.0.1']),
         ),
       },
       // Loopback answers in microseconds: short deadlines keep fault scenarios quick.

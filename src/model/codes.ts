@@ -27,6 +27,13 @@ export interface Codes {
   PROTOCOL_ERROR: true;
   REPLY_TOO_LONG: true;
   HTTP_ERROR: true;
+  // Network item: TLS versions, legacy endpoints, HTTP(S) proxies; external URL: enterprise CA.
+  TLS_VERSION_REFUSED: true;
+  TLS_LEGACY_ENDPOINT: true;
+  PROXY_UNREACHABLE: true;
+  PROXY_AUTH_REQUIRED: true;
+  PROXY_REFUSED: true;
+  ECE_EXTERNAL_URL_CA_UNKNOWN: true;
   AUTH_FAILED: true;
   AUTHENTICATED_NOT_CONNECTED: true;
   SMTP_AUTH_DISABLED: true;

@@ -30,6 +30,11 @@ export interface EnvironmentFacts {
   mailboxes: MailboxFacts[];
   /** ecebot has its own Graph/Exchange read credentials (inventory `probe`). */
   probeConfigured: boolean;
+  /**
+   * The endpoint hosts the inventory sets (`endpoints.imap`, a server's override…), with the
+   * field that sets each: the network item judges the names themselves (legacy-TLS endpoints).
+   */
+  endpointHosts?: { field: string; host: string }[];
   /** A mail step slower than this (ms) is a warning. */
   slowMs: number;
   /**

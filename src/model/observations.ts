@@ -106,9 +106,13 @@ export interface TlsObservation extends ObservationBase {
   port: number;
   /** SMTP submission upgrades with STARTTLS (RFC 3207); IMAP/POP3/HTTPS use implicit TLS. */
   starttls: boolean;
+  /** The negotiated TLS version (`TLSv1.3`), as Node's getProtocol() names it. */
   protocol?: string;
+  /** The negotiated cipher suite, IANA name (getCipher().standardName). */
   cipher?: string;
   cert?: CertFacts;
+  /** The HTTP proxy the connection was tunnelled through (`http://host:port`, no credentials). */
+  proxy?: string;
 }
 
 export interface HttpsObservation extends ObservationBase {
@@ -118,6 +122,8 @@ export interface HttpsObservation extends ObservationBase {
   /** Final URL after redirects, if any were followed. */
   location?: string;
   cert?: CertFacts;
+  /** The HTTP proxy the connection was tunnelled through (`http://host:port`, no credentials). */
+  proxy?: string;
 }
 
 /** IMAP, POP3 or SMTP login conversation with XOAUTH2. */

@@ -37,6 +37,24 @@ export interface HostPort {
   port: number;
 }
 
+/**
+ * The HTTP proxy HTTPS requests go through (an HTTP CONNECT tunnel, RFC 9110 §9.3.6), from the
+ * inventory's `endpoints.proxy` or the HTTPS_PROXY/NO_PROXY environment (src/probes/proxy.ts).
+ * Mail ports (587/993/995) never use it: an HTTP proxy carries HTTPS only.
+ */
+export interface ProxyConfig {
+  /** `http://host:port`, without credentials: what evidence shows. */
+  origin: string;
+  host: string;
+  port: number;
+  /** Basic credentials (RFC 7617) for Proxy-Authorization; secrets, never shown. */
+  credentials?: { user: string; password: string };
+  /** NO_PROXY entries: hosts (and their subdomains) reached directly. */
+  noProxy: string[];
+  /** Where the setting came from, for evidence. */
+  source: 'inventory' | 'environment';
+}
+
 /** Context shared by all probes of one vantage point in one run. */
 export interface ProbeContext {
   vantage: Vantage;
@@ -54,6 +72,8 @@ export interface ProbeContext {
    */
   dnsServers?: string[];
   redactor: Redactor;
+  /** HTTP proxy for HTTPS (login, Graph, Exchange admin API, the ECE external URL). */
+  proxy?: ProxyConfig;
   /**
    * Keep-alive HTTPS agent for the Entra, Graph and Exchange admin requests of one vantage
    * point's part of a run (runner/observe.ts makes one per part and destroys it at the end).

@@ -11,6 +11,7 @@ import http from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { HostPort, ProbeContext } from './context';
 import { socketCode } from './mail-codes';
+import { proxyFor, tunnelStep } from './proxy';
 import { ProbeRun, connectStep, resolveStep, runGuarded } from './tcp';
 import { tlsStep } from './tls';
 import type { CertFacts, HttpsObservation } from '../model';
@@ -82,6 +83,7 @@ export async function probeHttps(
 ): Promise<HttpsObservation> {
   const run = new ProbeRun(ctx);
   const facts: HttpsFacts = {};
+  let proxied: string | undefined;
   let parsed: URL | undefined;
   try {
     parsed = new URL(url);
@@ -100,9 +102,18 @@ export async function probeHttps(
     // URL.hostname keeps IPv6 brackets; the certificate and SNI want the bare name.
     const name = parsed.hostname.replace(/^\[|\]$/g, '');
     const where = opts.connectTo ?? { host: name, port: Number(parsed.port || 443) };
-    const resolution = await resolveStep(run, where.host);
-    if (!resolution) return;
-    const plain = await connectStep(run, resolution.addresses[0]!, where.port);
+    // Through the HTTP proxy when one is set for this host (NO_PROXY exempts internal names):
+    // the tunnel goes where a direct connection would, TLS stays end to end.
+    const proxy = proxyFor(ctx, where);
+    let plain: Awaited<ReturnType<typeof connectStep>>;
+    if (proxy) {
+      proxied = proxy.origin;
+      plain = await tunnelStep(run, proxy, where);
+    } else {
+      const resolution = await resolveStep(run, where.host);
+      if (!resolution) return;
+      plain = await connectStep(run, resolution.addresses[0]!, where.port);
+    }
     if (!plain) return;
     const tls = await tlsStep(run, plain, name);
     if (tls.cert) facts.cert = tls.cert;
@@ -120,5 +131,6 @@ export async function probeHttps(
   if (facts.status !== undefined) obs.status = facts.status;
   if (facts.location) obs.location = facts.location;
   if (facts.cert) obs.cert = facts.cert;
+  if (proxied) obs.proxy = proxied;
   return obs;
 }

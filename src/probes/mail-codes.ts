@@ -40,6 +40,26 @@ const CERT_INVALID = new Set([
   'ERR_TLS_CERT_SIGNATURE_ALGORITHM_UNSUPPORTED',
 ]);
 
+/**
+ * OpenSSL's words for "no TLS version in common" as Node reports them, when our client offers
+ * TLS 1.2 and 1.3 only (Node's default minimum since v12):
+ * - ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION: the peer answered our ClientHello with the fatal
+ *   protocol_version alert (RFC 8446 §6.2, RFC 5246 §7.2.2; alert 70) — a server capped at
+ *   TLS 1.0/1.1 (seen: nodejs/node#49210, "tlsv1 alert protocol version … SSL alert number 70");
+ * - ERR_SSL_UNSUPPORTED_PROTOCOL: the peer chose a version below our minimum in its
+ *   ServerHello ("ssl_choose_client_version:unsupported protocol", nodejs/help#1936).
+ * Either way only TLS below 1.2 would get through.
+ */
+const TLS_VERSION = new Set([
+  'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION',
+  'ERR_SSL_UNSUPPORTED_PROTOCOL',
+]);
+
+/** Whether a Node error code says the peer refused every TLS version we offer (1.2+). */
+export function isTlsVersionCode(sysCode: string | undefined): boolean {
+  return !!sysCode && TLS_VERSION.has(sysCode);
+}
+
 /** Whether a Node error code is a certificate verification result (not a handshake failure). */
 export function isCertVerifyCode(sysCode: string | undefined): boolean {
   return !!sysCode && (CERT_EXPIRED.has(sysCode) || CERT_INVALID.has(sysCode));
@@ -66,6 +86,9 @@ export function networkCode(sysCode: string | undefined): Code {
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
     case 'CERT_UNTRUSTED':
       return 'TLS_CERT_INVALID';
+    case 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION':
+    case 'ERR_SSL_UNSUPPORTED_PROTOCOL':
+      return 'TLS_VERSION_REFUSED';
     case 'ERR_SSL_WRONG_VERSION_NUMBER':
     case 'EPROTO':
       return 'TLS_HANDSHAKE_FAILED';
@@ -97,6 +120,7 @@ export function socketCode(sysCode: string | undefined): Code {
 export function tlsFailureCode(sysCode: string | undefined): Code {
   if (sysCode && CERT_EXPIRED.has(sysCode)) return 'TLS_CERT_EXPIRED';
   if (sysCode && CERT_INVALID.has(sysCode)) return 'TLS_CERT_INVALID';
+  if (isTlsVersionCode(sysCode)) return 'TLS_VERSION_REFUSED';
   return 'TLS_HANDSHAKE_FAILED';
 }
 

@@ -11,7 +11,8 @@ import net from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import { trustOptions, type HostPort, type ProbeContext } from './context';
 import { CertCapture, describeCert } from './cert';
-import { isCertVerifyCode, smtpCode, tlsFailureCode } from './mail-codes';
+import { isCertVerifyCode, isTlsVersionCode, smtpCode, tlsFailureCode } from './mail-codes';
+import { proxyFor, tunnelStep } from './proxy';
 import {
   LineReader,
   ProbeRun,
@@ -23,6 +24,9 @@ import {
   runGuarded,
 } from './tcp';
 import type { CertFacts, TlsObservation } from '../model';
+
+/** TLS versions below 1.2, as getProtocol() names them. */
+const LEGACY_VERSIONS = new Set(['SSLv3', 'TLSv1', 'TLSv1.1']);
 
 /** What a TLS handshake established (or, on failure, the certificate it saw). */
 export interface TlsOutcome {
@@ -66,7 +70,17 @@ export function tlsStep(run: ProbeRun, plain: net.Socket, name: string): Promise
       const protocol = socket.getProtocol() ?? undefined;
       const cipher = socket.getCipher()?.standardName;
       const parts = [protocol, cipher, cert ? describeCert(cert) : undefined];
-      step.finish({ ok: true, note: parts.filter(Boolean).join(', ') });
+      if (protocol && LEGACY_VERSIONS.has(protocol)) {
+        // We offer 1.2 and 1.3; a peer that still settles on 1.0/1.1 (a client started with
+        // --tls-min-v1.0) refuses 1.2: Microsoft 365 no longer accepts that (TLS_VERSION_REFUSED).
+        step.finish({
+          ok: false,
+          code: 'TLS_VERSION_REFUSED',
+          note: `${parts.filter(Boolean).join(', ')}; the server chose ${protocol}, below TLS 1.2`,
+        });
+      } else {
+        step.finish({ ok: true, note: parts.filter(Boolean).join(', ') });
+      }
       const outcome: TlsOutcome = { socket };
       if (cert) outcome.cert = cert;
       if (protocol) outcome.protocol = protocol;
@@ -77,7 +91,11 @@ export function tlsStep(run: ProbeRun, plain: net.Socket, name: string): Promise
       clearTimeout(timer);
       const code = tlsFailureCode(err.code);
       const cert = capture.facts(err.code ?? 'TLS_ERROR');
-      const why = isCertVerifyCode(err.code) ? 'certificate refused' : 'handshake failed';
+      const why = isCertVerifyCode(err.code)
+        ? 'certificate refused'
+        : isTlsVersionCode(err.code)
+          ? 'no TLS version in common: the peer refused TLS 1.2 and 1.3 (only older TLS would do)'
+          : 'handshake failed';
       const note = [`${why}: ${err.code ?? ''} ${err.message}`.trim(), cert && describeCert(cert)];
       step.finish({ ok: false, code, note: note.filter(Boolean).join('; ') });
       resolve(cert ? { cert } : {});
@@ -158,6 +176,11 @@ export async function smtpStartTls(run: ProbeRun, socket: net.Socket): Promise<b
 export interface TlsProbeOptions {
   /** Upgrade with SMTP STARTTLS (RFC 3207) before the handshake, as on port 587. */
   starttls?: 'smtp';
+  /**
+   * An HTTPS endpoint: go through the context's HTTP proxy (CONNECT tunnel) when one is set and
+   * NO_PROXY does not exempt the host, as ECE's HTTPS calls do. Mail ports never set this.
+   */
+  https?: boolean;
 }
 
 /** Probe TLS on `target`: resolve, connect, (SMTP STARTTLS,) handshake; report the certificate. */
@@ -169,10 +192,17 @@ export async function probeTls(
   const run = new ProbeRun(ctx);
   const seen: TlsOutcome = {};
   let server: string | undefined;
+  const proxy = opts.https && !opts.starttls ? proxyFor(ctx, target) : undefined;
   await runGuarded(run, async () => {
-    const resolution = await resolveStep(run, target.host);
-    if (!resolution) return;
-    const socket = await connectStep(run, resolution.addresses[0]!, target.port);
+    let socket: net.Socket | undefined;
+    if (proxy) {
+      // The proxy resolves the name; TLS with the real server still runs here, end to end.
+      socket = await tunnelStep(run, proxy, target);
+    } else {
+      const resolution = await resolveStep(run, target.host);
+      if (!resolution) return;
+      socket = await connectStep(run, resolution.addresses[0]!, target.port);
+    }
     if (!socket) return;
     if (opts.starttls === 'smtp') {
       if (!(await smtpStartTls(run, socket))) return;
@@ -192,6 +222,7 @@ export async function probeTls(
     port: target.port,
     starttls: opts.starttls === 'smtp',
   };
+  if (proxy) obs.proxy = proxy.origin;
   if (seen.protocol) obs.protocol = seen.protocol;
   if (seen.cipher) obs.cipher = seen.cipher;
   if (seen.cert) obs.cert = seen.cert;

@@ -52,7 +52,22 @@ export function factsOf(
       ...(m.sendTest !== undefined ? { sendTest: m.sendTest } : {}),
     })),
     probeConfigured: !!env.probe,
+    endpointHosts: endpointHostsOf(env),
     slowMs: env.budget?.slowMs ?? DEFAULT_SLOW_MS,
     maxSignInGapMs: maxSignInGapMs(env),
   };
+}
+
+/** Every endpoint host the inventory configures, with the field that sets it. */
+function endpointHostsOf(env: Environment): { field: string; host: string }[] {
+  const out: { field: string; host: string }[] = [];
+  const add = (prefix: string, eps: Record<string, unknown> | undefined): void => {
+    for (const [k, v] of Object.entries(eps ?? {})) {
+      const host = (v as { host?: unknown } | undefined)?.host;
+      if (typeof host === 'string') out.push({ field: `${prefix}.${k}`, host });
+    }
+  };
+  add('endpoints', env.endpoints);
+  for (const s of env.servers) add(`servers.${s.name}.endpoints`, s.endpoints);
+  return out;
 }

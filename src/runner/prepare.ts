@@ -9,14 +9,15 @@ import { InputError } from '../inventory/errors';
 import { suggest, type Inventory } from '../inventory/load';
 import { resolveEnvironmentSecrets, type EnvironmentSecrets } from '../inventory/secrets';
 import type { Environment } from '../inventory/types';
-import type { Deadlines } from '../probes/context';
+import type { Deadlines, ProxyConfig } from '../probes/context';
+import { proxySecrets } from '../probes/proxy';
 import {
   mailboxTokens,
   type KeepRefreshToken,
   type MailboxToken,
   type StoredRefreshTokens,
 } from '../store/tokens';
-import { deadlinesOf, readCaFile } from '../tenant/context';
+import { deadlinesOf, proxyOf, readCaFile } from '../tenant/context';
 import { Redactor } from '../util/redact';
 import { vantagesForItems } from './progress';
 
@@ -26,6 +27,8 @@ export interface PreparedRun {
   env: Environment;
   secrets: EnvironmentSecrets;
   ca?: string;
+  /** HTTP proxy for HTTPS, from the inventory or HTTPS_PROXY (../tenant/context.ts proxyOf). */
+  proxy?: ProxyConfig;
   deadlines: Deadlines;
   items: ItemId[];
   redactor: Redactor;
@@ -88,6 +91,7 @@ export function prepareRun(
     if (!secrets.refreshTokens.has(mailbox)) secrets.refreshTokens.set(mailbox, t.refreshToken);
   }
   const ca = readCaFile(env, inv);
+  const proxy = proxyOf(env, inv, opts.vars);
   const deadlines = deadlinesOf(env);
   const redactor = new Redactor([
     secrets.appSecret ?? '',
@@ -96,6 +100,7 @@ export function prepareRun(
     ...[...tokens.values()].map(t => t.refreshToken),
     // A private key, whole and line by line (a log may quote part of a PEM).
     ...pemSecrets(secrets.appCertificateKeyPem),
+    ...proxySecrets(proxy),
   ]);
   const keep = opts.keepRefreshTokens;
   return {
@@ -103,6 +108,7 @@ export function prepareRun(
     env,
     secrets,
     ca,
+    ...(proxy ? { proxy } : {}),
     deadlines,
     items,
     redactor,

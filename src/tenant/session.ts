@@ -16,7 +16,8 @@ import type { EntraTarget, EntraTokenResult } from '../probes/entra';
 import { CENTRAL, type Observation } from '../model';
 import { Redactor } from '../util/redact';
 import { AppTokenCache, type ProbeAppCredentials } from './app-tokens';
-import { deadlinesOf, probeContext, readCaFile, type ContextBasis } from './context';
+import { deadlinesOf, probeContext, proxyOf, readCaFile, type ContextBasis } from './context';
+import type { ProxyConfig } from '../probes/context';
 import { endpointsFor, type VantageEndpoints } from './endpoints';
 
 /** What a session is made of; secrets already resolved. */
@@ -44,6 +45,7 @@ export class TenantSession {
       env: o.env,
       deadlines: o.deadlines,
       ...(o.ca ? { ca: o.ca } : {}),
+      ...(o.proxy ? { proxy: o.proxy } : {}),
       // The secret is masked wherever the session's contexts write, whoever made the redactor.
       redactor: o.probeApp ? o.redactor.with([o.probeApp.secret]) : o.redactor,
     };
@@ -110,8 +112,14 @@ export class TenantSession {
   }
 
   /** Whether this session was made from the same secret and CA (see TenantSessions). */
-  madeFrom(probeSecret: string | undefined, ca: string | undefined): boolean {
-    return this.probeApp?.secret === probeSecret && this.basis.ca === ca;
+  madeFrom(probeSecret: string | undefined, ca: string | undefined, proxy?: ProxyConfig): boolean {
+    const p = this.basis.proxy;
+    const sameProxy =
+      p?.origin === proxy?.origin &&
+      p?.credentials?.user === proxy?.credentials?.user &&
+      p?.credentials?.password === proxy?.credentials?.password &&
+      (p?.noProxy ?? []).join(',') === (proxy?.noProxy ?? []).join(',');
+    return this.probeApp?.secret === probeSecret && this.basis.ca === ca && sameProxy;
   }
 }
 
@@ -136,7 +144,13 @@ export function openTenantSession(
   vars: NodeJS.ProcessEnv,
   opts: { now?: () => number } = {},
 ): TenantSession {
-  return sessionFrom(env, probeSecretOf(env, inv, vars), readCaFile(env, inv), opts.now);
+  return sessionFrom(
+    env,
+    probeSecretOf(env, inv, vars),
+    readCaFile(env, inv),
+    opts.now,
+    proxyOf(env, inv, vars),
+  );
 }
 
 function sessionFrom(
@@ -144,11 +158,13 @@ function sessionFrom(
   secret: string | undefined,
   ca: string | undefined,
   now?: () => number,
+  proxy?: ProxyConfig,
 ): TenantSession {
   return new TenantSession({
     env,
     deadlines: deadlinesOf(env),
     ...(ca ? { ca } : {}),
+    ...(proxy ? { proxy } : {}),
     redactor: new Redactor([secret ?? '']),
     ...(env.probe && secret ? { probeApp: { clientId: env.probe.clientId, secret } } : {}),
     ...(now ? { now } : {}),
@@ -170,9 +186,10 @@ export class TenantSessions {
   open(env: Environment, inv: Inventory | undefined): TenantSession {
     const secret = probeSecretOf(env, inv, this.o.vars);
     const ca = readCaFile(env, inv);
+    const proxy = proxyOf(env, inv, this.o.vars);
     const kept = this.byEnv.get(env);
-    if (kept?.madeFrom(secret, ca)) return kept;
-    const session = sessionFrom(env, secret, ca, this.o.now);
+    if (kept?.madeFrom(secret, ca, proxy)) return kept;
+    const session = sessionFrom(env, secret, ca, this.o.now, proxy);
     this.byEnv.set(env, session);
     return session;
   }
@@ -197,6 +214,7 @@ export function sessionOfRun(run: RunTenantParts): TenantSession {
       env: run.env,
       deadlines: run.deadlines,
       ...(run.ca ? { ca: run.ca } : {}),
+      ...(run.proxy ? { proxy: run.proxy } : {}),
       redactor: run.redactor,
       ...(run.env.probe && secret
         ? { probeApp: { clientId: run.env.probe.clientId, secret } }

@@ -1,5 +1,5 @@
 import { network } from '../../src/checklist/network';
-import { dns, drop, edit, is, swap, tls } from './fixtures';
+import { dns, drop, edit, facts, is, swap, tls } from './fixtures';
 
 describe('network rule', () => {
   test('every target reachable from every server passes', () => {
@@ -106,5 +106,76 @@ describe('network rule', () => {
       ),
     );
     expect(f).toMatchObject({ status: 'error', code: 'CHECK_CRASHED', failedOn: ['app-1'] });
+  });
+});
+
+describe('network rule: TLS versions, legacy endpoints, proxies', () => {
+  test('the negotiated TLS version and cipher are in the evidence of a passing endpoint', () => {
+    const f = network(
+      edit(obs =>
+        swap(obs, is.tls('services-1', 993), o =>
+          tls('services-1', 'outlook.office365.com', 993, {
+            protocol: 'TLSv1.2',
+            cipher: 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
+            cert: (o as { cert?: never }).cert,
+          }),
+        ),
+      ),
+    );
+    expect(f.status).toBe('pass');
+    expect(f.evidence.map(e => e.text)).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('993 TLS TLSv1.2 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 ok'),
+      ]),
+    );
+  });
+
+  test('a *-legacy.office365.com endpoint in the inventory fails with TLS_LEGACY_ENDPOINT', () => {
+    const env = facts({
+      endpointHosts: [
+        { field: 'endpoints.imap', host: 'imap-legacy.office365.com' },
+        { field: 'endpoints.smtp', host: 'smtp.office365.com' },
+      ],
+    });
+    const f = network(edit(undefined, env));
+    expect(f).toMatchObject({ status: 'fail', code: 'TLS_LEGACY_ENDPOINT' });
+    expect(f.codes).toEqual(['TLS_LEGACY_ENDPOINT']);
+    expect(f.summary).toContain('imap-legacy.office365.com (endpoints.imap)');
+    expect(f.remediation[0]?.text).toContain('outlook.office365.com');
+  });
+
+  test('a proxy refusal fails the endpoint with the proxy code, not a firewall code', () => {
+    const f = network(
+      edit(obs =>
+        swap(obs, is.tls('app-1', 443), () =>
+          tls('app-1', 'login.microsoftonline.com', 443, {
+            code: 'PROXY_REFUSED',
+            ok: false,
+            proxy: 'http://proxy.corp:3128',
+          }),
+        ),
+      ),
+    );
+    expect(f).toMatchObject({ status: 'fail', code: 'PROXY_REFUSED', failedOn: ['app-1'] });
+    expect(f.remediation[0]?.text).toContain('The proxy refused');
+    expect(f.remediation[0]?.text).not.toContain('drops the packets');
+  });
+
+  test('a failing mail port on a server whose HTTPS goes through a proxy says the proxy does not carry it', () => {
+    const f = network(
+      edit(obs => {
+        let out = swap(obs, is.tls('services-1', 443), () =>
+          tls('services-1', 'login.microsoftonline.com', 443, { proxy: 'http://proxy.corp:3128' }),
+        );
+        out = swap(out, is.tls('services-1', 995), () =>
+          tls('services-1', 'outlook.office365.com', 995, { code: 'CONNECT_TIMEOUT', ok: false }),
+        );
+        return out;
+      }),
+    );
+    expect(f).toMatchObject({ status: 'fail', code: 'CONNECT_TIMEOUT' });
+    expect(f.evidence.find(e => !e.ok)?.text).toContain(
+      'does not go through the HTTP proxy http://proxy.corp:3128',
+    );
   });
 });

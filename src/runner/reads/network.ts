@@ -1,38 +1,53 @@
 /**
  * The network read (checklist.md item 8): DNS for each Microsoft 365 host and TCP+TLS to each
- * endpoint ECE uses from this server — Entra's login host and SMTP submission with STARTTLS
- * (RFC 3207) from every server; IMAP or POP3 only from services servers, where ECE's retriever
- * runs, and only the protocols the inventory's mailboxes use.
+ * endpoint the technote lists, from every ECE server (services and application alike: "Ports at
+ * least: TCP 443, 587, 993, 995"):
+ * - 443 to Entra's sign-in hosts, login.microsoftonline.com and login.microsoft.com (an alias
+ *   Entra lists in its instance-discovery metadata, o365-facts.md §1.1): token creation happens
+ *   on an application server, every refresh on the services server; through the HTTP proxy
+ *   when one is configured, as ECE's HTTPS goes;
+ * - 587 to smtp.office365.com with STARTTLS (RFC 3207): the dispatcher and alarm mail;
+ * - 993 and 995 to outlook.office365.com: the retriever, IMAP or POP3.
+ * Mail ports always go direct: an HTTP proxy does not carry them.
+ * Each TLS observation records the negotiated version and cipher.
  */
 import { probeDns } from '../../probes/dns';
-import { probeTls } from '../../probes/tls';
+import { proxyFor } from '../../probes/proxy';
+import { probeTls, type TlsProbeOptions } from '../../probes/tls';
+import type { HostPort } from '../../probes/context';
 import type { Observation } from '../../model';
-import { hostPort, type VantageEndpoints } from '../../tenant/endpoints';
+import { hostPort } from '../../tenant/endpoints';
 import { guarded, type ReadDeclaration } from './read';
+
+/** Entra's sign-in host, and the alias ECE's token calls may be sent to (same service). */
+const LOGIN = 'login.microsoftonline.com';
+const LOGIN_ALIAS = 'login.microsoft.com';
 
 export const network: ReadDeclaration = {
   name: 'network',
   on: ['services', 'application'],
-  async observe({ run, kind, ctx, endpoints: ep }) {
-    const retrieves = new Set(run.env.mailboxes.map(m => m.retrieve));
-    const targets: { hp: VantageEndpoints['login']; starttls?: 'smtp' }[] = [
-      { hp: ep.login },
-      { hp: ep.smtp, starttls: 'smtp' },
+  async observe({ ctx, endpoints: ep }) {
+    const targets: { hp: HostPort; opts: TlsProbeOptions }[] = [
+      { hp: ep.login, opts: { https: true } },
     ];
-    if (kind === 'services') {
-      if (retrieves.has('imap')) targets.push({ hp: ep.imap });
-      if (retrieves.has('pop3')) targets.push({ hp: ep.pop3 });
+    // The alias is probed where the login endpoint is Entra's own name (the lab maps both).
+    if (ep.login.host.toLowerCase() === LOGIN) {
+      targets.push({ hp: { host: LOGIN_ALIAS, port: ep.login.port }, opts: { https: true } });
     }
+    targets.push(
+      { hp: ep.smtp, opts: { starttls: 'smtp' } },
+      { hp: ep.imap, opts: {} },
+      { hp: ep.pop3, opts: {} },
+    );
     const jobs: Promise<Observation[]>[] = [];
-    for (const host of new Set(targets.map(t => t.hp.host))) {
+    // A name reached through the proxy is resolved by the proxy (behind one, the server's own
+    // DNS often has no public names at all): only names this server connects to directly.
+    const direct = targets.filter(t => !(t.opts.https && proxyFor(ctx, t.hp)));
+    for (const host of new Set(direct.map(t => t.hp.host))) {
       jobs.push(guarded(ctx, 'dns', host, () => probeDns(ctx, host)));
     }
     for (const t of targets) {
-      jobs.push(
-        guarded(ctx, 'tls', hostPort(t.hp), () =>
-          probeTls(ctx, t.hp, t.starttls ? { starttls: t.starttls } : {}),
-        ),
-      );
+      jobs.push(guarded(ctx, 'tls', hostPort(t.hp), () => probeTls(ctx, t.hp, t.opts)));
     }
     return (await Promise.all(jobs)).flat();
   },

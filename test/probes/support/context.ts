@@ -20,6 +20,7 @@ export const LAB_HOSTS: Record<string, string> = {
   'outlook.office365.com': '127.0.0.1',
   'smtp.office365.com': '127.0.0.1',
   'login.microsoftonline.com': '127.0.0.1',
+  'login.microsoft.com': '127.0.0.1',
   'ece.example.com': '127.0.0.1',
 };
 
