@@ -10,6 +10,15 @@ import { families, loadAll } from './corpus';
 
 const all = loadAll();
 
+// The corpus is at least 100 real texts across the families a support engineer meets: Entra,
+// IMAP, POP3, SMTP, TLS, DNS, proxy and ECE's own side.
+test('at least 100 signatures, from every family', () => {
+  expect(all.length).toBeGreaterThanOrEqual(100);
+  expect(families()).toEqual(
+    expect.arrayContaining(['dns', 'ece', 'entra', 'imap', 'pop3', 'proxy', 'smtp', 'tls']),
+  );
+});
+
 test('every signature has a unique id', () => {
   const ids = all.map(s => s.sig.id);
   expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
