@@ -34,6 +34,7 @@ import { loadConversation } from './conversations';
 import { formatTime, messages, type Lang } from '../i18n';
 import type { BotLog } from './log';
 import { parseCommand, type ParseKnowledge } from './parser';
+import { escapeMarkdown } from '../render/escape';
 import type { RunCards } from './run-cards';
 import type { ShareTarget } from './share-target';
 import type { SignIns } from './signin';
@@ -374,11 +375,27 @@ export async function dispatch(text: string, ctx: CommandContext, s: BotServices
   }
 }
 
+/**
+ * A chat is not the server's console: absolute file paths (where secrets, keys and the CA are
+ * kept) are cut to their file name, and the text is escaped for the card (src/render/escape.ts).
+ */
+export function hidePaths(text: string): string {
+  const cut = text.replace(
+    /(?<=^|[\s'"`(=])(?:[A-Za-z]:[\\/]|\\\\|\/)(?:[^\s'"`<>|]*[\\/])?([^\s'"`<>|\\/]+)/g,
+    (_all, base: string) => `…/${base}`,
+  );
+  return escapeMarkdown(cut);
+}
+
 /** The card for an error a handler threw: input problems say what to fix; the rest is logged. */
 export function failureCard(lang: Lang, err: unknown, log: BotLog): AdaptiveCard {
   const m = messages(lang);
   if (err instanceof InputError)
-    return errorCard(lang, m.inputError(err.message), err.hint ? [err.hint] : []);
+    return errorCard(
+      lang,
+      m.inputError(hidePaths(err.message)),
+      err.hint ? [hidePaths(err.hint)] : [],
+    );
   log.error({ err }, 'a command failed');
   return errorCard(lang, m.internalError);
 }
