@@ -1,6 +1,7 @@
 /**
- * The in-flight registry: one Redis key per environment and item set names the run in flight,
- * so a second request for the same check joins it instead of starting another (coalescing).
+ * The in-flight registry: one Redis key per environment names the run in flight and its items,
+ * so a request it covers joins it and any other waits (./types.ts RunBusyError): never two runs
+ * of one environment at once, whatever items a client asks for.
  *
  * The key is written by the client that submits and cleared by the assembler that finishes the
  * run, each with a compare-and-set script (./scripts.ts), so neither ever clears a newer run's
@@ -8,6 +9,9 @@
  * vanished (Redis restarted without persistence) is taken over by the next request.
  */
 import type { Queue } from 'bullmq';
+import { itemIds } from '../checklist/items';
+import type { ItemId } from '../model';
+import { covers } from './types';
 import type { QueueLog } from './log';
 import type { ScriptedRedis } from './scripts';
 
@@ -18,10 +22,16 @@ const IN_FLIGHT_GRACE_MS = 10_000;
 interface InFlightValue {
   runId: string;
   at: number;
+  /** The run's items (absent in keys written before: then every item). */
+  items?: ItemId[];
 }
 
-/** A claim: the value written (to release it if the submit fails), or the run joined. */
-export type Claim = { claimed: string } | { joined: string };
+/**
+ * A claim: the value written (to release it if the submit fails), the run joined (its items
+ * cover the request), or the run in flight that does not (`busy`).
+ */
+export type Claim =
+  { claimed: string } | { joined: string } | { busy: { runId: string; items: ItemId[] } };
 
 export class InFlightRegistry {
   constructor(
@@ -31,11 +41,14 @@ export class InFlightRegistry {
     private readonly log: QueueLog,
   ) {}
 
-  /** Claim `key` for `runId` for `ttlMs`, or return the run already holding it. */
-  async claim(key: string, runId: string, ttlMs: number): Promise<Claim> {
+  /**
+   * Claim `key` (an environment's) for `runId` running `items` for `ttlMs`; or join the run
+   * already holding it when its items cover `items`; or name it as busy.
+   */
+  async claim(key: string, runId: string, items: ItemId[], ttlMs: number): Promise<Claim> {
     const at = Date.now();
     const ttl = String(ttlMs);
-    const mine = JSON.stringify({ runId, at } satisfies InFlightValue);
+    const mine = JSON.stringify({ runId, at, items } satisfies InFlightValue);
     const cur = await this.redis.ecebotClaimOrJoin(key, mine, ttl);
     if (!cur) return { claimed: mine };
     const held = JSON.parse(cur) as InFlightValue;
@@ -44,11 +57,16 @@ export class InFlightRegistry {
       state === 'completed' ||
       state === 'failed' ||
       (state === 'unknown' && at - held.at > IN_FLIGHT_GRACE_MS);
-    if (!stale) return { joined: held.runId };
+    if (!stale) {
+      const heldItems = held.items ?? itemIds();
+      return covers(heldItems, items, itemIds())
+        ? { joined: held.runId }
+        : { busy: { runId: held.runId, items: heldItems } };
+    }
     // The holder finished without releasing (a crash) or vanished (Redis restarted): take over.
     this.log.info({ key, runId: held.runId, state }, 'taking over a stale in-flight key');
     const took = await this.redis.ecebotReplaceIf(key, cur, mine, ttl);
-    return took === 1 ? { claimed: mine } : this.claim(key, runId, ttlMs);
+    return took === 1 ? { claimed: mine } : this.claim(key, runId, items, ttlMs);
   }
 
   /**

@@ -7,7 +7,7 @@ import type { ItemId, Run } from '../model';
 import type { AdaptiveCard } from '../render/card-data';
 import { InputError } from '../inventory/errors';
 import { suggest, type Inventory } from '../inventory/load';
-import type { RunHandle, RunRequest, RunService } from '../queue/types';
+import { RunBusyError, type RunHandle, type RunRequest, type RunService } from '../queue/types';
 import type { Store } from '../store/types';
 import {
   environmentsCard,
@@ -390,6 +390,9 @@ export function hidePaths(text: string): string {
 /** The card for an error a handler threw: input problems say what to fix; the rest is logged. */
 export function failureCard(lang: Lang, err: unknown, log: BotLog): AdaptiveCard {
   const m = messages(lang);
+  // Another run of the environment is in flight and does not cover this request: a refusal,
+  // not a failure (src/queue/types.ts RunBusyError).
+  if (err instanceof RunBusyError) return errorCard(lang, escapeMarkdown(err.message));
   if (err instanceof InputError)
     return errorCard(
       lang,
