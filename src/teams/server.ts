@@ -22,6 +22,7 @@ import type {
 import * as restify from 'restify';
 import { jsonBody } from './json-body';
 import { TokenGate } from './token-gate';
+import { limitsFrom, MemoryRateLimiter, type RateLimiter } from './rate-limit';
 import type { Inventory } from '../inventory/load';
 import type { RunService } from '../queue/types';
 import type { Store } from '../store/types';
@@ -161,6 +162,11 @@ export interface BotServerOptions {
   metadataDeadlineMs?: number;
   /** After a failed metadata fetch, how long requests get 503 without another (30 s). */
   metadataRetryAfterMs?: number;
+  /**
+   * Where runs per user and messages per conversation are counted (./rate-limit.ts): in this
+   * process by default; `ecebot serve` with REDIS_URL passes the Redis one, shared by replicas.
+   */
+  rateLimiter?: RateLimiter;
 }
 
 /** A running bot. */
@@ -240,6 +246,7 @@ export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
     isAdmin: admins.isAdmin,
     adminsUnset: admins.unset,
     allowsTenant: t => tenants.allows(t),
+    limits: { limiter: o.rateLimiter ?? new MemoryRateLimiter(), limits: limitsFrom(vars) },
     log,
     now: o.now ?? (() => new Date()),
   };
