@@ -1,6 +1,7 @@
 /**
- * The in-flight registry: one Redis key per environment and item set names the run in flight,
- * so a second request for the same check joins it instead of starting another (coalescing).
+ * The in-flight registry: one Redis key per environment names the run in flight and its items,
+ * so a request it covers joins it and any other waits (./types.ts RunBusyError): never two runs
+ * of one environment at once, whatever items a client asks for.
  *
  * The key is written by the client that submits and cleared by the assembler that finishes the
  * run, each with a compare-and-set script (./scripts.ts), so neither ever clears a newer run's
@@ -9,6 +10,9 @@
  */
 import type { Queue } from 'bullmq';
 import { z } from 'zod';
+import { isItemId, itemIds } from '../checklist/items';
+import type { ItemId } from '../model';
+import { covers } from './types';
 import type { QueueLog } from './log';
 import type { ScriptedRedis } from './scripts';
 
@@ -19,6 +23,8 @@ const IN_FLIGHT_GRACE_MS = 10_000;
 interface InFlightValue {
   runId: string;
   at: number;
+  /** The run's items (absent in keys written before: then every item). */
+  items?: ItemId[];
 }
 
 /** A run id as newRunId makes it: `<env>-<yyyymmddhhmmss>-<4 hex>`. */
@@ -27,6 +33,12 @@ const RUN_ID = /^([A-Za-z0-9_.-]+)-\d{14}-[0-9a-f]{4}$/;
 const inFlightSchema = z.object({
   runId: z.string().max(200).regex(RUN_ID),
   at: z.number().finite(),
+  // Item ids only: a value naming anything else is not one ecebot wrote.
+  items: z
+    .array(z.string().refine(isItemId))
+    .max(100)
+    .optional()
+    .transform(v => v as ItemId[] | undefined),
 });
 
 /**
@@ -47,8 +59,12 @@ function heldValue(cur: string, runId: string): InFlightValue | undefined {
   return env !== undefined && RUN_ID.exec(parsed.data.runId)?.[1] === env ? parsed.data : undefined;
 }
 
-/** A claim: the value written (to release it if the submit fails), or the run joined. */
-export type Claim = { claimed: string } | { joined: string };
+/**
+ * A claim: the value written (to release it if the submit fails), the run joined (its items
+ * cover the request), or the run in flight that does not (`busy`).
+ */
+export type Claim =
+  { claimed: string } | { joined: string } | { busy: { runId: string; items: ItemId[] } };
 
 export class InFlightRegistry {
   constructor(
@@ -58,11 +74,14 @@ export class InFlightRegistry {
     private readonly log: QueueLog,
   ) {}
 
-  /** Claim `key` for `runId` for `ttlMs`, or return the run already holding it. */
-  async claim(key: string, runId: string, ttlMs: number): Promise<Claim> {
+  /**
+   * Claim `key` (an environment's) for `runId` running `items` for `ttlMs`; or join the run
+   * already holding it when its items cover `items`; or name it as busy.
+   */
+  async claim(key: string, runId: string, items: ItemId[], ttlMs: number): Promise<Claim> {
     const at = Date.now();
     const ttl = String(ttlMs);
-    const mine = JSON.stringify({ runId, at } satisfies InFlightValue);
+    const mine = JSON.stringify({ runId, at, items } satisfies InFlightValue);
     const cur = await this.redis.ecebotClaimOrJoin(key, mine, ttl);
     if (!cur) return { claimed: mine };
     const held = heldValue(cur, runId);
@@ -70,18 +89,23 @@ export class InFlightRegistry {
       // Not a value ecebot wrote for this environment: never joined, taken over (no value logged).
       this.log.warn({ key }, 'in-flight key holds no run of this environment; taking it over');
       const took = await this.redis.ecebotReplaceIf(key, cur, mine, ttl);
-      return took === 1 ? { claimed: mine } : this.claim(key, runId, ttlMs);
+      return took === 1 ? { claimed: mine } : this.claim(key, runId, items, ttlMs);
     }
     const state = await this.runs.getJobState(held.runId);
     const stale =
       state === 'completed' ||
       state === 'failed' ||
       (state === 'unknown' && at - held.at > IN_FLIGHT_GRACE_MS);
-    if (!stale) return { joined: held.runId };
+    if (!stale) {
+      const heldItems = held.items ?? itemIds();
+      return covers(heldItems, items, itemIds())
+        ? { joined: held.runId }
+        : { busy: { runId: held.runId, items: heldItems } };
+    }
     // The holder finished without releasing (a crash) or vanished (Redis restarted): take over.
     this.log.info({ key, runId: held.runId, state }, 'taking over a stale in-flight key');
     const took = await this.redis.ecebotReplaceIf(key, cur, mine, ttl);
-    return took === 1 ? { claimed: mine } : this.claim(key, runId, ttlMs);
+    return took === 1 ? { claimed: mine } : this.claim(key, runId, items, ttlMs);
   }
 
   /**

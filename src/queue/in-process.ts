@@ -14,7 +14,15 @@ import { readyItems } from '../runner/progress';
 import { assemble } from '../runner/run';
 import { storedRefreshTokens, type KeepRefreshToken } from '../store/tokens';
 import type { Store } from '../store/types';
-import type { RunHandle, RunProgress, RunRequest, RunService } from './types';
+import { itemIds } from '../checklist/items';
+import {
+  covers,
+  RunBusyError,
+  type RunHandle,
+  type RunProgress,
+  type RunRequest,
+  type RunService,
+} from './types';
 
 interface InFlight {
   key: string;
@@ -22,7 +30,7 @@ interface InFlight {
   done: Promise<Run>;
 }
 
-/** Runs checks in this process; coalesces identical requests while one is in flight. */
+/** Runs checks in this process; one run per environment in flight, which covered requests join. */
 export class InProcessRunService implements RunService {
   private readonly events = new EventEmitter();
   private readonly inFlight = new Map<string, InFlight>();
@@ -40,15 +48,21 @@ export class InProcessRunService implements RunService {
   }
 
   async submit(req: RunRequest): Promise<RunHandle> {
-    const key = `${req.environment}|${(req.items ?? []).join(',')}`;
+    // One run per environment in flight (./types.ts RunBusyError).
+    const key = req.environment.toLowerCase();
+    const joinOrRefuse = (f: InFlight): RunHandle => {
+      if (covers(f.prepared.items, req.items ?? [], itemIds()))
+        return { runId: f.prepared.id, joined: true };
+      throw new RunBusyError(f.prepared.env.name, f.prepared.id, f.prepared.items);
+    };
     const existing = this.inFlight.get(key);
-    if (existing) return { runId: existing.prepared.id, joined: true };
+    if (existing) return joinOrRefuse(existing);
     const inv = this.inventory();
     const env = pickEnvironment(inv, req.environment, 'the request');
     const tokens = this.store ? await storedRefreshTokens(this.store, env) : undefined;
-    // A request for the same run may have arrived while the store answered.
+    // A request for the same environment may have arrived while the store answered.
     const raced = this.inFlight.get(key);
-    if (raced) return { runId: raced.prepared.id, joined: true };
+    if (raced) return joinOrRefuse(raced);
     // Input problems (missing secret, bad CA file) throw here, before anything runs.
     const prepared = prepareRun(env, inv, {
       ...(req.items?.length ? { items: req.items } : {}),

@@ -35,9 +35,11 @@ export const keys = {
   assemblerHeartbeat: (p: string) => `${p}:assembler:heartbeat`,
   /** ISO time an assembler was last seen (no TTL, for "none seen since …"). */
   assemblerLastSeen: (p: string) => `${p}:assembler:last-seen`,
-  /** The run in flight for an environment and item set (coalescing). */
-  inFlight: (p: string, environment: string, items: readonly string[]) =>
-    `${p}:inflight:${environment}|${items.join(',')}`,
+  /**
+   * The run in flight for an environment, whatever its items: at most one per environment
+   * (./types.ts RunBusyError). Environment names are case-insensitive in the inventory.
+   */
+  inFlight: (p: string, environment: string) => `${p}:inflight:${environment.toLowerCase()}`,
   /** Hash vantage → reason, for vantage points that ended without observations. */
   missing: (p: string, runId: string) => `${p}:run:${runId}:missing`,
   /** Sorted set of runs in flight, scored by their worker deadline (epoch ms). */

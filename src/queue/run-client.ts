@@ -45,7 +45,13 @@ import { withMissing } from './missing';
 import { keys, RUNS_QUEUE, vantagePrefix, vantageQueue } from './names';
 import { partsOf, PreparedRuns } from './parts';
 import { withScripts, type ScriptedRedis } from './scripts';
-import type { RunHandle, RunProgress, RunRequest, RunService } from './types';
+import {
+  RunBusyError,
+  type RunHandle,
+  type RunProgress,
+  type RunRequest,
+  type RunService,
+} from './types';
 
 /** A run's owner lease; refreshed by the owner on every event, taken over when it lapses. */
 const OWNER_TTL_MS = 60_000;
@@ -166,14 +172,16 @@ export class RunClient implements RunService {
       ...(stored ? { storedRefreshTokens: stored } : {}),
     });
     const { prefix } = this.opts.queue;
-    const inFlightKey = keys.inFlight(prefix, env.name, prepared.items);
+    const inFlightKey = keys.inFlight(prefix, env.name);
     return guardRedis(this.producer, this.opts.queue.url, async () => {
       const claim = await this.inFlight.claim(
         inFlightKey,
         prepared.id,
+        prepared.items,
         this.deadlineMs + 15 * 60_000,
       );
       if ('joined' in claim) return { runId: claim.joined, joined: true };
+      if ('busy' in claim) throw new RunBusyError(env.name, claim.busy.runId, claim.busy.items);
       try {
         await this.addFlow(req, prepared, inFlightKey);
       } catch (err) {

@@ -15,6 +15,37 @@ export interface RunRequest {
   requestedBy?: { id: string; name?: string };
 }
 
+/**
+ * At most one run per environment is in flight, whatever its items (each run signs in to
+ * Exchange as ECE's mailboxes). A request whose items the running run covers joins it; one that
+ * asks for more (or other) items is refused with this error until that run has finished: it
+ * names the run, so the caller can show it, and says when to ask again.
+ */
+export class RunBusyError extends Error {
+  override name = 'RunBusyError';
+  constructor(
+    readonly environment: string,
+    /** The run in flight. */
+    readonly runId: string,
+    /** Its items. */
+    readonly items: readonly ItemId[],
+  ) {
+    super(
+      `${environment} is being checked right now (run ${runId}, items ${items.join(', ')}); ask again when it has finished`,
+    );
+  }
+}
+
+/** Whether a run of `held` items answers a request for `wanted` (all items when empty). */
+export function covers(
+  held: readonly string[],
+  wanted: readonly string[],
+  all: readonly string[],
+): boolean {
+  const want = wanted.length ? wanted : all;
+  return want.every(i => held.includes(i));
+}
+
 /** What `submit` answers. */
 export interface RunHandle {
   runId: string;

@@ -9,6 +9,7 @@
  * fits CARD_BUDGET_BYTES: bot messages may be 100 KB, but webhook and Workflows cards stop at
  * ~28 KB (teams-bot-notes.md §2 "Size"), and a card must survive either path.
  */
+import { cardPeople, cardProgress, cardRun } from './escape';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ACData from 'adaptivecards-templating';
@@ -355,7 +356,8 @@ function modelData(c: CardModel, o: RunCardOptions, d: Detail, trimmed: boolean)
 }
 
 /** Render at the most detailed level that fits the budget. */
-function fit(m: CardModel, o: RunCardOptions): { card: AdaptiveCard; data: RunCardData } {
+function fit(m: CardModel, opts: RunCardOptions): { card: AdaptiveCard; data: RunCardData } {
+  const o = cardPeople(opts);
   const budget = o.budgetBytes ?? CARD_BUDGET_BYTES;
   let last: { card: AdaptiveCard; data: RunCardData } | undefined;
   for (let i = 0; i < LEVELS.length; i++) {
@@ -368,7 +370,9 @@ function fit(m: CardModel, o: RunCardOptions): { card: AdaptiveCard; data: RunCa
   return last!;
 }
 
-function runModel(run: Run): CardModel {
+function runModel(outside: Run): CardModel {
+  // Server and user text is data: escaped before the layout sees it (./escape.ts).
+  const run = cardRun(outside);
   return {
     runId: run.id,
     environment: run.environment,
@@ -388,7 +392,8 @@ export function runCardData(run: Run, opts: RunCardOptions = {}): RunCardData {
   return fit(runModel(run), opts).data;
 }
 
-function progressModel(p: RunProgressView): CardModel {
+function progressModel(outside: RunProgressView): CardModel {
+  const p = cardProgress(outside);
   return {
     runId: p.runId,
     environment: p.environment,

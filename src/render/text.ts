@@ -4,6 +4,7 @@
  */
 import type { Finding, Run, Status } from '../model';
 import { messages } from '../i18n';
+import { plainRun } from './escape';
 
 /** The terminal speaks English (the cards follow the reader's locale). */
 const m = messages('en');
@@ -28,7 +29,12 @@ function ms(n: number): string {
 }
 
 /** Render a run; `color` adds ANSI colours (only when writing to a terminal). */
-export function renderRunText(run: Run, opts: { color?: boolean; details?: boolean } = {}): string {
+export function renderRunText(
+  outside: Run,
+  opts: { color?: boolean; details?: boolean } = {},
+): string {
+  // Server text never drives the terminal: ESC, BEL, CR and the like are removed (./escape.ts).
+  const run = plainRun(outside);
   const paint = (s: Status, text: string) =>
     opts.color ? `\x1b[${COLOR[s]}m${text}\x1b[0m` : text;
   const lines: string[] = [];

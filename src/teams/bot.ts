@@ -19,6 +19,7 @@ import {
   type MessagingExtensionResponse,
 } from 'botbuilder';
 import type { Run } from '../model';
+import { itemIds } from '../checklist/items';
 import { langOf, messages, stateWord, formatTime, type Lang } from '../i18n';
 import type { AdaptiveCard } from '../render/card-data';
 import { environmentOfRunId, hiddenAt, logRefusal, placeOf, type Requester } from './access';
@@ -76,6 +77,29 @@ function requester(ctx: TurnContext): Requester {
     ...(from.aadObjectId ? { aadObjectId: from.aadObjectId } : {}),
     ...(tenantId ? { tenantId } : {}),
   };
+}
+
+/**
+ * Why a re-run's data does not match the run its card shows, or undefined: the environment must
+ * be the run's, the items among the run's (for Re-run failed, among its failed or errored ones).
+ */
+export function rerunProblem(
+  run: Run,
+  verb: 'rerun' | 'rerunFailed',
+  environment: string,
+  items: readonly string[] | undefined,
+): string | undefined {
+  if (environment !== run.environment) return 'environment: not the environment of this run';
+  const allowed = run.findings
+    .filter(f => verb === 'rerun' || f.status === 'fail' || f.status === 'error')
+    .map(f => f.item as string);
+  if (verb === 'rerunFailed' && !items?.length) return 'items: no failed items named';
+  if (!items?.length && allowed.length < itemIds().length)
+    return 'items: this run did not cover every item';
+  const extra = (items ?? []).filter(i => !allowed.includes(i));
+  if (extra.length)
+    return `items: ${extra.join(', ')} not in this run${verb === 'rerunFailed' ? "'s failures" : ''}`;
+  return undefined;
 }
 
 /** ecebot in Teams. */
@@ -229,6 +253,13 @@ export class EcebotBot extends TeamsActivityHandler {
       case 'rerunFailed': {
         if (!environment) return cardResponse(errorCard(lang, m.unknownRun(runId)));
         const items = action.data.items;
+        // The button's data came from the client: a re-run may only ask for what the card's run
+        // covered (Re-run failed: what failed), in that run's environment.
+        const problem = stored ? rerunProblem(stored, action.verb, environment, items) : undefined;
+        if (problem) {
+          logRefusal(this.s.log, { user, command: verb, reason: `bad card data: ${problem}` });
+          return cardResponse(errorCard(lang, m.badAction(verb, problem), [m.badActionHint]));
+        }
         const { card } = await rerun(
           here,
           {

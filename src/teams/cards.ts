@@ -22,6 +22,7 @@ import type {
   SharePickerCardData,
   SigninCardData,
 } from '../render/card-data';
+import { escapeMarkdown, oneLine } from '../render/escape';
 import type { RunSummary } from '../store/types';
 import { COMMANDS, syntaxOf, type CommandName } from './commands';
 import type { ParseError } from './parser';
@@ -126,8 +127,8 @@ export function environmentsData(
     environments: rows.map(r => ({
       mark: MARK[r.last?.status ?? 'none'],
       color: COLOR[r.last?.status ?? 'none'],
-      name: r.name,
-      description: r.description ? `— ${r.description}` : '',
+      name: escapeMarkdown(r.name),
+      description: r.description ? `— ${escapeMarkdown(r.description)}` : '',
       facts: [
         `ECE ${r.release}`,
         m.servers(r.servers),
@@ -152,8 +153,9 @@ export function historyCard(lang: Lang, env: string, runs: RunSummary[]): Adapti
 }
 
 /** Data for cards/history.json. */
-export function historyData(lang: Lang, env: string, runs: RunSummary[]): HistoryCardData {
+export function historyData(lang: Lang, name: string, runs: RunSummary[]): HistoryCardData {
   const m = messages(lang);
+  const env = escapeMarkdown(name);
   return {
     title: m.historyTitle(env),
     empty: runs.length ? '' : m.noHistory(env),
@@ -191,8 +193,10 @@ export function noticeCard(
 }
 
 /** The error card for input the parser refused, with usage and suggestions. */
-export function parseErrorCard(lang: Lang, e: ParseError): AdaptiveCard {
+export function parseErrorCard(lang: Lang, raw: ParseError): AdaptiveCard {
   const m = messages(lang);
+  // Every value in a parse error is what the person typed: data, not markup.
+  const e = escapeParseError(raw);
   const usage = (name: CommandName) => {
     const spec = COMMANDS.find(c => c.name === name);
     return spec ? m.usage(syntaxOf(spec)) : '';
@@ -233,6 +237,16 @@ export function parseErrorCard(lang: Lang, e: ParseError): AdaptiveCard {
   }
 }
 
+function escapeParseError(e: ParseError): ParseError {
+  const out: Record<string, unknown> = { ...e };
+  for (const k of ['word', 'extra', 'value', 'environment', 'suggestion'] as const) {
+    const v = (e as Record<string, unknown>)[k];
+    if (typeof v === 'string') out[k] = escapeMarkdown(v);
+  }
+  if ('known' in e) out.known = e.known.map(escapeMarkdown);
+  return out as ParseError;
+}
+
 /** Where a sign-in stands. */
 export type SigninState =
   | { kind: 'waiting'; url: string; code: string; expiresInSeconds: number }
@@ -256,8 +270,28 @@ export function signinCard(lang: Lang, v: SigninView): AdaptiveCard {
 }
 
 /** Data for cards/signin.json. */
-export function signinData(lang: Lang, v: SigninView): SigninCardData {
+export function signinData(lang: Lang, raw: SigninView): SigninCardData {
   const m = messages(lang);
+  // The user's name and the server's words come from outside; the code and URL are shown as
+  // the device-code flow gave them (the URL is a button, not markdown).
+  const v: SigninView = {
+    ...raw,
+    environment: escapeMarkdown(raw.environment),
+    mailbox: escapeMarkdown(raw.mailbox),
+    account: escapeMarkdown(raw.account),
+    state:
+      raw.state.kind === 'ok'
+        ? { ...raw.state, user: escapeMarkdown(raw.state.user) }
+        : raw.state.kind === 'wrong-user' && raw.state.user
+          ? { ...raw.state, user: escapeMarkdown(raw.state.user) }
+          : raw.state.kind === 'failed'
+            ? {
+                ...raw.state,
+                code: escapeMarkdown(raw.state.code),
+                server: escapeMarkdown(raw.state.server),
+              }
+            : raw.state,
+  };
   const s = v.state;
   const waiting = s.kind === 'waiting';
   let status: string;
@@ -330,10 +364,11 @@ export function sharePickerData(
 ): SharePickerCardData {
   const m = messages(lang);
   // The one place a share target becomes a choice value (./share-target.ts).
-  const choices = targets.map(t => ({ title: t.title, value: encodeShareTarget(t) }));
+  // Choice titles are plain text (Input.ChoiceSet has no markdown): controls removed only.
+  const choices = targets.map(t => ({ title: oneLine(t.title), value: encodeShareTarget(t) }));
   return {
     title: m.shareTitle,
-    run: `ecebot check ${run.environment} · ${run.id} · ${stateWord(run.status, lang)} · ${formatTime(run.finishedAt)}`,
+    run: `ecebot check ${escapeMarkdown(run.environment)} · ${escapeMarkdown(run.id)} · ${stateWord(run.status, lang)} · ${formatTime(run.finishedAt)}`,
     empty: targets.length ? '' : m.shareNoTargets,
     choose: m.shareChoose,
     first: choices[0]?.value ?? '',

@@ -7,7 +7,7 @@ import type { ItemId, Run } from '../model';
 import type { AdaptiveCard } from '../render/card-data';
 import { InputError } from '../inventory/errors';
 import { suggest, type Inventory } from '../inventory/load';
-import type { RunHandle, RunRequest, RunService } from '../queue/types';
+import { RunBusyError, type RunHandle, type RunRequest, type RunService } from '../queue/types';
 import type { Store } from '../store/types';
 import {
   environmentsCard,
@@ -34,6 +34,8 @@ import { loadConversation } from './conversations';
 import { formatTime, messages, type Lang } from '../i18n';
 import type { BotLog } from './log';
 import { parseCommand, type ParseKnowledge } from './parser';
+import { escapeMarkdown } from '../render/escape';
+import { RateLimitedError, type BotLimits, type RateLimiter } from './rate-limit';
 import type { RunCards } from './run-cards';
 import type { ShareTarget } from './share-target';
 import type { SignIns } from './signin';
@@ -66,6 +68,8 @@ export interface BotServices {
   adminsUnset: boolean;
   /** The tenant allowlist (ECEBOT_TENANTS, ./access.ts tenantGate). */
   allowsTenant(tenantId: string | undefined): boolean;
+  /** Runs per user and messages per conversation (./rate-limit.ts); none when unset. */
+  limits?: { limiter: RateLimiter; limits: BotLimits };
   log: BotLog;
   now: () => Date;
 }
@@ -88,6 +92,13 @@ function knowledgeOf(inv: Inventory): ParseKnowledge {
   };
 }
 
+/** Count a run against the person who asks; over the limit, throw the refusal. */
+async function takeRun(s: BotServices, userId: string | undefined): Promise<void> {
+  if (!s.limits || !userId) return;
+  const t = await s.limits.limiter.take(`runs:${userId}`, s.limits.limits.runsPerUser);
+  if (!t.ok) throw new RateLimitedError('runs', t.waitMs);
+}
+
 /** Submit a run and post its card in the running state; the card then follows the run. */
 async function startRun(
   ctx: Pick<CommandContext, 'lang' | 'user' | 'conversationKey' | 'reply'>,
@@ -102,6 +113,7 @@ async function startRun(
     reason,
     requestedBy: { id: ctx.user.id, name: ctx.user.name },
   };
+  await takeRun(s, ctx.user.id);
   const handle = await s.runs.submit(req);
   s.runCards.noteRequest(handle.runId, req);
   const id = await ctx.reply(s.runCards.initialCard(handle.runId, ctx.lang));
@@ -116,6 +128,7 @@ export async function rerun(
   card: { conversationKey: string; activityId?: string },
   lang: Lang,
 ): Promise<{ handle: RunHandle; card: AdaptiveCard }> {
+  await takeRun(s, req.requestedBy?.id);
   const handle = await s.runs.submit(req);
   s.runCards.noteRequest(handle.runId, req);
   const running = s.runCards.initialCard(handle.runId, lang);
@@ -339,6 +352,18 @@ export function servicesAt(s: BotServices, place: Place): BotServices {
 /** Parse a message and run its command; every failure becomes a card, never an exception. */
 export async function dispatch(text: string, ctx: CommandContext, s: BotServices): Promise<void> {
   try {
+    if (s.limits) {
+      const t = await s.limits.limiter.take(
+        `messages:${ctx.conversationKey}`,
+        s.limits.limits.messagesPerConversation,
+      );
+      if (!t.ok) {
+        // Answer the first refused message of the window only: each answer is a message too.
+        if (t.first)
+          await ctx.reply(failureCard(ctx.lang, new RateLimitedError('messages', t.waitMs), s.log));
+        return;
+      }
+    }
     const here = servicesAt(s, ctx.place);
     const parsed = parseCommand(text, knowledgeOf(here.inventory()));
     if (!parsed.ok) {
@@ -374,11 +399,31 @@ export async function dispatch(text: string, ctx: CommandContext, s: BotServices
   }
 }
 
+/**
+ * A chat is not the server's console: absolute file paths (where secrets, keys and the CA are
+ * kept) are cut to their file name, and the text is escaped for the card (src/render/escape.ts).
+ */
+export function hidePaths(text: string): string {
+  const cut = text.replace(
+    /(?<=^|[\s'"`(=])(?:[A-Za-z]:[\\/]|\\\\|\/)(?:[^\s'"`<>|]*[\\/])?([^\s'"`<>|\\/]+)/g,
+    (_all, base: string) => `…/${base}`,
+  );
+  return escapeMarkdown(cut);
+}
+
 /** The card for an error a handler threw: input problems say what to fix; the rest is logged. */
 export function failureCard(lang: Lang, err: unknown, log: BotLog): AdaptiveCard {
   const m = messages(lang);
+  // Another run of the environment is in flight and does not cover this request: a refusal,
+  // not a failure (src/queue/types.ts RunBusyError).
+  if (err instanceof RunBusyError || err instanceof RateLimitedError)
+    return errorCard(lang, escapeMarkdown(err.message));
   if (err instanceof InputError)
-    return errorCard(lang, m.inputError(err.message), err.hint ? [err.hint] : []);
+    return errorCard(
+      lang,
+      m.inputError(hidePaths(err.message)),
+      err.hint ? [hidePaths(err.hint)] : [],
+    );
   log.error({ err }, 'a command failed');
   return errorCard(lang, m.internalError);
 }

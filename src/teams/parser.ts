@@ -19,6 +19,12 @@ import {
 
 /** Longest input accepted, in characters (code points). A command is a few words. */
 export const MAX_INPUT_CHARS = 500;
+/**
+ * Longest message looked at, in UTF-16 units, before any markup is removed: a command with its
+ * mention and Teams' HTML wrapping is a few hundred characters. Checked first, because the
+ * markup patterns below are quadratic on unclosed tags (a 100 KB `<a<a<a…` took seconds).
+ */
+export const MAX_RAW_CHARS = 4 * 1024;
 /** Longest mute: a month; longer silences are better done with `unsubscribe`. */
 const MAX_MUTE_MS = 30 * 24 * 3600 * 1000;
 
@@ -196,6 +202,8 @@ function parseArg(
 
 /** Parse one message into a command of the registry. */
 export function parseCommand(text: string, k: ParseKnowledge): ParseResult {
+  if (text.length > MAX_RAW_CHARS)
+    return { ok: false, error: { kind: 'too-long', length: text.length, max: MAX_INPUT_CHARS } };
   const plain = plainText(text);
   const length = [...plain].length;
   if (length > MAX_INPUT_CHARS)

@@ -22,6 +22,7 @@ import { MemoryStore } from '../store/memory';
 import { RedisStore } from '../store/redis';
 import type { Store } from '../store/types';
 import { alertAudience, tenantGate } from './access';
+import { RedisRateLimiter } from './rate-limit';
 import { inventoryCheck, redisCheck, workersCheck, type ReadinessCheck } from './health';
 import { EmbeddedRunService } from './run-service';
 import { startBotServer } from './server';
@@ -96,6 +97,10 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
     ...(io.env.ECEBOT_HOST ? { host: io.env.ECEBOT_HOST } : {}),
     log,
     readiness: readinessChecks,
+    // Counted in Redis so every replica of the bot shares the limits.
+    ...(queue && healthRedis
+      ? { rateLimiter: new RedisRateLimiter(healthRedis, queue.prefix) }
+      : {}),
     ...(runsQueue
       ? {
           queueDepth: async () => {

@@ -10,18 +10,19 @@ import type { AddressInfo } from 'node:net';
 import {
   CloudAdapter,
   ConfigurationBotFrameworkAuthentication,
-  StatusCodes,
   type Activity,
   type ConfigurationBotFrameworkAuthenticationOptions,
+  type InvokeResponse,
   type TurnContext,
 } from 'botbuilder';
-import {
-  AuthenticationError,
-  type AuthenticateRequestResult,
-  type ServiceClientCredentialsFactory,
+import type {
+  AuthenticateRequestResult,
+  ServiceClientCredentialsFactory,
 } from 'botframework-connector';
 import * as restify from 'restify';
 import { jsonBody } from './json-body';
+import { TokenGate } from './token-gate';
+import { limitsFrom, MemoryRateLimiter, type RateLimiter } from './rate-limit';
 import type { Inventory } from '../inventory/load';
 import type { RunService } from '../queue/types';
 import type { Store } from '../store/types';
@@ -90,30 +91,35 @@ const AUTH_VARS = [
   'ValidateAuthority',
 ] as const;
 
-/** jsonwebtoken's errors: a token that is forged, altered, cut, unsigned or not yet valid. */
-const JWT_ERRORS = new Set(['JsonWebTokenError', 'NotBeforeError', 'TokenExpiredError']);
-
 /**
- * The adapter's authentication, answering 401 for every refused token. botframework-connector
- * 4.23 passes jsonwebtoken's own errors on unchanged (jwtTokenExtractor.js validateToken:
- * "invalid signature", "jwt signature is required" for `alg: none`, "jwt not active"), and
- * CloudAdapter answers anything but an AuthenticationError with 500. Such a token is the
- * caller's fault, not the server's (RFC 6750 §3.1 `invalid_token`): answer 401 like the
- * validator's own refusals (wrong issuer, audience, serviceurl, endorsement, expiry).
+ * The request body as an activity, as CloudAdapter.process takes it (botbuilder
+ * activityValidator.js): an object with a string `type`; timestamps become dates.
  */
-class ChannelAuthentication extends ConfigurationBotFrameworkAuthentication {
-  override async authenticateRequest(
-    activity: Activity,
-    authHeader: string,
-  ): Promise<AuthenticateRequestResult> {
-    try {
-      return await super.authenticateRequest(activity, authHeader);
-    } catch (err) {
-      // The message names the check that failed, never the token.
-      if (err instanceof Error && JWT_ERRORS.has(err.name))
-        throw new AuthenticationError(`Unauthorized. ${err.message}`, StatusCodes.UNAUTHORIZED);
-      throw err;
+function asActivity(body: unknown): Activity | undefined {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  const a = body as Record<string, unknown>;
+  if (typeof a.type !== 'string' || !a.type) return undefined;
+  for (const [k, raw] of [
+    ['timestamp', 'rawTimestamp'],
+    ['expiration', 'rawExpiration'],
+    ['localTimestamp', 'rawLocalTimestamp'],
+  ] as const) {
+    if (typeof a[k] === 'string') {
+      a[raw] = a[k];
+      a[k] = new Date(a[k]);
     }
+  }
+  return a as unknown as Activity;
+}
+
+/** CloudAdapter whose pipeline runs an activity the gate has already authenticated. */
+class GatedAdapter extends CloudAdapter {
+  runAuthenticated(
+    auth: AuthenticateRequestResult,
+    activity: Activity,
+    logic: (ctx: TurnContext) => Promise<void>,
+  ): Promise<InvokeResponse | undefined> {
+    return this.processActivity(auth, activity, logic);
   }
 }
 
@@ -153,6 +159,15 @@ export interface BotServerOptions {
    * ask login.microsoftonline.com (teams-bot-notes.md §1, "Offline test of the real validator").
    */
   credentials?: ServiceClientCredentialsFactory;
+  /** How long the Bot Framework metadata fetch may take (./token-gate.ts; 10 s by default). */
+  metadataDeadlineMs?: number;
+  /** After a failed metadata fetch, how long requests get 503 without another (30 s). */
+  metadataRetryAfterMs?: number;
+  /**
+   * Where runs per user and messages per conversation are counted (./rate-limit.ts): in this
+   * process by default; `ecebot serve` with REDIS_URL passes the Redis one, shared by replicas.
+   */
+  rateLimiter?: RateLimiter;
 }
 
 /** A running bot. */
@@ -194,7 +209,16 @@ export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
         log,
         ...(o.now ? { now: o.now } : {}),
       });
-  const adapter = new CloudAdapter(new ChannelAuthentication(authOptions(vars), o.credentials));
+  const channelAuth = new ConfigurationBotFrameworkAuthentication(authOptions(vars), o.credentials);
+  const adapter = new GatedAdapter(channelAuth);
+  const gate = new TokenGate(channelAuth, {
+    appId,
+    vars,
+    log,
+    ...(o.metadataDeadlineMs !== undefined ? { deadlineMs: o.metadataDeadlineMs } : {}),
+    ...(o.metadataRetryAfterMs !== undefined ? { retryAfterMs: o.metadataRetryAfterMs } : {}),
+    ...(o.now ? { now: o.now } : {}),
+  });
   const proactive = new Proactive(adapter, appId, o.store, {
     serviceUrls: serviceUrlPolicyFrom(vars),
     log,
@@ -226,6 +250,7 @@ export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
     isAdmin: admins.isAdmin,
     adminsUnset: admins.unset,
     allowsTenant: t => tenants.allows(t),
+    limits: { limiter: o.rateLimiter ?? new MemoryRateLimiter(), limits: limitsFrom(vars) },
     log,
     now: o.now ?? (() => new Date()),
   };
@@ -243,8 +268,29 @@ export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
   const server = restify.createServer({ name: 'ecebot' });
   // restify ≥ 9: an async handler takes (req, res) only (teams-bot-notes.md §1). The body is
   // read, bounded and parsed as JSON only, before the adapter checks the token (./json-body.ts).
+  // The token is decided by our gate (./token-gate.ts): locally first, then by the library under
+  // our deadline; only an authenticated activity reaches the adapter's pipeline.
   server.post('/api/messages', jsonBody(), async (req: restify.Request, res: restify.Response) => {
-    await adapter.process(req, res, ctx => bot.run(ctx));
+    const activity = asActivity(req.body);
+    if (!activity) {
+      res.send(400, { error: 'the body is not a Bot Framework activity (no "type")' });
+      return;
+    }
+    const header = req.headers.authorization;
+    const verdict = await gate.check(activity, typeof header === 'string' ? header : '');
+    if (!verdict.ok) {
+      if (verdict.status === 503) res.header('Retry-After', String(gate.retryAfterS));
+      res.send(verdict.status, { error: verdict.message });
+      return;
+    }
+    try {
+      const answer = await adapter.runAuthenticated(verdict.result, activity, ctx => bot.run(ctx));
+      if (answer?.body !== undefined) res.send(answer.status ?? 200, answer.body);
+      else res.send(answer?.status ?? 200);
+    } catch (err) {
+      log.error({ err }, 'activity failed');
+      res.send(500, { error: 'internal error' });
+    }
   });
   // Operations endpoints, unauthenticated like the usual Kubernetes probes: they show check
   // names, counts and codes only, never configuration or secrets.

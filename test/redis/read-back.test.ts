@@ -36,18 +36,22 @@ test.each([
   ['a run id ecebot never makes', { runId: 'lab; DROP', at: Date.now() }],
   ['a value that is not JSON', 'not json'],
   ['a value of the wrong shape', { runId: 7 }],
+  [
+    'items that are not checklist items',
+    { runId: 'lab-20261203065959-cd34', at: Date.now(), items: ['network', '__proto__'] },
+  ],
 ])('an in-flight key holding %s is taken over, never joined', async (_, forged) => {
-  const key = keys.inFlight(cfg.prefix, 'lab', ['network']);
+  const key = keys.inFlight(cfg.prefix, 'lab');
   await redis.set(key, typeof forged === 'string' ? forged : JSON.stringify(forged), 'PX', 60_000);
-  const claim = await new InFlightRegistry(redis, runs, SILENT_QUEUE_LOG).claim(key, mine, 60_000);
+  const claim = await new InFlightRegistry(redis, runs, SILENT_QUEUE_LOG).claim(key, mine, ['network'], 60_000);
   expect(claim).toEqual({ claimed: expect.stringContaining(mine) });
   expect(JSON.parse((await redis.get(key))!)).toMatchObject({ runId: mine });
 });
 
 test('a fresh key of the same environment is still joined (coalescing kept)', async () => {
-  const key = keys.inFlight(cfg.prefix, 'lab', ['network']);
+  const key = keys.inFlight(cfg.prefix, 'lab');
   const held = 'lab-20261203065959-cd34';
   await redis.set(key, JSON.stringify({ runId: held, at: Date.now() }), 'PX', 60_000);
-  const claim = await new InFlightRegistry(redis, runs, SILENT_QUEUE_LOG).claim(key, mine, 60_000);
+  const claim = await new InFlightRegistry(redis, runs, SILENT_QUEUE_LOG).claim(key, mine, ['network'], 60_000);
   expect(claim).toEqual({ joined: held });
 });
