@@ -43,7 +43,12 @@ test.each([
 ])('an in-flight key holding %s is taken over, never joined', async (_, forged) => {
   const key = keys.inFlight(cfg.prefix, 'lab');
   await redis.set(key, typeof forged === 'string' ? forged : JSON.stringify(forged), 'PX', 60_000);
-  const claim = await new InFlightRegistry(redis, runs, SILENT_QUEUE_LOG).claim(key, mine, ['network'], 60_000);
+  const claim = await new InFlightRegistry(redis, runs, SILENT_QUEUE_LOG).claim(
+    key,
+    mine,
+    ['network'],
+    60_000,
+  );
   expect(claim).toEqual({ claimed: expect.stringContaining(mine) });
   expect(JSON.parse((await redis.get(key))!)).toMatchObject({ runId: mine });
 });
@@ -52,6 +57,11 @@ test('a fresh key of the same environment is still joined (coalescing kept)', as
   const key = keys.inFlight(cfg.prefix, 'lab');
   const held = 'lab-20261203065959-cd34';
   await redis.set(key, JSON.stringify({ runId: held, at: Date.now() }), 'PX', 60_000);
-  const claim = await new InFlightRegistry(redis, runs, SILENT_QUEUE_LOG).claim(key, mine, ['network'], 60_000);
+  const claim = await new InFlightRegistry(redis, runs, SILENT_QUEUE_LOG).claim(
+    key,
+    mine,
+    ['network'],
+    60_000,
+  );
   expect(claim).toEqual({ joined: held });
 });
