@@ -5,13 +5,15 @@
  */
 import type { Link, Remediation } from '../model';
 import { CODE_TABLE, type Code, type CodeEntry, type RemediationContext } from './codes';
+import { REMEDY_NL, type AdviceNl } from './codes-nl';
 import { aadstsLookup } from './links';
 
 export type { RemediationContext };
 
 /**
  * The remediation for a code, filled in for the environment. AADSTS codes also get Microsoft's
- * lookup page for that number.
+ * lookup page for that number. The Dutch text (and fix, where the English one has prose) comes
+ * from the parallel table in ./codes-nl.ts, filled in from the same context.
  */
 export function remediationFor(code: Code, ctx: RemediationContext): Remediation {
   const entry: CodeEntry = CODE_TABLE[code];
@@ -20,6 +22,9 @@ export function remediationFor(code: Code, ctx: RemediationContext): Remediation
   const links = n ? [...advice.links, aadstsLookup(Number(n))] : advice.links;
   const out: Remediation = { code, text: advice.text, links: dedupe(links) };
   if (advice.fix) out.fix = advice.fix;
+  const nl: AdviceNl = REMEDY_NL[code](ctx);
+  out.textNl = nl.text;
+  if (advice.fix && nl.fix) out.fixNl = nl.fix;
   return out;
 }
 
