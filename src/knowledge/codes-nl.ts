@@ -64,6 +64,7 @@ const grantConsent: RemedyNl = () => ({
 
 const addPermissions: RemedyNl = ctx => ({
   text: `Voeg de gedelegeerde machtigingen die ECE nodig heeft toe aan de app-registratie en geef daarna toestemming (consent): ${scopeList(ctx, 'IMAP.AccessAsUser.All of POP.AccessAsUser.All, SMTP.Send, offline_access')}.`,
+  fix: `${appPath(ctx)} > API permissions > Add a permission > Office 365 Exchange Online (of Microsoft Graph) > Delegated: ${scopeList(ctx, 'IMAP.AccessAsUser.All, POP.AccessAsUser.All, SMTP.Send, offline_access')}`,
 });
 
 const newSecret =
@@ -126,7 +127,7 @@ export const REMEDY_NL = {
     fix: `Controleer de ingestelde DNS-servers${from(ctx)} en hun forwarders (test daar: Resolve-DnsName ${ctx.host ?? '<host>'})`,
   }),
   CONNECT_REFUSED: ctx => ({
-    text: `${hostPort(ctx)} weigerde de verbinding${from(ctx)}: een firewall wijst haar af. Open de poort naar de Microsoft 365-eindpunten (checklist-item 8).`,
+    text: `${hostPort(ctx)} weigerde de verbinding${from(ctx)}: een firewall wijst die af. Open de poort naar de Microsoft 365-eindpunten (checklist-item 8).`,
     fix: firewall(ctx),
   }),
   CONNECT_TIMEOUT: ctx => ({
