@@ -15,9 +15,9 @@
  * test/knowledge/codes-nl.test.ts holds both texts to naming the same permissions.
  */
 import type { Code } from '../model/codes';
-import type { RemediationContext } from './codes';
+import { ownToken, type RemediationContext } from './codes';
 import { PROBE_PERMISSIONS } from './permissions';
-import { checkVersion, formatEs, LAST_ES_RELEASE } from './versions';
+import { checkVersion, formatEs, LAST_ES_RELEASE, newestKnownEs } from './versions';
 
 /** A code's remediation in Dutch: the sentence, and the fix where the English one has prose. */
 export interface AdviceNl {
@@ -92,6 +92,28 @@ const signInAgain =
   ctx => ({
     text: `${why} Dit is het eigen testtoken van ecebot, niet dat van ECE: het token van ECE is niet geraakt. Voer \`signin ${ctx.env.name} ${mbx(ctx)}\` opnieuw uit en meld je in een privévenster van de browser aan als ${signInAs(ctx)}.`,
   });
+
+/** A stored refresh token that is damaged or not this app's (as `tokenDamaged` in ./codes.ts). */
+const tokenDamaged =
+  (why: string): RemedyNl =>
+  ctx => ({
+    text: `${why} Het vernieuwingstoken voor ${mbx(ctx)} is beschadigd of niet door deze app uitgegeven: meestal is het bij het kopiëren afgekapt of gewijzigd (een regeleinde, een ontbrekend einde), of het hoort bij een andere app-registratie. Kopieer het token opnieuw volledig naar de plek waar het is geplakt, of genereer het token opnieuw in ECE in een InPrivate-venster, aangemeld als ${signInAs(ctx)}.`,
+    fix: `Kopieer het vernieuwingstoken voor ${mbx(ctx)} opnieuw volledig, of E-mailaccount in ECE voor ${mbx(ctx)} > Generate token (InPrivate-venster, aangemeld als ${signInAs(ctx)})`,
+  });
+
+/** Multi-factor authentication demanded of the mail account (as `mfaRequired` in ./codes.ts). */
+const mfaRequired =
+  (why: string): RemedyNl =>
+  ctx => ({
+    text: `${why} Genereer het token in ECE opnieuw voor ${mbx(ctx)} (InPrivate-venster, aangemeld als ${signInAs(ctx)}) en rond tijdens die aanmelding de meervoudige verificatie (MFA) af. Het aanmeldlogboek toont welk beleid erom vroeg: onder de standaardinstellingen voor beveiliging (security defaults) kan geen enkel account worden uitgesloten, dus als de eis niet voor het mailaccount mag gelden, vervang de security defaults dan door Conditional Access-beleid (bijvoorbeeld een beleid dat de aanmelding vanaf het netwerk van de ECE-servers toestaat); MFA per gebruiker of een Conditional Access-beleid wordt gewijzigd waar het is ingesteld.`,
+    fix: `E-mailaccount in ECE voor ${mbx(ctx)} > Generate token, en rond MFA af als ${signInAs(ctx)}`,
+  });
+
+/** No tenant by the id or domain the request named (as `tenantNotFound` in ./codes.ts). */
+const tenantNotFound: RemedyNl = ctx => ({
+  text: `Entra heeft geen tenant met de id of het domein uit het verzoek${ctx.server ? ` ("${ctx.server}")` : ''}. Vergelijk de tenant-id of het domein in de instellingen van het e-mailaccount in ECE (en in de inventaris van ecebot) teken voor teken met "Tenant ID" op de pagina Overview van Microsoft Entra ID: meestal is het een typefout, een domein dat niet in de tenant is geverifieerd, of een tijdelijke aanduiding; een tenant in een andere cloud (US Government, China) meldt zich aan op de aanmeldhost van die cloud, niet op login.microsoftonline.com.`,
+  fix: 'Entra admin center > Overview > Tenant ID: kopieer die naar het veld voor de tenant-id van het e-mailaccount in ECE',
+});
 
 const requestBug: RemedyNl = () => ({
   text: 'Entra wees het verzoek af als onjuist opgebouwd: dit is een fout aan de clientkant (ECE of ecebot); meld die met het transcript uit Details.',
@@ -173,14 +195,20 @@ export const REMEDY_NL = {
   AUTH_FAILED: ctx => ({
     text: `Exchange Online wees het token voor ${mbx(ctx)} af: de audience of de scopes kloppen niet, het is verlopen, of het protocol staat uit voor de mailbox. Zie de items token en mailbox-protocols.`,
   }),
-  AUTHENTICATED_NOT_CONNECTED: ctx => ({
-    text: `Het token is geldig, maar de gebruiker ervan kan ${mbx(ctx)} niet openen: het is als een andere gebruiker gegenereerd (vaak de gebruiker van het werkstation via Kerberos-SSO), of dat account heeft geen Full Access.`,
-    ...(ctx.account
-      ? {}
-      : {
-          fix: `Genereer het token voor ${mbx(ctx)} opnieuw in een InPrivate-venster, aangemeld als ${mbx(ctx)}`,
-        }),
-  }),
+  AUTHENTICATED_NOT_CONNECTED: ctx =>
+    ownToken(ctx)
+      ? {
+          // The English fix is a Get-Mailbox line: the same in both languages.
+          text: `Het token is van ${mbx(ctx)} zelf en Exchange accepteerde het, dus het opnieuw genereren als ${mbx(ctx)} verandert niets. Controleer of ${mbx(ctx)} een gebruikersmailbox is in Exchange Online (een gedeelde mailbox wordt geopend door een ander account met Full Access, niet door zich als die mailbox aan te melden) en of het adres waarmee ECE zich aanmeldt (user= in XOAUTH2) een adres van de gebruiker van het token is.`,
+        }
+      : ctx.account
+        ? {
+            text: `Het token is geldig, maar ${ctx.account} kan ${mbx(ctx)} niet openen: geef ${ctx.account} Full Access op de mailbox (en geen Deny-regel).`,
+          }
+        : {
+            text: `Het token is geldig, maar de gebruiker ervan kan ${mbx(ctx)} niet openen: het is als een andere gebruiker gegenereerd (vaak de gebruiker van het werkstation via Kerberos-SSO), of dat account heeft geen Full Access.`,
+            fix: `Genereer het token voor ${mbx(ctx)} opnieuw in een InPrivate-venster, aangemeld als ${mbx(ctx)}`,
+          },
   SMTP_AUTH_DISABLED: ctx => ({
     text: `Exchange Online weigert SMTP AUTH voor ${mbx(ctx)}. Schakel Authenticated SMTP in voor de mailbox (dat gaat boven de tenantinstelling); staat de mailboxinstelling al aan, dan blokkeren de standaardinstellingen voor beveiliging (security defaults) of een verificatiebeleid het.`,
   }),
@@ -188,17 +216,22 @@ export const REMEDY_NL = {
     text: `Het ECE-account voor ${mbx(ctx)} stuurt nog een wachtwoord; Exchange Online accepteert alleen OAuth 2.0. Zet het account om naar OAuth 2.0 en genereer het token ervan.`,
   }),
   SMTP_BLOCKED_BY_POLICY: () => ({
-    text: 'Conditional Access of de standaardinstellingen voor beveiliging (security defaults) blokkeren SMTP AUTH voor dit account; de aanmeldlogboeken tonen welk beleid van toepassing was.',
+    text: 'Een Conditional Access-beleid (vaak "Block legacy authentication", of een beleid dat MFA of een compliant apparaat eist) blokkeert SMTP AUTH voor dit account vanaf deze server; de schakelaars voor SMTP AUTH op de mailbox en de tenant gaan daar niet boven. De aanmeldlogboeken tonen welk beleid van toepassing was: sluit het ECE-account ervan uit of sta de aanmelding ervan vanaf de ECE-servers toe.',
   }),
   SEND_AS_DENIED: ctx =>
-    ctx.account
+    ownToken(ctx)
       ? {
-          text: `${ctx.account} mag niet verzenden als ${mbx(ctx)}: geef het gedeelde account Send As op de mailbox.`,
+          // The English fix is a Get-Mailbox line: the same in both languages.
+          text: `ECE meldde zich bij SMTP aan als ${mbx(ctx)} zelf, dus het geweigerde From-adres is geen adres van ${mbx(ctx)}: verzend vanaf ${mbx(ctx)} (of voeg het adres eraan toe als alias), of geef ${mbx(ctx)} Send As op de mailbox waar dat adres bij hoort.`,
         }
-      : {
-          text: `De gebruiker van het token mag niet verzenden als ${mbx(ctx)}: het token is als een andere gebruiker gegenereerd. Genereer het opnieuw en meld je aan als ${mbx(ctx)}.`,
-          fix: `Genereer het token voor ${mbx(ctx)} opnieuw in een InPrivate-venster, aangemeld als ${mbx(ctx)}`,
-        },
+      : ctx.account
+        ? {
+            text: `${ctx.account} mag niet verzenden als ${mbx(ctx)}: geef ${ctx.account} Send As op de mailbox.`,
+          }
+        : {
+            text: `De gebruiker van het token mag niet verzenden als ${mbx(ctx)}: het token is als een andere gebruiker gegenereerd. Genereer het opnieuw en meld je aan als ${mbx(ctx)}.`,
+            fix: `Genereer het token voor ${mbx(ctx)} opnieuw in een InPrivate-venster, aangemeld als ${mbx(ctx)}`,
+          },
   TOKEN_EXPIRED_SESSION: () => ({
     text: 'Het toegangstoken verliep tijdens de sessie: houd de levensduur van toegangstokens op 60 minuten of meer en laat ECE vernieuwen voordat het verloopt.',
   }),
@@ -209,16 +242,60 @@ export const REMEDY_NL = {
     text: `Exchange Online accepteerde de aanmelding voor ${mbx(ctx)}, maar weigerde het testbericht; de woorden van de server in het bewijs zeggen waarom (bijv. 5.7.60 of SendAsDenied: het account mag niet als dit adres verzenden; 5.1.8: de mailbox is geblokkeerd wegens uitgaande spam).`,
   }),
 
+  // Mail replies read by reply code, enhanced status and response code: the refusals that are
+  // not a verdict on the token.
+  MAIL_TLS_VERSION_REFUSED: ctx => ({
+    text: `${hostPort(ctx)} weigerde de sessie${from(ctx)} omdat die via TLS 1.0 of 1.1 binnenkwam; Exchange Online vereist TLS 1.2 of nieuwer. ecebot zelf onderhandelt TLS 1.2 of nieuwer, dus als ecebot dit ziet, versleutelt een apparaat onderweg dat TLS inspecteert opnieuw met een oude versie; als ECE het ziet, biedt de Java-runtime van ECE of het besturingssysteem van de server alleen TLS 1.0/1.1 aan. Schakel daar TLS 1.2 in. De *-legacy.office365.com-eindpunten zijn geen oplossing: Microsoft schaft verouderde TLS voor POP3 en IMAP4 helemaal af.`,
+    fix: `Schakel TLS 1.2 in${from(ctx)} voor de Java-runtime van ECE en het besturingssysteem (en op elke proxy die TLS inspecteert naar ${ctx.host ?? 'de Microsoft 365-eindpunten'})`,
+  }),
+  MAIL_TLS_REQUIRED: ctx => ({
+    text: `${hostPort(ctx)} zegt${from(ctx)} dat de sessie niet versleuteld is: iets onderweg beëindigt TLS (een proxy die TLS afsluit en daarna onversleuteld verder praat), of de client is ingesteld om zonder TLS te verbinden. Exchange Online vereist impliciete TLS op 993/995 en STARTTLS op 587 vóór AUTH.`,
+    fix: `Gebruik TLS naar ${ctx.host ?? 'het Microsoft 365-eindpunt'}: IMAP 993 en POP3 995 met SSL/TLS, SMTP 587 met STARTTLS; zonder de eindpunten uit van elke proxy die TLS beëindigt${from(ctx)}`,
+  }),
+  MAIL_TEMPORARY: ctx => ({
+    text: `${hostPort(ctx)} antwoordde${from(ctx)} met een tijdelijke fout: de server, niet het token of de mailboxinstellingen, weigerde voorlopig. Over ${mbx(ctx)} is niets vastgesteld; voer de controle over een paar minuten opnieuw uit. Blijft het zo, dan zeggen de woorden van de server in het bewijs welke limiet of storing het is (de servicestatus van Microsoft 365, service health, toont storingen van Exchange Online).`,
+    fix: `Voer de controle later opnieuw uit voor ${mbx(ctx)}`,
+  }),
+  MAIL_SERVER_FAILURE: ctx => ({
+    text: `${hostPort(ctx)} meldde${from(ctx)} een eigen storing die niet verdwijnt door het opnieuw te proberen: de woorden van de server in het bewijs zeggen wat. Dit is een fout van de mailserver, niet van het token of de instellingen van ECE; controleer de servicestatus van Microsoft 365 (service health) en open een case bij Microsoft met het bewijs.`,
+  }),
+  MAILBOX_IN_USE: ctx => ({
+    text: `Het token voor ${mbx(ctx)} werd geaccepteerd, maar een andere sessie houdt de mailbox vast: een POP3-maildrop wordt door één sessie tegelijk geopend. Meestal is dat de eigen retriever van ECE (of een tweede ECE-instantie of mailclient die dezelfde mailbox leest). Voer de controle opnieuw uit wanneer de retriever niets doet; zorg dat maar één ECE-instantie ${mbx(ctx)} leest.`,
+    fix: `Laat ${mbx(ctx)} door één lezer tegelijk gebruiken (stop andere clients die de mailbox pollen) en voer daarna de controle opnieuw uit`,
+  }),
+  MAILBOX_ACCESS_DENIED: ctx => ({
+    text: `Exchange Online accepteerde de aanmelding, maar ${ctx.account ?? 'het account van het token'} heeft geen rechten op ${mbx(ctx)}: het kan zich niet bij de mailbox aanmelden. Geef het account Full Access op de mailbox, en Send As wanneer ECE ervandaan verzendt.`,
+    // With an account the English fix is two cmdlet lines, the same in both languages.
+    ...(ctx.account
+      ? {}
+      : {
+          fix: `Add-MailboxPermission -Identity ${mbx(ctx)} -User <account dat zich aanmeldt> -AccessRights FullAccess -InheritanceType All`,
+        }),
+  }),
+  MAIL_CONTACT_ADMIN: ctx => ({
+    text: `${hostPort(ctx)} weigerde ${signInAs(ctx)} en vraagt contact op te nemen met de beheerder: het account is aan de kant van de mailserver geblokkeerd of uitgeschakeld, het is geen tokenprobleem. Controleer het account in het Microsoft 365 admin center (aanmelden geblokkeerd, mailbox uitgeschakeld of on hold) en de woorden van de server in het bewijs.`,
+  }),
+  SMTP_AUTH_DISABLED_TENANT: ctx => ({
+    text: `Exchange Online weigert SMTP AUTH voor de hele tenant (uitgeschakeld voor de tenant), dus ${mbx(ctx)} kan niet verzenden, welk token het ook heeft. Schakel Authenticated SMTP in voor het account dat zich aanmeldt (de mailboxinstelling gaat boven die van de tenant; kleinste wijziging), of zet SMTP AUTH aan voor de tenant.`,
+    fix: `Set-CASMailbox -Identity ${mbx(ctx)} -SmtpClientAuthenticationDisabled $false\nof, voor de hele tenant: Set-TransportConfig -SmtpClientAuthenticationDisabled $false`,
+  }),
+  SMTP_SECURITY_DEFAULTS: () => ({
+    text: 'De standaardinstellingen voor beveiliging (security defaults) van Entra ID staan aan voor de tenant, en daarmee weigert Exchange Online SMTP AUTH voor elk account, wat de schakelaars van Set-CASMailbox en Set-TransportConfig ook zeggen. Een tenantbeheerder zet de security defaults uit en vervangt ze door Conditional Access-beleid dat MFA voor mensen behoudt en SMTP AUTH voor het ECE-account toestaat.',
+    fix: 'Entra admin center > Identity > Overview > Properties > Manage security defaults: Disabled (nadat het gelijkwaardige Conditional Access-beleid is aangemaakt)',
+  }),
+  SMTP_NOT_AUTHENTICATED: ctx => ({
+    text: `${hostPort(ctx)} werd gevraagd te verzenden vóór een geslaagde AUTH: de client stuurde MAIL FROM zonder zich aan te melden (authenticatie uitgeschakeld in het account, of AUTH mislukte eerder en de client ging door), of hij praat met een poort of host die geen verzending door clients (client submission) aanneemt. Het account in ECE moet smtp.office365.com poort 587 gebruiken, met STARTTLS en OAuth 2.0-authenticatie; de weigering daarvóór, als die er is, is de echte oorzaak.`,
+    fix: `E-mailaccount in ECE voor ${mbx(ctx)}: uitgaande server smtp.office365.com, poort 587, STARTTLS, authenticatie OAuth 2.0`,
+  }),
+
   // Entra ID (AADSTS codes).
   AADSTS50011: ctx => ({
     text: `De redirect-URI die ECE meestuurt, is niet geregistreerd bij de app: registreer hem exact (schema, host, poort, pad) op de host van de externe URL, ${externalHost(ctx)}.`,
     fix: `${appPath(ctx)} > Authentication > Web > Redirect URIs: voeg de ECE-callback toe op https://${externalHost(ctx)}`,
   }),
-  AADSTS90002: ctx => ({
-    text: `De tenant die ECE noemt, werd niet gevonden: gebruik de tenant-id ${ctx.env.tenantId}.`,
-  }),
+  AADSTS90002: tenantNotFound,
   AADSTS700016: ctx => ({
-    text: `Entra kent geen applicatie ${ctx.env.app.clientId} in tenant ${ctx.env.tenantId}: controleer de client-id in ECE en of de app in deze tenant is geregistreerd.`,
+    text: `Entra heeft in deze tenant geen applicatie met de client-id uit het verzoek: vergelijk de Application (client) ID in de instellingen van het e-mailaccount in ECE met die op de pagina Overview van de app-registratie (niet de Object ID of een geheim), en controleer of de app is geregistreerd in de tenant waarin de mailboxen staan (inventaris: ${ctx.env.app.clientId} in ${ctx.env.tenantId}).`,
   }),
   AADSTS50194: ctx => ({
     text: `De app is single-tenant, dus ECE moet de tenantspecifieke authority gebruiken (tenant ${ctx.env.tenantId}), niet /common.`,
@@ -255,7 +332,7 @@ export const REMEDY_NL = {
     text: 'De tenant heeft geen Exchange Online-dienst (de resource is niet geabonneerd): wijs in deze tenant Exchange Online-licenties toe.',
   }),
   AADSTS500011: ctx => ({
-    text: `Exchange Online (de resource) werd niet gevonden in tenant ${ctx.env.tenantId}: controleer de tenant-id en of Exchange Online is ingericht.`,
+    text: `Entra vond in deze tenant geen resource met de naam uit de scope${ctx.server ? ` ("${ctx.server}")` : ''}. Controleer de tenant-id in ECE aan de hand van "Tenant ID" op de pagina Overview van Entra (het verzoek ging naar de verkeerde tenant), en of de scopes exact https://outlook.office.com/ noemen (geen typefout, geen dubbele https://); pas als beide kloppen, ontbreekt Exchange Online in de tenant.`,
   }),
   AADSTS70011: () => ({
     text: 'De gevraagde scope is niet geldig: ECE moet https://outlook.office.com/IMAP.AccessAsUser.All (of POP.AccessAsUser.All), https://outlook.office.com/SMTP.Send en offline_access aanvragen.',
@@ -279,20 +356,25 @@ export const REMEDY_NL = {
   AADSTS50126: accountProblem('De gebruikersnaam of het wachtwoord was onjuist.'),
   AADSTS50034: accountProblem('Het account bestaat niet in deze tenant.'),
   AADSTS50020: accountProblem('Het aangemelde account is een gast- of persoonlijk account.'),
-  AADSTS50057: accountProblem('Het account is uitgeschakeld.'),
+  AADSTS50057: accountProblem(
+    'Het account is uitgeschakeld (aanmelden geblokkeerd): schakel het in (Entra admin center > Users > het account > Account enabled, of hef de aanmeldblokkering op in het Microsoft 365 admin center).',
+  ),
   AADSTS50053: accountProblem('Het account is vergrendeld.'),
-  AADSTS50055: accountProblem('Het wachtwoord is verlopen.'),
-  AADSTS50076: regenerate(
-    'Meervoudige verificatie (MFA) is vereist: rond die af tijdens de interactieve aanmelding.',
+  AADSTS50055: accountProblem(
+    'Het wachtwoord van het account is verlopen: stel het opnieuw in (of laat het bij de volgende aanmelding wijzigen).',
   ),
-  AADSTS50079: regenerate(
-    'Het account moet zich eerst registreren voor meervoudige verificatie (MFA).',
+  AADSTS50076: mfaRequired(
+    'Een beleid (MFA per gebruiker, Conditional Access of security defaults) vereist nu meervoudige verificatie (MFA) die de opgeslagen toekenning niet bevat.',
   ),
+  AADSTS50079: ctx => ({
+    text: `${signInAs(ctx)} moet zich registreren voor meervoudige verificatie (MFA) voordat Entra er tokens voor uitgeeft: meld je eenmaal aan als ${signInAs(ctx)} en registreer de beveiligingsgegevens (security info, MFA-registratie), en genereer daarna het token in ECE opnieuw voor ${mbx(ctx)} in een InPrivate-venster.`,
+    fix: `Registreer MFA voor ${signInAs(ctx)}, daarna E-mailaccount in ECE voor ${mbx(ctx)} > Generate token`,
+  }),
   AADSTS50074: regenerate('De meervoudige verificatie (MFA) is niet afgerond.'),
   AADSTS53003: conditionalAccess('Conditional Access blokkeerde de aanmelding.'),
-  AADSTS530035: conditionalAccess(
-    'De standaardinstellingen voor beveiliging (security defaults) blokkeerden de aanmelding.',
-  ),
+  AADSTS530035: () => ({
+    text: 'De standaardinstellingen voor beveiliging (security defaults) blokkeerden de aanmelding (verouderde verificatie, of een aanmelding die ze onveilig achten). Security defaults kunnen geen account uitsluiten: als het mailaccount zich op deze manier moet aanmelden, vervang de security defaults dan door Conditional Access-beleid; het aanmeldlogboek toont de geblokkeerde aanmelding.',
+  }),
   AADSTS53000: conditionalAccess('Conditional Access vereist een compliant apparaat.'),
   AADSTS53001: conditionalAccess(
     'Conditional Access vereist een apparaat dat lid is van het domein.',
@@ -307,13 +389,17 @@ export const REMEDY_NL = {
   AADSTS50058: regenerate(
     'Er was geen interactieve sessie beschikbaar voor eenmalige aanmelding (SSO).',
   ),
-  AADSTS9002313: requestBug,
+  AADSTS9002313: tokenDamaged(
+    'Entra antwoordde "Request is malformed or invalid" op het vernieuwen van het token.',
+  ),
   AADSTS900144: requestBug,
   AADSTS90014: requestBug,
   AADSTS70016: () => ({
     text: 'De aanmelding met apparaatcode wacht nog: rond de aanmelding af op de pagina van Microsoft.',
   }),
-  AADSTS70000: regenerate('Entra accepteert de toekenning (grant) voor deze app niet.'),
+  AADSTS70000: tokenDamaged(
+    'Entra accepteert het vernieuwingstoken niet (onjuist opgebouwd of ongeldig).',
+  ),
   AADSTS70003: requestBug,
   AADSTS70019: restartSignIn,
   AADSTS50059: ctx => ({
@@ -321,9 +407,28 @@ export const REMEDY_NL = {
   }),
   AADSTS900561: requestBug,
   AADSTS1002012: requestBug,
-  ENTRA_ERROR: () => ({
-    text: 'Entra ID weigerde het verzoek met een fout die ecebot niet kent; de AADSTS-naslag legt de code in het bewijs uit.',
+
+  // Entra: codes seen in real mail-client reports.
+  AADSTS700084: ctx => ({
+    text: `Het token is gegenereerd via een redirect-URI die onder het platform Single-page application is geregistreerd, dus Entra gaf het een vaste levensduur van 24 uur die niet kan worden verlengd. Registreer de redirect-URI van ECE in plaats daarvan onder het platform Web (en verwijder hem bij Single-page application), en genereer daarna het token in ECE opnieuw voor ${mbx(ctx)}.`,
+    fix: `${appPath(ctx)} > Authentication: verplaats de ECE-redirect-URI van "Single-page application" naar "Web"; daarna E-mailaccount in ECE voor ${mbx(ctx)} > Generate token`,
   }),
+  AADSTS7000112: () => ({
+    // The English fix is a bare portal path, the same in both languages.
+    text: 'De ECE-applicatie is uitgeschakeld in de tenant: schakel de enterprise-applicatie ervan in ("Enabled for users to sign in" = Yes). Heeft Microsoft haar uitgeschakeld (de app-registratie toont dat), dan kan alleen Microsoft-ondersteuning dat opheffen; een nieuwe app-registratie is de andere uitweg.',
+  }),
+  AADSTS50078: mfaRequired(
+    'De meervoudige verificatie (MFA) in de toekenning is verlopen volgens een beleid van de beheerder (aanmeldingsfrequentie van Conditional Access of de geldigheidsduur van MFA).',
+  ),
+  AADSTS900023: tenantNotFound,
+  ENTRA_ERROR: ctx =>
+    ctx.aadsts !== undefined
+      ? {
+          text: `Entra ID weigerde het verzoek met AADSTS${ctx.aadsts}${ctx.server ? `: "${ctx.server}"` : ''}. ecebot heeft geen beschrijving voor dit nummer; de pagina van Microsoft voor AADSTS${ctx.aadsts} legt de oorzaak en de oplossing uit.`,
+        }
+      : {
+          text: `Entra ID weigerde het verzoek${ctx.server ? `: "${ctx.server}"` : ''}, zonder een AADSTS-nummer dat ecebot kent; de AADSTS-naslag legt de fout in het bewijs uit.`,
+        },
   ENTRA_UNREACHABLE: ctx => ({
     text: `Entra ID (login.microsoftonline.com:443) was${from(ctx)} niet bereikbaar: het aanmaken en vernieuwen van tokens heeft het nodig.`,
     fix: `Sta uitgaand TCP 443${from(ctx)} toe naar login.microsoftonline.com`,
@@ -378,9 +483,14 @@ export const REMEDY_NL = {
   ECE_VERSION_UNKNOWN: ctx => ({
     text: `ecebot kent geen OAuth-minimum voor ECE ${ctx.env.ece.version}: controleer de versie in de inventaris en de release notes van Cisco voor die release.`,
   }),
-  ECE_ES_NOT_LATEST: ctx => ({
-    text: `Installeer de nieuwste Engineering Special voor ECE ${ctx.env.ece.version} (best practice van Cisco).`,
-  }),
+  ECE_ES_NOT_LATEST: ctx => {
+    const newest = newestKnownEs(ctx.env.ece.version);
+    const at = newest ? `${formatEs(newest.es)} of later` : 'de nieuwste Engineering Special';
+    return {
+      text: `Installeer ${at} voor ECE ${ctx.env.ece.version}: OAuth werkt vanaf het minimum, maar Cisco raadt de nieuwste ES voor de release aan (technote 218453, item 1).`,
+      fix: `Installeer ECE ${ctx.env.ece.version} ${at}`,
+    };
+  },
   ECE_EXTERNAL_URL_MISSING: () => ({
     text: 'OAuth heeft de externe URL nodig: stel die in op de https-URL waarmee agents en beheerders zich aanmelden.',
   }),
@@ -475,7 +585,7 @@ export const REMEDY_NL = {
     text: 'De controle zelf ging mis: dit is een fout in ecebot of een antwoord dat het niet verwachtte. Het bewijs bevat wat het zag; meld het met de Details.',
   }),
   SLOW_RESPONSE: ctx => ({
-    text: `Exchange Online antwoordde traag${from(ctx)}${ctx.mailbox ? ` voor ${ctx.mailbox}` : ''}: controleer proxy's, TLS-inspectie en de route naar Microsoft 365; vergelijk met de Remote Connectivity Analyzer van Microsoft.`,
+    text: `Exchange Online antwoordde traag${from(ctx)}${ctx.mailbox ? ` voor ${ctx.mailbox}` : ''}: controleer proxy's, TLS-inspectie en de route naar Microsoft 365. De Remote Connectivity Analyzer van Microsoft vergelijkt de route van buitenaf, maar alleen met zijn SMTP-test: de POP- en IMAP-tests ervan melden zich aan met een wachtwoord, wat Exchange Online weigert, dus die mislukken altijd.`,
   }),
   PROBE_UNAVAILABLE: probeAccess,
   DEVICE_CODE_CANCELLED: () => ({

@@ -31,6 +31,11 @@ const full: RemediationContext = {
 };
 /** A context with nothing but the environment: entries fall back to placeholders. */
 const bare: RemediationContext = { env };
+/** The mailbox's own token (account = mailbox): entries that branch on it say something else. */
+const own: RemediationContext = { ...full, account: SUPPORT };
+/** Entra answered a number and words of its own (unknown AADSTS numbers keep both). */
+const ENTRA_WORDS = 'Tenant q7 unknown';
+const answered: RemediationContext = { ...full, aadsts: 7654321, server: ENTRA_WORDS };
 
 /** The values the English entry may name; each must then be in the Dutch one. */
 const VALUES = [
@@ -58,6 +63,9 @@ const VALUES = [
   'Global Reader',
   'Exchange Administrator',
   'Entra ID P1',
+  // What Entra answered.
+  '7654321',
+  ENTRA_WORDS,
   `signin ${env.name}`,
 ];
 
@@ -68,8 +76,16 @@ const nl = (code: (typeof CODES)[number], ctx: RemediationContext): AdviceNl =>
 
 const CODES = codeNames();
 
-/** Labels of Microsoft's portals, which Dutch fixes quote as the reader sees them. */
-const LABELS = ['Users and groups', 'Licenses and apps', 'Certificates & secrets'];
+/** Labels of Microsoft's portals, which Dutch texts and fixes quote as the reader sees them. */
+const LABELS = [
+  'Users and groups',
+  'Licenses and apps',
+  'Certificates & secrets',
+  // Enterprise applications > Properties (AADSTS7000112: the application is disabled).
+  'Enabled for users to sign in',
+];
+/** A Dutch sentence without the portal labels it quotes. */
+const withoutLabels = (s: string): string => LABELS.reduce((t, l) => t.split(l).join(''), s);
 
 /** `<mailbox>`-style placeholders, counted. */
 const placeholders = (s: string) => (s.match(/<[^<>]+>/g) ?? []).length;
@@ -80,7 +96,7 @@ describe('Dutch remediation', () => {
   });
 
   test.each(CODES)('%s: translated, naming the same things', code => {
-    for (const ctx of [full, bare]) {
+    for (const ctx of [full, bare, own, answered]) {
       const e = en(code, ctx);
       const d = nl(code, ctx);
       expect(d.text.length).toBeGreaterThan(10);
@@ -102,12 +118,13 @@ describe('Dutch remediation', () => {
   test.each(CODES)('%s: the Dutch sentence is not English prose', code => {
     // Words of English prose that no Dutch sentence needs (UI labels are quoted without them).
     const english = /\b(the|and|are|not|with|for|its|your|must|this|that|which)\b/i;
-    const d = nl(code, full);
-    expect([code, d.text.match(english)?.[0]]).toEqual([code, undefined]);
-    if (d.fix) {
-      // Portal paths keep Microsoft's English labels (o365-facts.md §3.1–3.2).
-      const prose = LABELS.reduce((s, l) => s.split(l).join(''), d.fix);
-      expect([code, prose.match(english)?.[0]]).toEqual([code, undefined]);
+    for (const ctx of [full, own, answered]) {
+      const d = nl(code, ctx);
+      // Portal labels stay Microsoft's English ones (o365-facts.md §3.1–3.2).
+      expect([code, withoutLabels(d.text).match(english)?.[0]]).toEqual([code, undefined]);
+      if (d.fix) {
+        expect([code, withoutLabels(d.fix).match(english)?.[0]]).toEqual([code, undefined]);
+      }
     }
   });
 
