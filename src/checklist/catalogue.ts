@@ -21,6 +21,7 @@ function crashed(entry: ItemDeclaration, input: RuleInput, err: unknown): Findin
     title: entry.title.en,
     status: 'error',
     summary: `The ${entry.id} check crashed (${why})`,
+    summaryNl: `De controle ${entry.id} is vastgelopen (${why})`,
     code: 'CHECK_CRASHED',
     codes: ['CHECK_CRASHED'],
     evidence: [],

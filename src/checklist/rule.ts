@@ -7,7 +7,7 @@
  * folds them into the finding, so every item words status, codes, remediation, failedOn and
  * timing the same way.
  */
-import { aadstsCode, CODES, type Code } from '../knowledge/codes';
+import { aadstsCode, CODE_TABLE, CODES, type Code } from '../knowledge/codes';
 import { remediationFor, type RemediationContext } from '../knowledge/remediation';
 import type {
   EntraTokenObservation,
@@ -41,6 +41,11 @@ export interface Part {
   code: Code;
   /** One line for the summary, naming the mailbox or server. */
   line: string;
+  /**
+   * The line in Dutch, when the rule words it itself; otherwise it is composed from the code's
+   * Dutch meaning and what the part is about (`lineNl` below).
+   */
+  lineNl?: string;
   evidence: Evidence[];
   /** What the remediation for `code` needs to be filled in (the environment is added). */
   fix?: Omit<RemediationContext, 'env'>;
@@ -78,11 +83,44 @@ const RANK: Record<Status, number> = { fail: 4, error: 3, warn: 2, skip: 1, pass
 /** Summary lines shown before "and N more". */
 const SUMMARY_LINES = 3;
 
-function joinLines(lines: string[]): string {
+function joinLines(lines: string[], more = (n: number) => `and ${n} more`): string {
   const unique = [...new Set(lines)];
   const shown = unique.slice(0, SUMMARY_LINES).join('; ');
-  const more = unique.length - SUMMARY_LINES;
-  return more > 0 ? `${shown}; and ${more} more` : shown;
+  const left = unique.length - SUMMARY_LINES;
+  return left > 0 ? `${shown}; ${more(left)}` : shown;
+}
+
+const joinLinesNl = (lines: string[]): string => joinLines(lines, n => `en nog ${n}`);
+
+/**
+ * What a part is about, for its Dutch line: the mailbox or host:port its remediation is filled
+ * in for, else its first evidence's target (an inventory setting, or what an ECE server probed),
+ * and the ECE server it was seen from. Names, never
+ * words, so the line needs no translation beyond the code's meaning.
+ */
+function subjectOf(p: Part): string | undefined {
+  const f = p.fix;
+  const e = p.evidence[0];
+  const hostPort = f?.host ? (f.port ? `${f.host}:${f.port}` : f.host) : undefined;
+  // A central read's target is the API it asked (graph.microsoft.com), not what it is about.
+  const who = f?.mailbox ?? hostPort ?? (e && e.vantage !== 'central' ? e.target : undefined);
+  const server = f?.vantage ?? p.failedOn?.[0] ?? e?.vantage;
+  const from = server && server !== INVENTORY && server !== 'central' ? server : undefined;
+  if (who && from && who !== from) return `${who} vanaf ${from}`;
+  return who ?? from;
+}
+
+/**
+ * A part's line in Dutch: the rule's own when it gave one, else what it is about and the Dutch
+ * meaning of its code from CODE_TABLE. A passing part is named only: the summary says `in orde`
+ * once for all of them.
+ */
+export function lineNl(p: Part): string {
+  if (p.lineNl) return p.lineNl;
+  const subject = subjectOf(p);
+  if (p.code === 'OK') return subject ?? '';
+  const what = CODE_TABLE[p.code].meaning.nl.replace(/\.$/, '');
+  return subject ? `${subject}: ${what}` : what;
 }
 
 function unique<T>(xs: Iterable<T>): T[] {
@@ -130,21 +168,39 @@ export function judge(
   const notPass = [...of('fail'), ...of('error'), ...of('warn'), ...of('skip')];
   const codes = unique(notPass.map(p => p.code).filter(c => c !== 'OK'));
   const evidence = parts.flatMap(p => p.evidence);
+  const nl = (...s: Status[]) =>
+    of(...s)
+      .map(lineNl)
+      .filter(Boolean);
 
   let summary: string;
-  if (!parts.length) summary = options.emptySummary ?? 'Nothing was observed for this item.';
-  else if (status === 'fail' || status === 'error')
+  let summaryNl: string;
+  if (!parts.length) {
+    summary = options.emptySummary ?? 'Nothing was observed for this item.';
+    summaryNl = 'Voor dit item is niets waargenomen.';
+  } else if (status === 'fail' || status === 'error') {
     summary = joinLines(of('fail', 'error').map(p => p.line));
-  else if (status === 'warn') summary = joinLines(of('warn').map(p => p.line));
-  else if (status === 'skip') {
+    summaryNl = joinLinesNl(nl('fail', 'error'));
+  } else if (status === 'warn') {
+    summary = joinLines(of('warn').map(p => p.line));
+    summaryNl = joinLinesNl(nl('warn'));
+  } else if (status === 'skip') {
     // Say what could not be established first, then what was.
     const passed = of('pass').map(p => p.line);
     const skipped = joinLines(of('skip').map(p => p.line));
     summary = passed.length ? `${skipped}; established: ${joinLines(passed)}` : skipped;
+    const skippedNl = joinLinesNl(nl('skip'));
+    const passedNl = passed.length ? `vastgesteld: ${joinLinesNl(nl('pass')) || 'in orde'}` : '';
+    summaryNl = passedNl ? `${skippedNl}; ${passedNl}` : skippedNl;
   } else {
     const passed = options.passSummary ?? joinLines(of('pass').map(p => p.line));
     const optional = of('skip').map(p => p.line);
     summary = optional.length ? `${passed}; not checked: ${joinLines(optional)}` : passed;
+    const named = joinLinesNl(nl('pass'));
+    const passedNl = named ? `In orde: ${named}` : 'In orde';
+    summaryNl = optional.length
+      ? `${passedNl}; niet gecontroleerd: ${joinLinesNl(nl('skip'))}`
+      : passedNl;
   }
 
   const finding: Finding = {
@@ -152,6 +208,7 @@ export function judge(
     title,
     status,
     summary,
+    summaryNl,
     code: status === 'pass' ? 'OK' : (notPass[0]?.code ?? 'OK'),
     codes,
     evidence,

@@ -1,9 +1,9 @@
 /**
  * The languages ecebot's cards speak. The language follows the activity's locale (`nl-*` →
  * Dutch, anything else → English): Teams sends the client's UI locale on every activity
- * (Bot Framework Activity schema, `locale`). Only ecebot's own words are translated; what the
- * checklist rules say about a finding (summaries, remediation) stays in English, because it
- * quotes the tenant's and Microsoft's own words.
+ * (Bot Framework Activity schema, `locale`). ecebot's own words, the findings' summaries and
+ * their remediation are translated (./findings.ts); evidence lines stay as recorded, because
+ * they quote the servers' and the probes' own words.
  */
 
 import type { Lang } from '../model/items';

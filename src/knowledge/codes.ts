@@ -211,7 +211,7 @@ const tenantNotFound: Remedy = ctx => ({
 });
 
 /** Whether the token's account is the mailbox itself (its own token, not a shared account's). */
-const ownToken = (ctx: RemediationContext): boolean =>
+export const ownToken = (ctx: RemediationContext): boolean =>
   !!ctx.account &&
   !!ctx.mailbox &&
   ctx.account.trim().toLowerCase() === ctx.mailbox.trim().toLowerCase();

@@ -39,6 +39,13 @@ export interface Remediation {
   text: string;
   /** The exact fix (a PowerShell line, a setting path) filled in for this environment. */
   fix?: string;
+  /**
+   * `text` in Dutch (src/knowledge/codes-nl.ts). Optional so that runs stored before it existed
+   * still render; read it through `remediationText` (src/i18n), which falls back to `text`.
+   */
+  textNl?: string;
+  /** `fix` in Dutch, only where the English fix holds prose (else `fix` serves both). */
+  fixNl?: string;
   links: Link[];
 }
 
@@ -49,6 +56,12 @@ export interface Finding {
   status: Status;
   /** One line a person reads first. */
   summary: string;
+  /**
+   * `summary` in Dutch, composed from the codes' Dutch meanings and what each part is about
+   * (src/checklist/rule.ts). Optional so that runs stored before it existed still render; read
+   * it through `findingSummary` (src/i18n), which falls back to `summary`.
+   */
+  summaryNl?: string;
   /** The main code (first failure, or `OK`). */
   code: Code;
   /** Every distinct code behind a non-pass status. */

@@ -3,7 +3,7 @@
  * functions of decisions and forecasts. The run card itself belongs to the Teams layer
  * (cards/); these are the proactive alerts, recoveries, reminders and the forecast digest.
  */
-import { itemTitle } from '../i18n';
+import { findingSummary, itemTitle, remediationText } from '../i18n';
 import type { AdaptiveCard } from '../render/card-data';
 import type { Decision } from './alerts';
 import type { Forecast } from './forecast';
@@ -44,7 +44,7 @@ export function decisionMessage(
     const where = d.finding.failedOn.length ? ` (on ${d.finding.failedOn.join(', ')})` : '';
     return kind === 'recovery'
       ? `- **${title}** passes again`
-      : `- **${title}**: ${d.finding.summary}${where} — ${d.failures} scheduled runs in a row`;
+      : `- **${title}**: ${findingSummary(d.finding, 'en')}${where} — ${d.failures} scheduled runs in a row`;
   });
   const fixes =
     kind === 'recovery' ? [] : decisions.flatMap(d => d.finding.remediation.slice(0, 1));
@@ -55,7 +55,9 @@ export function decisionMessage(
       color: kind === 'recovery' ? 'Good' : 'Attention',
     }),
     text(lines.join('\n')),
-    ...fixes.map(f => text(`Fix: ${f.text}`, { isSubtle: true, spacing: 'Small' })),
+    ...fixes.map(f =>
+      text(`Fix: ${remediationText(f, 'en')}`, { isSubtle: true, spacing: 'Small' }),
+    ),
     text(`Run ${runId}`, { isSubtle: true, size: 'Small' }),
   ];
   return {

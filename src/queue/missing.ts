@@ -7,6 +7,7 @@ import { overallStatus, vantageLabel } from '../checklist/catalogue';
 import type { EnvironmentFacts } from '../model';
 import type { Evidence, Finding, Run } from '../model';
 import type { Environment } from '../inventory/types';
+import { CODE_TABLE } from '../knowledge/codes';
 import { remediationFor } from '../knowledge/remediation';
 import { vantagesForItem } from '../runner/progress';
 
@@ -28,6 +29,8 @@ function markMissing(
     const gone = vantagesForItem(env, f.item).filter(v => missing.has(v));
     if (!gone.length) return f;
     const reasons = gone.map(v => missing.get(v)!);
+    // The reason is ecebot's English sentence; the Dutch line names the server and the meaning.
+    const reasonsNl = gone.map(v => `${v}: ${CODE_TABLE.NO_WORKER.meaning.nl.replace(/\.$/, '')}`);
     const evidence: Evidence[] = gone.map(v => ({
       vantage: v,
       target: v,
@@ -44,6 +47,9 @@ function markMissing(
       code: failed ? f.code : 'NO_WORKER',
       codes: uniq([...(f.status === 'pass' ? [] : f.codes), 'NO_WORKER']),
       summary: failed ? `${f.summary}; ${reasons.join('; ')}` : reasons.join('; '),
+      summaryNl: failed
+        ? `${f.summaryNl ?? f.summary}; ${reasonsNl.join('; ')}`
+        : reasonsNl.join('; '),
       evidence: [...f.evidence, ...evidence],
       remediation: [
         ...(f.status === 'pass' ? [] : f.remediation),

@@ -15,7 +15,17 @@ import { join } from 'node:path';
 import * as ACData from 'adaptivecards-templating';
 import { type Finding, type ItemId, type Run, type Status } from '../model';
 import { itemIds } from '../checklist/items';
-import { itemTitle, messages, stateWord, type ItemState, type Lang, type Messages } from '../i18n';
+import {
+  findingSummary,
+  itemTitle,
+  messages,
+  remediationFix,
+  remediationText,
+  stateWord,
+  type ItemState,
+  type Lang,
+  type Messages,
+} from '../i18n';
 import type {
   AdaptiveCard,
   CardTemplates,
@@ -224,7 +234,7 @@ function findingRow(f: Finding, d: Detail, w: Words): RunCardItem {
     mark: MARK[f.status],
     color: COLOR[f.status],
     title: itemTitle(f.item, w.lang),
-    summary: clip(f.summary, d.summary),
+    summary: clip(findingSummary(f, w.lang), d.summary),
     where: [
       f.failedOn.length ? m.failedOn(f.failedOn.join(', ')) : '',
       f.rootCause ? m.rootCause(f.rootCause) : '',
@@ -236,8 +246,8 @@ function findingRow(f: Finding, d: Detail, w: Words): RunCardItem {
       f.status === 'pass'
         ? []
         : f.remediation.slice(0, d.remediations).map(r => ({
-            text: clip(r.text, d.text),
-            fix: r.fix ? clip(r.fix, d.text) : '',
+            text: clip(remediationText(r, w.lang), d.text),
+            fix: clip(remediationFix(r, w.lang) ?? '', d.text),
             links: r.links
               .slice(0, d.links)
               .map(k => `[${k.title}](${k.url})`)

@@ -29,7 +29,7 @@ import {
   runningRunCard,
   signinCard,
 } from '../../src/teams/cards';
-import { itemTitle } from '../../src/i18n';
+import { itemTitle, remediationFix } from '../../src/i18n';
 import { cardProblems, cardTexts } from './support/adaptive';
 import { worstCaseRun } from './support/runs';
 
@@ -118,7 +118,8 @@ describe('run card with the lab’s demo run', () => {
       for (const f of failing) {
         const r = f.remediation[0]!;
         // The exact fix command (monospace) and the remediation link for this release.
-        if (r.fix) expect(text).toContain(r.fix.slice(0, 40));
+        const fix = remediationFix(r, lang);
+        if (fix) expect(text).toContain(fix.slice(0, 40));
         expect(text).toContain(`(${r.links[0]!.url})`);
         if (f.failedOn.length)
           expect(text).toMatch(new RegExp(`(failed on|fout op) ${f.failedOn[0]}`));

@@ -1,0 +1,118 @@
+/**
+ * A Dutch reader sees a Dutch run card from top to bottom: with three faults in the lab (SMTP
+ * AUTH off for a mailbox, the ECE app's secret about to expire, port 993 blocked from the
+ * services server), every summary and remediation on the card is the Dutch one, composed from
+ * CODE_TABLE's Dutch meanings and src/knowledge/codes-nl.ts, and none of the English sentences
+ * the same run holds appears on it. The English card of the same run is unchanged in language.
+ * Evidence lines stay as recorded (the servers' and probes' words) and are not compared.
+ */
+import type { Finding, Run } from '../../src/model';
+import { loadInventory, pickEnvironment, suggest } from '../../src/inventory/load';
+import { CODE_TABLE } from '../../src/knowledge/codes';
+import { startLab } from '../../src/lab/index';
+import { pickScenarios } from '../../src/lab/scenarios';
+import { prepareRun } from '../../src/runner/prepare';
+import { runInProcess } from '../../src/runner/run';
+import { finishedRunCard } from '../../src/teams/cards';
+import { cardTexts } from './support/adaptive';
+
+const FAULTS = ['smtp-auth-disabled', 'secret-expiring', 'port-993-blocked-on-services'];
+
+/** The start of a sentence: cards clip long texts, so a prefix is what a card must hold. */
+const head = (s: string) => s.slice(0, 40);
+
+/**
+ * Every summary, remediation sentence and fix of a finding as an (English, Dutch) pair. A fix
+ * with no prose is the same in both and is left out.
+ */
+function pairs(f: Finding): [string, string][] {
+  const all: [string, string][] = [[f.summary, f.summaryNl!]];
+  for (const r of f.remediation) {
+    all.push([r.text, r.textNl!]);
+    if (r.fix && r.fixNl) all.push([r.fix, r.fixNl]);
+  }
+  return all.filter(([a, b]) => a !== b);
+}
+
+/**
+ * What tells one language's sentence from the other's: its first five words that do not stand
+ * together in the other (names such as hosts and mailboxes are in both), so finding them on a
+ * card means that language's sentence is there.
+ */
+function telling(mine: string, other: string): string {
+  const words = mine.split(' ');
+  for (let i = 0; i < words.length; i++) {
+    const window = words.slice(i, i + 5).join(' ');
+    if (!other.includes(window)) return window;
+  }
+  throw new Error(`"${mine}" is contained in "${other}"`);
+}
+
+describe('run card in Dutch with three faults', () => {
+  let run: Run;
+  let nl: string;
+  let en: string;
+
+  beforeAll(async () => {
+    const lab = await startLab({ scenarios: pickScenarios(FAULTS.join(','), suggest) });
+    try {
+      const inv = loadInventory(lab.info.inventory);
+      run = await runInProcess(prepareRun(pickEnvironment(inv, 'lab', 'lab'), inv, { vars: {} }));
+    } finally {
+      await lab.stop();
+    }
+    nl = cardTexts(finishedRunCard(run, { lang: 'nl' })).join('\n');
+    en = cardTexts(finishedRunCard(run, { lang: 'en' })).join('\n');
+  });
+
+  test('the run has the three faults, each with its remediation', () => {
+    const codes = run.findings.flatMap(f => f.codes);
+    expect(codes).toEqual(
+      expect.arrayContaining(['SMTP_AUTH_DISABLED', 'ENTRA_SECRET_EXPIRING', 'CONNECT_REFUSED']),
+    );
+  });
+
+  test('every finding carries a Dutch summary and Dutch remediation, none equal to the English', () => {
+    for (const f of run.findings) {
+      expect(f.summaryNl).toBeDefined();
+      expect([f.item, f.summaryNl]).not.toEqual([f.item, f.summary]);
+      for (const r of f.remediation) {
+        expect(r.textNl).toBeDefined();
+        expect([r.code, r.textNl]).not.toEqual([r.code, r.text]);
+      }
+    }
+  });
+
+  test('a failing summary says what each fault means, from the code table', () => {
+    const failing = run.findings.filter(f => f.status === 'fail' || f.status === 'warn');
+    expect(failing.length).toBeGreaterThanOrEqual(3);
+    for (const f of failing) {
+      const meaning = CODE_TABLE[f.code].meaning.nl.replace(/\.$/, '');
+      expect(f.summaryNl).toContain(meaning);
+    }
+  });
+
+  test('the Dutch card shows the Dutch sentences and none of the English ones', () => {
+    const shown = run.findings.filter(f => f.status !== 'pass');
+    for (const f of run.findings) expect(nl).toContain(head(f.summaryNl!));
+    for (const f of shown) {
+      for (const r of f.remediation) expect(nl).toContain(head(r.textNl!));
+    }
+    for (const f of run.findings)
+      for (const [e, d] of pairs(f)) {
+        expect([f.item, d, nl.includes(telling(d, e))]).toEqual([f.item, d, true]);
+        expect([f.item, e, nl.includes(telling(e, d))]).toEqual([f.item, e, false]);
+      }
+  });
+
+  test('the English card shows the English sentences and none of the Dutch ones', () => {
+    const shown = run.findings.filter(f => f.status !== 'pass');
+    for (const f of run.findings) expect(en).toContain(head(f.summary));
+    for (const f of shown) for (const r of f.remediation) expect(en).toContain(head(r.text));
+    for (const f of run.findings)
+      for (const [e, d] of pairs(f)) {
+        expect([f.item, e, en.includes(telling(e, d))]).toEqual([f.item, e, true]);
+        expect([f.item, d, en.includes(telling(d, e))]).toEqual([f.item, d, false]);
+      }
+  });
+});
