@@ -27,27 +27,30 @@ afterAll(async () => {
 });
 
 const TTL = 60_000;
+/** A run id as ecebot makes it (`<env>-<yyyymmddhhmmss>-<4 hex>`): in-flight values are checked. */
+const rid = (env: string, n: number) => `${env}-20261203070000-000${n}`;
 const [a, b, c] = itemIds() as [ItemId, ItemId, ItemId];
+const ENV = 'Prod';
 
 test('five presses with five different item sets: one claim, the rest join or are refused', async () => {
   const reg = new InFlightRegistry(redis, running, SILENT_QUEUE_LOG);
   const key = keys.inFlight(cfg.prefix, 'Prod');
-  const first = await reg.claim(key, 'run-1', [a, b], TTL);
+  const first = await reg.claim(key, rid(ENV, 1), [a, b], TTL);
   expect(first).toHaveProperty('claimed');
   const answers = await Promise.all([
-    reg.claim(key, 'run-2', [a], TTL),
-    reg.claim(key, 'run-3', [b, a], TTL),
-    reg.claim(key, 'run-4', [c], TTL),
-    reg.claim(key, 'run-5', [a, c], TTL),
-    reg.claim(key, 'run-6', [], TTL),
+    reg.claim(key, rid(ENV, 2), [a], TTL),
+    reg.claim(key, rid(ENV, 3), [b, a], TTL),
+    reg.claim(key, rid(ENV, 4), [c], TTL),
+    reg.claim(key, rid(ENV, 5), [a, c], TTL),
+    reg.claim(key, rid(ENV, 6), [], TTL),
   ]);
   // Narrower: joins the wider run in flight.
-  expect(answers[0]).toEqual({ joined: 'run-1' });
-  expect(answers[1]).toEqual({ joined: 'run-1' });
+  expect(answers[0]).toEqual({ joined: rid(ENV, 1) });
+  expect(answers[1]).toEqual({ joined: rid(ENV, 1) });
   // Other or wider (empty = every item): refused, naming the run in flight.
-  expect(answers[2]).toEqual({ busy: { runId: 'run-1', items: [a, b] } });
-  expect(answers[3]).toEqual({ busy: { runId: 'run-1', items: [a, b] } });
-  expect(answers[4]).toEqual({ busy: { runId: 'run-1', items: [a, b] } });
+  expect(answers[2]).toEqual({ busy: { runId: rid(ENV, 1), items: [a, b] } });
+  expect(answers[3]).toEqual({ busy: { runId: rid(ENV, 1), items: [a, b] } });
+  expect(answers[4]).toEqual({ busy: { runId: rid(ENV, 1), items: [a, b] } });
   expect(answers.filter(x => 'claimed' in x)).toHaveLength(0);
 });
 
@@ -58,7 +61,7 @@ test('environment names differ only in case: still one environment', () => {
 test('once the run has released its key, the next request starts a run', async () => {
   const reg = new InFlightRegistry(redis, running, SILENT_QUEUE_LOG);
   const key = keys.inFlight(cfg.prefix, 'test');
-  expect(await reg.claim(key, 'run-7', [c], TTL)).toHaveProperty('claimed');
-  await reg.release(key, 'run-7');
-  expect(await reg.claim(key, 'run-8', [a], TTL)).toHaveProperty('claimed');
+  expect(await reg.claim(key, rid('test', 7), [c], TTL)).toHaveProperty('claimed');
+  await reg.release(key, rid('test', 7));
+  expect(await reg.claim(key, rid('test', 8), [a], TTL)).toHaveProperty('claimed');
 });

@@ -336,7 +336,7 @@ describe('other commands', () => {
   test('envs, status and history read the inventory and the store', async () => {
     const envs = await ask(PERSONAL, 'envs');
     expect(envs).toContain('**lab**');
-    expect(envs).toContain('ECE 12.6(1) ES1 · 2 servers · 2 mailboxes');
+    expect(envs).toContain('ECE 12.6(1) ES10 · 2 servers · 2 mailboxes');
     expect(await ask(PERSONAL, 'status lab')).toContain('Problems found');
     const history = await ask(PERSONAL, 'history lab');
     expect(history).toContain('History of lab');
