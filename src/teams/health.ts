@@ -12,6 +12,7 @@ import type { Redis } from 'ioredis';
 import type { Inventory } from '../inventory/load';
 import { CENTRAL } from '../model';
 import { liveness } from '../queue/heartbeat';
+import { vantageId } from '../queue/names';
 
 /** The outcome of one readiness check. */
 export interface CheckResult {
@@ -90,10 +91,14 @@ export function redisCheck(client: Redis): ReadinessCheck {
   };
 }
 
-/** Every vantage point the inventory names: each server, plus `central` (see runner/prepare). */
+/**
+ * Every vantage queue the inventory names: each server as ENV/SERVER (its own queue), plus the
+ * shared `central` (see src/queue/names.ts).
+ */
 function vantagesOfInventory(inv: Inventory): string[] {
   const out = new Set<string>();
-  for (const env of inv.environments.values()) for (const s of env.servers) out.add(s.name);
+  for (const env of inv.environments.values())
+    for (const s of env.servers) out.add(vantageId(env.name, s.name));
   out.add(CENTRAL);
   return [...out];
 }

@@ -250,7 +250,7 @@ describe('absent workers', () => {
     expect(network.status).toBe('error');
     expect(network.code).toBe('NO_WORKER');
     expect(network.summary).toBe('no worker for app-1 has ever been seen');
-    expect(network.remediation.map(r => r.fix)).toContain('ecebot worker --vantage app-1');
+    expect(network.remediation.map(r => r.fix)).toContain('ecebot worker --vantage lab/app-1');
     // The finding's one-line "where" follows the marking: it names the absent server.
     expect(network.failedOn).toEqual(['app-1']);
     expect(network.vantage).toBe('app-1');
@@ -267,7 +267,7 @@ describe('absent workers', () => {
     const seen = new Date().toISOString();
     try {
       // app-1 looks alive (a beat that lapses in 300 ms) but nothing consumes its queue.
-      await beat(redis, cfg.prefix, { vantage: 'app-1', at: seen, host: 'app-1', pid: 1 }, 300);
+      await beat(redis, cfg.prefix, { vantage: 'lab/app-1', at: seen, host: 'app-1', pid: 1 }, 300);
       service = new RedisRunService({
         queue: cfg,
         inventory: () => loadInventory(l.info.inventory),

@@ -21,7 +21,7 @@ import { loadInventory, type Inventory } from '../../src/inventory/load';
 import { startLab, type Lab } from '../../src/lab/index';
 import { pickScenarios } from '../../src/lab/scenarios';
 import type { QueueConfig } from '../../src/redis/connection';
-import { keys } from '../../src/queue/names';
+import { keys, vantageId } from '../../src/queue/names';
 import type { EmbeddedRunService } from '../../src/teams/run-service';
 import type { BotServer } from '../../src/teams/server';
 import { logRedaction, REDACT_CENSOR } from '../../src/util/log-redact';
@@ -365,7 +365,7 @@ describe('ecebot serve on a private Redis', () => {
       await beat(
         probe!,
         cfg.prefix,
-        { vantage, at: new Date().toISOString(), host: 'h', pid: 1 },
+        { vantage: vantageId('lab', vantage), at: new Date().toISOString(), host: 'h', pid: 1 },
         120_000,
       );
     expect((await ready()).status).toBe(200);
@@ -408,14 +408,15 @@ describe('ecebot serve on a private Redis', () => {
 
     // One server loses its worker: still ready (runs report it as NO_WORKER), and named.
     await workers.splice(1, 1)[0]!.close();
-    await probe!.del(keys.heartbeat(cfg.prefix, 'app-1'));
+    await probe!.del(keys.heartbeat(cfg.prefix, vantageId('lab', 'app-1')));
     const partial = await ready();
     expect(partial.status).toBe(200);
-    expect(partial.body.checks.workers!.detail).toMatch(/no worker: app-1$/);
+    expect(partial.body.checks.workers!.detail).toMatch(/no worker: lab\/app-1$/);
 
     // Every worker gone (and its heartbeat with it): not ready.
     await Promise.all(workers.splice(0).map(w => w.close()));
-    for (const vantage of VANTAGES) await probe!.del(keys.heartbeat(cfg.prefix, vantage));
+    for (const vantage of VANTAGES)
+      await probe!.del(keys.heartbeat(cfg.prefix, vantageId('lab', vantage)));
     const gone = await ready();
     expect(gone.status).toBe(503);
     expect(gone.body.checks.workers!.ok).toBe(false);
