@@ -113,6 +113,12 @@ export function workersCheck(
   client: Redis,
   prefix: string,
   inventory: () => Inventory,
+  /**
+   * Name the environments and servers (ECEBOT_METRICS_DETAIL=1). Off by default: `/readyz` is
+   * unauthenticated, and on a service shared by several customers the list of environments and
+   * servers tells a stranger whose servers are watched and which of them is down.
+   */
+  detail = false,
 ): ReadinessCheck {
   return async () => {
     const vantages = vantagesOfInventory(inventory());
@@ -120,9 +126,16 @@ export function workersCheck(
     const live = all.filter(l => l.live).map(l => l.vantage);
     const none = all.filter(l => !l.live).map(l => l.vantage);
     if (!live.length) return { ok: false, detail: 'no live worker heartbeat' };
+    if (!detail)
+      return { ok: true, detail: `${live.length} of ${all.length} vantage point(s) with a worker` };
     return {
       ok: true,
       detail: `live: ${live.join(', ')}${none.length ? `; no worker: ${none.join(', ')}` : ''}`,
     };
   };
+}
+
+/** Whether operations endpoints may name environments and servers (`ECEBOT_METRICS_DETAIL=1`). */
+export function metricsDetail(vars: NodeJS.ProcessEnv): boolean {
+  return vars.ECEBOT_METRICS_DETAIL === '1';
 }
