@@ -18,6 +18,20 @@ export const OUTBOX_QUEUE = 'outbox';
 /** Queue the job schedulers feed (one scheduler per environment with `schedule.every`). */
 export const SCHEDULE_QUEUE = 'schedules';
 
+/**
+ * Events kept per queue in BullMQ's event stream (`<queue>:events`). BullMQ trims each stream
+ * to `streams.events.maxLen` (approximately, XADD MAXLEN ~), 10,000 by default, and every
+ * `completed` event carries the job's return value: a run's verdict on `runs`, a vantage
+ * point's observations on its queue. Readers follow the stream live (QueueEvents reads from
+ * `$`), and a missed event is made up for by polling the stored result, so a short stream loses
+ * nothing and keeps far less data, personal data included, in Redis. The value is written into
+ * each queue's meta by every Queue opened with it (see `streamOptions`).
+ */
+export const EVENTS_MAX_LEN = 200;
+
+/** Queue options that bound the queue's event stream (BullMQ 6 `streams.events.maxLen`). */
+export const streamOptions = { streams: { events: { maxLen: EVENTS_MAX_LEN } } } as const;
+
 /** BullMQ prefix of the per-vantage queues. */
 export function vantagePrefix(prefix: string): string {
   return `${prefix}:vantage`;

@@ -43,7 +43,7 @@ import { InFlightRegistry } from './in-flight';
 import { DEFAULT_WORKER_DEADLINE_MS, type RunJobData, type VantageJobData } from './jobs';
 import { SILENT_QUEUE_LOG, type QueueLog } from './log';
 import { withMissing } from './missing';
-import { keys, RUNS_QUEUE, vantageId, vantagePrefix, vantageQueue } from './names';
+import { keys, RUNS_QUEUE, streamOptions, vantageId, vantagePrefix, vantageQueue } from './names';
 import { partsOf, PreparedRuns } from './parts';
 import { withScripts, type ScriptedRedis } from './scripts';
 import type { RunHandle, RunProgress, RunRequest, RunService } from './types';
@@ -120,7 +120,11 @@ export class RunClient implements RunService {
     this.deadlineMs = opts.workerDeadlineMs ?? DEFAULT_WORKER_DEADLINE_MS;
     const { prefix } = opts.queue;
     this.producer = withScripts(connect(opts.queue, 'producer'));
-    this.runs = new Queue<RunJobData, Run>(RUNS_QUEUE, { prefix, connection: this.producer });
+    this.runs = new Queue<RunJobData, Run>(RUNS_QUEUE, {
+      prefix,
+      connection: this.producer,
+      ...streamOptions,
+    });
     this.flow = new FlowProducer({ prefix, connection: this.producer });
     this.follower = connect(opts.queue, 'worker');
     this.queueEvents = new QueueEvents(RUNS_QUEUE, { prefix, connection: this.follower });

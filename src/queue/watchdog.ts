@@ -16,7 +16,7 @@ import {
   type VantageResult,
 } from './jobs';
 import type { QueueLog } from './log';
-import { keys, parseVantageId, vantagePrefix, vantageQueue } from './names';
+import { keys, parseVantageId, streamOptions, vantagePrefix, vantageQueue } from './names';
 
 /** Overdue runs looked at per tick. */
 const BATCH = 20;
@@ -70,6 +70,7 @@ export class Watchdog {
       q = new Queue<VantageJobData, VantageResult>(vantageQueue(vantage), {
         prefix: vantagePrefix(this.opts.prefix),
         connection: this.opts.redis,
+        ...streamOptions,
       });
       // Connection errors also reach the connection's own listener (connection.ts) and the tick.
       q.on('error', err => this.opts.log.warn({ err, vantage }, 'vantage queue error'));

@@ -13,7 +13,7 @@ import { InputError } from '../inventory/errors';
 import { pickEnvironment, type Inventory } from '../inventory/load';
 import { connect, type QueueConfig } from '../redis/connection';
 import type { RunProgressEvent, VantageJobData, VantageResult } from '../queue/jobs';
-import { RUNS_QUEUE, vantagePrefix, vantageQueue } from '../queue/names';
+import { RUNS_QUEUE, streamOptions, vantagePrefix, vantageQueue } from '../queue/names';
 import type { Environment } from '../inventory/types';
 import type { KeepRefreshToken, StoredRefreshTokens } from '../store/tokens';
 import { observeFrom } from '../runner/observe';
@@ -59,6 +59,8 @@ export interface VantageWorkerOptions {
 export class VantageWorker {
   private readonly worker: Worker<VantageJobData, VantageResult>;
   private readonly runs: Queue;
+  /** This vantage's own queue, opened only to write its meta (the bounded event stream). */
+  private readonly own: Queue;
   private readonly redis: Redis;
   private readonly beatTimer: NodeJS.Timeout;
   private readonly log: (line: string) => void;
@@ -72,6 +74,14 @@ export class VantageWorker {
     const lockMs = opts.lockMs ?? 30_000;
     this.redis = connect(opts.queue, 'worker');
     this.runs = new Queue(RUNS_QUEUE, { prefix: opts.queue.prefix, connection: this.redis });
+    // The worker writes this queue's `completed` events (with the observations): BullMQ trims
+    // them to the maxLen in the queue's meta, which a Queue writes when opened.
+    this.own = new Queue(vantageQueue(this.serves.id), {
+      prefix: vantagePrefix(opts.queue.prefix),
+      connection: this.redis,
+      ...streamOptions,
+    });
+    this.own.on('error', () => {});
     this.worker = new Worker<VantageJobData, VantageResult>(
       vantageQueue(this.serves.id),
       job => this.process(job),
@@ -105,6 +115,7 @@ export class VantageWorker {
   /** Connect, beat once and start pulling; resolves when the worker takes jobs. */
   async start(): Promise<void> {
     await this.worker.waitUntilReady();
+    await this.own.waitUntilReady();
     await this.beat(3 * (this.opts.heartbeatMs ?? HEARTBEAT_INTERVAL_MS));
   }
 
@@ -187,6 +198,7 @@ export class VantageWorker {
     // With Redis away a graceful close would wait for the reconnection: force it then.
     await this.worker.close(this.redis.status !== 'ready');
     await this.runs.close().catch(() => {});
+    await this.own.close().catch(() => {});
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }

@@ -14,7 +14,7 @@ import { loadInventory } from '../../src/inventory/load';
 import { startLab, type Lab } from '../../src/lab/index';
 import { pickScenarios } from '../../src/lab/scenarios';
 import { connect, firstConnection, type QueueConfig } from '../../src/redis/connection';
-import { vantagePrefix } from '../../src/queue/names';
+import { EVENTS_MAX_LEN, vantagePrefix } from '../../src/queue/names';
 import { RedisRunService } from '../../src/queue/redis-run-service';
 import { resolveWorkerVantage } from '../../src/worker/identity';
 import { runWorkerCommand } from '../../src/worker/command';
@@ -145,6 +145,23 @@ describe('one queue per environment and server', () => {
     expect(seen.filter(s => s.includes(globex.id) && !s.includes('central'))).toEqual([]);
     // central served both environments.
     expect(seen.some(s => s.includes('observing globex from central'))).toBe(true);
+
+    // Event streams (whose `completed` events carry verdicts and observations) are bounded.
+    const redis = connect(cfg, 'producer');
+    await firstConnection(redis);
+    try {
+      for (const meta of [
+        `${cfg.prefix}:runs:meta`,
+        `${vantagePrefix(cfg.prefix)}:acme/services-1:meta`,
+        `${vantagePrefix(cfg.prefix)}:central:meta`,
+      ])
+        expect({ meta, maxLen: await redis.hget(meta, 'opts.maxLenEvents') }).toEqual({
+          meta,
+          maxLen: String(EVENTS_MAX_LEN),
+        });
+    } finally {
+      redis.disconnect();
+    }
   });
 
   test('a part of another environment put on a server queue by hand is refused, not probed', async () => {
