@@ -287,8 +287,8 @@ describe('absent workers', () => {
       ]);
       // Progress named app-1 pending until the watchdog gave up on it.
       expect(progress.some(p => p.pending.includes('app-1'))).toBe(true);
-      expect((await liveness(redis, cfg.prefix, ['app-1']))[0]).toEqual({
-        vantage: 'app-1',
+      expect((await liveness(redis, cfg.prefix, ['lab/app-1']))[0]).toEqual({
+        vantage: 'lab/app-1',
         live: false,
         lastSeen: seen,
       });
