@@ -4,7 +4,7 @@
 # both files.
 
 # --- build: compile TypeScript with the dev dependencies ---
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # tsc is plain JavaScript: no package needs its install script to build.
@@ -14,7 +14,7 @@ COPY src ./src
 RUN npm run build
 
 # --- runtime: production dependencies only, non-root ---
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./

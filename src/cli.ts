@@ -66,7 +66,7 @@ const usage =
 
 Usage:
   ecebot check ENV [--config FILE] [--item ID]... [--json] [--details] [--local]
-  ecebot worker --vantage NAME [--config FILE]
+  ecebot worker --vantage ENV/SERVER|central [--config FILE]
   ecebot probe imap|pop3|smtp|tls|https --host H [--port N] [--user U] [--token T | --token-file F] [--ca FILE] [--json]
   ecebot lab [--scenario NAME[,NAME...]] [--fault VANTAGE:ENDPOINT:KIND[:MS]]... [--latency MS] [--json] [--dir DIR] [--list]
                       (--fault kinds: refuse, blackhole, slow, wrong-cert, expired-cert, trickle, garbage,

@@ -2027,7 +2027,10 @@ export const CODE_TABLE = {
     phrase: 'failed (NO_WORKER)',
     remediation: ctx => ({
       text: `No ecebot worker answered for ${ctx.vantage ?? 'this vantage point'} in time: check that the worker runs on that server and reaches the queue.`,
-      fix: `ecebot worker --vantage ${ctx.vantage ?? '<server>'}`,
+      // Server queues are per environment (ENV/SERVER); only `central` is shared.
+      fix: `ecebot worker --vantage ${
+        ctx.vantage === 'central' ? 'central' : `${ctx.env.name}/${ctx.vantage ?? '<server>'}`
+      }`,
       links: [LINKS.technote],
     }),
   },

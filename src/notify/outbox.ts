@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { connect, guardRedis, type QueueConfig } from '../redis/connection';
-import { OUTBOX_QUEUE } from '../queue/names';
+import { OUTBOX_QUEUE, streamOptions } from '../queue/names';
 import { retryable, SendError, type Message, type Notifier, type SendResult } from './types';
 
 /** Teams: send to conversation, per bot per thread, 7 per second. */
@@ -82,6 +82,7 @@ export class Outbox {
     this.queue = new Queue<OutboxItem, SendResult>(OUTBOX_QUEUE, {
       prefix: opts.queue.prefix,
       connection: this.redis,
+      ...streamOptions,
     });
     this.queue.on('error', () => {});
   }

@@ -37,7 +37,7 @@ import { InFlightRegistry } from './in-flight';
 import { DEFAULT_WORKER_DEADLINE_MS, type RunJobData } from './jobs';
 import { SILENT_QUEUE_LOG, type QueueLog } from './log';
 import { withMissing } from './missing';
-import { keys, RUNS_QUEUE } from './names';
+import { keys, RUNS_QUEUE, streamOptions } from './names';
 import { partsOf, PreparedRuns } from './parts';
 import { withScripts, type ScriptedRedis } from './scripts';
 import { Watchdog } from './watchdog';
@@ -97,7 +97,11 @@ export class Assembler {
     const { prefix } = opts.queue;
     this.producer = withScripts(connect(opts.queue, 'producer'));
     this.follower = connect(opts.queue, 'worker');
-    this.runs = new Queue<RunJobData, Run>(RUNS_QUEUE, { prefix, connection: this.producer });
+    this.runs = new Queue<RunJobData, Run>(RUNS_QUEUE, {
+      prefix,
+      connection: this.producer,
+      ...streamOptions,
+    });
     this.prepared =
       opts.prepared ??
       new PreparedRuns(opts.inventory, opts.vars ?? process.env, this.log, opts.store);

@@ -51,7 +51,10 @@ export interface RunProgressEvent {
   vantage: string;
 }
 
-/** The vantage named by a child job key `<prefix>:vantage:<name>:<jobId>`. */
+/**
+ * The queue identity (`ENV/SERVER` or `central`, see ./names.ts) named by a child job key
+ * `<prefix>:vantage:<identity>:<jobId>`.
+ */
 export function vantageOfChildKey(key: string, prefix: string): string | undefined {
   const head = `${prefix}:vantage:`;
   if (!key.startsWith(head)) return undefined;

@@ -15,7 +15,7 @@ import { storedRefreshTokens, type StoredRefreshTokens } from '../store/tokens';
 import type { Store } from '../store/types';
 import { vantageOfChildKey, type RunJobData, type VantageResult } from './jobs';
 import type { QueueLog } from './log';
-import { keys } from './names';
+import { keys, parseVantageId } from './names';
 
 /** A process follows a handful of runs at a time; older prepared runs are dropped. */
 const PREPARED_LIMIT = 100;
@@ -103,8 +103,11 @@ export async function partsOf(
   const missing = new Map<string, string>(Object.entries(job.data.missing));
   for (const [v, why] of Object.entries(gone)) missing.set(v, why);
   for (const [key, why] of Object.entries(failures)) {
-    const v = vantageOfChildKey(key, prefix);
-    if (v) missing.set(v, `the worker for ${v} could not run its part: ${why}`);
+    const id = vantageOfChildKey(key, prefix);
+    if (id) {
+      const v = parseVantageId(id).vantage;
+      missing.set(v, `the worker for ${v} could not run its part: ${why}`);
+    }
   }
   const observations: Observation[] = [];
   const reported = new Set<string>();

@@ -2,8 +2,9 @@
  * The run client: submits runs to the queue and follows them through Redis. The CLI (`ecebot
  * check` with REDIS_URL) and the bot use it; it never assembles. A run is a BullMQ flow, one
  * parent job (assembly, on `runs`, taken by an assembler: ./assembler.ts) and one child per
- * vantage point on that vantage's own queue (`<prefix>:vantage:<name>`), pulled by `ecebot
- * worker --vantage NAME` on that ECE server (agents pull work).
+ * vantage point on that vantage's own queue (`<prefix>:vantage:ENV/SERVER`, or the shared
+ * `<prefix>:vantage:central`), pulled by `ecebot worker --vantage ENV/SERVER` on that ECE server
+ * (agents pull work).
  *
  * - Coalescing: the in-flight registry (./in-flight.ts) names the run in flight per environment
  *   and item set; a second request joins it.
@@ -42,7 +43,7 @@ import { InFlightRegistry } from './in-flight';
 import { DEFAULT_WORKER_DEADLINE_MS, type RunJobData, type VantageJobData } from './jobs';
 import { SILENT_QUEUE_LOG, type QueueLog } from './log';
 import { withMissing } from './missing';
-import { keys, RUNS_QUEUE, vantagePrefix, vantageQueue } from './names';
+import { keys, RUNS_QUEUE, streamOptions, vantageId, vantagePrefix, vantageQueue } from './names';
 import { partsOf, PreparedRuns } from './parts';
 import { withScripts, type ScriptedRedis } from './scripts';
 import {
@@ -125,7 +126,11 @@ export class RunClient implements RunService {
     this.deadlineMs = opts.workerDeadlineMs ?? DEFAULT_WORKER_DEADLINE_MS;
     const { prefix } = opts.queue;
     this.producer = withScripts(connect(opts.queue, 'producer'));
-    this.runs = new Queue<RunJobData, Run>(RUNS_QUEUE, { prefix, connection: this.producer });
+    this.runs = new Queue<RunJobData, Run>(RUNS_QUEUE, {
+      prefix,
+      connection: this.producer,
+      ...streamOptions,
+    });
     this.flow = new FlowProducer({ prefix, connection: this.producer });
     this.follower = connect(opts.queue, 'worker');
     this.queueEvents = new QueueEvents(RUNS_QUEUE, { prefix, connection: this.follower });
@@ -197,9 +202,14 @@ export class RunClient implements RunService {
   private async addFlow(req: RunRequest, run: PreparedRun, inFlightKey: string): Promise<void> {
     const { prefix } = this.opts.queue;
     const vantages = vantagesOf(run);
-    const live = await liveness(this.producer, prefix, vantages);
+    // Each server's queue is its environment's own (ENV/SERVER); `central` is shared.
+    const ids = vantages.map(v => vantageId(run.env.name, v));
+    const live = await liveness(this.producer, prefix, ids);
     const missing: Record<string, string> = {};
-    for (const l of live) if (!l.live) missing[l.vantage] = noWorkerReason(l);
+    live.forEach((l, i) => {
+      // The card speaks of the server by its inventory name; the fix names its queue.
+      if (!l.live) missing[vantages[i]!] = noWorkerReason({ ...l, vantage: vantages[i]! });
+    });
     const data: RunJobData = {
       runId: run.id,
       environment: run.env.name,
@@ -211,17 +221,17 @@ export class RunClient implements RunService {
       vantages,
       inFlightKey,
     };
-    const children: FlowJob[] = live
-      .filter(l => l.live)
-      .map(l => ({
+    const children: FlowJob[] = vantages
+      .filter((_, i) => live[i]!.live)
+      .map(vantage => ({
         name: 'observe',
-        queueName: vantageQueue(l.vantage),
+        queueName: vantageQueue(vantageId(run.env.name, vantage)),
         prefix: vantagePrefix(prefix),
         data: {
           runId: run.id,
           environment: run.env.name,
           items: run.items,
-          vantage: l.vantage,
+          vantage,
         } satisfies VantageJobData,
         opts: {
           // A failed child must not fail the run: the parent reports it as that vantage's error.

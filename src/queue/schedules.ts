@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import type { Inventory } from '../inventory/load';
 import { connect, type QueueConfig } from '../redis/connection';
 import { SILENT_QUEUE_LOG, type QueueLog } from './log';
-import { SCHEDULE_QUEUE } from './names';
+import { SCHEDULE_QUEUE, streamOptions } from './names';
 import type { RunService } from './types';
 
 /** `5m` → 300000 (the inventory's `schedule.every`: s, m, h or d). */
@@ -54,6 +54,7 @@ export class Scheduler {
     this.queue = new Queue<ScheduleJob>(SCHEDULE_QUEUE, {
       prefix: opts.queue.prefix,
       connection: this.redis,
+      ...streamOptions,
     });
     // BullMQ reconnects by itself; the errors are worth a line, not a crash.
     this.queue.on('error', err => this.log.warn({ err }, 'schedule queue error'));

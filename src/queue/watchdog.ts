@@ -16,7 +16,7 @@ import {
   type VantageResult,
 } from './jobs';
 import type { QueueLog } from './log';
-import { keys, vantagePrefix, vantageQueue } from './names';
+import { keys, parseVantageId, streamOptions, vantagePrefix, vantageQueue } from './names';
 
 /** Overdue runs looked at per tick. */
 const BATCH = 20;
@@ -70,6 +70,7 @@ export class Watchdog {
       q = new Queue<VantageJobData, VantageResult>(vantageQueue(vantage), {
         prefix: vantagePrefix(this.opts.prefix),
         connection: this.opts.redis,
+        ...streamOptions,
       });
       // Connection errors also reach the connection's own listener (connection.ts) and the tick.
       q.on('error', err => this.opts.log.warn({ err, vantage }, 'vantage queue error'));
@@ -90,18 +91,16 @@ export class Watchdog {
     const deps = await job.getDependencies({ unprocessed: { count: 1000 } });
     let gaveUp = false;
     for (const key of deps.unprocessed ?? []) {
-      const vantage = vantageOfChildKey(key, prefix);
-      if (!vantage) continue;
-      const child = await Job.fromId(
-        this.vantageQueueOf(vantage),
-        key.slice(key.lastIndexOf(':') + 1),
-      );
+      const id = vantageOfChildKey(key, prefix);
+      if (!id) continue;
+      const vantage = parseVantageId(id).vantage;
+      const child = await Job.fromId(this.vantageQueueOf(id), key.slice(key.lastIndexOf(':') + 1));
       if (!child) continue;
       const childState = await child.getState();
       const locked = (await redis.exists(`${key}:lock`)) === 1;
       if (locked) continue; // A live worker holds it; its probes have their own deadlines.
-      const [l] = await liveness(redis, prefix, [vantage]);
-      const seen = noWorkerReason(l ?? { vantage });
+      const [l] = await liveness(redis, prefix, [id]);
+      const seen = noWorkerReason({ ...l, vantage });
       const reason =
         childState === 'active'
           ? `the worker for ${vantage} stopped mid-run and none took over (${seen})`

@@ -46,6 +46,12 @@ export interface StoredRefreshTokens {
   signin: Map<string, string>;
   /** Newest successors of ECE's grants, with the fingerprint of the inventory copy. */
   ece: Map<string, { refreshToken: string; lineage: string }>;
+  /**
+   * Mailboxes whose kept token could not be read (sealed with another ECEBOT_SECRET_KEY,
+   * altered, or the store failed), with why, in words that quote no value. Only those
+   * mailboxes go without a kept token; the rest of the part runs.
+   */
+  unreadable?: Map<string, string>;
 }
 
 /** Keep the refresh token Entra handed out when `token` was redeemed. Resolves even on failure. */
@@ -80,14 +86,27 @@ export async function storedRefreshTokens(
   env: Environment,
 ): Promise<StoredRefreshTokens> {
   const out: StoredRefreshTokens = { signin: new Map(), ece: new Map() };
+  // One mailbox's stale or undecryptable token must not cost the others theirs: each read is
+  // on its own, and a failure is noted for that mailbox only.
+  const unreadable = new Map<string, string>();
+  const read = async (address: string, key: string): Promise<string | undefined> => {
+    try {
+      return await store.getSecret(key);
+    } catch (err) {
+      // SecretBox.open names the secret and the cause, never the value (./crypto.ts).
+      if (!unreadable.has(address)) unreadable.set(address, (err as Error).message);
+      return undefined;
+    }
+  };
   for (const m of env.mailboxes) {
     const address = m.address.toLowerCase();
-    const rt = await store.getSecret(refreshTokenKey(env.name, address));
+    const rt = await read(address, refreshTokenKey(env.name, address));
     if (rt) out.signin.set(address, rt);
-    const ece = await store.getSecret(eceRefreshTokenKey(env.name, address));
+    const ece = await read(address, eceRefreshTokenKey(env.name, address));
     const parsed = ece ? parseEce(ece) : undefined;
     if (parsed) out.ece.set(address, parsed);
   }
+  if (unreadable.size) out.unreadable = unreadable;
   return out;
 }
 

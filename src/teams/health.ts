@@ -12,6 +12,7 @@ import type { Redis } from 'ioredis';
 import type { Inventory } from '../inventory/load';
 import { CENTRAL } from '../model';
 import { liveness } from '../queue/heartbeat';
+import { vantageId } from '../queue/names';
 
 /** The outcome of one readiness check. */
 export interface CheckResult {
@@ -90,10 +91,14 @@ export function redisCheck(client: Redis): ReadinessCheck {
   };
 }
 
-/** Every vantage point the inventory names: each server, plus `central` (see runner/prepare). */
+/**
+ * Every vantage queue the inventory names: each server as ENV/SERVER (its own queue), plus the
+ * shared `central` (see src/queue/names.ts).
+ */
 function vantagesOfInventory(inv: Inventory): string[] {
   const out = new Set<string>();
-  for (const env of inv.environments.values()) for (const s of env.servers) out.add(s.name);
+  for (const env of inv.environments.values())
+    for (const s of env.servers) out.add(vantageId(env.name, s.name));
   out.add(CENTRAL);
   return [...out];
 }
@@ -108,6 +113,12 @@ export function workersCheck(
   client: Redis,
   prefix: string,
   inventory: () => Inventory,
+  /**
+   * Name the environments and servers (ECEBOT_METRICS_DETAIL=1). Off by default: `/readyz` is
+   * unauthenticated, and on a service shared by several customers the list of environments and
+   * servers tells a stranger whose servers are watched and which of them is down.
+   */
+  detail = false,
 ): ReadinessCheck {
   return async () => {
     const vantages = vantagesOfInventory(inventory());
@@ -115,9 +126,16 @@ export function workersCheck(
     const live = all.filter(l => l.live).map(l => l.vantage);
     const none = all.filter(l => !l.live).map(l => l.vantage);
     if (!live.length) return { ok: false, detail: 'no live worker heartbeat' };
+    if (!detail)
+      return { ok: true, detail: `${live.length} of ${all.length} vantage point(s) with a worker` };
     return {
       ok: true,
       detail: `live: ${live.join(', ')}${none.length ? `; no worker: ${none.join(', ')}` : ''}`,
     };
   };
+}
+
+/** Whether operations endpoints may name environments and servers (`ECEBOT_METRICS_DETAIL=1`). */
+export function metricsDetail(vars: NodeJS.ProcessEnv): boolean {
+  return vars.ECEBOT_METRICS_DETAIL === '1';
 }

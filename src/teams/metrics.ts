@@ -3,8 +3,9 @@
  * default registry would mix in whatever else the process (or a test) registers, and two bots
  * in one process would collide on metric names.
  *
- * Labels are environment names, item ids, codes and probe kinds: bounded sets from the
- * inventory and the code registry, never user input or secrets.
+ * Labels are item ids, codes and probe kinds (and environment names only with
+ * ECEBOT_METRICS_DETAIL=1): bounded sets from the inventory and the code registry, never user
+ * input or secrets.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Run } from '../model';
@@ -30,6 +31,12 @@ export interface MetricsOptions {
    * then the gauge is not registered.
    */
   queueDepth?: () => Promise<number>;
+  /**
+   * Label runs with their environment (ECEBOT_METRICS_DETAIL=1). Off by default: `/metrics` is
+   * unauthenticated, and environment names tell a stranger which customers the service watches
+   * and how their checks go.
+   */
+  detail?: boolean;
   /** Register prom-client's default process metrics (CPU, memory, event loop); true by default. */
   processMetrics?: boolean;
 }
@@ -45,10 +52,13 @@ export function createMetrics(o: MetricsOptions): BotMetrics {
   const registry = new Registry();
   if (o.processMetrics !== false) collectDefaultMetrics({ register: registry });
 
-  const runsTotal = new Counter({
+  const detail = o.detail === true;
+  const runsTotal = new Counter<'environment' | 'status'>({
     name: 'ecebot_runs_total',
-    help: 'Checklist runs finished, by environment and overall status.',
-    labelNames: ['environment', 'status'] as const,
+    help: detail
+      ? 'Checklist runs finished, by environment and overall status.'
+      : 'Checklist runs finished, by overall status (ECEBOT_METRICS_DETAIL=1 adds the environment).',
+    labelNames: detail ? ['environment', 'status'] : ['status'],
     registers: [registry],
   });
   const itemFailures = new Counter({
@@ -84,7 +94,9 @@ export function createMetrics(o: MetricsOptions): BotMetrics {
   }
 
   const observeRun = (run: Run) => {
-    runsTotal.inc({ environment: run.environment, status: run.status });
+    runsTotal.inc(
+      detail ? { environment: run.environment, status: run.status } : { status: run.status },
+    );
     for (const f of run.findings) {
       if (f.status === 'fail' || f.status === 'error')
         itemFailures.inc({ item: f.item, code: f.code });

@@ -23,7 +23,14 @@ import { RedisStore } from '../store/redis';
 import type { Store } from '../store/types';
 import { alertAudience, tenantGate } from './access';
 import { RedisRateLimiter } from './rate-limit';
-import { inventoryCheck, redisCheck, workersCheck, type ReadinessCheck } from './health';
+import {
+  inventoryCheck,
+  metricsDetail,
+  redisCheck,
+  workersCheck,
+  type ReadinessCheck,
+} from './health';
+import { checkLocalModeHost } from './exposure';
 import { EmbeddedRunService } from './run-service';
 import { startBotServer } from './server';
 import { logRedaction } from '../util/log-redact';
@@ -52,6 +59,8 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
     throw new InputError(
       `serve: --port must be a number from 0 to 65535, got ${JSON.stringify(rawPort)}`,
     );
+  // Local mode authenticates nobody: loopback only (./exposure.ts).
+  checkLocalModeHost(io.env);
   const path = findInventoryPath(values.config, io.env, io.cwd);
   const inventory = loadInventory(path);
   // Listen for SIGTERM before starting anything: one that arrives during start-up then stops the
@@ -84,7 +93,7 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
     ...(queue && healthRedis
       ? {
           redis: redisCheck(healthRedis),
-          workers: workersCheck(healthRedis, queue.prefix, () => inventory),
+          workers: workersCheck(healthRedis, queue.prefix, () => inventory, metricsDetail(io.env)),
         }
       : {}),
   };

@@ -36,7 +36,7 @@ import {
   type GroupCheck,
 } from './access';
 import type { BotServices } from './handlers';
-import { inventoryCheck, readiness, type ReadinessCheck } from './health';
+import { inventoryCheck, metricsDetail, readiness, type ReadinessCheck } from './health';
 import { langOf, type Lang } from '../i18n';
 import { SILENT_LOG, type BotLog } from './log';
 import { createMetrics } from './metrics';
@@ -296,6 +296,7 @@ export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
   // names, counts and codes only, never configuration or secrets.
   const metrics = createMetrics({
     runs: o.runs,
+    detail: metricsDetail(o.vars ?? process.env),
     ...(o.queueDepth ? { queueDepth: o.queueDepth } : {}),
   });
   const checks = o.readiness ?? { inventory: inventoryCheck(o.inventory) };

@@ -1,13 +1,13 @@
 /**
- * `ecebot worker --vantage NAME [--config FILE]`: run this ECE server's part of every run.
+ * `ecebot worker --vantage ENV/SERVER [--config FILE]` (or `--vantage central`): run this ECE
+ * server's part of every run of its environment (./identity.ts).
  * Needs REDIS_URL. Prints one line when it takes jobs, then one line per part; SIGTERM or
  * SIGINT stops it after the parts in hand are done (BullMQ graceful close).
  */
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { InputError } from '../inventory/errors';
-import { findInventoryPath, suggest } from '../inventory/load';
-import { CENTRAL } from '../model';
+import { findInventoryPath } from '../inventory/load';
 import { describeUrl, positiveMsFrom, queueConfigFrom } from '../redis/connection';
 import { vantagePrefix } from '../queue/names';
 import type { Environment } from '../inventory/types';
@@ -15,6 +15,7 @@ import { RedisStore } from '../store/redis';
 import { refreshTokenKeeper, storedRefreshTokens } from '../store/tokens';
 import { logRedaction } from '../util/log-redact';
 import { cachedInventory } from '../inventory/cache';
+import { resolveWorkerVantage } from './identity';
 import { VantageWorker } from './vantage-worker';
 
 /** What the CLI hands the command (its Io, trimmed to what is used). */
@@ -40,18 +41,21 @@ export async function runWorkerCommand(
       strict: true,
     }));
   } catch (err) {
-    throw new InputError(`worker: ${(err as Error).message}`, 'run: ecebot worker --vantage NAME');
+    throw new InputError(
+      `worker: ${(err as Error).message}`,
+      'run: ecebot worker --vantage ENV/SERVER',
+    );
   }
   if (positionals.length)
     throw new InputError(
       `worker takes no arguments, got: ${positionals.join(' ')}`,
-      'use --vantage NAME',
+      'use --vantage ENV/SERVER',
     );
   const vantage = values.vantage?.trim();
   if (!vantage)
     throw new InputError(
-      'worker needs --vantage NAME: the inventory name of this ECE server, or central',
-      'run: ecebot worker --vantage services-1',
+      'worker needs --vantage ENV/SERVER: the environment and inventory name of this ECE server, or central',
+      'run: ecebot worker --vantage prod/services-1',
     );
   const queue = queueConfigFrom(io.env);
   if (!queue)
@@ -64,18 +68,8 @@ export async function runWorkerCommand(
   const inventory = cachedInventory(path);
   // Read once now so a bad inventory or an unknown vantage stops the worker at start.
   const inv = inventory();
-  const known = [
-    CENTRAL,
-    ...new Set([...inv.environments.values()].flatMap(e => e.servers.map(s => s.name))),
-  ];
-  if (!known.includes(vantage)) {
-    const close = suggest(vantage, known);
-    throw new InputError(
-      `no server named ${JSON.stringify(vantage)} in the inventory`,
-      `${close ? `did you mean ${close}? ` : ''}vantage points: ${known.join(', ')}`,
-      path,
-    );
-  }
+  // An unknown or ambiguous --vantage stops here, before anything connects.
+  const serves = resolveWorkerVantage(inv, vantage, path);
   const lockMs = positiveMsFrom(io.env, 'ECEBOT_WORKER_LOCK_MS');
   const heartbeatMs = positiveMsFrom(io.env, 'ECEBOT_HEARTBEAT_MS');
   // Sealed refresh tokens from Teams sign-ins need the same key the bot sealed them with.
@@ -87,7 +81,7 @@ export async function runWorkerCommand(
     pino.destination({ dest: 2, sync: true }),
   );
   const worker = new VantageWorker({
-    vantage,
+    vantage: serves.id,
     queue,
     ...(store
       ? {
@@ -108,10 +102,10 @@ export async function runWorkerCommand(
   const stopped = deps.waitForSignal();
   await worker.start();
   io.out(
-    `ecebot worker ${vantage} ready: queue ${vantagePrefix(queue.prefix)}:${vantage} on ${describeUrl(queue.url)}`,
+    `ecebot worker ${serves.id} ready: queue ${vantagePrefix(queue.prefix)}:${serves.id} on ${describeUrl(queue.url)}`,
   );
   const signal = await stopped;
-  io.out(`ecebot worker ${vantage}: ${signal}, finishing parts in hand`);
+  io.out(`ecebot worker ${serves.id}: ${signal}, finishing parts in hand`);
   await worker.close();
   await store?.close();
   return 0;

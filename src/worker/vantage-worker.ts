@@ -13,15 +13,20 @@ import { InputError } from '../inventory/errors';
 import { pickEnvironment, type Inventory } from '../inventory/load';
 import { connect, type QueueConfig } from '../redis/connection';
 import type { RunProgressEvent, VantageJobData, VantageResult } from '../queue/jobs';
-import { RUNS_QUEUE, vantagePrefix, vantageQueue } from '../queue/names';
+import { RUNS_QUEUE, streamOptions, vantagePrefix, vantageQueue } from '../queue/names';
 import type { Environment } from '../inventory/types';
 import type { KeepRefreshToken, StoredRefreshTokens } from '../store/tokens';
 import { observeFrom } from '../runner/observe';
 import { prepareRun, vantagesOf } from '../runner/prepare';
 import { beat, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TTL_MS } from '../queue/heartbeat';
+import { resolveWorkerVantage, type WorkerVantage } from './identity';
 
 /** Options of a vantage worker. */
 export interface VantageWorkerOptions {
+  /**
+   * `ENV/SERVER`, `central`, or a bare server name that only one environment has (see
+   * ./identity.ts); resolved against the inventory when the worker is made.
+   */
   vantage: string;
   /** Refresh tokens ecebot keeps itself (Teams sign-in, rotated successors), read when a job starts. */
   storedTokens?: (env: Environment) => Promise<StoredRefreshTokens>;
@@ -54,17 +59,31 @@ export interface VantageWorkerOptions {
 export class VantageWorker {
   private readonly worker: Worker<VantageJobData, VantageResult>;
   private readonly runs: Queue;
+  /** This vantage's own queue, opened only to write its meta (the bounded event stream). */
+  private readonly own: Queue;
   private readonly redis: Redis;
   private readonly beatTimer: NodeJS.Timeout;
   private readonly log: (line: string) => void;
+  /** The vantage this worker serves (queue identity, environment, server name). */
+  readonly serves: WorkerVantage;
 
+  /** Throws InputError for an unknown or ambiguous `vantage` (nothing connects then). */
   constructor(private readonly opts: VantageWorkerOptions) {
     this.log = opts.log ?? (() => {});
+    this.serves = resolveWorkerVantage(opts.inventory(), opts.vantage);
     const lockMs = opts.lockMs ?? 30_000;
     this.redis = connect(opts.queue, 'worker');
     this.runs = new Queue(RUNS_QUEUE, { prefix: opts.queue.prefix, connection: this.redis });
+    // The worker writes this queue's `completed` events (with the observations): BullMQ trims
+    // them to the maxLen in the queue's meta, which a Queue writes when opened.
+    this.own = new Queue(vantageQueue(this.serves.id), {
+      prefix: vantagePrefix(opts.queue.prefix),
+      connection: this.redis,
+      ...streamOptions,
+    });
+    this.own.on('error', () => {});
     this.worker = new Worker<VantageJobData, VantageResult>(
-      vantageQueue(opts.vantage),
+      vantageQueue(this.serves.id),
       job => this.process(job),
       {
         prefix: vantagePrefix(opts.queue.prefix),
@@ -78,14 +97,14 @@ export class VantageWorker {
     );
     this.worker.on('error', err => {
       this.log(`worker error: ${err.message}`);
-      opts.onError?.(err, { vantage: opts.vantage });
+      opts.onError?.(err, { vantage: this.serves.id });
     });
     this.runs.on('error', () => {});
     this.worker.on('completed', job => void this.tellParent(job));
     this.worker.on('failed', (job, err) => {
       if (!job) return;
-      this.log(`run ${job.data.runId}: ${opts.vantage} failed: ${err.message}`);
-      opts.onError?.(err, { vantage: opts.vantage, runId: job.data.runId });
+      this.log(`run ${job.data.runId}: ${this.serves.id} failed: ${err.message}`);
+      opts.onError?.(err, { vantage: this.serves.id, runId: job.data.runId });
       if (job.finishedOn) void this.tellParent(job);
     });
     const every = opts.heartbeatMs ?? HEARTBEAT_INTERVAL_MS;
@@ -96,6 +115,7 @@ export class VantageWorker {
   /** Connect, beat once and start pulling; resolves when the worker takes jobs. */
   async start(): Promise<void> {
     await this.worker.waitUntilReady();
+    await this.own.waitUntilReady();
     await this.beat(3 * (this.opts.heartbeatMs ?? HEARTBEAT_INTERVAL_MS));
   }
 
@@ -107,7 +127,7 @@ export class VantageWorker {
         this.redis,
         this.opts.queue.prefix,
         {
-          vantage: this.opts.vantage,
+          vantage: this.serves.id,
           at: new Date().toISOString(),
           host: hostname(),
           pid: process.pid,
@@ -116,15 +136,20 @@ export class VantageWorker {
       );
     } catch (err) {
       // The next beat tries again; a worker that cannot beat looks absent, so say why.
-      this.log(`heartbeat of ${this.opts.vantage} not written: ${(err as Error).message}`);
+      this.log(`heartbeat of ${this.serves.id} not written: ${(err as Error).message}`);
     }
   }
 
   /** One child job: this vantage's observations for a run. */
   private async process(job: Job<VantageJobData, VantageResult>): Promise<VantageResult> {
     const { runId, environment, items, vantage } = job.data;
-    if (vantage !== this.opts.vantage)
-      throw new UnrecoverableError(`job for ${vantage} reached the worker of ${this.opts.vantage}`);
+    // The queue is this vantage's alone; a job of another environment or server in it was put
+    // there by hand or by a bug, and is refused rather than probed from the wrong network.
+    const mine = this.serves;
+    if (vantage !== mine.vantage || (mine.environment && environment !== mine.environment))
+      throw new UnrecoverableError(
+        `job for ${environment}/${vantage} reached the worker of ${mine.id}`,
+      );
     let prepared;
     try {
       const inv = this.opts.inventory();
@@ -159,11 +184,11 @@ export class VantageWorker {
     const parentId = job.parentKey.slice(job.parentKey.lastIndexOf(':') + 1);
     try {
       const parent = await Job.fromId(this.runs, parentId);
-      const ev: RunProgressEvent = { vantage: this.opts.vantage };
+      const ev: RunProgressEvent = { vantage: this.serves.vantage };
       await parent?.updateProgress(ev as unknown as object);
     } catch (err) {
       // Best effort: the parent's completion carries the result anyway.
-      this.log(`progress of ${this.opts.vantage} not published: ${(err as Error).message}`);
+      this.log(`progress of ${this.serves.id} not published: ${(err as Error).message}`);
     }
   }
 
@@ -173,6 +198,7 @@ export class VantageWorker {
     // With Redis away a graceful close would wait for the reconnection: force it then.
     await this.worker.close(this.redis.status !== 'ready');
     await this.runs.close().catch(() => {});
+    await this.own.close().catch(() => {});
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }

@@ -76,7 +76,7 @@ describe('external-url rule', () => {
     expect(f.status).toBe('skip');
     expect(f.summary).toContain('not observed from app-1; established:');
     expect(f.codes).toEqual(['NO_WORKER']);
-    expect(f.remediation[0]?.fix).toBe('ecebot worker --vantage app-1');
+    expect(f.remediation[0]?.fix).toBe('ecebot worker --vantage prod/app-1');
   });
 
   test('a crashed probe is an error, not a verdict on the URL', () => {

@@ -205,9 +205,11 @@ describe('the Dockerfile', () => {
   test('is multi-stage: the runtime takes the compiled output from the build stage', () => {
     expect(last).toBeGreaterThanOrEqual(1);
     expect(all.filter(i => i.op === 'FROM' && i.stage === 0)[0]!.args).toMatch(
-      /^node:20\S*\s+AS\s+\w+/i,
+      // Node.js 24 is the LTS line supported until April 2028 (Node.js release schedule,
+      // https://nodejs.org/en/about/previous-releases); 20 ends 2026-04-30, 22 in April 2027.
+      /^node:24\S*\s+AS\s+\w+/i,
     );
-    expect(final[0]!.args).toMatch(/^node:20/);
+    expect(final[0]!.args).toMatch(/^node:24/);
     expect(final.some(i => i.op === 'COPY' && /--from=\w+\s+\S*dist/.test(i.args))).toBe(true);
     // The build stage compiles; the runtime never does.
     expect(all.some(i => i.stage < last && i.op === 'RUN' && /npm run build/.test(i.args))).toBe(
@@ -322,14 +324,26 @@ describe('compose.yaml', () => {
       expect({ name, build: s.build }).toEqual({ name, build: '.' });
       expect(s.environment?.REDIS_URL).toMatch(/^redis:\/\/redis:\d+$/);
       expect(s.depends_on?.redis?.condition).toBe('service_healthy');
-      // The bot seals sign-in refresh tokens and the workers open them: one key for all.
-      expect(s.environment?.ECEBOT_SECRET_KEY).toMatch(/\$\{ECEBOT_SECRET_KEY:\?/);
     }
+    // The bot seals sign-in refresh tokens; the central worker redeems none, so it gets no key.
+    expect(bots[0]![1].environment?.ECEBOT_SECRET_KEY).toMatch(/\$\{ECEBOT_SECRET_KEY:\?/);
+    for (const [, w] of workers)
+      if (w.command?.includes('central')) expect(w.environment?.ECEBOT_SECRET_KEY).toBeUndefined();
     for (const [, w] of workers) {
       expect(w.command).toContain('--vantage');
       // The image's HEALTHCHECK asks the bot's /healthz; a worker has none.
       expect(w.healthcheck?.disable).toBe(true);
     }
     expect(bots[0]![1].healthcheck?.disable).not.toBe(true);
+  });
+
+  test('publishes the bot on loopback unless told otherwise', () => {
+    const ports = (services.bot as { ports?: string[] }).ports ?? [];
+    expect(ports.length).toBeGreaterThan(0);
+    // Compose's default for an unset ${VAR:-default} is the default (Compose interpolation).
+    for (const p of ports) {
+      const host = p.replace(/\$\{ECEBOT_PUBLISH:-([^}]*)\}/, '$1').split(':')[0];
+      expect(host).toBe('127.0.0.1');
+    }
   });
 });

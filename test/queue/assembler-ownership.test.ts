@@ -110,7 +110,9 @@ describe('the CLI beside the bot on one queue', () => {
     const cliOnly = writeInventory('cli-only.yaml', { lab: cliLab });
     const inv = () => loadInventory(full);
 
-    for (const vantage of ['services-1', 'app-1', 'central']) {
+    // Both environments name their servers alike: each server has its own queue and worker.
+    const vantages = ['lab/services-1', 'lab/app-1', 'other/services-1', 'other/app-1', 'central'];
+    for (const vantage of vantages) {
       const w = new VantageWorker({ vantage, queue: cfg, inventory: inv, heartbeatMs: 500 });
       await w.start();
       workers.push(w);
@@ -122,7 +124,7 @@ describe('the CLI beside the bot on one queue', () => {
     await beat(
       redis,
       cfg.prefix,
-      { vantage: 'app-9', at: new Date().toISOString(), host: 'app-9', pid: 1 },
+      { vantage: 'lab/app-9', at: new Date().toISOString(), host: 'app-9', pid: 1 },
       600_000,
     );
 

@@ -250,7 +250,7 @@ describe('absent workers', () => {
     expect(network.status).toBe('error');
     expect(network.code).toBe('NO_WORKER');
     expect(network.summary).toBe('no worker for app-1 has ever been seen');
-    expect(network.remediation.map(r => r.fix)).toContain('ecebot worker --vantage app-1');
+    expect(network.remediation.map(r => r.fix)).toContain('ecebot worker --vantage lab/app-1');
     // The finding's one-line "where" follows the marking: it names the absent server.
     expect(network.failedOn).toEqual(['app-1']);
     expect(network.vantage).toBe('app-1');
@@ -270,7 +270,7 @@ describe('absent workers', () => {
     const seen = new Date().toISOString();
     try {
       // app-1 looks alive (a beat that lapses in 300 ms) but nothing consumes its queue.
-      await beat(redis, cfg.prefix, { vantage: 'app-1', at: seen, host: 'app-1', pid: 1 }, 300);
+      await beat(redis, cfg.prefix, { vantage: 'lab/app-1', at: seen, host: 'app-1', pid: 1 }, 300);
       service = new RedisRunService({
         queue: cfg,
         inventory: () => loadInventory(l.info.inventory),
@@ -290,8 +290,8 @@ describe('absent workers', () => {
       ]);
       // Progress named app-1 pending until the watchdog gave up on it.
       expect(progress.some(p => p.pending.includes('app-1'))).toBe(true);
-      expect((await liveness(redis, cfg.prefix, ['app-1']))[0]).toEqual({
-        vantage: 'app-1',
+      expect((await liveness(redis, cfg.prefix, ['lab/app-1']))[0]).toEqual({
+        vantage: 'lab/app-1',
         live: false,
         lastSeen: seen,
       });

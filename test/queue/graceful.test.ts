@@ -110,7 +110,10 @@ describe('worker SIGTERM', () => {
     // The part ran once, in the holder: one attempt, its result names the holder's process.
     const redis = connect(cfg, 'producer');
     await firstConnection(redis);
-    const parts = new Queue('services-1', { prefix: vantagePrefix(cfg.prefix), connection: redis });
+    const parts = new Queue('lab/services-1', {
+      prefix: vantagePrefix(cfg.prefix),
+      connection: redis,
+    });
     try {
       const jobs = await parts.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed']);
       const mine = jobs.filter(j => (j.data as { runId?: string }).runId === h.runId);

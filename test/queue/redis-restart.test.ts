@@ -84,7 +84,9 @@ describe('Redis stopped and started mid-operation', () => {
     const probe = new Redis(cfg.url);
     try {
       await until(async () =>
-        (await liveness(probe, cfg.prefix, ['services-1', 'app-1', 'central'])).every(x => x.live),
+        (await liveness(probe, cfg.prefix, ['lab/services-1', 'lab/app-1', 'central'])).every(
+          x => x.live,
+        ),
       );
     } finally {
       probe.disconnect();

@@ -202,3 +202,25 @@ test('a store that cannot keep a token says so in the log, without the token, an
     await noKey.close();
   }
 });
+
+test('a kept token sealed with another key fails that mailbox only; the others keep theirs', async () => {
+  const e = env();
+  const first = e.mailboxes[0]!;
+  const other = { ...first, address: 'other@example.com' };
+  const two = { ...e, mailboxes: [first, other] };
+  await store.putSecret(refreshTokenKey(e.name, first.address.toLowerCase()), 'rt-first');
+  // The same key written by a process with another ECEBOT_SECRET_KEY (a stale value).
+  const stale = new RedisStore({ queue: cfg, secrets: new SecretBox(randomBytes(32)) });
+  try {
+    await stale.putSecret(refreshTokenKey(e.name, other.address), 'rt-other');
+  } finally {
+    await stale.close();
+  }
+  const kept = await storedRefreshTokens(store, two);
+  expect(kept.signin.get(first.address.toLowerCase())).toBe('rt-first');
+  expect(kept.signin.has(other.address)).toBe(false);
+  expect([...(kept.unreadable?.keys() ?? [])]).toEqual([other.address]);
+  const why = kept.unreadable!.get(other.address)!;
+  expect(why).toMatch(/sealed with another ECEBOT_SECRET_KEY, or altered/);
+  expect(why).not.toContain('rt-other');
+});

@@ -23,6 +23,7 @@ import {
 import type { EmbeddedRunService } from '../../src/teams/run-service';
 import { startBotServer, type BotServer } from '../../src/teams/server';
 import { beat } from '../../src/queue/heartbeat';
+import { vantageId } from '../../src/queue/names';
 import { cleanup, freshQueue } from '../queue/support';
 import { message, post } from './support/bot-client';
 import { startBotRig, type BotRig } from './support/bot-rig';
@@ -38,7 +39,8 @@ let rig: BotRig;
 beforeAll(async () => {
   lab = await startLab({ scenarios: pickScenarios('healthy', suggest) });
   inv = loadInventory(lab.info.inventory);
-  rig = await startBotRig(() => inv);
+  // Asked for: /metrics labels runs with their environment (ECEBOT_METRICS_DETAIL=1).
+  rig = await startBotRig(() => inv, { server: { vars: { ECEBOT_METRICS_DETAIL: '1' } } });
   ({ fake, runs, bot } = rig);
 });
 
@@ -164,9 +166,10 @@ describe('readiness', () => {
   });
 
   test('Redis up and a worker beating: ready', async () => {
-    const server = [...inv.environments.values()][0]!.servers[0]!.name;
+    const env = [...inv.environments.values()][0]!;
+    const server = env.servers[0]!.name;
     await beat(live, cfg.prefix, {
-      vantage: server,
+      vantage: vantageId(env.name, server),
       at: new Date().toISOString(),
       host: 'h',
       pid: 1,
@@ -176,7 +179,18 @@ describe('readiness', () => {
       workers: workersCheck(live, cfg.prefix, () => inv),
     });
     expect(r.ready).toBe(true);
-    expect(r.checks.workers!.detail).toContain(server);
+    // Unauthenticated: counts only, no environment or server named by default.
+    const names = [...inv.environments.values()].flatMap(e => [
+      e.name,
+      ...e.servers.map(s => s.name),
+    ]);
+    for (const n of names) expect(JSON.stringify(r)).not.toContain(n);
+    expect(r.checks.workers!.detail).toMatch(/^1 of \d+ vantage point\(s\) with a worker$/);
+    // Asked for (ECEBOT_METRICS_DETAIL=1): the live server is named.
+    const named = await readiness({
+      workers: workersCheck(live, cfg.prefix, () => inv, true),
+    });
+    expect(named.checks.workers!.detail).toContain(`${env.name}/${server}`);
   });
 
   test('a check that never answers fails at the deadline; one that throws fails with its code', async () => {
