@@ -18,6 +18,14 @@ import { cardTexts } from './support/adaptive';
 
 const FAULTS = ['smtp-auth-disabled', 'secret-expiring', 'port-993-blocked-on-services'];
 
+/**
+ * The card's text as a reader sees it: outside text is escaped for card markdown
+ * (src/render/escape.ts), which this test is not about, so the backslashes and the word joiner
+ * in URL schemes go.
+ */
+const unescape = (s: string) =>
+  s.replace(/\\([\\`*_{}[\]()#+\-.!|>~<])/g, '$1').replace(/\u2060/g, '');
+
 /** The start of a sentence: cards clip long texts, so a prefix is what a card must hold. */
 const head = (s: string) => s.slice(0, 40);
 
@@ -61,8 +69,8 @@ describe('run card in Dutch with three faults', () => {
     } finally {
       await lab.stop();
     }
-    nl = cardTexts(finishedRunCard(run, { lang: 'nl' })).join('\n');
-    en = cardTexts(finishedRunCard(run, { lang: 'en' })).join('\n');
+    nl = unescape(cardTexts(finishedRunCard(run, { lang: 'nl' })).join('\n'));
+    en = unescape(cardTexts(finishedRunCard(run, { lang: 'en' })).join('\n'));
   });
 
   test('the run has the three faults, each with its remediation', () => {
