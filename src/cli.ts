@@ -269,9 +269,13 @@ async function demo(argv: string[], io: Io): Promise<number> {
     const outDir = resolve(io.cwd, (values.out as string | undefined) ?? 'demo-output');
     mkdirSync(outDir, { recursive: true });
     const cardPath = join(outDir, 'run-card.json');
-    // Loaded on demand: the card templating (adaptive-expressions) adds ~14 MB to every worker.
-    const { renderRunCard } = await import('./render/card');
-    writeFileSync(cardPath, `${JSON.stringify(renderRunCard(run), null, 2)}\n`);
+    // The card the bot posts for this run, built by the same function (titles, times in the
+    // reader's locale, who asked). Loaded on demand: the card templating (adaptive-expressions)
+    // adds ~14 MB to every worker.
+    const { finishedRunCard } = await import('./teams/cards');
+    const requestedBy = io.env.USER || io.env.USERNAME || 'ecebot demo';
+    const card = finishedRunCard(run, { lang: 'en', requestedBy });
+    writeFileSync(cardPath, `${JSON.stringify(card, null, 2)}\n`);
     writeFileSync(join(outDir, 'run.json'), `${JSON.stringify(run, null, 2)}\n`);
     io.out('');
     io.out(

@@ -79,8 +79,9 @@ export function docsFor(version: string): ReleaseDocs {
   const named = guides.length ? guideNames({ version, guides }) : undefined;
   const technote: Link = {
     title: named
-      ? `${LINKS.technote.title} (then follow the ${named}; no public link to the guide was verified)`
-      : `${LINKS.technote.title} (use the admin guide for ECE ${version})`,
+      ? // The guides have no verified public URL (./links.ts), so they are named, not linked.
+        `${LINKS.technote.title}, with the ${named}`
+      : `${LINKS.technote.title}, with the admin guide for ECE ${version}`,
     url: LINKS.technote.url,
   };
   const links = [technote];

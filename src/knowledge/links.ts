@@ -12,7 +12,8 @@ const link = (title: string, url: string): Link => ({ title, url });
 export const LINKS = {
   // Cisco.
   technote: link(
-    'Cisco technote 218453: Troubleshoot ECE OAuth2 authentication with Office 365 (Italian edition on cisco.com)',
+    // The copy seen is on cisco.com's Italian site (it_it, see below); a reader needs the title only.
+    'Cisco technote 218453: Troubleshoot ECE OAuth2 authentication with Office 365',
     'https://cisco.com/c/it_it/support/docs/contact-center/enterprise-chat-email-1261/218453-troubleshoot-ece-oauth2-authentication-w.html',
   ),
   communityEce116: link(

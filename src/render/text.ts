@@ -4,6 +4,7 @@
  */
 import type { Finding, Run, Status } from '../model';
 import { messages } from '../i18n';
+import { findingSummary, remediationText } from './finding-text';
 
 /** The terminal speaks English (the cards follow the reader's locale). */
 const m = messages('en');
@@ -46,7 +47,7 @@ export function renderRunText(run: Run, opts: { color?: boolean; details?: boole
     const where = f.failedOn.length ? ` [${f.failedOn.join(', ')}]` : '';
     const root = f.rootCause ? ` (${m.rootCause(f.rootCause)})` : '';
     lines.push(
-      `${paint(f.status, MARK[f.status])}  ${f.item.padEnd(width)}  ${f.summary}${where}${root}  (${ms(f.durationMs)})`,
+      `${paint(f.status, MARK[f.status])}  ${f.item.padEnd(width)}  ${findingSummary(f, 'en')}${where}${root}  (${ms(f.durationMs)})`,
     );
   }
   const todo = run.findings.filter(
@@ -66,9 +67,9 @@ export function renderRunText(run: Run, opts: { color?: boolean; details?: boole
 }
 
 function renderTodo(f: Finding, details: boolean): string[] {
-  const out = [`  ${f.item} — ${f.summary}`];
+  const out = [`  ${f.item} — ${findingSummary(f, 'en')}`];
   for (const r of f.remediation) {
-    out.push(`    ${r.code}: ${r.text}`);
+    out.push(`    ${r.code}: ${remediationText(r, 'en')}`);
     if (r.fix) out.push(`      fix: ${r.fix}`);
     for (const l of r.links) out.push(`      see: ${l.title} <${l.url}>`);
   }
