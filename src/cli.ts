@@ -8,6 +8,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { itemIds } from './checklist/items';
 import type { Io } from './cli/io';
 import { runProbeCommand } from './cli/probe-command';
+import { asksForHelp, COMMAND_NAMES, unknownOption, USAGES } from './cli/synopsis';
 import type { ItemId, Run } from './model';
 import { InputError } from './inventory/errors';
 import {
@@ -47,18 +48,6 @@ const defaultIo = (): Io => ({
   isTTY: !!process.stdout.isTTY,
 });
 
-const COMMANDS = [
-  'check',
-  'probe',
-  'worker',
-  'assembler',
-  'lab',
-  'demo',
-  'serve',
-  'help',
-  'version',
-];
-
 /** The usage text; the item list comes from the item declarations. */
 const usage =
   (): string => `ecebot — checks Cisco ECE mail on Office 365 (OAuth2) against Cisco's troubleshooting checklist
@@ -70,10 +59,10 @@ Usage:
   ecebot lab [--scenario NAME[,NAME...]] [--fault VANTAGE:ENDPOINT:KIND[:MS]]... [--json] [--dir DIR] [--list]
                       (--fault kinds: refuse, blackhole, slow, wrong-cert, expired-cert, trickle, garbage,
                        huge-list [imap], huge-greeting [smtp]; MS goes with slow and trickle)
-  ecebot demo
+  ecebot demo [--out DIR] [--json]
   ecebot serve [--config FILE] [--port N]    (the Teams bot; MicrosoftAppId etc. from the environment)
   ecebot assembler [--config FILE]           (assembles queued runs where no bot runs; needs REDIS_URL)
-  ecebot help | version
+  ecebot help [COMMAND] | ecebot COMMAND --help | ecebot version
 
 Exit codes: 0 nothing failed, 1 an item failed or errored, 2 bad input (nothing ran).
 Inventory: --config FILE or folder, else $ECEBOT_CONFIG, else ./ecebot.yaml. See examples/inventory.yaml.
@@ -89,7 +78,7 @@ function parse(argv: string[], options: ParseArgsConfig['options'], command: str
   } catch (err) {
     throw new InputError(
       `${command}: ${(err as Error).message}`,
-      `run \`ecebot help\` for the usage of ${command}`,
+      `run \`npx ecebot ${command} --help\` for its usage`,
     );
   }
 }
@@ -255,7 +244,9 @@ async function demo(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, { out: { type: 'string' }, json: { type: 'boolean' } }, 'demo');
   const scenarios = pickScenarios(DEMO_SCENARIOS.join(','), suggest);
   const { startLab } = await import('./lab/index');
-  io.out(
+  // With --json, stdout carries the run alone; what the demo says goes to stderr.
+  const say = values.json ? io.err : io.out;
+  say(
     `Starting the lab with: ${DEMO_SCENARIOS.join(', ')} (simulated Office 365 on 127.0.0.1; no credentials, no network)`,
   );
   const l = await startLab({ scenarios });
@@ -263,7 +254,7 @@ async function demo(argv: string[], io: Io): Promise<number> {
     const inv = loadInventory(l.info.inventory);
     const env = pickEnvironment(inv, 'lab', l.info.inventory);
     const run = await runInProcess(prepareRun(env, inv, { vars: io.env }));
-    io.out('');
+    say('');
     if (values.json) io.out(JSON.stringify(run));
     else io.out(renderRunText(run, { color: io.isTTY && !io.env.NO_COLOR }));
     const outDir = resolve(io.cwd, (values.out as string | undefined) ?? 'demo-output');
@@ -277,12 +268,12 @@ async function demo(argv: string[], io: Io): Promise<number> {
     const card = finishedRunCard(run, { lang: 'en', requestedBy });
     writeFileSync(cardPath, `${JSON.stringify(card, null, 2)}\n`);
     writeFileSync(join(outDir, 'run.json'), `${JSON.stringify(run, null, 2)}\n`);
-    io.out('');
-    io.out(
-      `Adaptive Card written to ${cardPath} (paste it into https://adaptivecards.io/designer to see it).`,
+    say('');
+    say(
+      `Adaptive Card written to ${cardPath} (the card the Teams bot posts; paste it into https://adaptivecards.io/designer to see it).`,
     );
-    io.out(
-      `Run it yourself: ecebot lab --scenario ${DEMO_SCENARIOS.join(',')}  then  ecebot check lab --config <inventory it prints>`,
+    say(
+      `Run it yourself: npx ecebot lab --scenario ${DEMO_SCENARIOS.join(',')}   (it prints the check and probe lines to try)`,
     );
     return 0;
   } finally {
@@ -290,10 +281,41 @@ async function demo(argv: string[], io: Io): Promise<number> {
   }
 }
 
+function unknownCommand(command: string): InputError {
+  const close = suggest(command, COMMAND_NAMES);
+  return new InputError(
+    `unknown command ${JSON.stringify(command)}`,
+    `${close ? `did you mean ${close}? ` : ''}commands: ${COMMAND_NAMES.join(', ')}`,
+  );
+}
+
+/** `ecebot help CMD`: that command's synopsis. */
+function helpFor(command: string, io: Io): number {
+  const u = USAGES[command];
+  if (!u) throw unknownCommand(command);
+  io.out(u.synopsis);
+  return 0;
+}
+
 /** Run the CLI; resolves to the exit code. */
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    if (command && command !== 'help' && USAGES[command]) {
+      if (asksForHelp(rest)) {
+        io.out(USAGES[command].synopsis);
+        return 0;
+      }
+      const bad = unknownOption(command, rest);
+      if (bad) {
+        io.err(
+          `ecebot: ${command}: unknown option ${bad.option}${bad.closest ? ` (did you mean ${bad.closest}?)` : ''}`,
+        );
+        io.err('');
+        io.err(USAGES[command].synopsis);
+        return 2;
+      }
+    }
     switch (command) {
       case 'check':
         return await check(rest, io);
@@ -314,19 +336,17 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       case '--version':
         io.out(VERSION);
         return 0;
-      case undefined:
       case 'help':
+        if (rest[0] && rest[0] !== 'help') return helpFor(rest[0], io);
+        io.out(usage());
+        return 0;
+      case undefined:
       case '--help':
       case '-h':
         io.out(usage());
         return command === undefined ? 2 : 0;
-      default: {
-        const close = suggest(command, COMMANDS);
-        throw new InputError(
-          `unknown command ${JSON.stringify(command)}`,
-          `${close ? `did you mean ${close}? ` : ''}commands: ${COMMANDS.join(', ')}`,
-        );
-      }
+      default:
+        throw unknownCommand(command);
     }
   } catch (err) {
     if (err instanceof InputError) {
