@@ -3,7 +3,7 @@
  * did not end OK), 2 bad input (nothing ran).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { itemIds } from './checklist/items';
 import type { Io } from './cli/io';
@@ -233,7 +233,20 @@ async function lab(argv: string[], io: Io): Promise<number> {
     io.out(`  CA        ${l.info.ca}`);
     io.out(`  inventory ${l.info.inventory}`);
     io.out('');
-    io.out(`Try: ecebot check lab --config ${l.info.inventory}`);
+    io.out(`Try: npx ecebot check lab --config ${l.info.inventory}`);
+    // A ready probe of the lab's IMAP with a mailbox's token, kept in a file in the lab's own
+    // folder (removed with it) so it shows in no process list. The lab listens on its own
+    // port for what Office 365 serves on 993.
+    const [mailbox, token] = Object.entries(l.info.tokens)[0] ?? [];
+    if (mailbox && token) {
+      const tokenFile = join(dirname(l.info.inventory), `token-${mailbox}.txt`);
+      writeFileSync(tokenFile, token, { mode: 0o600 });
+      const imap = l.info.endpoints.imap;
+      io.out(
+        `     npx ecebot probe imap --host ${imap.host} --port ${imap.port} --resolve ${imap.host}=127.0.0.1 --ca ${l.info.ca} --user ${mailbox} --token-file ${tokenFile}`,
+      );
+      io.out(`     (the lab's port ${imap.port} stands for Office 365's IMAP port 993)`);
+    }
   }
   await waitForSignal();
   await l.stop();
