@@ -20,6 +20,8 @@ import {
   type AuthenticateRequestResult,
   type ServiceClientCredentialsFactory,
 } from 'botframework-connector';
+// Before restify: keeps its SPDY dependency (and Node's DEP0111 warning) unloaded.
+import './no-spdy';
 import * as restify from 'restify';
 import { jsonBody } from './json-body';
 import type { Inventory } from '../inventory/load';
