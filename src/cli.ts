@@ -3,11 +3,12 @@
  * did not end OK), 2 bad input (nothing ran).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { itemIds } from './checklist/items';
 import type { Io } from './cli/io';
 import { runProbeCommand } from './cli/probe-command';
+import { asksForHelp, COMMAND_NAMES, unknownOption, USAGES } from './cli/synopsis';
 import type { ItemId, Run } from './model';
 import { InputError } from './inventory/errors';
 import {
@@ -48,18 +49,6 @@ const defaultIo = (): Io => ({
   isTTY: !!process.stdout.isTTY,
 });
 
-const COMMANDS = [
-  'check',
-  'probe',
-  'worker',
-  'assembler',
-  'lab',
-  'demo',
-  'serve',
-  'help',
-  'version',
-];
-
 /** The usage text; the item list comes from the item declarations. */
 const usage =
   (): string => `ecebot — checks Cisco ECE mail on Office 365 (OAuth2) against Cisco's troubleshooting checklist
@@ -71,10 +60,10 @@ Usage:
   ecebot lab [--scenario NAME[,NAME...]] [--fault VANTAGE:ENDPOINT:KIND[:MS]]... [--latency MS] [--json] [--dir DIR] [--list]
                       (--fault kinds: refuse, blackhole, slow, wrong-cert, expired-cert, trickle, garbage,
                        huge-list [imap], huge-greeting [smtp]; MS goes with slow and trickle)
-  ecebot demo
+  ecebot demo [--out DIR] [--json]
   ecebot serve [--config FILE] [--port N]    (the Teams bot; MicrosoftAppId etc. from the environment)
   ecebot assembler [--config FILE]           (assembles queued runs where no bot runs; needs REDIS_URL)
-  ecebot help | version
+  ecebot help [COMMAND] | ecebot COMMAND --help | ecebot version
 
 Exit codes: 0 nothing failed, 1 an item failed or errored, 2 bad input (nothing ran).
 Inventory: --config FILE or folder, else $ECEBOT_CONFIG, else ./ecebot.yaml. See examples/inventory.yaml.
@@ -90,7 +79,7 @@ function parse(argv: string[], options: ParseArgsConfig['options'], command: str
   } catch (err) {
     throw new InputError(
       `${command}: ${(err as Error).message}`,
-      `run \`ecebot help\` for the usage of ${command}`,
+      `run \`npx ecebot ${command} --help\` for its usage`,
     );
   }
 }
@@ -253,7 +242,20 @@ async function lab(argv: string[], io: Io): Promise<number> {
     io.out(`  CA        ${l.info.ca}`);
     io.out(`  inventory ${l.info.inventory}`);
     io.out('');
-    io.out(`Try: ecebot check lab --config ${l.info.inventory}`);
+    io.out(`Try: npx ecebot check lab --config ${l.info.inventory}`);
+    // A ready probe of the lab's IMAP with a mailbox's token, kept in a file in the lab's own
+    // folder (removed with it) so it shows in no process list. The lab listens on its own
+    // port for what Office 365 serves on 993.
+    const [mailbox, token] = Object.entries(l.info.tokens)[0] ?? [];
+    if (mailbox && token) {
+      const tokenFile = join(dirname(l.info.inventory), `token-${mailbox}.txt`);
+      writeFileSync(tokenFile, token, { mode: 0o600 });
+      const imap = l.info.endpoints.imap;
+      io.out(
+        `     npx ecebot probe imap --host ${imap.host} --port ${imap.port} --resolve ${imap.host}=127.0.0.1 --ca ${l.info.ca} --user ${mailbox} --token-file ${tokenFile}`,
+      );
+      io.out(`     (the lab's port ${imap.port} stands for Office 365's IMAP port 993)`);
+    }
   }
   await waitForSignal();
   await l.stop();
@@ -264,7 +266,9 @@ async function demo(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, { out: { type: 'string' }, json: { type: 'boolean' } }, 'demo');
   const scenarios = pickScenarios(DEMO_SCENARIOS.join(','), suggest);
   const { startLab } = await import('./lab/index');
-  io.out(
+  // With --json, stdout carries the run alone; what the demo says goes to stderr.
+  const say = values.json ? io.err : io.out;
+  say(
     `Starting the lab with: ${DEMO_SCENARIOS.join(', ')} (simulated Office 365 on 127.0.0.1; no credentials, no network)`,
   );
   const l = await startLab({ scenarios });
@@ -272,22 +276,26 @@ async function demo(argv: string[], io: Io): Promise<number> {
     const inv = loadInventory(l.info.inventory);
     const env = pickEnvironment(inv, 'lab', l.info.inventory);
     const run = await runInProcess(prepareRun(env, inv, { vars: io.env }));
-    io.out('');
+    say('');
     if (values.json) io.out(JSON.stringify(run));
     else io.out(renderRunText(run, { color: io.isTTY && !io.env.NO_COLOR }));
     const outDir = resolve(io.cwd, (values.out as string | undefined) ?? 'demo-output');
     mkdirSync(outDir, { recursive: true });
     const cardPath = join(outDir, 'run-card.json');
-    // Loaded on demand: the card templating (adaptive-expressions) adds ~14 MB to every worker.
-    const { renderRunCard } = await import('./render/card');
-    writeFileSync(cardPath, `${JSON.stringify(renderRunCard(run), null, 2)}\n`);
+    // The card the bot posts for this run, built by the same function (titles, times in the
+    // reader's locale, who asked). Loaded on demand: the card templating (adaptive-expressions)
+    // adds ~14 MB to every worker.
+    const { finishedRunCard } = await import('./teams/cards');
+    const requestedBy = io.env.USER || io.env.USERNAME || 'ecebot demo';
+    const card = finishedRunCard(run, { lang: 'en', requestedBy });
+    writeFileSync(cardPath, `${JSON.stringify(card, null, 2)}\n`);
     writeFileSync(join(outDir, 'run.json'), `${JSON.stringify(run, null, 2)}\n`);
-    io.out('');
-    io.out(
-      `Adaptive Card written to ${cardPath} (paste it into https://adaptivecards.io/designer to see it).`,
+    say('');
+    say(
+      `Adaptive Card written to ${cardPath} (the card the Teams bot posts; paste it into https://adaptivecards.io/designer to see it).`,
     );
-    io.out(
-      `Run it yourself: ecebot lab --scenario ${DEMO_SCENARIOS.join(',')}  then  ecebot check lab --config <inventory it prints>`,
+    say(
+      `Run it yourself: npx ecebot lab --scenario ${DEMO_SCENARIOS.join(',')}   (it prints the check and probe lines to try)`,
     );
     return 0;
   } finally {
@@ -295,10 +303,41 @@ async function demo(argv: string[], io: Io): Promise<number> {
   }
 }
 
+function unknownCommand(command: string): InputError {
+  const close = suggest(command, COMMAND_NAMES);
+  return new InputError(
+    `unknown command ${JSON.stringify(command)}`,
+    `${close ? `did you mean ${close}? ` : ''}commands: ${COMMAND_NAMES.join(', ')}`,
+  );
+}
+
+/** `ecebot help CMD`: that command's synopsis. */
+function helpFor(command: string, io: Io): number {
+  const u = USAGES[command];
+  if (!u) throw unknownCommand(command);
+  io.out(u.synopsis);
+  return 0;
+}
+
 /** Run the CLI; resolves to the exit code. */
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    if (command && command !== 'help' && USAGES[command]) {
+      if (asksForHelp(rest)) {
+        io.out(USAGES[command].synopsis);
+        return 0;
+      }
+      const bad = unknownOption(command, rest);
+      if (bad) {
+        io.err(
+          `ecebot: ${command}: unknown option ${bad.option}${bad.closest ? ` (did you mean ${bad.closest}?)` : ''}`,
+        );
+        io.err('');
+        io.err(USAGES[command].synopsis);
+        return 2;
+      }
+    }
     switch (command) {
       case 'check':
         return await check(rest, io);
@@ -319,19 +358,17 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       case '--version':
         io.out(VERSION);
         return 0;
-      case undefined:
       case 'help':
+        if (rest[0] && rest[0] !== 'help') return helpFor(rest[0], io);
+        io.out(usage());
+        return 0;
+      case undefined:
       case '--help':
       case '-h':
         io.out(usage());
         return command === undefined ? 2 : 0;
-      default: {
-        const close = suggest(command, COMMANDS);
-        throw new InputError(
-          `unknown command ${JSON.stringify(command)}`,
-          `${close ? `did you mean ${close}? ` : ''}commands: ${COMMANDS.join(', ')}`,
-        );
-      }
+      default:
+        throw unknownCommand(command);
     }
   } catch (err) {
     if (err instanceof InputError) {

@@ -42,7 +42,7 @@ const DEFAULT_PORTS: Record<Protocol, number> = {
   https: 443,
 };
 
-const USAGE = `Usage: ecebot probe imap|pop3|smtp|tls|https [options]
+export const PROBE_USAGE = `Usage: ecebot probe imap|pop3|smtp|tls|https [options]
 
   --host NAME         server to talk to (https: or give the URL as an argument / --url)
   --port N            default 993 imap, 995 pop3, 587 smtp, 443 tls/https (587 with --starttls)
@@ -421,7 +421,7 @@ export async function runProbeCommand(argv: string[], io: ProbeIo): Promise<numb
     return 2;
   }
   if (request === 'help') {
-    io.out(USAGE);
+    io.out(PROBE_USAGE);
     return 0;
   }
   const obs = await runProbe(request);

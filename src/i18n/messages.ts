@@ -45,9 +45,26 @@ const en = {
   rootCause: (item: string) => `root cause: ${item}`,
   whatToDo: 'What to do',
   noEvidence: '(no evidence recorded)',
-  moreEvidence: (n: number) => `… ${n} more (ecebot check ENV --details)`,
-  trimmed: 'Details shortened to fit a Teams card; `ecebot check ENV --details` shows all.',
+  moreEvidence: (n: number) => `… ${n} more`,
+  trimmed: 'details shortened to fit a Teams card',
   details: 'Details',
+  show: 'Show',
+  counts: (c: { fail: number; error: number; warn: number; skip: number; pass: number }) =>
+    [
+      c.fail ? `${c.fail} failed` : '',
+      c.error ? `${c.error} could not be checked` : '',
+      c.warn ? `${c.warn} ${c.warn === 1 ? 'warning' : 'warnings'}` : '',
+      c.skip ? `${c.skip} skipped` : '',
+      c.pass ? `${c.pass} passed` : '',
+    ]
+      .filter(Boolean)
+      .join(', '),
+  passedLine: (n: number, titles: string) => `${n} passed: ${titles}`,
+  also: (what: string) => `Also: ${what}`,
+  sameFix: 'same fix',
+  took: (what: string) => `took ${what}`,
+  footer: (run: string, when: string, by: string) =>
+    [`Run ${run}`, when, by ? `requested by ${by}` : ''].filter(Boolean).join(' · '),
   rerun: 'Re-run',
   rerunFailed: 'Re-run failed items',
   share: 'Share',
@@ -172,10 +189,26 @@ const nl: Messages = {
   rootCause: item => `oorzaak: ${item}`,
   whatToDo: 'Wat te doen',
   noEvidence: '(geen bewijs vastgelegd)',
-  moreEvidence: n => `… nog ${n} (ecebot check ENV --details)`,
-  trimmed:
-    'Details ingekort zodat de kaart in Teams past; `ecebot check ENV --details` toont alles.',
+  moreEvidence: n => `… nog ${n}`,
+  trimmed: 'details ingekort zodat de kaart in Teams past',
   details: 'Details',
+  show: 'Toon',
+  counts: c =>
+    [
+      c.fail ? `${c.fail} fout` : '',
+      c.error ? `${c.error} niet te controleren` : '',
+      c.warn ? `${c.warn} ${c.warn === 1 ? 'waarschuwing' : 'waarschuwingen'}` : '',
+      c.skip ? `${c.skip} overgeslagen` : '',
+      c.pass ? `${c.pass} in orde` : '',
+    ]
+      .filter(Boolean)
+      .join(', '),
+  passedLine: (n, titles) => `${n} in orde: ${titles}`,
+  also: what => `Ook: ${what}`,
+  sameFix: 'zelfde oplossing',
+  took: what => `duurde ${what}`,
+  footer: (run, when, by) =>
+    [`Run ${run}`, when, by ? `aangevraagd door ${by}` : ''].filter(Boolean).join(' · '),
   rerun: 'Opnieuw',
   rerunFailed: 'Mislukte items opnieuw',
   share: 'Delen',

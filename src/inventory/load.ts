@@ -104,6 +104,46 @@ function lineAt(p: ParsedFile, path: readonly PropertyKey[]): number | undefined
   return undefined;
 }
 
+/** The line of a key itself in the mapping at `parent` (a key's value may start below it). */
+function keyLine(p: ParsedFile, parent: readonly PropertyKey[], key: string): number | undefined {
+  const map = parent.length ? p.doc.getIn(parent as unknown[], true) : p.doc.contents;
+  if (!isMap(map)) return undefined;
+  for (const pair of map.items) {
+    const k = pair.key as { value?: unknown; range?: [number, number, number] } | null;
+    if (k && String(k.value) === key && k.range) return p.lines.linePos(k.range[0]).line;
+  }
+  return undefined;
+}
+
+/**
+ * The field names the schema allows at `path` (an object's shape, through optional, nullable,
+ * default, array, record and pipe wrappers); empty when the path leads elsewhere.
+ */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  type Def = {
+    type: string;
+    shape?: Record<string, z.ZodType>;
+    innerType?: z.ZodType;
+    element?: z.ZodType;
+    valueType?: z.ZodType;
+    in?: z.ZodType;
+  };
+  let cur: z.ZodType | undefined = schema;
+  const rest = [...path];
+  for (let guard = 0; cur && guard < 64; guard++) {
+    const def: Def = (cur as unknown as { _zod: { def: Def } })._zod.def;
+    if (def.innerType) cur = def.innerType;
+    else if (def.type === 'pipe') cur = def.in;
+    else if (!rest.length) return def.type === 'object' ? Object.keys(def.shape ?? {}) : [];
+    else if (def.type === 'object') cur = def.shape?.[String(rest.shift())];
+    else if (def.type === 'array' || def.type === 'record') {
+      rest.shift();
+      cur = def.type === 'array' ? def.element : def.valueType;
+    } else return [];
+  }
+  return [];
+}
+
 function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
   let cur = data;
   for (const k of path) {
@@ -165,9 +205,28 @@ export function loadInventory(path: string): Inventory {
     }
     const result = InventorySchema.safeParse(data);
     if (!result.success) {
-      const issue = result.error.issues[0]!;
-      const path =
-        issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+      // An unknown field first: a misspelt key (`retreive`) also makes the real one missing,
+      // and the misspelling is what the reader must fix, at its own line.
+      const issue =
+        result.error.issues.find(i => i.code === 'unrecognized_keys') ?? result.error.issues[0]!;
+      if (issue.code === 'unrecognized_keys') {
+        const key = issue.keys[0]!;
+        const path = [...issue.path, key];
+        const known = keysAt(InventorySchema, issue.path).filter(
+          k => valueAt(data, [...issue.path, k]) === undefined,
+        );
+        const close = suggest(key, known);
+        throw new InputError(
+          `unknown field ${key}${close ? ` (did you mean ${close}?)` : ''}`,
+          close
+            ? `rename it to ${close}`
+            : 'remove it or check its spelling against examples/inventory.yaml',
+          p.file,
+          keyLine(p, issue.path, key) ?? lineAt(p, path),
+          path.map(String).join('.'),
+        );
+      }
+      const path = issue.path;
       const { message, hint } = describeIssue(issue, data);
       throw new InputError(message, hint, p.file, lineAt(p, path), path.map(String).join('.'));
     }

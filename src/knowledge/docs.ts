@@ -83,8 +83,8 @@ export function docsFor(version: string): ReleaseDocs {
   const named = guides.length ? guideNames({ version, guides }) : undefined;
   const technote: Link = {
     title: named
-      ? `${LINKS.technote.title} (then follow the ${named})`
-      : `${LINKS.technote.title} (then follow the admin guide for ECE ${version})`,
+      ? `${LINKS.technote.title}, with the ${named}`
+      : `${LINKS.technote.title}, with the admin guide for ECE ${version}`,
     url: LINKS.technote.url,
   };
   const links = [technote];

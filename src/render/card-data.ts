@@ -21,7 +21,7 @@ export interface CardFact {
   value: string;
 }
 
-/** One remediation under an item of the run card. */
+/** One more remediation in a group's Details (the first one is on the card itself). */
 export interface RunCardRemediation {
   text: string;
   /** The exact fix (monospace); empty when there is none. */
@@ -30,25 +30,51 @@ export interface RunCardRemediation {
   links: string;
 }
 
-/** One item row of the run card. */
-export interface RunCardItem {
+/**
+ * One problem on the run card: an item that did not pass, with the items that fail because of
+ * it (its root cause, or the very same fix) folded in, so each fix is shown once.
+ */
+export interface RunCardGroup {
   mark: string;
+  /** TextBlock colour of the mark: Attention, Warning, Accent, Default. */
   color: string;
   title: string;
   summary: string;
-  /** Where it failed and its root cause; empty for none. */
-  where: string;
-  timing: string;
-  remediation: RunCardRemediation[];
-  showDetails: boolean;
-  /** The id the Details button toggles. */
+  /** "Also: Connectivity (failed on services-1)"; empty when nothing is folded in. */
+  also: string;
+  /** What to do, in whole sentences, when there is no exact fix; empty otherwise. */
+  text: string;
+  /** The exact fix (monospace), never cut mid-word; empty when there is none. */
+  fix: string;
+  /** Whether the group has a Details part (and a Details toggle). */
+  hasDetails: boolean;
+  /** The id the group's Details toggle shows and hides. */
   detailsId: string;
+  /** Details: where it failed and timings, one line each. */
+  where: string[];
+  /** Details: the lead remediation's links, then its whole text and the other remediations. */
+  links: string;
+  more: RunCardRemediation[];
+  /** Details: the evidence lines (monospace). */
   evidence: string[];
 }
 
-/** The verbs of the run card's buttons are fixed in cards/run.json; their labels come here. */
+/** Problems of one kind on one background: one padded box, not one per problem. */
+export interface RunCardSection {
+  style: 'attention' | 'warning' | 'default';
+  groups: RunCardGroup[];
+}
+
+/** One passing item, listed when the passed line is toggled open. */
+export interface RunCardPassed {
+  title: string;
+  summary: string;
+}
+
+/** The labels of the run card's buttons and toggles; the verbs are fixed in cards/run.json. */
 export interface RunCardButtonLabels {
   details: string;
+  show: string;
   rerun: string;
   rerunFailed: string;
   share: string;
@@ -56,16 +82,23 @@ export interface RunCardButtonLabels {
 
 /** Data for cards/run.json: a run in progress or finished. */
 export interface RunCardData {
-  title: string;
-  headerStyle: 'accent' | 'good' | 'warning' | 'attention';
+  /** The verdict first: "Problems found: 4 failed, 1 warning". */
   verdictText: string;
   verdictColor: string;
+  /** The items of a partial run, under the verdict; empty for a full run. */
+  subtitle: string;
   /** "Shared by … on …" on a snapshot; empty otherwise. */
   sharedText: string;
-  facts: CardFact[];
-  items: RunCardItem[];
-  hasDetails: boolean;
-  detailsIds: string[];
+  /**
+   * The items that did not pass, worst first, in one coloured section per kind (failed and
+   * errored on red, warnings on amber, skipped plain); while running, every item, plain.
+   */
+  sections: RunCardSection[];
+  /** "4 passed: Version, License, …"; empty when nothing passed. */
+  passedText: string;
+  passed: RunCardPassed[];
+  /** Release, run id, time (rendered in the reader's locale by Teams) and who asked. */
+  footer: string;
   done: boolean;
   runId: string;
   environment: string;

@@ -13,26 +13,25 @@ import { cardPeople, cardProgress, cardRun } from './escape';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ACData from 'adaptivecards-templating';
-import { type Finding, type ItemId, type Run, type Status } from '../model';
+import { type Finding, type ItemId, type Remediation, type Run, type Status } from '../model';
 import { itemIds } from '../checklist/items';
-import {
-  findingSummary,
-  itemTitle,
-  messages,
-  remediationFix,
-  remediationText,
-  stateWord,
-  type ItemState,
-  type Lang,
-  type Messages,
-} from '../i18n';
+import { itemTitle, messages, stateWord, type ItemState, type Lang, type Messages } from '../i18n';
 import type {
   AdaptiveCard,
   CardTemplates,
   RunCardData,
-  RunCardItem,
+  RunCardGroup,
+  RunCardRemediation,
+  RunCardSection,
   TemplateName,
 } from './card-data';
+import {
+  clipWords,
+  findingSummary,
+  remediationFix,
+  remediationText,
+  sentencesWithin,
+} from './finding-text';
 
 /** What Teams accepts through every path (webhooks, Workflows): ~28 KB. */
 export const CARD_BYTE_LIMIT = 28 * 1024;
@@ -85,7 +84,10 @@ export interface RunCardOptions {
   notice?: string;
   /** Size budget in bytes (CARD_BUDGET_BYTES by default). */
   budgetBytes?: number;
-  /** Formats ISO timestamps for the facts (the ISO string itself by default). */
+  /**
+   * Formats ISO timestamps for the footer; by default Adaptive Cards' DATE and TIME functions,
+   * which Teams renders in the reader's own locale and time zone (cardTime).
+   */
   time?: (iso: string) => string;
 }
 
@@ -102,9 +104,21 @@ export interface RunProgressView {
   startedAt?: string;
 }
 
+/**
+ * A time as Adaptive Cards' `{{DATE()}} {{TIME()}}` functions: the client shows it in the
+ * reader's locale and time zone ("Text features": RFC 3339 without fractions; COMPACT is the locale's short numeric date).
+ * An unreadable time is shown as it is.
+ */
+export function cardTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const t = `${d.toISOString().slice(0, 19)}Z`;
+  return `{{DATE(${t}, COMPACT)}} {{TIME(${t})}}`;
+}
+
 const MARK: Record<ItemState, string> = {
   pass: '✔',
-  warn: '!',
+  warn: '⚠',
   fail: '✖',
   skip: '–',
   error: '?',
@@ -120,18 +134,34 @@ const COLOR: Record<ItemState, string> = {
   pending: 'Default',
   running: 'Accent',
 };
+/** The background of a problem: failures and errors red, warnings amber (host config styles). */
+const STYLE: Record<ItemState, RunCardSection['style']> = {
+  pass: 'default',
+  warn: 'warning',
+  fail: 'attention',
+  skip: 'default',
+  error: 'attention',
+  pending: 'default',
+  running: 'default',
+};
+/** Worst first: what blocks mail, then what cannot be told, then warnings, then the unchecked. */
+const RANK: Record<Status, number> = { fail: 0, error: 1, warn: 2, skip: 3, pass: 4 };
 
 /** How much of each finding a card shows; levels go from everything to the bare minimum. */
 interface Detail {
-  /** Evidence lines of an item that did not pass, and transcript lines under each. */
+  /** Evidence lines of a problem, and transcript lines under each (Details only). */
   evidence: number;
   transcript: number;
-  /** Evidence lines of a passing item (no transcripts: nothing to debug). */
-  passEvidence: number;
   line: number;
+  /** Remediations beyond the first, in Details. */
   remediations: number;
+  /** The first remediation's sentences on the card. */
   text: number;
+  /** The fix on the card (cut only at a word, and only at the last levels). */
+  fix: number;
   links: number;
+  /** The summary beside the item's title (whole, up to `summary`, in Details). */
+  headline: number;
   summary: number;
 }
 
@@ -139,66 +169,72 @@ const LEVELS: readonly Detail[] = [
   {
     evidence: 6,
     transcript: 8,
-    passEvidence: 3,
     line: 240,
     remediations: 3,
-    text: 400,
+    text: 240,
+    fix: 1000,
     links: 3,
+    headline: 80,
     summary: 300,
   },
   {
     evidence: 5,
     transcript: 4,
-    passEvidence: 2,
     line: 200,
-    remediations: 3,
-    text: 300,
+    remediations: 2,
+    text: 240,
+    fix: 600,
     links: 2,
-    summary: 300,
+    headline: 80,
+    summary: 240,
   },
   {
     evidence: 4,
     transcript: 2,
-    passEvidence: 0,
     line: 160,
     remediations: 2,
-    text: 240,
+    text: 200,
+    fix: 400,
     links: 2,
-    summary: 240,
+    headline: 80,
+    summary: 200,
   },
   {
     evidence: 2,
     transcript: 0,
-    passEvidence: 0,
     line: 140,
     remediations: 1,
     text: 200,
+    fix: 300,
     links: 1,
-    summary: 200,
-  },
-  {
-    evidence: 0,
-    transcript: 0,
-    passEvidence: 0,
-    line: 120,
-    remediations: 1,
-    text: 160,
-    links: 1,
+    headline: 80,
     summary: 160,
   },
   {
     evidence: 0,
     transcript: 0,
-    passEvidence: 0,
+    line: 120,
+    remediations: 0,
+    text: 160,
+    fix: 240,
+    links: 1,
+    headline: 80,
+    summary: 140,
+  },
+  {
+    evidence: 0,
+    transcript: 0,
     line: 100,
-    remediations: 1,
+    remediations: 0,
     text: 120,
+    fix: 160,
     links: 0,
+    headline: 80,
     summary: 120,
   },
 ];
 
-const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, Math.max(0, n - 1))}…` : s);
+const clip = clipWords;
 
 function ms(n: number): string {
   return n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`;
@@ -211,80 +247,167 @@ interface Words {
 }
 
 function evidenceLines(f: Finding, d: Detail, { m }: Words): string[] {
-  const passed = f.status === 'pass';
-  const max = passed ? d.passEvidence : d.evidence;
   const lines: string[] = [];
   // Failing evidence first: it is what the reader opens Details for.
   const ordered = [...f.evidence].sort((a, b) => Number(a.ok) - Number(b.ok));
-  for (const e of ordered.slice(0, max)) {
+  for (const e of ordered.slice(0, d.evidence)) {
     lines.push(clip(`[${e.ok ? 'ok' : e.code}] ${e.vantage} ${e.target}: ${e.text}`, d.line));
     if (e.server && !e.ok) lines.push(clip(`  server: ${e.server}`, d.line));
-    if (!passed)
+    // Transcripts only where something went wrong: a good exchange is not what Details is for.
+    if (!e.ok)
       for (const t of (e.transcript ?? []).slice(0, d.transcript))
         lines.push(clip(`  ${t}`, d.line));
   }
-  if (f.evidence.length > max) lines.push(m.moreEvidence(f.evidence.length - max));
-  return lines.length ? lines : [m.noEvidence];
+  if (f.evidence.length > d.evidence && d.evidence > 0)
+    lines.push(m.moreEvidence(f.evidence.length - d.evidence));
+  return lines;
 }
 
-function findingRow(f: Finding, d: Detail, w: Words): RunCardItem {
-  const { m } = w;
-  const showDetails = (f.status === 'pass' ? d.passEvidence : d.evidence) > 0;
+const linksText = (r: Remediation, n: number) =>
+  r.links
+    .slice(0, n)
+    .map(k => `[${k.title}](${k.url})`)
+    .join(' · ');
+
+/** What makes two remediations the same advice: the same exact fix, else the same words. */
+const remedyKey = (r: Remediation) => (r.fix ? `fix:${r.fix}` : `text:${r.text}`);
+
+/** A problem while it is being built: the lead finding and the findings folded into it. */
+interface Problem {
+  lead: Finding;
+  also: Finding[];
+  remedies: Remediation[];
+}
+
+/**
+ * The findings that did not pass, as problems: a finding whose root cause is another failing
+ * item joins that item's problem; one whose every remediation is already shown joins the
+ * problem that shows it (the wrong-user token fails three items with one fix). Each
+ * remediation appears once on the card.
+ */
+function problemsOf(findings: readonly Finding[]): Problem[] {
+  const open = findings.filter(f => f.status !== 'pass');
+  const ordered = [...open].sort((a, b) => RANK[a.status] - RANK[b.status]);
+  const problems: Problem[] = [];
+  const byItem = new Map<ItemId, Problem>();
+  const shownIn = new Map<string, Problem>();
+  const add = (p: Problem, f: Finding) => {
+    for (const r of f.remediation) {
+      const k = remedyKey(r);
+      if (shownIn.has(k)) continue;
+      shownIn.set(k, p);
+      p.remedies.push(r);
+    }
+  };
+  // Roots before the findings they cause, so a consequence always finds its root's problem.
+  const roots = ordered.filter(f => !f.rootCause || !open.some(o => o.item === f.rootCause));
+  const caused = ordered.filter(f => !roots.includes(f));
+  for (const f of [...roots, ...caused]) {
+    const keys = f.remediation.map(remedyKey);
+    const host =
+      (f.rootCause ? byItem.get(f.rootCause) : undefined) ??
+      (keys.length && keys.every(k => shownIn.has(k)) ? shownIn.get(keys[0]!) : undefined);
+    if (host) {
+      host.also.push(f);
+      add(host, f);
+      byItem.set(f.item, host);
+      continue;
+    }
+    const p: Problem = { lead: f, also: [], remedies: [] };
+    add(p, f);
+    problems.push(p);
+    byItem.set(f.item, p);
+  }
+  return problems;
+}
+
+function problemGroup(p: Problem, d: Detail, w: Words): RunCardGroup {
+  const { m, lang } = w;
+  const f = p.lead;
+  const [first, ...rest] = p.remedies;
+  // With an exact fix, the fix is what the card shows; the sentences explaining it wait in
+  // Details. Without one, the sentences are the fix, in whole sentences.
+  const said =
+    first && !first.fix ? sentencesWithin(remediationText(first, lang), d.text) : undefined;
+  const where = [
+    ...(findingSummary(f, lang).length > d.headline
+      ? [clip(findingSummary(f, lang), d.summary * 2)]
+      : []),
+    [f.failedOn.length ? m.failedOn(f.failedOn.join(', ')) : '', m.took(ms(f.durationMs))]
+      .filter(Boolean)
+      .join(' · '),
+    ...p.also.map(a =>
+      clip(
+        `**${itemTitle(a.item, lang)}** — ${findingSummary(a, lang)}${
+          a.failedOn.length ? ` (${m.failedOn(a.failedOn.join(', '))})` : ''
+        }`,
+        d.summary,
+      ),
+    ),
+  ];
+  // The whole first remediation goes to Details when the card shows only its first sentences.
+  const more: RunCardRemediation[] = [
+    ...(first && (first.fix || said?.cut)
+      ? [{ text: clip(remediationText(first, lang), d.text * 2), fix: '', links: '' }]
+      : ([] as RunCardRemediation[])),
+    ...rest.slice(0, d.remediations).map(r => ({
+      text: clip(remediationText(r, lang), d.text * 2),
+      fix: r.fix ? clip(remediationFix(r, lang) ?? r.fix, d.fix) : '',
+      links: linksText(r, d.links),
+    })),
+  ];
+  const evidence = [f, ...p.also].flatMap(x => (x.status === 'pass' ? [] : evidenceLines(x, d, w)));
+  const links = first ? linksText(first, d.links) : '';
+  const hasDetails = where.length > 0;
   return {
     mark: MARK[f.status],
     color: COLOR[f.status],
-    title: itemTitle(f.item, w.lang),
-    summary: clip(findingSummary(f, w.lang), d.summary),
-    where: [
-      f.failedOn.length ? m.failedOn(f.failedOn.join(', ')) : '',
-      f.rootCause ? m.rootCause(f.rootCause) : '',
-    ]
-      .filter(Boolean)
-      .join(' · '),
-    timing: ms(f.durationMs),
-    remediation:
-      f.status === 'pass'
-        ? []
-        : f.remediation.slice(0, d.remediations).map(r => ({
-            text: clip(remediationText(r, w.lang), d.text),
-            fix: clip(remediationFix(r, w.lang) ?? '', d.text),
-            links: r.links
-              .slice(0, d.links)
-              .map(k => `[${k.title}](${k.url})`)
-              .join(' · '),
-          })),
-    showDetails,
+    title: itemTitle(f.item, lang),
+    summary: clip(findingSummary(f, lang), d.headline),
+    also: p.also.length ? m.also(p.also.map(a => itemTitle(a.item, lang)).join(', ')) : '',
+    text: said?.text ?? '',
+    fix: first?.fix ? clip(remediationFix(first, lang) ?? first.fix, d.fix) : '',
+    hasDetails,
     detailsId: `details-${f.item}`,
-    evidence: showDetails ? evidenceLines(f, d, w) : [],
+    where,
+    links,
+    more,
+    evidence,
   };
 }
 
-function pendingRow(item: ItemId, state: 'pending' | 'running', { lang }: Words): RunCardItem {
-  const title = itemTitle(item, lang);
+/** A row of the running card: a finished item with its summary, or one still to come. */
+function progressGroup(
+  item: ItemId,
+  f: Finding | undefined,
+  started: boolean,
+  w: Words,
+): RunCardGroup {
+  const state: ItemState = f?.status ?? (started ? 'running' : 'pending');
   return {
     mark: MARK[state],
     color: COLOR[state],
-    title,
-    summary: stateWord(state, lang),
-    where: '',
-    timing: '',
-    remediation: [],
-    showDetails: false,
+    title: itemTitle(item, w.lang),
+    summary: f ? clip(findingSummary(f, w.lang), 160) : stateWord(state, w.lang),
+    also: '',
+    text: '',
+    fix: '',
+    hasDetails: false,
     detailsId: `details-${item}`,
+    where: [],
+    links: '',
+    more: [],
     evidence: [],
   };
 }
 
-function countsText(findings: readonly Finding[], lang: Lang): string {
-  const counts = new Map<Status, number>();
-  for (const f of findings) counts.set(f.status, (counts.get(f.status) ?? 0) + 1);
-  return (['pass', 'warn', 'fail', 'skip', 'error'] as Status[])
-    .filter(s => counts.get(s))
-    .map(s => `${counts.get(s)} ${stateWord(s, lang)}`)
-    .join(' · ');
+function countsOf(findings: readonly Finding[]): Record<Status, number> {
+  const c: Record<Status, number> = { pass: 0, warn: 0, fail: 0, skip: 0, error: 0 };
+  for (const f of findings) c[f.status]++;
+  return c;
 }
 
-/** What both states share: header, facts, rows and buttons. */
+/** What both states share: header, rows and buttons. */
 interface CardModel {
   runId: string;
   environment: string;
@@ -298,58 +421,81 @@ interface CardModel {
   finishedAt?: string;
 }
 
-function release(ece: CardModel['ece']): string {
-  return `${ece?.version ?? '?'} ES${ece?.es ?? '?'}`;
-}
-
 const VERDICT: Record<Run['status'], 'verdictPass' | 'verdictWarn' | 'verdictFail'> = {
   pass: 'verdictPass',
   warn: 'verdictWarn',
   fail: 'verdictFail',
 };
 
-function modelData(c: CardModel, o: RunCardOptions, d: Detail, trimmed: boolean): RunCardData {
+function verdictOf(c: CardModel, m: Messages): string {
+  if (!c.done)
+    return `${c.environment} — ${c.started ? m.running(c.findings.length, c.items.length) : m.queued}`;
+  const status = c.status ?? 'pass';
+  const counts = countsOf(c.findings);
+  // The passed items have their own line; the header counts the problems.
+  const problems = m.counts({ ...counts, pass: 0 });
+  return `${MARK[status]} ${c.environment} — ${m[VERDICT[status]]}${problems ? `: ${problems}` : ''}`;
+}
+
+/**
+ * From this level on, what the card shows (not only its Details, whose evidence lists say
+ * "… n more") is shorter than the run's own words, and the footer says so.
+ */
+const SHORTENED_LEVEL = 3;
+/** Characters of the passed line: one line of small text beside its toggle at 450 px. */
+const PASSED_LINE = 56;
+
+function modelData(c: CardModel, o: RunCardOptions, d: Detail, level: number): RunCardData {
+  const shortened = level >= SHORTENED_LEVEL;
   const lang = o.lang ?? 'en';
   const w: Words = { m: messages(lang), lang };
   const { m } = w;
-  const time = o.time ?? ((iso: string) => iso);
+  const time = o.time ?? cardTime;
   const byItem = new Map(c.findings.map(f => [f.item, f]));
-  const rows = c.items.map(i => {
-    const f = byItem.get(i);
-    return f ? findingRow(f, d, w) : pendingRow(i, c.started ? 'running' : 'pending', w);
-  });
   const status = c.status;
-  const verdictText = c.done
-    ? `${m[VERDICT[status ?? 'pass']]}: ${countsText(c.findings, lang)}`
-    : c.started
-      ? m.running(c.findings.length, c.items.length)
-      : m.queued;
-  const facts = [
-    { label: m.environment, value: c.environment },
-    { label: m.release, value: release(c.ece) },
-    { label: m.run, value: c.runId },
-    ...(c.startedAt ? [{ label: m.started, value: time(c.startedAt) }] : []),
-    ...(c.done && c.finishedAt ? [{ label: m.finished, value: time(c.finishedAt) }] : []),
-    ...(o.requestedBy ? [{ label: m.requestedBy, value: o.requestedBy }] : []),
-  ];
   const full = c.items.length === itemIds().length;
-  const detailsIds = rows.filter(r => r.showDetails).map(r => r.detailsId);
+  const passing = c.done ? c.findings.filter(f => f.status === 'pass') : [];
+  const sections: RunCardSection[] = [];
+  if (c.done) {
+    for (const p of problemsOf(c.findings)) {
+      const style = STYLE[p.lead.status];
+      const group = problemGroup(p, d, w);
+      const last = sections[sections.length - 1];
+      if (last?.style === style) last.groups.push(group);
+      else sections.push({ style, groups: [group] });
+    }
+  } else {
+    sections.push({
+      style: 'default',
+      groups: c.items.map(i => progressGroup(i, byItem.get(i), c.started, w)),
+    });
+  }
+  const when = c.done ? (c.finishedAt ?? c.startedAt) : c.startedAt;
   return {
-    title: `ecebot check ${c.environment}${full ? '' : ` ${c.items.join(',')}`}`,
-    headerStyle: !c.done
-      ? 'accent'
-      : status === 'pass'
-        ? 'good'
-        : status === 'warn'
-          ? 'warning'
-          : 'attention',
-    verdictText,
+    verdictText: verdictOf(c, m),
     verdictColor: c.done ? COLOR[status ?? 'pass'] : 'Accent',
+    // Which items, when the run covers only some (a full run needs no words).
+    subtitle: full ? '' : c.items.map(i => itemTitle(i, lang)).join(', '),
     sharedText: o.sharedBy ? m.sharedBy(o.sharedBy.name, o.sharedBy.at) : '',
-    facts,
-    items: rows,
-    hasDetails: c.done && detailsIds.length > 0,
-    detailsIds,
+    sections,
+    // One line at Teams' narrow width: the titles that fit, the rest behind the toggle.
+    passedText: passing.length
+      ? clip(
+          m.passedLine(passing.length, passing.map(f => itemTitle(f.item, lang)).join(', ')),
+          PASSED_LINE,
+        )
+      : '',
+    passed: passing.map(f => ({
+      title: itemTitle(f.item, lang),
+      summary: clip(findingSummary(f, lang), d.summary),
+    })),
+    // The release is in the version item's own summary (a failure shows it; Show lists it).
+    footer: [
+      m.footer(c.runId, when ? time(when) : '', o.requestedBy ?? ''),
+      shortened ? m.trimmed : '',
+    ]
+      .filter(Boolean)
+      .join(' · '),
     done: c.done,
     runId: c.runId,
     environment: c.environment,
@@ -360,8 +506,14 @@ function modelData(c: CardModel, o: RunCardOptions, d: Detail, trimmed: boolean)
           .map(f => f.item)
           .join(',')
       : '',
-    note: [o.notice ?? '', trimmed ? m.trimmed : ''].filter(Boolean).join(' '),
-    labels: { details: m.details, rerun: m.rerun, rerunFailed: m.rerunFailed, share: m.share },
+    note: o.notice ?? '',
+    labels: {
+      details: m.details,
+      show: m.show,
+      rerun: m.rerun,
+      rerunFailed: m.rerunFailed,
+      share: m.share,
+    },
   };
 }
 
@@ -371,7 +523,7 @@ function fit(m: CardModel, opts: RunCardOptions): { card: AdaptiveCard; data: Ru
   const budget = o.budgetBytes ?? CARD_BUDGET_BYTES;
   let last: { card: AdaptiveCard; data: RunCardData } | undefined;
   for (let i = 0; i < LEVELS.length; i++) {
-    const data = modelData(m, o, LEVELS[i]!, i > 0);
+    const data = modelData(m, o, LEVELS[i]!, i);
     last = { card: expandCard('run', data), data };
     if (cardBytes(last.card) <= budget) return last;
   }

@@ -3,8 +3,9 @@
  * then what to do for each item that is not passing. Layout only; no judgement here.
  */
 import type { Finding, Run, Status } from '../model';
-import { findingSummary, messages, remediationText } from '../i18n';
+import { messages } from '../i18n';
 import { plainRun } from './escape';
+import { findingSummary, remediationText } from './finding-text';
 
 /** The terminal speaks English (the cards follow the reader's locale). */
 const m = messages('en');

@@ -7,9 +7,12 @@ import { type Run, type Status } from '../model';
 import { itemIds } from '../checklist/items';
 import { formatTime, itemTitle, messages, stateWord, type Lang } from '../i18n';
 import {
+  cardTime,
   expandCard,
+  progressCardData,
   renderProgressCard,
   renderRunCard,
+  runCardData,
   type RunCardOptions,
   type RunProgressView,
 } from '../render/card';
@@ -19,6 +22,7 @@ import type {
   ErrorCardData,
   HelpCardData,
   HistoryCardData,
+  RunCardData,
   SharePickerCardData,
   SigninCardData,
 } from '../render/card-data';
@@ -41,16 +45,27 @@ export interface RunCardFor {
 export function runCardOptions(o: RunCardFor): RunCardOptions {
   return {
     lang: o.lang,
-    time: formatTime,
     ...(o.requestedBy ? { requestedBy: o.requestedBy } : {}),
     ...(o.notice ? { notice: o.notice } : {}),
-    ...(o.sharedBy ? { sharedBy: { name: o.sharedBy.name, at: formatTime(o.sharedBy.at) } } : {}),
+    ...(o.sharedBy
+      ? { sharedBy: { name: o.sharedBy.name, at: cardTime(o.sharedBy.at.toISOString()) } }
+      : {}),
   };
 }
 
 /** A finished run's card in the reader's language. */
 export function finishedRunCard(run: Run, o: RunCardFor): AdaptiveCard {
   return renderRunCard(run, runCardOptions(o));
+}
+
+/** The data of a finished run's card (what finishedRunCard expands). */
+export function finishedRunCardData(run: Run, o: RunCardFor): RunCardData {
+  return runCardData(run, runCardOptions(o));
+}
+
+/** The data of a running run's card (what runningRunCard expands). */
+export function runningRunCardData(p: RunProgressView, o: RunCardFor): RunCardData {
+  return progressCardData(p, runCardOptions(o));
 }
 
 /** A running run's card in the reader's language. */

@@ -19,6 +19,8 @@ import type {
   AuthenticateRequestResult,
   ServiceClientCredentialsFactory,
 } from 'botframework-connector';
+// Before restify: keeps its SPDY dependency (and Node's DEP0111 warning) unloaded.
+import './no-spdy';
 import * as restify from 'restify';
 import { jsonBody } from './json-body';
 import { TokenGate } from './token-gate';

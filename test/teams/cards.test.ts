@@ -109,23 +109,35 @@ describe('run card with the lab’s demo run', () => {
       expectClean(card);
       expect(cardBytes(card)).toBeLessThanOrEqual(CARD_BUDGET_BYTES);
       const text = cardTexts(card).join('\n');
-      // One row per item, with its title in the reader's language and its timing.
-      for (const f of run.findings) {
-        expect(text).toContain(`**${itemTitle(f.item, lang)}**`);
-      }
+      // Every item is on the card in the reader's language: problems with their title, the
+      // passing ones in the list the passed line opens.
+      for (const f of run.findings) expect(text).toContain(`**${itemTitle(f.item, lang)}**`);
       const failing = run.findings.filter(f => f.status === 'fail' || f.status === 'warn');
       expect(failing.length).toBeGreaterThanOrEqual(3);
       for (const f of failing) {
         const r = f.remediation[0]!;
-        // The exact fix command (monospace) and the remediation link for this release.
+        // The exact fix, whole, in the reader's language, and the remediation link for this
+        // release (in Details).
         const fix = remediationFix(r, lang);
-        if (fix) expect(text).toContain(fix.slice(0, 40));
+        if (fix) expect(text).toContain(fix);
         expect(text).toContain(`(${r.links[0]!.url})`);
         if (f.failedOn.length)
           expect(text).toMatch(new RegExp(`(failed on|fout op) ${f.failedOn[0]}`));
       }
-      expect(actions(card)).toEqual(['Action.ToggleVisibility', 'rerun', 'rerunFailed', 'share']);
+      // Each fix once: the demo's connectivity failure is the network's and the mailbox's.
+      for (const f of failing)
+        for (const r of f.remediation.filter(x => x.fix))
+          expect(text.split(r.fix!).length - 1).toBe(1);
+      // Toggles are on the rows (one per problem, one for the passed line), not one for all.
+      expect(actions(card)).toEqual(['rerun', 'rerunFailed', 'share']);
+      const toggles = JSON.stringify(card).match(/"Action\.ToggleVisibility"/g) ?? [];
+      expect(toggles.length).toBeGreaterThanOrEqual(3);
       expect(text).toContain(lang === 'nl' ? 'Problemen gevonden' : 'Problems found');
+      expect(text).toContain(
+        lang === 'nl' ? 'aangevraagd door Alex Wilber' : 'requested by Alex Wilber',
+      );
+      // No command line on a Teams card.
+      expect(text).not.toMatch(/ecebot check|--details|\bENV\b/);
     },
   );
 
@@ -170,7 +182,10 @@ describe('run card with the lab’s demo run', () => {
       sharedBy: { name: 'Megan Bowen', at: new Date('2026-11-29T10:20:00Z') },
     });
     expectClean(card);
-    expect(cardTexts(card)).toContain('Shared by Megan Bowen on 2026-11-29 10:20 UTC');
+    // The time in Adaptive Cards' DATE/TIME functions: Teams shows it in the reader's locale.
+    expect(cardTexts(card)).toContain(
+      'Shared by Megan Bowen on {{DATE(2026-11-29T10:20:00Z, COMPACT)}} {{TIME(2026-11-29T10:20:00Z)}}',
+    );
   });
 });
 
@@ -185,7 +200,7 @@ describe('synthetic worst case', () => {
       const text = cardTexts(card).join('\n');
       for (const f of run.findings) expect(text).toContain(itemTitle(f.item, lang));
       expect(text).toContain('Set-CASMailbox -Identity mailbox0@example.com');
-      expect(text).toContain(lang === 'en' ? 'Details shortened' : 'Details ingekort');
+      expect(text).toContain(lang === 'en' ? 'details shortened' : 'details ingekort');
     }
   });
 

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import WebSocket from 'ws';
 import type { Run, Status } from '../../src/model';
+import { itemTitle } from '../../src/i18n';
 import { loadInventory, pickEnvironment, suggest, type Inventory } from '../../src/inventory/load';
 import { startLab, type Lab } from '../../src/lab/index';
 import { pickScenarios } from '../../src/lab/scenarios';
@@ -26,7 +27,7 @@ import { startPlayground, type Playground } from './support/playground';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
-const MARK: Record<Status, string> = { pass: '✔', warn: '!', fail: '✖', skip: '–', error: '?' };
+const MARK: Record<Status, string> = { pass: '✔', warn: '⚠', fail: '✖', skip: '–', error: '?' };
 const RUN_ID = /lab-\d{14}-[0-9a-f]{4}/;
 
 let lab: Lab;
@@ -64,14 +65,11 @@ function verbs(card: Card): string[] {
   );
 }
 
-function marks(card: Card): string[] {
-  const body = card.body as {
-    type: string;
-    items?: { type: string; columns?: { items: { text: string }[] }[] }[];
-  }[];
-  return body
-    .filter(c => c.type === 'Container' && c.items?.[0]?.type === 'ColumnSet')
-    .map(c => c.items![0]!.columns![0]!.items[0]!.text);
+/** The card tells the lab's result: its verdict mark, and every item by its title. */
+function expectVerdict(card: Card) {
+  const text = cardTexts(card).join('\n');
+  expect(text).toContain(`${MARK[expected.status]} lab — `);
+  for (const f of expected.findings) expect(text).toContain(`**${itemTitle(f.item, 'en')}**`);
 }
 
 const runIdOf = (card: Card) => RUN_ID.exec(cardTexts(card).join('\n'))?.[0];
@@ -175,7 +173,7 @@ describe('Agents Playground through its HTTP and WebSocket API', () => {
     );
     const card = cardIn(done)!;
     expect(cardProblems(card)).toEqual([]);
-    expect(marks(card)).toEqual(expected.findings.map(f => MARK[f.status]));
+    expectVerdict(card);
     expect(verbs(card)).toEqual(['rerun', 'rerunFailed', 'share']);
     const runId = runIdOf(card)!;
     expect(runId).toBeDefined();
@@ -208,7 +206,7 @@ describe('Agents Playground through its HTTP and WebSocket API', () => {
       'the re-run card, in place',
       from,
     );
-    expect(marks(cardIn(again)!)).toEqual(expected.findings.map(f => MARK[f.status]));
+    expectVerdict(cardIn(again)!);
     await bot.idle();
     expect(events.filter(e => e.action === 'createMessage')).toHaveLength(1);
     expectStayedOnLoopback(pg);
@@ -271,7 +269,7 @@ if (!haveChromium) {
     await page.keyboard.type('check lab');
     await page.getByRole('button', { name: 'Send Message' }).click();
 
-    const cards = page.locator('.ac-adaptiveCard').filter({ hasText: 'ecebot check lab' });
+    const cards = page.locator('.ac-adaptiveCard').filter({ hasText: 'lab — ' });
     const rerun = cards.getByRole('button', { name: 'Re-run', exact: true });
     await rerun.waitFor({ state: 'visible', timeout: 30_000 });
     await page.screenshot({ path: join(ARTIFACTS, 'playground-check-lab.png') });

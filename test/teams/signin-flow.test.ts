@@ -86,6 +86,10 @@ async function tokenMark(): Promise<{ mark: string; text: string }> {
   const done = await waitUpdate(id, from, t => t.includes('Re-run'), 'the finished token check');
   await bot.idle();
   const texts = cardTexts(cardOf(done));
+  // A problem's row has its mark in a column of its own; a passing item is listed as
+  // "✔ **Title** — summary" under the passed line.
+  const passed = texts.find(t => t.startsWith('✔ **Token generation**'));
+  if (passed) return { mark: '✔', text: passed.slice(2) };
   const i = texts.findIndex(t => t.startsWith('**Token generation**'));
   return { mark: texts[i - 1]!, text: texts[i]! };
 }

@@ -1,0 +1,126 @@
+/**
+ * Each command's synopsis and options, in one table: `ecebot help CMD` and `ecebot CMD --help`
+ * print the synopsis, and an option a command does not have is refused before the command
+ * runs, with the closest one it does have (as git and npm do). Kept apart from src/cli.ts so
+ * the table is read without loading any command.
+ */
+import { suggest } from '../inventory/load';
+import { PROBE_USAGE } from './probe-command';
+
+/** A command's usage: its synopsis, and its options as they are typed (`--json`, `-c`). */
+export interface CommandUsage {
+  synopsis: string;
+  options: string[];
+}
+
+const FAULT_KINDS =
+  'refuse, blackhole, slow, wrong-cert, expired-cert, trickle, garbage, huge-list [imap], huge-greeting [smtp]';
+
+/** Every command of the CLI, with its usage. */
+export const USAGES: Record<string, CommandUsage> = {
+  check: {
+    synopsis: `Usage: ecebot check ENV [--config FILE] [--item ID]... [--json] [--details] [--local]
+
+  Runs the checklist against environment ENV of the inventory.
+  --config FILE  inventory file or folder (else $ECEBOT_CONFIG, else ./ecebot.yaml)
+  --item ID      only this item (repeatable)
+  --json         the run as one JSON document on stdout
+  --details      evidence and transcripts under each item that is not passing
+  --local        every vantage point in this process, even with $REDIS_URL set`,
+    options: ['--config', '-c', '--item', '--json', '--details', '--local'],
+  },
+  probe: {
+    synopsis: PROBE_USAGE,
+    options: [
+      '--host',
+      '--port',
+      '--user',
+      '--token',
+      '--token-file',
+      '--ca',
+      '--starttls',
+      '--json',
+      '--resolve',
+      '--timeout',
+      '--select',
+      '--send-to',
+      '--url',
+    ],
+  },
+  worker: {
+    synopsis: `Usage: ecebot worker --vantage NAME [--config FILE]
+
+  Runs the probes of one vantage point (an ECE server, or central) from the queue ($REDIS_URL).`,
+    options: ['--vantage', '--config', '-c'],
+  },
+  assembler: {
+    synopsis: `Usage: ecebot assembler [--config FILE]
+
+  Assembles queued runs where no bot runs; needs $REDIS_URL and the full inventory.`,
+    options: ['--config', '-c'],
+  },
+  lab: {
+    synopsis: `Usage: ecebot lab [--scenario NAME[,NAME...]] [--fault VANTAGE:ENDPOINT:KIND[:MS]]... [--json] [--dir DIR] [--list]
+
+  Starts simulated Office 365 and ECE servers on 127.0.0.1 until Ctrl-C, and prints how to
+  check and probe them.
+  --scenario NAMES  what to break (ecebot lab --list shows them)
+  --fault SPEC      a network fault; kinds: ${FAULT_KINDS}; MS goes with slow and trickle
+  --json            the lab's endpoints, CA, inventory and scenarios as one JSON document
+  --dir DIR         keep the lab's files (inventory, CA, secrets) in DIR
+  --list            list the scenarios`,
+    options: ['--scenario', '-s', '--fault', '--json', '--dir', '--list'],
+  },
+  demo: {
+    synopsis: `Usage: ecebot demo [--out DIR] [--json]
+
+  Starts the lab with the demo scenarios, checks it, prints the result and writes the Teams
+  card the bot would post (DIR/run-card.json, default ./demo-output).
+  --json  the run as one JSON document on stdout (progress goes to stderr)`,
+    options: ['--out', '--json'],
+  },
+  serve: {
+    synopsis: `Usage: ecebot serve [--config FILE] [--port N]
+
+  The Teams bot (MicrosoftAppId and the rest from the environment; see docs/deployment.md).`,
+    options: ['--config', '-c', '--port', '-p'],
+  },
+  help: { synopsis: 'Usage: ecebot help [COMMAND]', options: [] },
+  version: { synopsis: 'Usage: ecebot version', options: [] },
+};
+
+/** The command names, in the order the usage lists them. */
+export const COMMAND_NAMES = Object.keys(USAGES);
+
+/** Whether the arguments ask for help (`--help`, `-h`) before any `--`. */
+export function asksForHelp(argv: readonly string[]): boolean {
+  for (const a of argv) {
+    if (a === '--') return false;
+    if (a === '--help' || a === '-h') return true;
+  }
+  return false;
+}
+
+/**
+ * The first option `argv` gives that `command` does not have, with the closest one it has; a
+ * value after `--` is not an option.
+ */
+export function unknownOption(
+  command: string,
+  argv: readonly string[],
+): { option: string; closest?: string } | undefined {
+  const usage = USAGES[command];
+  if (!usage) return undefined;
+  for (const a of argv) {
+    if (a === '--') return undefined;
+    if (!a.startsWith('-') || a === '-' || /^-\d/.test(a)) continue;
+    const option = a.startsWith('--') ? a.split('=')[0]! : a.slice(0, 2);
+    if (usage.options.includes(option)) continue;
+    const closest = suggest(
+      option,
+      usage.options.filter(o => o.startsWith('--')),
+    );
+    return { option, ...(closest ? { closest } : {}) };
+  }
+  return undefined;
+}
