@@ -115,7 +115,7 @@ export const QUEUE_COMMANDS: readonly string[] = [
 export interface AclUserOptions {
   /** ecebot's key prefix (ECEBOT_QUEUE_PREFIX), e.g. `{ecebot}` on a cluster. */
   prefix: string;
-  /** The worker's vantage name (worker roles only; `central` for the central worker). */
+  /** The worker's queue identity, `ENV/SERVER` (worker roles only; `central` for the central worker). */
   vantage?: string;
 }
 
@@ -141,8 +141,11 @@ export function aclKeyPatterns(role: RedisRole, o: AclUserOptions): string[] {
     case 'worker':
     case 'central-worker': {
       const v = o.vantage ?? (role === 'central-worker' ? 'central' : undefined);
-      if (!v || !/^[A-Za-z0-9_.-]+$/.test(v))
-        throw new Error(`a ${role} user needs its vantage name (letters, digits, . _ -)`);
+      // A server's queue identity is ENV/SERVER (../queue/names.ts); central is shared.
+      if (!v || !/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)?$/.test(v))
+        throw new Error(
+          `a ${role} user needs its vantage as ENV/SERVER or central (letters, digits, . _ -)`,
+        );
       return [
         `${vantagePrefix(p)}:${v}:*`,
         runsQueue,

@@ -150,30 +150,21 @@ describe('the CLI beside the bot on one queue', () => {
     const queued = await cli.waitForErr(/run lab-\S+ queued/);
     const cliRunId = /run (lab-\S+) queued/.exec(queued)![1]!;
 
-    // The bot's runs of `other` while the CLI waits: different item sets, so several parents are
-    // on the runs queue at once (an assembler in the CLI would take some of them).
-    const chat: RunHandle[] = [];
-    for (const items of [
-      undefined,
-      ['network'],
-      ['connectivity'],
-      ['license'],
-      ['version'],
-    ] as const)
-      chat.push(
-        await bot.submit({
-          environment: 'other',
-          ...(items ? { items: [...items] } : {}),
-          reason: 'chat',
-        }),
-      );
+    // The bot's runs of `other` while the CLI waits: a scheduled run, then chat requests for
+    // items it covers, which join it (one run per environment in flight), so the runs queue holds
+    // the bot's parent beside the CLI's (an assembler in the CLI would take it).
     const scheduled = await bot.submit({
       environment: 'other',
       items: ['mailbox-protocols', 'token'],
       reason: 'schedule',
       requestedBy: { id: 'schedule' },
     });
-    const runs = await Promise.all([...chat, scheduled].map(h => bot!.wait(h.runId)));
+    const chat: RunHandle[] = [];
+    for (const items of [['token'], ['mailbox-protocols'], ['token', 'mailbox-protocols']] as const)
+      chat.push(await bot.submit({ environment: 'other', items: [...items], reason: 'chat' }));
+    expect(chat.map(h => h.runId)).toEqual(chat.map(() => scheduled.runId));
+    const runs = await Promise.all([scheduled, ...chat].map(h => bot!.wait(h.runId)));
+    const ids = [...new Set(runs.map(r => r.id))].sort();
 
     for (const run of runs) {
       expect(run.environment).toBe('other');
@@ -186,16 +177,14 @@ describe('the CLI beside the bot on one queue', () => {
       expect(job?.processedBy).toBe(bot.assembler.name);
     }
     // The scheduled run: saved in the store and through afterRun once, on the bot side.
-    const sched = runs[runs.length - 1]!;
+    const sched = runs[0]!;
     expect(sched.id).toBe(scheduled.runId);
     expect(await store.getRun(sched.id)).toEqual(sched);
     expect(after.filter(a => a.runId === sched.id)).toEqual([
       { runId: sched.id, reason: 'schedule', environment: 'other' },
     ]);
-    expect((await store.history('other', 50)).map(h => h.id).sort()).toEqual(
-      runs.map(r => r.id).sort(),
-    );
-    expect(after.map(a => a.runId).sort()).toEqual(runs.map(r => r.id).sort());
+    expect((await store.history('other', 50)).map(h => h.id).sort()).toEqual(ids);
+    expect(after.map(a => a.runId).sort()).toEqual(ids);
 
     // All the while the CLI was waiting on its own run, which nobody has assembled yet.
     expect(cli.child.exitCode).toBeNull();

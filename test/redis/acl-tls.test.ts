@@ -42,8 +42,8 @@ const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const users: { name: string; role: RedisRole; vantage?: string }[] = [
   { name: 'bot', role: 'bot' },
   { name: 'assembler', role: 'assembler' },
-  { name: 'worker-services-1', role: 'worker', vantage: 'services-1' },
-  { name: 'worker-app-1', role: 'worker', vantage: 'app-1' },
+  { name: 'worker-services-1', role: 'worker', vantage: 'lab/services-1' },
+  { name: 'worker-app-1', role: 'worker', vantage: 'lab/app-1' },
   { name: 'worker-central', role: 'central-worker' },
 ];
 const passwords = new Map(users.map(u => [u.name, password(u.name)]));
@@ -130,8 +130,8 @@ suite('Redis ACL users per role over TLS', () => {
     const inv = () => loadInventory(lab.info.inventory);
     const workers = (
       [
-        ['worker-services-1', 'services-1'],
-        ['worker-app-1', 'app-1'],
+        ['worker-services-1', 'lab/services-1'],
+        ['worker-app-1', 'lab/app-1'],
         ['worker-central', 'central'],
       ] as const
     ).map(([user, vantage]) => new VantageWorker({ vantage, queue: cfg(user), inventory: inv }));
@@ -159,7 +159,7 @@ suite('Redis ACL users per role over TLS', () => {
 
   test('a worker cannot write another vantage’s queue, read the store or run admin commands', async () => {
     const w = await as('worker-services-1');
-    const other = new Queue('app-1', { prefix: vantagePrefix(prefix), connection: w });
+    const other = new Queue('lab/app-1', { prefix: vantagePrefix(prefix), connection: w });
     other.on('error', () => undefined);
     try {
       await expect(other.add('observe', { forged: true })).rejects.toThrow(/NOPERM/);
@@ -167,12 +167,12 @@ suite('Redis ACL users per role over TLS', () => {
       await other.close();
     }
     await expect(w.hget(`${prefix}:store:secrets`, 'x')).rejects.toThrow(/NOPERM/);
-    await expect(w.set(`${prefix}:heartbeat:app-1`, 'forged')).rejects.toThrow(/NOPERM/);
+    await expect(w.set(`${prefix}:heartbeat:lab/app-1`, 'forged')).rejects.toThrow(/NOPERM/);
     await expect(w.keys('*')).rejects.toThrow(/NOPERM/);
     await expect(w.call('CONFIG', 'GET', 'requirepass')).rejects.toThrow(/NOPERM/);
     await expect(w.call('FLUSHALL')).rejects.toThrow(/NOPERM/);
     // Its own heartbeat it may write.
-    await expect(w.set(`${prefix}:heartbeat:services-1`, 'ok', 'PX', 1000)).resolves.toBe('OK');
+    await expect(w.set(`${prefix}:heartbeat:lab/services-1`, 'ok', 'PX', 1000)).resolves.toBe('OK');
   });
 
   test('the central worker reads sealed secrets; the assembler stays off the outbox; nobody leaves the prefix', async () => {
