@@ -321,8 +321,16 @@ function problemsOf(findings: readonly Finding[]): Problem[] {
   return problems;
 }
 
+/**
+ * How much shorter a headline is cut per language: the same words take about a fifth more
+ * characters in Dutch than in English (and the Dutch summaries are built from the codes'
+ * meanings, which are whole sentences), so a Dutch headline is cut sooner to wrap as often.
+ */
+const HEADLINE_SHARE: Record<Lang, number> = { en: 1, nl: 0.75 };
+
 function problemGroup(p: Problem, d: Detail, w: Words): RunCardGroup {
   const { m, lang } = w;
+  const headline = Math.round(d.headline * HEADLINE_SHARE[lang]);
   const f = p.lead;
   const [first, ...rest] = p.remedies;
   // With an exact fix, the fix is what the card shows; the sentences explaining it wait in
@@ -330,7 +338,7 @@ function problemGroup(p: Problem, d: Detail, w: Words): RunCardGroup {
   const said =
     first && !first.fix ? sentencesWithin(remediationText(first, lang), d.text) : undefined;
   const where = [
-    ...(findingSummary(f, lang).length > d.headline
+    ...(findingSummary(f, lang).length > headline
       ? [clip(findingSummary(f, lang), d.summary * 2)]
       : []),
     [f.failedOn.length ? m.failedOn(f.failedOn.join(', ')) : '', m.took(ms(f.durationMs))]
@@ -363,7 +371,7 @@ function problemGroup(p: Problem, d: Detail, w: Words): RunCardGroup {
     mark: MARK[f.status],
     color: COLOR[f.status],
     title: itemTitle(f.item, lang),
-    summary: clip(findingSummary(f, lang), d.headline),
+    summary: clip(findingSummary(f, lang), headline),
     also: p.also.length ? m.also(p.also.map(a => itemTitle(a.item, lang)).join(', ')) : '',
     text: said?.text ?? '',
     fix: first?.fix ? clip(remediationFix(first, lang) ?? first.fix, d.fix) : '',

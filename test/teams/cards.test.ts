@@ -127,7 +127,7 @@ describe('run card with the lab’s demo run', () => {
       // Each fix once: the demo's connectivity failure is the network's and the mailbox's.
       for (const f of failing)
         for (const r of f.remediation.filter(x => x.fix))
-          expect(text.split(r.fix!).length - 1).toBe(1);
+          expect(text.split(remediationFix(r, lang)!).length - 1).toBe(1);
       // Toggles are on the rows (one per problem, one for the passed line), not one for all.
       expect(actions(card)).toEqual(['rerun', 'rerunFailed', 'share']);
       const toggles = JSON.stringify(card).match(/"Action\.ToggleVisibility"/g) ?? [];
