@@ -1,7 +1,9 @@
 /**
  * Alerts follow today's access rules, not the ones a subscription was made under: an
  * environment later restricted to other teams (`environments[].teams`), or a tenant taken off
- * `ECEBOT_TENANTS`, stops getting that environment's alerts and digests. The pipeline runs on
+ * `ECEBOT_TENANTS`, stops getting that environment's alerts and digests; a conversation of a
+ * tenant that may not see the environment (inventory `tenants`, else its own `tenant.id`)
+ * never gets them. The pipeline runs on
  * real Redis (random prefix); the outbox it queues into is a recording fixture of its one-method
  * interface, so the test sees exactly which conversations were chosen.
  */
@@ -25,7 +27,7 @@ const TEAM_OPS = '19:ops0000000000000000000000000000@thread.tacv2';
 const TEAM_SALES = '19:sales000000000000000000000000000@thread.tacv2';
 const OPS_GROUP = '0c0c0c0c-0000-4000-8000-00000000000c';
 
-function inventoryFile(teams: string[] | undefined): string {
+function inventoryFile(teams: string[] | undefined, tenants?: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'ecebot-audience-'));
   const path = join(dir, 'inv.yaml');
   const env = (name: string, t?: string[]) =>
@@ -37,6 +39,7 @@ function inventoryFile(teams: string[] | undefined): string {
       `    app: { clientId: 11111111-1111-1111-1111-111111111111, secret: env:ECE_APP_SECRET }`,
       `    mailboxes: [{ address: support@example.com, access: mailbox, retrieve: imap }]`,
       ...(t ? [`    teams: [${t.map(x => JSON.stringify(x)).join(', ')}]`] : []),
+      ...(tenants ? [`    tenants: [${tenants.join(', ')}]`] : []),
     ].join('\n');
   writeFileSync(path, ['environments:', env('prod', teams), env('open')].join('\n') + '\n');
   return path;
@@ -164,11 +167,24 @@ describe('who still hears about an environment', () => {
     const inv = loadInventory(inventoryFile([TEAM_OPS]));
     const allowA = await alertsFor(inv, { ECEBOT_TENANTS: TENANT_A }, 'prod');
     expect(allowA).not.toContain('19:stranger');
-    const allowBoth = await alertsFor(inv, { ECEBOT_TENANTS: `${TENANT_A},${TENANT_B}` }, 'prod');
-    expect(allowBoth).toEqual(['19:ops-general', '19:stranger']);
   });
 
-  test('without restrictions, every stored conversation subscribed hears; unknown ones do not', async () => {
+  test('an allowed tenant hears only of environments it may see (inventory tenants)', async () => {
+    // prod and open are tenant A's (tenant.id) and name no `tenants`: allowing tenant B to use
+    // the bot does not make A's environments B's, whatever team B's conversation names.
+    const both = { ECEBOT_TENANTS: `${TENANT_A},${TENANT_B}` };
+    const own = loadInventory(inventoryFile([TEAM_OPS]));
+    expect(await alertsFor(own, both, 'prod')).toEqual(['19:ops-general']);
+    expect(await alertsFor(own, both, 'open')).not.toContain('19:stranger');
+    // The inventory lets tenant B (an MSP, say) see both; then its conversation hears too.
+    const shared = loadInventory(inventoryFile([TEAM_OPS], [TENANT_A, TENANT_B]));
+    expect(await alertsFor(shared, both, 'prod')).toEqual(['19:ops-general', '19:stranger']);
+    // Listing only B takes the environments away from A's own conversations.
+    const msp = loadInventory(inventoryFile(undefined, [TENANT_B]));
+    expect(await alertsFor(msp, both, 'open')).toEqual(['19:stranger']);
+  });
+
+  test('local mode without ECEBOT_TENANTS (no tenant authenticated): every stored conversation subscribed hears; unknown ones do not', async () => {
     const inv = loadInventory(inventoryFile(undefined));
     expect(await alertsFor(inv, {}, 'prod')).toEqual([
       '19:ops-by-group',
