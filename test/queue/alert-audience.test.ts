@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Activity } from 'botbuilder';
-import type { Run } from '../../src/model';
+import type { Observation, Run } from '../../src/model';
 import { loadInventory, type Inventory } from '../../src/inventory/load';
 import { AlertPipeline } from '../../src/notify/pipeline';
 import type { QueueConfig } from '../../src/redis/connection';
@@ -150,6 +150,47 @@ describe('who still hears about an environment', () => {
     return queued.sort();
   }
 
+  /**
+   * The conversations the daily digest is queued for, after a run that saw a server
+   * certificate expiring in ten days (within the 30-day forecast window, src/notify/forecast.ts).
+   */
+  async function digestFor(inv: Inventory, vars: NodeJS.ProcessEnv, environment: string) {
+    const cfg = freshQueue();
+    used.push(cfg);
+    const queued: string[] = [];
+    const pipeline = new AlertPipeline({
+      queue: cfg,
+      store,
+      outbox: {
+        enqueue: (item: { conversation: string }) => {
+          queued.push(item.conversation);
+          return Promise.resolve(true);
+        },
+      } as unknown as ConstructorParameters<typeof AlertPipeline>[0]['outbox'],
+      audience: alertAudience({
+        store,
+        inventory: () => inv,
+        tenants: tenantGate(vars, () => inv),
+      }),
+    });
+    const run = failingRun(1, environment);
+    const expiring = {
+      kind: 'tls',
+      target: 'outlook.office365.com:993',
+      cert: { validTo: new Date(Date.parse(run.finishedAt) + 10 * 86_400_000).toUTCString() },
+    } as unknown as Observation;
+    try {
+      await pipeline.afterRun(run, {
+        data: { environment, reason: 'chat' } as unknown as RunJobData,
+        observations: [expiring],
+      });
+      await pipeline.digest([environment], new Date(run.finishedAt));
+    } finally {
+      await pipeline.close();
+    }
+    return queued.sort();
+  }
+
   test('an environment restricted to a team alerts only that team, by team id or group id', async () => {
     const inv = loadInventory(inventoryFile([TEAM_OPS, OPS_GROUP]));
     const vars = { ECEBOT_TENANTS: TENANT_A };
@@ -182,6 +223,14 @@ describe('who still hears about an environment', () => {
     // Listing only B takes the environments away from A's own conversations.
     const msp = loadInventory(inventoryFile(undefined, [TENANT_B]));
     expect(await alertsFor(msp, both, 'open')).toEqual(['19:stranger']);
+  });
+
+  test('the daily digest follows the same rule', async () => {
+    const both = { ECEBOT_TENANTS: `${TENANT_A},${TENANT_B}` };
+    const own = loadInventory(inventoryFile([TEAM_OPS]));
+    expect(await digestFor(own, both, 'prod')).toEqual(['19:ops-general']);
+    const shared = loadInventory(inventoryFile([TEAM_OPS], [TENANT_A, TENANT_B]));
+    expect(await digestFor(shared, both, 'prod')).toEqual(['19:ops-general', '19:stranger']);
   });
 
   test('local mode without ECEBOT_TENANTS (no tenant authenticated): every stored conversation subscribed hears; unknown ones do not', async () => {
