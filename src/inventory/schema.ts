@@ -177,6 +177,24 @@ export const EnvironmentSchema = z.strictObject({
     .array(TeamRef)
     .min(1, { message: 'list at least one team, or leave `teams` out to allow every team' })
     .optional(),
+  /**
+   * Teams tenants whose users (and conversations) may see this environment: Entra tenant ids
+   * as Teams sends them in `channelData.tenant.id`. Unset: only the environment's own tenant
+   * (`tenant.id`), the customer's. An MSP whose people work from their own Teams tenant lists
+   * it here (and the customer's too, if the customer's people use the bot as well).
+   */
+  tenants: z
+    .array(
+      z.string().regex(new RegExp(`^${GUID}$`), {
+        message:
+          'must be a Teams tenant id, a GUID like 00000000-0000-0000-0000-000000000000 (channelData.tenant.id; Entra admin center › Overview › Tenant ID), not a domain name',
+      }),
+    )
+    .min(1, {
+      message:
+        "list at least one tenant id, or leave `tenants` out so only the environment's own tenant (tenant.id) sees it",
+    })
+    .optional(),
   /** Scheduled checks, e.g. `5m` (used by the queue). */
   schedule: z
     .strictObject({ every: z.string().regex(/^\d+[smhd]$/, { message: 'like 5m, 1h' }) })

@@ -8,8 +8,13 @@
  *    actions whose role is `admin` (./commands.ts) need one. Group membership is asked of
  *    Microsoft Graph (`POST /users/{id}/checkMemberGroups`, transitive) with the probe app of
  *    the inventory environment in the user's tenant, and kept for five minutes.
- * 3. **Team-restricted environments** (inventory `environments[].teams`): outside the listed
+ * 3. **Tenant-owned environments** (inventory `environments[].tenants`, else the environment's
+ *    own `tenant.id`): for a Teams tenant not in that set the environment does not exist.
+ * 4. **Team-restricted environments** (inventory `environments[].teams`): outside the listed
  *    teams such an environment does not exist: not listed, not parsed, its runs not shown.
+ *
+ * 3 and 4 are one function, {@link visibleAt}; every command, button, search, share, alert and
+ * digest asks it (docs/security.md, "An environment belongs to its tenant").
  *
  * Refusals are logged at warn with who, where, what and why, never with a token.
  */
@@ -47,6 +52,12 @@ export interface Place {
    * `channelData.team.aadGroupId`. Empty in personal and group chats (outside every team).
    */
   teams: string[];
+  /**
+   * No tenant boundary applies: only in local mode without `ECEBOT_TENANTS` (tenantGate mode
+   * `open`), where no token is checked and so no tenant id is established. Never inferred
+   * from a missing tenant id: a place without one sees no environment.
+   */
+  anyTenant?: boolean;
 }
 
 /** The place of an incoming activity. */
@@ -89,8 +100,8 @@ export interface TenantGate {
  * The tenants whose activities are served.
  *
  * - `ECEBOT_TENANTS` set (comma-separated tenant GUIDs): exactly those.
- * - Unset, with `MicrosoftAppId` (a real deployment): the tenants the inventory names
- *   (`environments[].tenant.id`, read live so a reloaded inventory counts) plus
+ * - Unset, with `MicrosoftAppId` (a real deployment): the tenants the inventory lets see an
+ *   environment ({@link teamsTenantsOf}, read live so a reloaded inventory counts) plus
  *   `MicrosoftAppTenantId`. A secure default: a multi-tenant bot registration can be added to
  *   any tenant, and a stranger's tenant has no business with these environments.
  * - Unset in local mode (no app id: Agents Playground, tests): every tenant.
@@ -112,7 +123,7 @@ export function tenantGate(vars: NodeJS.ProcessEnv, inventory: () => Inventory):
       const id = t.toLowerCase();
       if (own && id === own) return true;
       for (const env of inventory().environments.values())
-        if (env.tenant.id.toLowerCase() === id) return true;
+        if (teamsTenantsOf(env).includes(id)) return true;
       return false;
     },
   };
@@ -332,23 +343,59 @@ export function adminCheck(list: readonly string[] | undefined): AdminCheck {
     );
 }
 
-/** Whether an environment exists for a place: unrestricted, or restricted to a team it is in. */
-export function visibleAt(env: Environment, place: Pick<Place, 'teams'>): boolean {
-  if (!env.teams?.length) return true;
-  const here = new Set(place.teams.map(t => t.toLowerCase()));
-  return env.teams.some(t => here.has(t.toLowerCase()));
+/**
+ * The Teams tenants (`channelData.tenant.id`, lowercased) whose users may see an environment:
+ * its `tenants` list when the inventory gives one (an MSP's own Teams tenant, say), else the
+ * environment's own Entra tenant, the customer's, where its mailboxes live.
+ */
+export function teamsTenantsOf(env: Pick<Environment, 'tenant' | 'tenants'>): string[] {
+  return (env.tenants?.length ? env.tenants : [env.tenant.id]).map(t => t.toLowerCase());
 }
 
-/** Whether an environment exists for a stored conversation (its team, as the record names it). */
+/** Why an environment does not exist for a place, or undefined when it does. */
+export function whyHidden(env: Environment, place: Place): string | undefined {
+  if (!place.anyTenant) {
+    const tenant = place.tenantId?.toLowerCase();
+    if (!tenant || !teamsTenantsOf(env).includes(tenant)) return 'environment of another tenant';
+  }
+  if (!env.teams?.length) return undefined;
+  const here = new Set(place.teams.map(t => t.toLowerCase()));
+  return env.teams.some(t => here.has(t.toLowerCase()))
+    ? undefined
+    : 'environment restricted to other teams';
+}
+
+/**
+ * Whether an environment exists for a place: the place's tenant may see it (unless no tenant
+ * boundary applies, `anyTenant`) and it is unrestricted or restricted to a team the place is in.
+ */
+export function visibleAt(env: Environment, place: Place): boolean {
+  return whyHidden(env, place) === undefined;
+}
+
+/** The place of a stored conversation (its tenant and team, as the record names them). */
+export function placeOfRecord(
+  rec: Pick<ConversationRecord, 'teamId' | 'aadGroupId' | 'tenantId'>,
+  anyTenant = false,
+): Place {
+  return {
+    ...(rec.tenantId ? { tenantId: rec.tenantId } : {}),
+    teams: [rec.teamId, rec.aadGroupId].filter((t): t is string => !!t),
+    ...(anyTenant ? { anyTenant: true } : {}),
+  };
+}
+
+/** Whether an environment exists for a stored conversation. */
 export function visibleIn(
   env: Environment,
-  rec: Pick<ConversationRecord, 'teamId' | 'aadGroupId'>,
+  rec: Pick<ConversationRecord, 'teamId' | 'aadGroupId' | 'tenantId'>,
+  anyTenant = false,
 ): boolean {
-  return visibleAt(env, { teams: [rec.teamId, rec.aadGroupId].filter((t): t is string => !!t) });
+  return visibleAt(env, placeOfRecord(rec, anyTenant));
 }
 
-/** The inventory as a place sees it: team-restricted environments of other teams left out. */
-export function inventoryAt(inv: Inventory, place: Pick<Place, 'teams'>): Inventory {
+/** The inventory as a place sees it: other tenants' and other teams' environments left out. */
+export function inventoryAt(inv: Inventory, place: Place): Inventory {
   const kept = [...inv.environments].filter(([, env]) => visibleAt(env, place));
   if (kept.length === inv.environments.size) return inv;
   const environments = new Map(kept);
@@ -358,10 +405,20 @@ export function inventoryAt(inv: Inventory, place: Pick<Place, 'teams'>): Invent
   };
 }
 
-/** Whether `name` is an environment that exists but is restricted to teams other than this place's. */
-export function hiddenAt(inv: Inventory, place: Pick<Place, 'teams'>, name: string): boolean {
+/**
+ * Why `name`, an environment that exists, does not exist for this place (for the log only:
+ * the answer is the one for an unknown name); undefined when it is visible or not in the
+ * inventory at all.
+ */
+export function hiddenAt(inv: Inventory, place: Place, name: string): string | undefined {
   const env = inv.environments.get(name.toLowerCase()) ?? inv.environments.get(name);
-  return !!env && !visibleAt(env, place);
+  return env ? whyHidden(env, place) : undefined;
+}
+
+/** Whether `name` is an environment that exists for this place. */
+export function seenAt(inv: Inventory, place: Place, name: string): boolean {
+  const env = inv.environments.get(name.toLowerCase()) ?? inv.environments.get(name);
+  return !!env && visibleAt(env, place);
 }
 
 /** The environment of a run id (`<env>-<yyyymmddhhmmss>-<4 hex>`, runner/prepare.ts newRunId). */
@@ -393,8 +450,9 @@ export function logRefusal(log: BotLog, r: Refusal): void {
 }
 
 /**
- * Who may still get an environment's alerts: a subscribed conversation whose stored record
- * shows it in an allowed tenant and, for a team-restricted environment, in one of its teams.
+ * Who may still get an environment's alerts and digests: a subscribed conversation whose stored
+ * record shows it in an allowed tenant that may see the environment ({@link teamsTenantsOf})
+ * and, for a team-restricted environment, in one of its teams.
  * Subscriptions are checked when made; this keeps a later restriction (inventory `teams`,
  * `ECEBOT_TENANTS`) from being bypassed by an old one. Unknown conversations get nothing.
  */
@@ -408,6 +466,6 @@ export function alertAudience(o: {
     if (!env) return false;
     const rec = await loadConversation(o.store, conversation);
     if (!rec) return false;
-    return o.tenants.allows(rec.tenantId) && visibleIn(env, rec);
+    return o.tenants.allows(rec.tenantId) && visibleIn(env, rec, o.tenants.mode === 'open');
   };
 }

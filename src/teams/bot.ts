@@ -22,7 +22,15 @@ import type { Run } from '../model';
 import { itemIds } from '../checklist/items';
 import { langOf, messages, stateWord, formatTime, type Lang } from '../i18n';
 import type { AdaptiveCard } from '../render/card-data';
-import { environmentOfRunId, hiddenAt, logRefusal, placeOf, type Requester } from './access';
+import {
+  environmentOfRunId,
+  hiddenAt,
+  logRefusal,
+  placeOf,
+  seenAt,
+  type Place,
+  type Requester,
+} from './access';
 import { parseCardAction } from './card-actions';
 import { errorCard, finishedRunCard, noticeCard, sharePickerCard } from './cards';
 import { cardAction } from './commands';
@@ -159,13 +167,22 @@ export class EcebotBot extends TeamsActivityHandler {
     }
   }
 
+  /**
+   * The place of an activity, for visibility: its tenant and team; without a tenant boundary
+   * only when the services say none applies (local mode without ECEBOT_TENANTS).
+   */
+  private placeHere(ctx: TurnContext): Place {
+    const place = placeOf(ctx.activity);
+    return this.s.anyTenant ? { ...place, anyTenant: true } : place;
+  }
+
   private commandContext(ctx: TurnContext): CommandContext {
     return {
       lang: langOf(ctx.activity.locale),
       user: requester(ctx),
       conversationKey: conversationKey(ctx.activity),
       placeKey: placeKey(ctx.activity),
-      place: placeOf(ctx.activity),
+      place: this.placeHere(ctx),
       reply: async card => (await ctx.sendActivity(cardMessage(card)))?.id,
       teamChannels: () => this.teamChannels(ctx),
     };
@@ -216,7 +233,7 @@ export class EcebotBot extends TeamsActivityHandler {
     const user = requester(ctx);
     const spec = cardAction(verb);
     if (!spec) return cardResponse(errorCard(lang, m.unknownAction(verb || '?')));
-    const place = placeOf(ctx.activity);
+    const place = this.placeHere(ctx);
     if (spec.role === 'admin') {
       const refused = await adminRefusal(this.s, lang, user, {
         command: verb,
@@ -238,14 +255,24 @@ export class EcebotBot extends TeamsActivityHandler {
       (action.verb === 'rerun' || action.verb === 'rerunFailed' ? action.data.environment : '') ||
       stored?.environment ||
       environmentOfRunId(runId);
-    if (environment && hiddenAt(this.s.inventory(), place, environment)) {
+    // The button's environment must exist for the presser's place (tenant and team). Another
+    // tenant's is answered as a run that never was, so the answer does not tell it exists; one
+    // of the same tenant restricted to other teams keeps the "not here" answer; one no longer
+    // in the inventory is refused too (nothing re-runs, shows or shares it).
+    if (environment && !seenAt(this.s.inventory(), place, environment)) {
+      const why = hiddenAt(this.s.inventory(), place, environment);
       logRefusal(this.s.log, {
         user,
         command: verb,
         environment,
-        reason: 'environment restricted to other teams',
+        reason: why ?? 'environment not in the inventory',
       });
-      return cardResponse(errorCard(lang, m.notHere));
+      return cardResponse(
+        errorCard(
+          lang,
+          why === 'environment restricted to other teams' ? m.notHere : m.unknownRun(runId || '?'),
+        ),
+      );
     }
     const here = servicesAt(this.s, place);
     switch (action.verb) {
@@ -361,12 +388,13 @@ export class EcebotBot extends TeamsActivityHandler {
     const text = query.parameters?.find(p => p.name === 'query')?.value;
     const q = typeof text === 'string' ? text.trim() : '';
     const inv = this.s.inventory();
-    const place = placeOf(ctx.activity);
+    const place = this.placeHere(ctx);
     const search = async (): Promise<MessagingExtensionResponse> => {
-      // Runs of environments restricted to other teams are left out; ask for more so a page
-      // of hidden runs does not empty the answer.
+      // Only runs of environments that exist here (this tenant's, this team's): others' and
+      // those of environments gone from the inventory are left out; ask for more so a page of
+      // hidden runs does not empty the answer.
       const found = (await this.s.store.searchRuns(q, SEARCH_RESULTS * 5))
-        .filter(r => !hiddenAt(inv, place, r.environment))
+        .filter(r => seenAt(inv, place, r.environment))
         .slice(0, SEARCH_RESULTS);
       const attachments = [];
       for (const summary of found) {

@@ -48,7 +48,10 @@ export interface CommandContext {
   conversationKey: string;
   /** The place itself (a channel, not one thread): what subscriptions name. */
   placeKey: string;
-  /** Tenant and team of the conversation: which environments exist here (./access.ts). */
+  /**
+   * Tenant and team of the conversation: which environments exist here (./access.ts). Built
+   * by ./bot.ts placeHere, which alone sets `anyTenant` (from BotServices.anyTenant).
+   */
   place: Place;
   /** Post a card as a new message; resolves to its activity id. */
   reply(card: AdaptiveCard): Promise<string | undefined>;
@@ -68,6 +71,11 @@ export interface BotServices {
   adminsUnset: boolean;
   /** The tenant allowlist (ECEBOT_TENANTS, ./access.ts tenantGate). */
   allowsTenant(tenantId: string | undefined): boolean;
+  /**
+   * No tenant boundary: local mode without ECEBOT_TENANTS (tenantGate mode `open`), where no
+   * tenant id is authenticated. Unset: every environment belongs to its tenants (./access.ts).
+   */
+  anyTenant?: boolean;
   /** Runs per user and messages per conversation (./rate-limit.ts); none when unset. */
   limits?: { limiter: RateLimiter; limits: BotLimits };
   log: BotLog;
@@ -163,8 +171,12 @@ async function environmentRows(s: BotServices, placeKey: string): Promise<Enviro
 
 /**
  * Where a run can be shared from here: conversations subscribed to its environment, then this
- * team's channels. A team-restricted environment is never offered outside its teams, even to a
- * conversation subscribed before the restriction was set.
+ * team's channels. A conversation is offered only when the environment exists for it (its
+ * tenant may see it, and for a team-restricted environment it is in one of the teams), even
+ * when it subscribed before a restriction was set; a run whose environment is no longer in
+ * the inventory offers no subscribed conversation. The callers have already checked that the
+ * environment exists for the place asking, so this team's channels (same team, same tenant)
+ * may see it too.
  */
 export async function shareTargets(
   s: BotServices,
@@ -179,7 +191,7 @@ export async function shareTargets(
   for (const key of await s.store.subscribers(run.environment)) {
     const rec = await loadConversation(s.store, key);
     if (!rec) continue;
-    if (env && !visibleIn(env, rec)) continue;
+    if (!env || !visibleIn(env, rec, s.anyTenant)) continue;
     seen.add(rec.channelId ?? key);
     out.push({
       kind: 'conversation',
@@ -270,7 +282,8 @@ const HANDLERS = {
         user: ctx.user,
         command: 'share',
         environment: found.environment,
-        reason: 'environment restricted to other teams',
+        // The handler sees only this place's inventory: the full one is not at hand to say why.
+        reason: 'environment not visible here',
       });
     if (!run) {
       const here = s.inventory().environments;
@@ -340,8 +353,9 @@ export async function adminRefusal(
 }
 
 /**
- * The services as a place sees them: the inventory without the environments restricted to
- * other teams, so the parser, `envs`, `status` and every handler simply do not know them.
+ * The services as a place sees them: the inventory without other tenants' environments and
+ * those restricted to other teams, so the parser, `envs`, `status`, `history`, `mute`,
+ * `subscribe`, `share` and every other handler simply do not know them (./access.ts visibleAt).
  */
 export function servicesAt(s: BotServices, place: Place): BotServices {
   const full = s.inventory();
@@ -370,12 +384,13 @@ export async function dispatch(text: string, ctx: CommandContext, s: BotServices
       const e = parsed.error;
       // The answer is the ordinary "no such environment" (with suggestions from what this place
       // sees); only the log says it exists elsewhere.
-      if (e.kind === 'unknown-environment' && hiddenAt(s.inventory(), ctx.place, e.value))
+      const why = e.kind === 'unknown-environment' && hiddenAt(s.inventory(), ctx.place, e.value);
+      if (e.kind === 'unknown-environment' && why)
         logRefusal(s.log, {
           user: ctx.user,
           command: e.command,
           environment: e.value.toLowerCase(),
-          reason: 'environment restricted to other teams',
+          reason: why,
         });
       await ctx.reply(parseErrorCard(ctx.lang, e));
       return;

@@ -252,6 +252,9 @@ export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
     isAdmin: admins.isAdmin,
     adminsUnset: admins.unset,
     allowsTenant: t => tenants.allows(t),
+    // Only local mode without ECEBOT_TENANTS has no tenant boundary: nothing authenticates the
+    // tenant id there (./access.ts tenantGate, docs/security.md).
+    ...(tenants.mode === 'open' ? { anyTenant: true } : {}),
     limits: { limiter: o.rateLimiter ?? new MemoryRateLimiter(), limits: limitsFrom(vars) },
     log,
     now: o.now ?? (() => new Date()),

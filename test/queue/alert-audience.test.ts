@@ -1,7 +1,9 @@
 /**
  * Alerts follow today's access rules, not the ones a subscription was made under: an
  * environment later restricted to other teams (`environments[].teams`), or a tenant taken off
- * `ECEBOT_TENANTS`, stops getting that environment's alerts and digests. The pipeline runs on
+ * `ECEBOT_TENANTS`, stops getting that environment's alerts and digests; a conversation of a
+ * tenant that may not see the environment (inventory `tenants`, else its own `tenant.id`)
+ * never gets them. The pipeline runs on
  * real Redis (random prefix); the outbox it queues into is a recording fixture of its one-method
  * interface, so the test sees exactly which conversations were chosen.
  */
@@ -9,7 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Activity } from 'botbuilder';
-import type { Run } from '../../src/model';
+import type { Observation, Run } from '../../src/model';
 import { loadInventory, type Inventory } from '../../src/inventory/load';
 import { AlertPipeline } from '../../src/notify/pipeline';
 import type { QueueConfig } from '../../src/redis/connection';
@@ -25,7 +27,7 @@ const TEAM_OPS = '19:ops0000000000000000000000000000@thread.tacv2';
 const TEAM_SALES = '19:sales000000000000000000000000000@thread.tacv2';
 const OPS_GROUP = '0c0c0c0c-0000-4000-8000-00000000000c';
 
-function inventoryFile(teams: string[] | undefined): string {
+function inventoryFile(teams: string[] | undefined, tenants?: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'ecebot-audience-'));
   const path = join(dir, 'inv.yaml');
   const env = (name: string, t?: string[]) =>
@@ -37,6 +39,7 @@ function inventoryFile(teams: string[] | undefined): string {
       `    app: { clientId: 11111111-1111-1111-1111-111111111111, secret: env:ECE_APP_SECRET }`,
       `    mailboxes: [{ address: support@example.com, access: mailbox, retrieve: imap }]`,
       ...(t ? [`    teams: [${t.map(x => JSON.stringify(x)).join(', ')}]`] : []),
+      ...(tenants ? [`    tenants: [${tenants.join(', ')}]`] : []),
     ].join('\n');
   writeFileSync(path, ['environments:', env('prod', teams), env('open')].join('\n') + '\n');
   return path;
@@ -147,6 +150,47 @@ describe('who still hears about an environment', () => {
     return queued.sort();
   }
 
+  /**
+   * The conversations the daily digest is queued for, after a run that saw a server
+   * certificate expiring in ten days (within the 30-day forecast window, src/notify/forecast.ts).
+   */
+  async function digestFor(inv: Inventory, vars: NodeJS.ProcessEnv, environment: string) {
+    const cfg = freshQueue();
+    used.push(cfg);
+    const queued: string[] = [];
+    const pipeline = new AlertPipeline({
+      queue: cfg,
+      store,
+      outbox: {
+        enqueue: (item: { conversation: string }) => {
+          queued.push(item.conversation);
+          return Promise.resolve(true);
+        },
+      } as unknown as ConstructorParameters<typeof AlertPipeline>[0]['outbox'],
+      audience: alertAudience({
+        store,
+        inventory: () => inv,
+        tenants: tenantGate(vars, () => inv),
+      }),
+    });
+    const run = failingRun(1, environment);
+    const expiring = {
+      kind: 'tls',
+      target: 'outlook.office365.com:993',
+      cert: { validTo: new Date(Date.parse(run.finishedAt) + 10 * 86_400_000).toUTCString() },
+    } as unknown as Observation;
+    try {
+      await pipeline.afterRun(run, {
+        data: { environment, reason: 'chat' } as unknown as RunJobData,
+        observations: [expiring],
+      });
+      await pipeline.digest([environment], new Date(run.finishedAt));
+    } finally {
+      await pipeline.close();
+    }
+    return queued.sort();
+  }
+
   test('an environment restricted to a team alerts only that team, by team id or group id', async () => {
     const inv = loadInventory(inventoryFile([TEAM_OPS, OPS_GROUP]));
     const vars = { ECEBOT_TENANTS: TENANT_A };
@@ -164,11 +208,32 @@ describe('who still hears about an environment', () => {
     const inv = loadInventory(inventoryFile([TEAM_OPS]));
     const allowA = await alertsFor(inv, { ECEBOT_TENANTS: TENANT_A }, 'prod');
     expect(allowA).not.toContain('19:stranger');
-    const allowBoth = await alertsFor(inv, { ECEBOT_TENANTS: `${TENANT_A},${TENANT_B}` }, 'prod');
-    expect(allowBoth).toEqual(['19:ops-general', '19:stranger']);
   });
 
-  test('without restrictions, every stored conversation subscribed hears; unknown ones do not', async () => {
+  test('an allowed tenant hears only of environments it may see (inventory tenants)', async () => {
+    // prod and open are tenant A's (tenant.id) and name no `tenants`: allowing tenant B to use
+    // the bot does not make A's environments B's, whatever team B's conversation names.
+    const both = { ECEBOT_TENANTS: `${TENANT_A},${TENANT_B}` };
+    const own = loadInventory(inventoryFile([TEAM_OPS]));
+    expect(await alertsFor(own, both, 'prod')).toEqual(['19:ops-general']);
+    expect(await alertsFor(own, both, 'open')).not.toContain('19:stranger');
+    // The inventory lets tenant B (an MSP, say) see both; then its conversation hears too.
+    const shared = loadInventory(inventoryFile([TEAM_OPS], [TENANT_A, TENANT_B]));
+    expect(await alertsFor(shared, both, 'prod')).toEqual(['19:ops-general', '19:stranger']);
+    // Listing only B takes the environments away from A's own conversations.
+    const msp = loadInventory(inventoryFile(undefined, [TENANT_B]));
+    expect(await alertsFor(msp, both, 'open')).toEqual(['19:stranger']);
+  });
+
+  test('the daily digest follows the same rule', async () => {
+    const both = { ECEBOT_TENANTS: `${TENANT_A},${TENANT_B}` };
+    const own = loadInventory(inventoryFile([TEAM_OPS]));
+    expect(await digestFor(own, both, 'prod')).toEqual(['19:ops-general']);
+    const shared = loadInventory(inventoryFile([TEAM_OPS], [TENANT_A, TENANT_B]));
+    expect(await digestFor(shared, both, 'prod')).toEqual(['19:ops-general', '19:stranger']);
+  });
+
+  test('local mode without ECEBOT_TENANTS (no tenant authenticated): every stored conversation subscribed hears; unknown ones do not', async () => {
     const inv = loadInventory(inventoryFile(undefined));
     expect(await alertsFor(inv, {}, 'prod')).toEqual([
       '19:ops-by-group',

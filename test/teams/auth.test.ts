@@ -12,7 +12,10 @@
  * conversation reference is kept. A valid token gets 200 and the bot answers, which shows the
  * setup accepts what it should, so every "nothing happened" below can fail.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { inspect } from 'node:util';
+import { parse, stringify } from 'yaml';
 import { PasswordServiceClientCredentialFactory } from 'botframework-connector';
 import { loadInventory, suggest, type Inventory } from '../../src/inventory/load';
 import { startLab, type Lab } from '../../src/lab/index';
@@ -98,7 +101,15 @@ beforeAll(async () => {
   rogueKey = signingKey(['msteams']);
   openid = await OpenIdServer.start([teamsKey, webchatKey]);
   lab = await startLab({ scenarios: pickScenarios('healthy', suggest) });
-  inv = loadInventory(lab.info.inventory);
+  // The activities come from the bot's own tenant, as an MSP's people would: the inventory
+  // lets that tenant see the lab's environment (docs/security.md, inventory `tenants`).
+  const doc = parse(readFileSync(lab.info.inventory, 'utf8')) as {
+    environments: Record<string, Record<string, unknown>>;
+  };
+  doc.environments.lab!.tenants = [lab.tenant.tenantId, APP_TENANT];
+  const file = join(lab.dir, 'auth.yaml');
+  writeFileSync(file, stringify(doc));
+  inv = loadInventory(file);
   rig = await startBotRig(() => inv, {
     server: {
       // If one of the channel overrides is set, botbuilder takes the whole set as given
