@@ -14,6 +14,7 @@
 import type { Code } from '../model';
 import type { MailObservation } from '../model';
 import { fromObservation, ms } from './evidence';
+import { servicePorts } from './network';
 import {
   judge,
   mailboxTokens,
@@ -61,7 +62,7 @@ function judgeConversation(env: EnvironmentFacts, m: MailboxFacts, o: MailObserv
     mailbox: m.address,
     vantage: o.vantage,
     ...(o.host ? { host: o.host } : {}),
-    ...(o.port ? { port: o.port } : {}),
+    ...servicePorts(o.kind, o.port),
     ...(m.access === 'shared' ? { account: tokenAccount(m) } : {}),
   };
   if (!o.ok && NOT_NOW.has(o.code)) {

@@ -81,6 +81,24 @@ function where(o: NetObservation): { label: string; host: string; port?: number 
  */
 const LEGACY_HOST = /^[a-z0-9-]+-legacy\.(office365\.com|partner\.outlook\.cn)\.?$/i;
 
+/** Each Microsoft 365 service's port (checklist item 8: 443, 587, 993, 995). */
+export const SERVICE_PORT = { https: 443, smtp: 587, imap: 993, pop3: 995 } as const;
+
+/**
+ * The ports a fix names: the service's own, and the one the check reached only when it differs
+ * (the lab serves every endpoint on a port of its own).
+ */
+export function servicePorts(
+  service: keyof typeof SERVICE_PORT | undefined,
+  reached: number | undefined,
+): { port?: number; probedPort?: number } {
+  const own = service ? SERVICE_PORT[service] : undefined;
+  if (own === undefined) return reached !== undefined ? { port: reached } : {};
+  return reached !== undefined && reached !== own
+    ? { port: own, probedPort: reached }
+    : { port: own };
+}
+
 /** Mail ports: never carried by an HTTP proxy. */
 const MAIL_PORTS = new Set([587, 993, 995]);
 
@@ -114,16 +132,16 @@ function judgeOne(o: NetObservation, proxyOn: ReadonlyMap<string, string>): Part
   const fix = {
     vantage: o.vantage,
     host: w.host,
-    ...(w.port !== undefined ? { port: w.port } : {}),
+    ...servicePorts(o.kind === 'tls' ? o.service : undefined, w.port),
   };
   let failed = code === o.code ? evidence : [fromObservation(o, { code, ok: false })];
   const proxy = proxyOn.get(o.vantage);
-  if (proxy && w.port !== undefined && MAIL_PORTS.has(w.port) && UNREACHED.has(code)) {
+  if (proxy && fix.port !== undefined && MAIL_PORTS.has(fix.port) && UNREACHED.has(code)) {
     // HTTPS from this server goes through a proxy; mail ports cannot (an HTTP proxy carries
     // HTTPS only), so they need their own direct route through the firewall.
     failed = failed.map(e => ({
       ...e,
-      text: `${e.text}; mail port ${w.port} does not go through the HTTP proxy ${proxy}: it needs a direct route`,
+      text: `${e.text}; mail port ${fix.port} does not go through the HTTP proxy ${proxy}: it needs a direct route`,
     }));
   }
   return part('fail', code, `${w.label} ${outcomePhrase(code)} from ${o.vantage}`, failed, {

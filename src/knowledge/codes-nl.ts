@@ -48,7 +48,11 @@ const externalHost = (ctx: RemediationContext): string => {
   }
 };
 const firewall = (ctx: RemediationContext): string =>
-  `Sta uitgaand TCP ${ctx.port ?? '<poort>'}${from(ctx)} toe naar ${ctx.host ?? '<host>'}`;
+  `Sta uitgaand TCP ${ctx.port ?? '<poort>'}${from(ctx)} toe naar ${ctx.host ?? '<host>'}${
+    ctx.probedPort
+      ? ` (deze controle bereikte het op poort ${ctx.probedPort}, zoals de inventaris zegt)`
+      : ''
+  }`;
 
 /** Regenerate the ECE token for a mailbox: the technote's InPrivate advice (checklist item 4). */
 const regenerate =

@@ -37,6 +37,12 @@ export interface RemediationContext {
   vantage?: string;
   host?: string;
   port?: number;
+  /**
+   * The port the check actually reached when it is not the service's own (an inventory that
+   * points a check elsewhere, such as the lab): fixes name `port`, the service's, and this one
+   * only as such.
+   */
+  probedPort?: number;
   /** Days until a credential expires. */
   days?: number;
   /** Delegated scopes involved (missing permission, consent or token scope). */
@@ -109,7 +115,11 @@ const adminOrigin = (ctx: RemediationContext): string => {
 };
 
 const firewall = (ctx: RemediationContext): string =>
-  `Allow outbound TCP ${ctx.port ?? '<port>'}${where(ctx)} to ${ctx.host ?? '<host>'}`;
+  `Allow outbound TCP ${ctx.port ?? '<port>'}${where(ctx)} to ${ctx.host ?? '<host>'}${
+    ctx.probedPort
+      ? ` (this check reached it on port ${ctx.probedPort}, as the inventory says)`
+      : ''
+  }`;
 const netLinks: Link[] = [LINKS.endpoints, LINKS.endpointsShort, LINKS.technote];
 
 /** Regenerate the ECE token for a mailbox: the technote's InPrivate advice (checklist item 4). */

@@ -113,6 +113,8 @@ export interface TlsObservation extends ObservationBase {
   cert?: CertFacts;
   /** The HTTP proxy the connection was tunnelled through (`http://host:port`, no credentials). */
   proxy?: string;
+  /** The Microsoft 365 service this connection stands for (its port is the service's). */
+  service?: 'https' | 'smtp' | 'imap' | 'pop3';
 }
 
 export interface HttpsObservation extends ObservationBase {

@@ -179,3 +179,47 @@ describe('network rule: TLS versions, legacy endpoints, proxies', () => {
     );
   });
 });
+
+// Fixes speak of the service's port (checklist item 8: 993 for IMAP), whatever port the check
+// reached it on; that one (the lab's, an inventory override) is named only as such.
+describe('fixes name the service port', () => {
+  test.each([
+    ['imap', 993],
+    ['pop3', 995],
+    ['smtp', 587],
+    ['https', 443],
+  ] as const)(
+    '%s reached on another port: the fix says %d and names the other as such',
+    (service, port) => {
+      const f = network(
+        edit(obs => {
+          const o = obs.find(x => x.kind === 'tls' && x.vantage === 'services-1');
+          if (!o || o.kind !== 'tls') throw new Error('no tls observation');
+          Object.assign(o, {
+            ok: false,
+            code: 'CONNECT_REFUSED',
+            port: 45881,
+            target: `${o.host}:45881`,
+            service,
+          });
+        }),
+      );
+      const fix = f.remediation.find(r => r.code === 'CONNECT_REFUSED')?.fix ?? '';
+      expect(fix).toContain(`Allow outbound TCP ${port} from services-1`);
+      expect(fix).toContain('port 45881, as the inventory says');
+    },
+  );
+
+  test('reached on the service port itself: no second port is named', () => {
+    const f = network(
+      edit(obs => {
+        const o = obs.find(x => x.kind === 'tls' && x.vantage === 'services-1' && x.port === 993);
+        if (!o || o.kind !== 'tls') throw new Error('no tls observation on 993');
+        Object.assign(o, { ok: false, code: 'CONNECT_REFUSED', service: 'imap' });
+      }),
+    );
+    const fix = f.remediation.find(r => r.code === 'CONNECT_REFUSED')?.fix ?? '';
+    expect(fix).toContain('Allow outbound TCP 993 from services-1');
+    expect(fix).not.toContain('as the inventory says');
+  });
+});

@@ -27,17 +27,22 @@ export const network: ReadDeclaration = {
   name: 'network',
   on: ['services', 'application'],
   async observe({ ctx, endpoints: ep }) {
-    const targets: { hp: HostPort; opts: TlsProbeOptions }[] = [
-      { hp: ep.login, opts: { https: true } },
+    type Service = 'https' | 'smtp' | 'imap' | 'pop3';
+    const targets: { hp: HostPort; opts: TlsProbeOptions; service: Service }[] = [
+      { hp: ep.login, opts: { https: true }, service: 'https' },
     ];
     // The alias is probed where the login endpoint is Entra's own name (the lab maps both).
     if (ep.login.host.toLowerCase() === LOGIN) {
-      targets.push({ hp: { host: LOGIN_ALIAS, port: ep.login.port }, opts: { https: true } });
+      targets.push({
+        hp: { host: LOGIN_ALIAS, port: ep.login.port },
+        opts: { https: true },
+        service: 'https',
+      });
     }
     targets.push(
-      { hp: ep.smtp, opts: { starttls: 'smtp' } },
-      { hp: ep.imap, opts: {} },
-      { hp: ep.pop3, opts: {} },
+      { hp: ep.smtp, opts: { starttls: 'smtp' }, service: 'smtp' },
+      { hp: ep.imap, opts: {}, service: 'imap' },
+      { hp: ep.pop3, opts: {}, service: 'pop3' },
     );
     const jobs: Promise<Observation[]>[] = [];
     // A name reached through the proxy is resolved by the proxy (behind one, the server's own
@@ -47,7 +52,13 @@ export const network: ReadDeclaration = {
       jobs.push(guarded(ctx, 'dns', host, () => probeDns(ctx, host)));
     }
     for (const t of targets) {
-      jobs.push(guarded(ctx, 'tls', hostPort(t.hp), () => probeTls(ctx, t.hp, t.opts)));
+      jobs.push(
+        guarded(ctx, 'tls', hostPort(t.hp), () => probeTls(ctx, t.hp, t.opts)).then(seen =>
+          // Which service the connection stands for: fixes name its port (993), not a test
+          // endpoint's (the lab's).
+          seen.map(o => (o.kind === 'tls' ? { ...o, service: t.service } : o)),
+        ),
+      );
     }
     return (await Promise.all(jobs)).flat();
   },
