@@ -60,7 +60,11 @@ export function parseKey(raw: string, where = 'ECEBOT_SECRET_KEY'): Buffer {
   const key = /^[0-9a-fA-F]{64}$/.test(s) ? Buffer.from(s, 'hex') : Buffer.from(s, 'base64');
   if (key.length !== 32)
     throw new SecretKeyError(
-      `${where} must be 32 bytes (64 hex digits or base64); it decodes to ${key.length} bytes: ${HOW}`,
+      `${where} must be 32 bytes (64 hex digits or base64); it decodes to ${key.length} bytes: ${
+        where.startsWith('ECEBOT_SECRET_KEY_OLD')
+          ? 'put there the former ECEBOT_SECRET_KEY exactly as it was set, or remove the entry'
+          : HOW
+      }`,
     );
   return key;
 }

@@ -120,6 +120,7 @@ describe('ECEBOT_SECRET_KEY_OLD', () => {
     expect(m).toMatch(msg);
     // How to fix it: what a key looks like and how to make one.
     expect(m).toMatch(/64 hex digits or base64|separated by commas/);
+    expect(m).toMatch(/former ECEBOT_SECRET_KEY exactly as it was set|without empty entries/);
     for (const v of [o1, o2, cur, ...(bad ? [bad] : [])]) expect(m).not.toContain(v);
   });
 
