@@ -34,6 +34,9 @@ import { DEFAULT_WORKER_DEADLINE_MS } from './queue/jobs';
 import type { QueueLog } from './queue/log';
 import { NoAssemblerError, RunClient } from './queue/run-client';
 import { prepareRun } from './runner/prepare';
+import { SecretKeyError } from './store/crypto';
+import { RedisStore } from './store/redis';
+import { eceRefreshTokenKey, refreshTokenKey } from './store/tokens';
 import { runInProcess } from './runner/run';
 import { Redactor } from './util/redact';
 import { VERSION } from './version';
@@ -63,6 +66,7 @@ Usage:
   ecebot demo [--out DIR] [--json]
   ecebot serve [--config FILE] [--port N]    (the Teams bot; MicrosoftAppId etc. from the environment)
   ecebot assembler [--config FILE]           (assembles queued runs where no bot runs; needs REDIS_URL)
+  ecebot token delete ENV MAILBOX            (removes ecebot's kept refresh tokens of a mailbox; needs REDIS_URL)
   ecebot help [COMMAND] | ecebot COMMAND --help | ecebot version
 
 Exit codes: 0 nothing failed, 1 an item failed or errored, 2 bad input (nothing ran).
@@ -319,6 +323,57 @@ function helpFor(command: string, io: Io): number {
   return 0;
 }
 
+/**
+ * `token delete ENV MAILBOX`: forget the refresh tokens ecebot keeps for a mailbox (its own
+ * sign-in token and its successor of ECE's grant, src/store/tokens.ts), e.g. after the mailbox
+ * left or its grant was revoked. Needs no ECEBOT_SECRET_KEY (a token whose key was lost can be
+ * deleted too) and never reads nor prints a token.
+ */
+async function token(argv: string[], io: Io): Promise<number> {
+  const { positionals } = parse(argv, {}, 'token');
+  const [verb, environment, mailbox, ...extra] = positionals;
+  const how = 'run: ecebot token delete ENV MAILBOX (ecebot token delete prod support@example.com)';
+  if (verb !== 'delete' || !environment || !mailbox || extra.length)
+    throw new InputError(
+      verb === 'delete'
+        ? 'token delete takes an environment and a mailbox'
+        : 'token: the only action is delete',
+      how,
+    );
+  // The inventory's own rules for names and addresses (src/inventory/schema.ts).
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(environment))
+    throw new InputError(
+      `token delete: ${JSON.stringify(environment)} is not an environment name`,
+      how,
+    );
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(mailbox))
+    throw new InputError(`token delete: ${JSON.stringify(mailbox)} is not an email address`, how);
+  const queue = queueConfigFrom(io.env);
+  if (!queue)
+    throw new InputError(
+      'token delete needs REDIS_URL: kept tokens live in the Redis the bot and workers share',
+      'set REDIS_URL=redis://HOST:6379',
+    );
+  const store = new RedisStore({ queue, secrets: undefined });
+  try {
+    await store.ready();
+    const removed: string[] = [];
+    if (await store.deleteSecret(refreshTokenKey(environment, mailbox)))
+      removed.push('sign-in token');
+    if (await store.deleteSecret(eceRefreshTokenKey(environment, mailbox)))
+      removed.push("kept successor of ECE's grant");
+    const where = `${mailbox.toLowerCase()} in ${environment}`;
+    io.out(
+      removed.length
+        ? `ecebot: deleted the ${removed.join(' and the ')} of ${where}`
+        : `ecebot: no kept token for ${where}; nothing deleted`,
+    );
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
 /** Run the CLI; resolves to the exit code. */
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   const [command, ...rest] = argv;
@@ -351,6 +406,8 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         return await demo(rest, io);
       case 'assembler':
         return await runAssemblerCommand(rest, io, { waitForSignal });
+      case 'token':
+        return await token(rest, io);
       case 'serve':
         // Loaded on demand: botbuilder and restify are only needed by the bot.
         return await (await import('./teams/serve')).runServe(rest, io);
@@ -373,6 +430,12 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
   } catch (err) {
     if (err instanceof InputError) {
       io.err(`ecebot: ${err.describe()}`);
+      return 2;
+    }
+    // A missing or malformed ECEBOT_SECRET_KEY(_OLD) is bad input: its message names the
+    // variable, the entry and the fix, never the value.
+    if (err instanceof SecretKeyError) {
+      io.err(`ecebot: ${err.message}`);
       return 2;
     }
     if (err instanceof QueueUnavailableError || err instanceof NoAssemblerError) {

@@ -48,9 +48,10 @@ export const USAGES: Record<string, CommandUsage> = {
     ],
   },
   worker: {
-    synopsis: `Usage: ecebot worker --vantage NAME [--config FILE]
+    synopsis: `Usage: ecebot worker --vantage ENV/SERVER|central [--config FILE]
 
-  Runs the probes of one vantage point (an ECE server, or central) from the queue ($REDIS_URL).`,
+  Runs the probes of one vantage point (an ECE server of environment ENV, or central) from the
+  queue ($REDIS_URL).`,
     options: ['--vantage', '--config', '-c'],
   },
   assembler: {
@@ -59,8 +60,15 @@ export const USAGES: Record<string, CommandUsage> = {
   Assembles queued runs where no bot runs; needs $REDIS_URL and the full inventory.`,
     options: ['--config', '-c'],
   },
+  token: {
+    synopsis: `Usage: ecebot token delete ENV MAILBOX
+
+  Removes the refresh tokens ecebot keeps for MAILBOX of environment ENV (its sign-in token and
+  its kept successor of ECE's grant) from the store; needs $REDIS_URL. Never prints a token.`,
+    options: [],
+  },
   lab: {
-    synopsis: `Usage: ecebot lab [--scenario NAME[,NAME...]] [--fault VANTAGE:ENDPOINT:KIND[:MS]]... [--json] [--dir DIR] [--list]
+    synopsis: `Usage: ecebot lab [--scenario NAME[,NAME...]] [--fault VANTAGE:ENDPOINT:KIND[:MS]]... [--latency MS] [--json] [--dir DIR] [--list]
 
   Starts simulated Office 365 and ECE servers on 127.0.0.1 until Ctrl-C, and prints how to
   check and probe them.
@@ -68,8 +76,9 @@ export const USAGES: Record<string, CommandUsage> = {
   --fault SPEC      a network fault; kinds: ${FAULT_KINDS}; MS goes with slow and trickle
   --json            the lab's endpoints, CA, inventory and scenarios as one JSON document
   --dir DIR         keep the lab's files (inventory, CA, secrets) in DIR
+  --latency MS      a one-way delay in front of every endpoint (25ms: 50 ms round trips)
   --list            list the scenarios`,
-    options: ['--scenario', '-s', '--fault', '--json', '--dir', '--list'],
+    options: ['--scenario', '-s', '--fault', '--latency', '--json', '--dir', '--list'],
   },
   demo: {
     synopsis: `Usage: ecebot demo [--out DIR] [--json]

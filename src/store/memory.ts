@@ -103,5 +103,9 @@ export class MemoryStore implements Store {
     return this.secrets.get(name);
   }
 
+  async deleteSecret(name: string): Promise<boolean> {
+    return this.secrets.delete(name);
+  }
+
   async close(): Promise<void> {}
 }

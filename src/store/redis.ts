@@ -21,6 +21,12 @@ const RUN_TTL_MS = 30 * 24 * 3600_000;
 /** The cross-environment index used by `searchRuns` keeps this many runs. */
 const SEARCH_LIMIT = 1000;
 
+/** Replace hash field ARGV[1] by ARGV[3] only while it still holds ARGV[2] (compare-and-set). */
+const RESEAL = `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  return redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+end
+return -1`;
+
 /** Options of the Redis store. */
 export interface RedisStoreOptions {
   queue: QueueConfig;
@@ -193,7 +199,28 @@ export class RedisStore implements Store {
     if (sealed === null) return undefined;
     if (!this.box)
       throw new Error(`secret ${name} is stored sealed, but ECEBOT_SECRET_KEY is not set here`);
-    return this.box.open(name, sealed);
+    const { value, stale } = this.box.unseal(name, sealed);
+    // Opened with an old key (or sealed before key ids): re-seal it with the current key now, so
+    // ECEBOT_SECRET_KEY_OLD can be dropped once every value was read once (docs/deployment.md).
+    // Only if the value is still the one read: a newer token written meanwhile must not be
+    // replaced by this older one. A failed re-seal costs nothing: the next read tries again.
+    if (stale)
+      await this.resealIfUnchanged(name, sealed, this.box.seal(name, value)).catch(() => false);
+    return value;
+  }
+
+  /**
+   * Replace secret `name` by `fresh` only while it still holds `was` (compare-and-set in one
+   * script): true when replaced.
+   */
+  async resealIfUnchanged(name: string, was: string, fresh: string): Promise<boolean> {
+    const n = await this.run(r => r.eval(RESEAL, 1, `${this.p}:secrets`, name, was, fresh));
+    return n !== -1;
+  }
+
+  /** Remove a kept secret; true when there was one. */
+  async deleteSecret(name: string): Promise<boolean> {
+    return (await this.run(r => r.hdel(`${this.p}:secrets`, name))) === 1;
   }
 
   async close(): Promise<void> {

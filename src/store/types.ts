@@ -67,6 +67,8 @@ export interface Store {
   /** Secrets ecebot keeps itself (e.g. a refresh token from `signin`); encrypted at rest in Redis. */
   putSecret(name: string, value: string): Promise<void>;
   getSecret(name: string): Promise<string | undefined>;
+  /** Remove a kept secret (e.g. `ecebot token delete`); true when there was one. */
+  deleteSecret(name: string): Promise<boolean>;
 
   close(): Promise<void>;
 }

@@ -457,11 +457,11 @@ test('serve and workers over Redis: checks, a failing check and a device-code si
     expect(texts[i]).toMatch(/support@example\.com/);
     expect(texts[i]).not.toContain('no token configured');
 
-    // The kept token: in Redis only sealed (v1.<iv>.<tag>.<ciphertext>), and it opens with the
+    // The kept token: in Redis only sealed (v2.<key id>.<iv>.<tag>.<ciphertext>), and it opens with the
     // key to a refresh token the lab issued to the sign-in, not one from the inventory.
     const name = refreshTokenKey('lab', 'support@example.com');
     const sealed = await redis.hget(`${cfg.prefix}:store:secrets`, name);
-    expect(sealed).toMatch(/^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    expect(sealed).toMatch(/^v2\.[0-9a-f]{8}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
     const kept = new SecretBox(parseKey(SECRET_KEY)).open(name, sealed!);
     expect(healthy.tenant.refreshTokens[kept]?.upn).toBe('support@example.com');
     expect(healthy.issued).toContain(kept);
@@ -510,7 +510,7 @@ test('serve and workers over Redis: checks, a failing check and a device-code si
     expect(capture.from(`worker ${v}: stdout`)[0]!.text).toMatch(/observations from/);
   expect(capture.from('serve: stdout')[0]!.text).toMatch(/kept a refresh token/);
   expect(ours.length).toBeGreaterThan(100);
-  expect(ours.join('\n')).toMatch(/:store:secrets .*rt:lab:support@example\.com v1\./);
+  expect(ours.join('\n')).toMatch(/:store:secrets .*rt:lab:support@example\.com v2\./);
   expect(capture.from('redis hash').length).toBeGreaterThan(0);
 
   expectClean(

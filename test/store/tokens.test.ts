@@ -89,7 +89,7 @@ test('the successor of ECE’s grant is kept sealed, and keeps the grant alive p
       `${cfg.prefix}:store:secrets`,
       eceRefreshTokenKey('lab', 'support@example.com'),
     );
-    expect(sealed).toMatch(/^v1\./);
+    expect(sealed).toMatch(/^v2\.[0-9a-f]{8}\./);
     for (const s of [successor.refreshToken, copy, successor.lineage])
       expect(sealed).not.toContain(s);
   } finally {
@@ -221,6 +221,8 @@ test('a kept token sealed with another key fails that mailbox only; the others k
   expect(kept.signin.has(other.address)).toBe(false);
   expect([...(kept.unreadable?.keys() ?? [])]).toEqual([other.address]);
   const why = kept.unreadable!.get(other.address)!;
-  expect(why).toMatch(/sealed with another ECEBOT_SECRET_KEY, or altered/);
+  // The value names a key this process does not hold: the message says which, and the fix.
+  expect(why).toMatch(/sealed with key id [0-9a-f]{8}, which is neither ECEBOT_SECRET_KEY/);
+  expect(why).toMatch(/ECEBOT_SECRET_KEY_OLD, or sign in again/);
   expect(why).not.toContain('rt-other');
 });
