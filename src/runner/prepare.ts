@@ -97,9 +97,8 @@ export function prepareRun(
   const needs = new Set(opts.needs ?? SECRET_KINDS);
   const secrets = resolveEnvironmentSecrets(env, inv, opts.vars, needs);
   // Tokens ecebot keeps are secrets too: a vantage point that redeems none is not given them.
-  const stored = needs.has('refreshTokens') ? opts.storedRefreshTokens : undefined;
   const tokens = needs.has('refreshTokens')
-    ? mailboxTokens(env, secrets.refreshTokens, stored)
+    ? mailboxTokens(env, secrets.refreshTokens, opts.storedRefreshTokens)
     : new Map<string, MailboxToken>();
   for (const [mailbox, t] of tokens) {
     // Whether a mailbox has a token at all is an inventory fact (`hasToken`) rules judge on.
