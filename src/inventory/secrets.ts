@@ -1,7 +1,8 @@
 /**
  * Secret references (`env:NAME`, `file:PATH`) are resolved only when a run is about to start,
  * all at once, so a missing secret stops the run before any probe goes out. Values go straight
- * into the run's Redactor.
+ * into the run's Redactor. Only the kinds of secret a process's reads declare are resolved
+ * (least privilege, docs/security.md): an application server never reads the probe app's secret.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -70,8 +71,21 @@ export function resolveSecret(
   );
 }
 
-/** Every secret one environment's run needs, resolved. */
+/**
+ * The kinds of secret a read can need (src/runner/reads/read.ts `needs`): ECE's app credential
+ * (inventory `app.secret` / `app.certificate`), ecebot's read-only probe app's secret
+ * (`probe.secret`), and the mailboxes' refresh tokens (`mailboxes[].refreshToken`, and those
+ * ecebot keeps from sign-ins).
+ */
+export type SecretKind = 'eceApp' | 'probeApp' | 'refreshTokens';
+
+/** Every kind of secret, for a process that makes every read (an in-process run). */
+export const SECRET_KINDS: readonly SecretKind[] = ['eceApp', 'probeApp', 'refreshTokens'];
+
+/** The secrets one environment's run resolved for its reads. */
 export interface EnvironmentSecrets {
+  /** The kinds resolved; a read using another kind is a bug (`requireSecrets`). */
+  resolved: ReadonlySet<SecretKind>;
   appSecret?: string;
   /** The ECE app's certificate credential (inventory `app.certificate`), checked. */
   appCertificate?: ClientCertificate;
@@ -82,16 +96,22 @@ export interface EnvironmentSecrets {
   refreshTokens: Map<string, string>;
 }
 
-/** Resolve all secrets of an environment up front. */
+/**
+ * Resolve up front the secrets of an environment of the kinds `needs` names, and no other: a
+ * reference of a kind not needed is not even looked at, so a server without the probe app's
+ * secret file still runs its part.
+ */
 export function resolveEnvironmentSecrets(
   env: Environment,
   inv: Inventory | undefined,
   vars: NodeJS.ProcessEnv,
+  needs: Iterable<SecretKind> = SECRET_KINDS,
 ): EnvironmentSecrets {
-  const out: EnvironmentSecrets = { refreshTokens: new Map() };
-  if (env.app.secret)
+  const resolved = new Set(needs);
+  const out: EnvironmentSecrets = { resolved, refreshTokens: new Map() };
+  if (resolved.has('eceApp') && env.app.secret)
     out.appSecret = resolveSecret(env.app.secret, env, inv, ['app', 'secret'], vars);
-  if (env.app.certificate) {
+  if (resolved.has('eceApp') && env.app.certificate) {
     const cert = resolveSecret(
       env.app.certificate.cert,
       env,
@@ -119,14 +139,29 @@ export function resolveEnvironmentSecrets(
       );
     }
   }
-  if (env.probe)
+  if (resolved.has('probeApp') && env.probe)
     out.probeSecret = resolveSecret(env.probe.secret, env, inv, ['probe', 'secret'], vars);
   env.mailboxes.forEach((m, i) => {
-    if (m.refreshToken)
+    if (resolved.has('refreshTokens') && m.refreshToken)
       out.refreshTokens.set(
         m.address.toLowerCase(),
         resolveSecret(m.refreshToken, env, inv, ['mailboxes', i, 'refreshToken'], vars),
       );
   });
   return out;
+}
+
+/**
+ * Stop a read that uses a kind of secret its declaration does not name: without this it would
+ * quietly find nothing (and be judged as "not configured") on a vantage that never resolved it.
+ */
+export function requireSecrets(
+  secrets: Pick<EnvironmentSecrets, 'resolved'>,
+  kind: SecretKind,
+  by: string,
+): void {
+  if (!secrets.resolved.has(kind))
+    throw new Error(
+      `${by} uses the ${kind} secret, which this process did not resolve: name it in the read's \`needs\``,
+    );
 }

@@ -7,7 +7,12 @@ import { isItemId, itemIds } from '../checklist/items';
 import type { ItemId } from '../model/items';
 import { InputError } from '../inventory/errors';
 import { suggest, type Inventory } from '../inventory/load';
-import { resolveEnvironmentSecrets, type EnvironmentSecrets } from '../inventory/secrets';
+import {
+  resolveEnvironmentSecrets,
+  SECRET_KINDS,
+  type EnvironmentSecrets,
+  type SecretKind,
+} from '../inventory/secrets';
 import type { Environment } from '../inventory/types';
 import type { Deadlines, ProxyConfig } from '../probes/context';
 import { proxySecrets } from '../probes/proxy';
@@ -81,11 +86,20 @@ export function prepareRun(
     storedRefreshTokens?: StoredRefreshTokens;
     /** Where rotated refresh tokens are kept (the store of the process that redeems). */
     keepRefreshTokens?: KeepRefreshToken;
+    /**
+     * The kinds of secret to resolve, and no other (a worker: what its vantage point's reads
+     * need, ./secrets-needed.ts). Without it every kind, for a process that makes every read.
+     */
+    needs?: Iterable<SecretKind>;
   },
 ): PreparedRun {
   const items = parseItems(opts.items);
-  const secrets = resolveEnvironmentSecrets(env, inv, opts.vars);
-  const tokens = mailboxTokens(env, secrets.refreshTokens, opts.storedRefreshTokens);
+  const needs = new Set(opts.needs ?? SECRET_KINDS);
+  const secrets = resolveEnvironmentSecrets(env, inv, opts.vars, needs);
+  // Tokens ecebot keeps are secrets too: a vantage point that redeems none is not given them.
+  const tokens = needs.has('refreshTokens')
+    ? mailboxTokens(env, secrets.refreshTokens, opts.storedRefreshTokens)
+    : new Map<string, MailboxToken>();
   for (const [mailbox, t] of tokens) {
     // Whether a mailbox has a token at all is an inventory fact (`hasToken`) rules judge on.
     if (!secrets.refreshTokens.has(mailbox)) secrets.refreshTokens.set(mailbox, t.refreshToken);

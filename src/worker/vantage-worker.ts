@@ -17,7 +17,8 @@ import { RUNS_QUEUE, streamOptions, vantagePrefix, vantageQueue } from '../queue
 import type { Environment } from '../inventory/types';
 import type { KeepRefreshToken, StoredRefreshTokens } from '../store/tokens';
 import { observeFrom } from '../runner/observe';
-import { prepareRun, vantagesOf } from '../runner/prepare';
+import { parseItems, prepareRun, vantagesOf } from '../runner/prepare';
+import { secretsNeeded } from '../runner/secrets-needed';
 import { beat, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TTL_MS } from '../queue/heartbeat';
 import { resolveWorkerVantage, type WorkerVantage } from './identity';
 
@@ -154,11 +155,17 @@ export class VantageWorker {
     try {
       const inv = this.opts.inventory();
       const env = pickEnvironment(inv, environment, 'the queued run');
-      // Tokens from a Teams sign-in are redeemed here, on the server, as ECE would.
-      const stored = this.opts.storedTokens ? await this.opts.storedTokens(env) : undefined;
+      // Tokens from a Teams sign-in are redeemed here, on the server, as ECE would; a vantage
+      // point whose reads redeem none (central) does not fetch them.
+      const needs = secretsNeeded(env, parseItems(items), vantage);
+      const redeems = needs.has('refreshTokens');
+      const stored =
+        redeems && this.opts.storedTokens ? await this.opts.storedTokens(env) : undefined;
       prepared = {
         ...prepareRun(env, inv, {
           items,
+          // Only the secrets this vantage point's reads need (docs/security.md, least privilege).
+          needs,
           vars: this.opts.vars ?? process.env,
           ...(stored ? { storedRefreshTokens: stored } : {}),
           ...(this.opts.keepTokens ? { keepRefreshTokens: this.opts.keepTokens } : {}),

@@ -3,6 +3,7 @@
  * deployment's own check), and the plan of which reads a vantage point makes for a run's items.
  */
 import { declarationOf } from '../../checklist/items';
+import type { SecretKind } from '../../inventory/secrets';
 import type { ItemId, ReadName, VantageKind } from '../../model/items';
 import * as exo from './exo';
 import * as externalUrl from './external-url';
@@ -79,4 +80,19 @@ export function readsFor(items: readonly ItemId[], kind: VantageKind): ReadDecla
     for (const use of decl.reads) if (use.on.includes(kind)) add(use.read, `item ${id}`);
   }
   return allReads().filter(r => names.has(r.name));
+}
+
+/**
+ * The kinds of secret a process making the reads of `items` from the vantage kinds `kinds`
+ * resolves: the union of what those reads declare (`needs`), and nothing else (least privilege,
+ * docs/security.md). Used reads are among `readsFor`'s, so their needs count.
+ */
+export function secretsFor(
+  items: readonly ItemId[],
+  kinds: Iterable<VantageKind>,
+): Set<SecretKind> {
+  const out = new Set<SecretKind>();
+  for (const kind of new Set(kinds))
+    for (const read of readsFor(items, kind)) for (const n of read.needs ?? []) out.add(n);
+  return out;
 }

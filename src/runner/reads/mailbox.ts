@@ -18,6 +18,7 @@ import {
   type EntraTokenResult,
   type RefreshTokenOptions,
 } from '../../probes/entra';
+import { requireSecrets } from '../../inventory/secrets';
 import { probeImap } from '../../probes/imap';
 import { probePop3 } from '../../probes/pop3';
 import { probeSmtp } from '../../probes/smtp';
@@ -52,6 +53,8 @@ function signedIn(o: Observation[]): string | undefined {
 
 /** Mailboxes ecebot has a refresh token for, with it. */
 function withTokens(run: PreparedRun): { m: Mailbox; rt: MailboxToken }[] {
+  // Without this a vantage that resolved no refresh token would find no mailbox to test.
+  requireSecrets(run.secrets, 'refreshTokens', 'a mailbox read');
   return run.env.mailboxes.flatMap(m => {
     const rt = run.mailboxTokens.get(m.address.toLowerCase());
     return rt ? [{ m, rt }] : [];
@@ -68,6 +71,7 @@ function clientFor(
   t: MailboxToken,
 ): Pick<RefreshTokenOptions, 'secret' | 'certificate'> {
   if (t.origin === 'signin') return {};
+  requireSecrets(run.secrets, 'eceApp', "the redemption of ECE's refresh token");
   if (run.secrets.appSecret) return { secret: run.secrets.appSecret };
   if (run.secrets.appCertificate) return { certificate: run.secrets.appCertificate };
   return {};
@@ -118,6 +122,7 @@ function redeemed(rc: ReadContext, m: Mailbox, rt: MailboxToken): Promise<Redeem
 export const mailboxToken: ReadDeclaration = {
   name: 'mailbox-token',
   on: ['services', 'application'],
+  needs: ['eceApp', 'refreshTokens'],
   async observe(rc) {
     const got = await Promise.all(withTokens(rc.run).map(({ m, rt }) => redeemed(rc, m, rt)));
     return got.flatMap(g => g.observations);

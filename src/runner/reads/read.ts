@@ -3,6 +3,7 @@
  * run from a kind of vantage point, returning observations. Items name the reads they judge
  * (src/checklist/item.ts); the runner makes exactly the reads the selected items name.
  */
+import type { SecretKind } from '../../inventory/secrets';
 import type { ReadName, VantageKind } from '../../model/items';
 import type { ProbeContext } from '../../probes/context';
 import type { Observation } from '../../model';
@@ -38,6 +39,12 @@ export interface ReadDeclaration {
    * same part even when no item names them; their observations go only to items that do.
    */
   uses?: readonly ReadName[];
+  /**
+   * The kinds of secret it uses itself (those of `uses` count too). A process resolves only the
+   * kinds its planned reads name (src/runner/reads/index.ts `secretsFor`); a read using a kind
+   * it does not name fails its part with an error saying so.
+   */
+  needs?: readonly SecretKind[];
   /** Observe. Never throws for a server's answer: failures are observations with codes. */
   observe(rc: ReadContext): Promise<Observation[]>;
 }

@@ -3,6 +3,7 @@
  * app-only tokens of ecebot's read-only app (inventory `probe`) for Graph and the Exchange admin
  * API, which the Graph and Exchange reads use.
  */
+import { requireSecrets } from '../../inventory/secrets';
 import { clientCredentials } from '../../probes/entra';
 import type { ProbeContext } from '../../probes/context';
 import type { Observation } from '../../model';
@@ -25,6 +26,9 @@ export interface AppToken {
  * scope), asked once per part and shared by the reads using it.
  */
 export function appToken(rc: ReadContext, scope: string): Promise<AppToken> {
+  // Checked before the session is asked: without the secret it would say "no probe app".
+  if (rc.run.env.probe)
+    requireSecrets(rc.run.secrets, 'probeApp', `a read of ${scope} on ${rc.vantage}`);
   const session = sessionOfRun(rc.run);
   if (!session.hasProbeApp) return Promise.resolve({ observations: [] });
   return rc.shared(`app-token:${scope}`, async () => {
@@ -61,6 +65,7 @@ export async function withAppToken(
 export const graphToken: ReadDeclaration = {
   name: 'graph-token',
   on: ['central'],
+  needs: ['probeApp'],
   async observe(rc) {
     return (await appToken(rc, GRAPH_SCOPE)).observations;
   },
@@ -69,6 +74,7 @@ export const graphToken: ReadDeclaration = {
 export const exchangeToken: ReadDeclaration = {
   name: 'exchange-token',
   on: ['central'],
+  needs: ['probeApp'],
   async observe(rc) {
     return (await appToken(rc, EXO_SCOPE)).observations;
   },
@@ -82,7 +88,9 @@ export const exchangeToken: ReadDeclaration = {
 export const eceAppToken: ReadDeclaration = {
   name: 'ece-app-token',
   on: ['central'],
+  needs: ['eceApp'],
   async observe({ run, ctx, endpoints: ep }) {
+    requireSecrets(run.secrets, 'eceApp', 'the read ece-app-token');
     const { appSecret: secret, appCertificate: certificate } = run.secrets;
     // The secret when there is one (it is what ECE sends), else the certificate's assertion.
     const credential = secret ? { secret } : certificate ? { certificate } : undefined;
