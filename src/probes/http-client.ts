@@ -48,6 +48,44 @@ export interface HttpRequest {
 }
 
 /**
+ * Read one reply whole: its body as text, and as JSON when it parses (an error page is not JSON;
+ * the caller decides what a status means). A body that breaks off is a network failure.
+ */
+function readReply(
+  res: http.IncomingMessage,
+  req: HttpRequest,
+  on: {
+    done: () => void;
+    resolve: (a: HttpAnswer) => void;
+    reject: (e: HttpNetworkError) => void;
+  },
+): void {
+  const chunks: Buffer[] = [];
+  res.on('data', (c: Buffer) => chunks.push(c));
+  res.on('end', () => {
+    on.done();
+    const text = Buffer.concat(chunks).toString('utf8');
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    on.resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+  });
+  res.on('error', (err: NodeJS.ErrnoException) => {
+    on.done();
+    on.reject(
+      new HttpNetworkError(
+        `response from ${req.target.host} broke: ${err.message}`,
+        networkCode(err.code),
+        err.code,
+      ),
+    );
+  });
+}
+
+/**
  * Perform one HTTPS request with the context's CA, hosts map and deadline. The name is resolved
  * first (hosts map, then DNS) and the socket goes to the address, with the real name as TLS
  * servername and Host header, so the certificate is checked against the name.
@@ -86,31 +124,12 @@ export async function httpsRequest(ctx: ProbeContext, req: HttpRequest): Promise
         // connection for this request.
         agent: ctx.agent ?? false,
       },
-      res => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          clearTimeout(timer);
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = text ? JSON.parse(text) : undefined;
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-        });
-        res.on('error', (err: NodeJS.ErrnoException) => {
-          clearTimeout(timer);
-          reject(
-            new HttpNetworkError(
-              `response from ${req.target.host} broke: ${err.message}`,
-              networkCode(err.code),
-              err.code,
-            ),
-          );
-        });
-      },
+      res =>
+        readReply(res, req, {
+          done: () => clearTimeout(timer),
+          resolve,
+          reject,
+        }),
     );
     const timer = setTimeout(() => {
       r.destroy(
@@ -192,32 +211,15 @@ async function proxiedRequest(
         // Node would ignore createConnection and dial on its own).
         createConnection: () => secure,
       },
-      res => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          clearTimeout(timer);
-          secure.destroy();
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = text ? JSON.parse(text) : undefined;
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-        });
-        res.on('error', (err: NodeJS.ErrnoException) => {
-          clearTimeout(timer);
-          reject(
-            new HttpNetworkError(
-              `response from ${req.target.host} broke: ${err.message}`,
-              networkCode(err.code),
-              err.code,
-            ),
-          );
-        });
-      },
+      res =>
+        readReply(res, req, {
+          done: () => {
+            clearTimeout(timer);
+            secure.destroy();
+          },
+          resolve,
+          reject,
+        }),
     );
     const timer = setTimeout(() => {
       r.destroy(

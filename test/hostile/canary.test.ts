@@ -71,6 +71,8 @@ let redis: Redis;
 let cliInventory: string;
 /** The same with a client secret Entra does not know. */
 let wrongInventory: string;
+/** The bot's workers: both environments' servers, by queue identity, and central. */
+const VANTAGES = ['lab/services-1', 'lab/app-1', 'broken/services-1', 'broken/app-1', 'central'];
 /** The broken lab's inventory for the CLI. */
 let brokenInventory: string;
 /** For the bot: `lab` (healthy, no token for support@ until a sign-in) and `broken`. */
@@ -361,7 +363,8 @@ test('serve and workers over Redis: checks, a failing check and a device-code si
     ECEBOT_HEARTBEAT_MS: '500',
   };
   try {
-    for (const v of ['services-1', 'app-1', 'central'])
+    // One worker per environment's server (queue identities ENV/SERVER) and the shared central.
+    for (const v of VANTAGES)
       procs.push(
         spawnEcebot(
           `worker ${v}`,
@@ -452,10 +455,10 @@ test('serve and workers over Redis: checks, a failing check and a device-code si
     // The services server's worker redeems the kept token: the token item passes for support@.
     const tokenRun = await finalCard('check lab token');
     const texts = cardTexts(cardOf(tokenRun));
-    const i = texts.findIndex(t => t.startsWith('**Token generation**'));
-    expect(texts[i - 1]).toBe('✔');
-    expect(texts[i]).toMatch(/support@example\.com/);
-    expect(texts[i]).not.toContain('no token configured');
+    // A passing item sits under the card's passed line as "✔ **Title** — summary".
+    const passed = texts.find(t => t.startsWith('✔ **Token generation**'));
+    expect(passed).toMatch(/support@example\.com/);
+    expect(passed).not.toContain('no token configured');
 
     // The kept token: in Redis only sealed (v2.<key id>.<iv>.<tag>.<ciphertext>), and it opens with the
     // key to a refresh token the lab issued to the sign-in, not one from the inventory.
@@ -506,7 +509,7 @@ test('serve and workers over Redis: checks, a failing check and a device-code si
 
   // The capture is what it should be: cards, logs, job traffic and the sealed secret.
   expect(fake.requests.filter(r => cardOf(r)).length).toBeGreaterThanOrEqual(8);
-  for (const v of ['services-1', 'app-1', 'central'])
+  for (const v of VANTAGES)
     expect(capture.from(`worker ${v}: stdout`)[0]!.text).toMatch(/observations from/);
   expect(capture.from('serve: stdout')[0]!.text).toMatch(/kept a refresh token/);
   expect(ours.length).toBeGreaterThan(100);

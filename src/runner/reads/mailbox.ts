@@ -144,16 +144,28 @@ async function forLogin(
   return { token, mctx, account: signedIn(got.observations) ?? accountOf(m) };
 }
 
+/** Each mailbox ecebot holds a token for, logged in with `login` once its token is redeemed. */
+async function eachMailbox(
+  rc: ReadContext,
+  login: (
+    m: Mailbox,
+    l: NonNullable<Awaited<ReturnType<typeof forLogin>>>,
+  ) => Promise<Observation[]>,
+): Promise<Observation[]> {
+  const per = withTokens(rc.run).map(async ({ m, rt }) => {
+    const l = await forLogin(rc, m, rt);
+    return l ? login(m, l) : [];
+  });
+  return (await Promise.all(per)).flat();
+}
+
 export const mailboxLogin: ReadDeclaration = {
   name: 'mailbox-login',
   on: ['services'],
   uses: ['mailbox-token'],
-  async observe(rc) {
+  observe(rc) {
     const ep = rc.endpoints;
-    const per = withTokens(rc.run).map(async ({ m, rt }) => {
-      const login = await forLogin(rc, m, rt);
-      if (!login) return [];
-      const { token, mctx, account } = login;
+    return eachMailbox(rc, async (m, { token, mctx, account }) => {
       const mail = await Promise.all([
         guarded(mctx, m.retrieve, m.address, () =>
           m.retrieve === 'imap'
@@ -171,7 +183,6 @@ export const mailboxLogin: ReadDeclaration = {
       ]);
       return mail.flat();
     });
-    return (await Promise.all(per)).flat();
   },
 };
 
@@ -184,16 +195,12 @@ export const mailboxSend: ReadDeclaration = {
   name: 'mailbox-send',
   on: ['application'],
   uses: ['mailbox-token'],
-  async observe(rc) {
+  observe(rc) {
     const ep = rc.endpoints;
-    const per = withTokens(rc.run).map(async ({ m, rt }) => {
-      const login = await forLogin(rc, m, rt);
-      if (!login) return [];
-      const { token, mctx, account } = login;
-      return guarded(mctx, 'smtp', m.address, () =>
+    return eachMailbox(rc, (m, { token, mctx, account }) =>
+      guarded(mctx, 'smtp', m.address, () =>
         probeSmtp(mctx, ep.smtp, { user: account, from: m.address, accessToken: token }),
-      );
-    });
-    return (await Promise.all(per)).flat();
+      ),
+    );
   },
 };
