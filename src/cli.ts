@@ -245,6 +245,10 @@ async function lab(argv: string[], io: Io): Promise<number> {
       io.out(`  ${k.padEnd(6)} ${v.host}:${v.port} -> 127.0.0.1`);
     io.out(`  CA        ${l.info.ca}`);
     io.out(`  inventory ${l.info.inventory}`);
+    for (const b of l.info.breaks)
+      io.out(
+        `  breaks    ${b.scenario}: ${b.description}${b.code ? ` (expect ${b.item} ${b.status} ${b.code})` : ''}`,
+      );
     io.out('');
     io.out(`Try: npx ecebot check lab --config ${l.info.inventory}`);
     // A ready probe of the lab's IMAP with a mailbox's token, kept in a file in the lab's own
@@ -259,6 +263,10 @@ async function lab(argv: string[], io: Io): Promise<number> {
         `     npx ecebot probe imap --host ${imap.host} --port ${imap.port} --resolve ${imap.host}=127.0.0.1 --ca ${l.info.ca} --user ${mailbox} --token-file ${tokenFile}`,
       );
       io.out(`     (the lab's port ${imap.port} stands for Office 365's IMAP port 993)`);
+      // The same login with curl, an independent client (RFC 7628 XOAUTH2 via --oauth2-bearer).
+      io.out(
+        `     curl --cacert ${l.info.ca} --resolve ${imap.host}:${imap.port}:127.0.0.1 --user ${mailbox}: --oauth2-bearer "$(cat ${tokenFile})" imaps://${imap.host}:${imap.port}/`,
+      );
     }
   }
   await waitForSignal();

@@ -45,6 +45,17 @@ export interface LabInfo {
   inventory: string;
   ca: string;
   scenarios: string[];
+  /**
+   * What each scenario breaks, and what a correct check reports for it (item, status, code), so
+   * a failure can be looked for with `ecebot probe` or `ecebot check --item`.
+   */
+  breaks: {
+    scenario: string;
+    description: string;
+    item?: string;
+    status?: string;
+    code?: string;
+  }[];
   /** Keyed as the lab's services are named: entra (login.microsoftonline.com), graph, exo, imap, pop3, smtp, ece. */
   endpoints: Record<'entra' | Exclude<LabEndpoint, 'login'>, { host: string; port: number }>;
   /** Ready-made Outlook access tokens per mailbox, for curl and `ecebot probe`. */
@@ -299,6 +310,11 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
       inventory,
       ca: caPath,
       scenarios: opts.scenarios.map(s => s.name),
+      breaks: opts.scenarios.map(s => ({
+        scenario: s.name,
+        description: s.description,
+        ...(s.expect ? { item: s.expect.item, status: s.expect.status, code: s.expect.code } : {}),
+      })),
       endpoints: Object.fromEntries(
         (Object.keys(ports) as LabEndpoint[]).map(k => [k === 'login' ? 'entra' : k, ep(k)]),
       ) as LabInfo['endpoints'],
