@@ -49,9 +49,7 @@ const externalHost = (ctx: RemediationContext): string => {
 };
 const firewall = (ctx: RemediationContext): string =>
   `Sta uitgaand TCP ${ctx.port ?? '<poort>'}${from(ctx)} toe naar ${ctx.host ?? '<host>'}${
-    ctx.probedPort
-      ? ` (deze controle bereikte het op poort ${ctx.probedPort}, zoals de inventaris zegt)`
-      : ''
+    ctx.probedPort ? ` (bereikt op poort ${ctx.probedPort})` : ''
   }`;
 
 /** Regenerate the ECE token for a mailbox: the technote's InPrivate advice (checklist item 4). */

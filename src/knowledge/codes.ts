@@ -116,9 +116,7 @@ const adminOrigin = (ctx: RemediationContext): string => {
 
 const firewall = (ctx: RemediationContext): string =>
   `Allow outbound TCP ${ctx.port ?? '<port>'}${where(ctx)} to ${ctx.host ?? '<host>'}${
-    ctx.probedPort
-      ? ` (this check reached it on port ${ctx.probedPort}, as the inventory says)`
-      : ''
+    ctx.probedPort ? ` (reached on port ${ctx.probedPort})` : ''
   }`;
 const netLinks: Link[] = [LINKS.endpoints, LINKS.endpointsShort, LINKS.technote];
 

@@ -206,7 +206,7 @@ describe('fixes name the service port', () => {
       );
       const fix = f.remediation.find(r => r.code === 'CONNECT_REFUSED')?.fix ?? '';
       expect(fix).toContain(`Allow outbound TCP ${port} from services-1`);
-      expect(fix).toContain('port 45881, as the inventory says');
+      expect(fix).toContain('(reached on port 45881)');
     },
   );
 
@@ -220,6 +220,6 @@ describe('fixes name the service port', () => {
     );
     const fix = f.remediation.find(r => r.code === 'CONNECT_REFUSED')?.fix ?? '';
     expect(fix).toContain('Allow outbound TCP 993 from services-1');
-    expect(fix).not.toContain('as the inventory says');
+    expect(fix).not.toContain('reached on port');
   });
 });
