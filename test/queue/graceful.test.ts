@@ -41,8 +41,11 @@ afterAll(async () => {
   await lab?.stop();
 });
 
-/** The verdict line of a finished run card (src/i18n/messages.ts, English). */
-const VERDICT = /^(All checks passed|Passed with warnings|Problems found)\b/;
+/**
+ * The verdict line of a finished run card (src/i18n/messages.ts, English), which leads with
+ * its mark and environment ("✖ lab — Problems found: …").
+ */
+const VERDICT = /^\S+ \S+ — (All checks passed|Passed with warnings|Problems found)\b/;
 
 describe('worker SIGTERM', () => {
   let cfg: QueueConfig;
