@@ -53,7 +53,7 @@ function judgeMailTls(o: MailObservation): Part {
     [fromObservation(o)],
     {
       failedOn: [o.vantage],
-      fix: { vantage: o.vantage, host, ...(o.port ? { port: o.port } : {}) },
+      fix: { vantage: o.vantage, host, ...servicePorts(o.kind, o.port) },
     },
   );
 }
@@ -82,7 +82,7 @@ function where(o: NetObservation): { label: string; host: string; port?: number 
 const LEGACY_HOST = /^[a-z0-9-]+-legacy\.(office365\.com|partner\.outlook\.cn)\.?$/i;
 
 /** Each Microsoft 365 service's port (checklist item 8: 443, 587, 993, 995). */
-export const SERVICE_PORT = { https: 443, smtp: 587, imap: 993, pop3: 995 } as const;
+const SERVICE_PORT = { https: 443, smtp: 587, imap: 993, pop3: 995 } as const;
 
 /**
  * The ports a fix names: the service's own, and the one the check reached only when it differs

@@ -15,7 +15,16 @@
  * test/knowledge/codes-nl.test.ts holds both texts to naming the same permissions.
  */
 import type { Code } from '../model/codes';
-import { ownToken, type RemediationContext } from './codes';
+import {
+  appPath,
+  externalHostOr,
+  hostPortOr,
+  mbx,
+  ownToken,
+  scopeList,
+  signInAs,
+  type RemediationContext,
+} from './codes';
 import { PROBE_PERMISSIONS } from './permissions';
 import { checkVersion, formatEs, LAST_ES_RELEASE, newestKnownEs } from './versions';
 
@@ -28,25 +37,11 @@ export interface AdviceNl {
 /** A code's Dutch remediation, filled in for one environment (and mailbox, server, …). */
 export type RemedyNl = (ctx: RemediationContext) => AdviceNl;
 
-// Small fill-ins, as in ./codes.ts. Placeholders in angle brackets where the inventory cannot know.
-const mbx = (ctx: RemediationContext): string => ctx.mailbox ?? '<mailbox>';
-const signInAs = (ctx: RemediationContext): string => ctx.account ?? ctx.mailbox ?? '<account>';
+// Small fill-ins: the language-neutral ones are ./codes.ts's own; these say their words in Dutch.
 const from = (ctx: RemediationContext): string => (ctx.vantage ? ` vanaf ${ctx.vantage}` : '');
-const hostPort = (ctx: RemediationContext): string =>
-  ctx.host ? (ctx.port ? `${ctx.host}:${ctx.port}` : ctx.host) : 'het Microsoft 365-eindpunt';
-const appPath = (ctx: RemediationContext): string =>
-  `Entra admin center > App registrations > ${ctx.env.app.clientId}`;
-const scopeList = (ctx: RemediationContext, fallback: string): string =>
-  ctx.scopes?.length ? ctx.scopes.join(', ') : fallback;
-const externalHost = (ctx: RemediationContext): string => {
-  try {
-    return ctx.env.ece.externalUrl
-      ? new URL(ctx.env.ece.externalUrl).host
-      : '<externe host van ECE>';
-  } catch {
-    return '<externe host van ECE>';
-  }
-};
+const hostPort = (ctx: RemediationContext): string => hostPortOr(ctx, 'het Microsoft 365-eindpunt');
+const externalHost = (ctx: RemediationContext): string =>
+  externalHostOr(ctx, '<externe host van ECE>');
 const firewall = (ctx: RemediationContext): string =>
   `Sta uitgaand TCP ${ctx.port ?? '<poort>'}${from(ctx)} toe naar ${ctx.host ?? '<host>'}${
     ctx.probedPort ? ` (bereikt op poort ${ctx.probedPort})` : ''

@@ -82,24 +82,31 @@ export interface CodeEntry {
   remediation: Remedy;
 }
 
-// Small fill-ins. Placeholders in angle brackets only where the inventory cannot know the value.
+// Small fill-ins, shared with the Dutch table (./codes-nl.ts). Placeholders in angle brackets
+// only where the inventory cannot know the value.
 const guide = (ctx: RemediationContext): Link[] => docsFor(ctx.env.ece.version).links;
-const mbx = (ctx: RemediationContext): string => ctx.mailbox ?? '<mailbox>';
-const signInAs = (ctx: RemediationContext): string => ctx.account ?? ctx.mailbox ?? '<account>';
+export const mbx = (ctx: RemediationContext): string => ctx.mailbox ?? '<mailbox>';
+export const signInAs = (ctx: RemediationContext): string =>
+  ctx.account ?? ctx.mailbox ?? '<account>';
 const where = (ctx: RemediationContext): string => (ctx.vantage ? ` from ${ctx.vantage}` : '');
-const hostPort = (ctx: RemediationContext): string =>
-  ctx.host ? (ctx.port ? `${ctx.host}:${ctx.port}` : ctx.host) : 'the Microsoft 365 endpoint';
-const appPath = (ctx: RemediationContext): string =>
+/** `host:port`, or `unknown` (in the reader's language) when no host is known. */
+export const hostPortOr = (ctx: RemediationContext, unknown: string): string =>
+  ctx.host ? (ctx.port ? `${ctx.host}:${ctx.port}` : ctx.host) : unknown;
+const hostPort = (ctx: RemediationContext): string => hostPortOr(ctx, 'the Microsoft 365 endpoint');
+export const appPath = (ctx: RemediationContext): string =>
   `Entra admin center > App registrations > ${ctx.env.app.clientId}`;
-const scopeList = (ctx: RemediationContext, fallback: string): string =>
+export const scopeList = (ctx: RemediationContext, fallback: string): string =>
   ctx.scopes?.length ? ctx.scopes.join(', ') : fallback;
-const externalHost = (ctx: RemediationContext): string => {
+/** The external URL's host, or `unknown` (in the reader's language) when it has none. */
+export const externalHostOr = (ctx: RemediationContext, unknown: string): string => {
   try {
-    return ctx.env.ece.externalUrl ? new URL(ctx.env.ece.externalUrl).host : '<ECE external host>';
+    return ctx.env.ece.externalUrl ? new URL(ctx.env.ece.externalUrl).host : unknown;
   } catch {
-    return '<ECE external host>';
+    return unknown;
   }
 };
+const externalHost = (ctx: RemediationContext): string =>
+  externalHostOr(ctx, '<ECE external host>');
 /** The origin admins log in with: from adminUrl when known, else the external URL's host. */
 const adminOrigin = (ctx: RemediationContext): string => {
   for (const u of [ctx.env.ece.adminUrl, ctx.env.ece.externalUrl]) {

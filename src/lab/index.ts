@@ -99,7 +99,6 @@ export interface LabOptions {
   latencyMs?: number;
 }
 
-/** Servers a fault applies to, with the certificate names they present. */
 /**
  * Entra's sign-in service answers as login.microsoftonline.com and as login.microsoft.com (an
  * alias in its instance-discovery metadata, o365-facts.md §1.1); the lab's Entra does too, so the
@@ -107,6 +106,7 @@ export interface LabOptions {
  */
 export const LOGIN_ALIAS = 'login.microsoft.com';
 
+/** Servers a fault applies to, with the certificate names they present. */
 function certNames(endpoint: LabEndpoint): string[] {
   return endpoint === 'login' ? [LAB_HOSTS.login, LOGIN_ALIAS] : [LAB_HOSTS[endpoint]];
 }
@@ -176,6 +176,8 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
     const d = tenant.domain;
     const rtSupport = refreshTokenOf(tenant, `support@${d}`)!;
     const rtService = refreshTokenOf(tenant, `svc-ece@${d}`)!;
+    // A well-kept ECE: 12.6(1) with ES10, which Cisco's UCCE 15.0(1) Features Guide names ("ECE
+    // ES10 or later on ECE 12.6(1)"); old-es (ES0) and older-es (ES3) go below it.
     const knobs: LabInventoryKnobs = { version: '12.6(1)', es: 10, externalUrl: true };
     for (const s of opts.scenarios) {
       s.tenant?.(tenant, now);

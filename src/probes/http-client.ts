@@ -102,14 +102,7 @@ export async function httpsRequest(ctx: ProbeContext, req: HttpRequest): Promise
     throw new HttpNetworkError(e.message, e.code, e.sysCode);
   }
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = {
-      host: req.target.port === 443 ? req.target.host : `${req.target.host}:${req.target.port}`,
-      // Entra's sign-in log keeps each sign-in's user agent (Graph signIn `userAgent`): ecebot's
-      // own token redemptions say who they are, so they are never taken for ECE's.
-      'user-agent': ECEBOT_USER_AGENT,
-      ...(req.headers ?? {}),
-    };
-    if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
+    const headers = headersOf(req);
     const r = https.request(
       {
         method: req.method,
@@ -158,6 +151,8 @@ export async function httpsRequest(ctx: ProbeContext, req: HttpRequest): Promise
 function headersOf(req: HttpRequest): Record<string, string> {
   const headers: Record<string, string> = {
     host: req.target.port === 443 ? req.target.host : `${req.target.host}:${req.target.port}`,
+    // Entra's sign-in log keeps each sign-in's user agent (Graph signIn `userAgent`): ecebot's
+    // own token redemptions say who they are, so they are never taken for ECE's.
     'user-agent': ECEBOT_USER_AGENT,
     ...(req.headers ?? {}),
   };

@@ -86,9 +86,6 @@ export function networkCode(sysCode: string | undefined): Code {
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
     case 'CERT_UNTRUSTED':
       return 'TLS_CERT_INVALID';
-    case 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION':
-    case 'ERR_SSL_UNSUPPORTED_PROTOCOL':
-      return 'TLS_VERSION_REFUSED';
     case 'ERR_SSL_WRONG_VERSION_NUMBER':
     case 'EPROTO':
       return 'TLS_HANDSHAKE_FAILED';

@@ -145,12 +145,8 @@ function redisOptions(role: ConnectionRole): RedisOptions {
 /** TLS options for `rediss://`: Node's CAs plus the configured ones; never unchecked. */
 function tlsOptions(cfg: QueueConfig): RedisOptions['tls'] | undefined {
   if (!/^rediss:/i.test(cfg.url)) return undefined;
-  return cfg.tlsCa ? { ca: [...tlsRootCertificates(), cfg.tlsCa] } : {};
-}
-
-/** Keep the public roots: giving `ca` alone would replace them (Node tls.createSecureContext). */
-function tlsRootCertificates(): string[] {
-  return [...rootCertificates];
+  // Keep the public roots: giving `ca` alone would replace them (Node tls.createSecureContext).
+  return cfg.tlsCa ? { ca: [...rootCertificates, cfg.tlsCa] } : {};
 }
 
 /**
@@ -158,10 +154,13 @@ function tlsRootCertificates(): string[] {
  * the URL. Typed as `Redis` for the callers (BullMQ takes both; every call ecebot makes exists on
  * both, and all keys share one slot through the hash-tag prefix).
  */
-function connectCluster(cfg: QueueConfig, role: ConnectionRole): Redis {
+function connectCluster(
+  cfg: QueueConfig,
+  role: ConnectionRole,
+  tls: RedisOptions['tls'] | undefined,
+): Redis {
   const u = new URL(cfg.url);
   const { enableOfflineQueue, retryStrategy: _r, ...perNode } = redisOptions(role);
-  const tls = tlsOptions(cfg);
   const options: ClusterOptions = {
     ...(enableOfflineQueue === false ? { enableOfflineQueue: false } : {}),
     clusterRetryStrategy: retryStrategy,
@@ -179,7 +178,7 @@ function connectCluster(cfg: QueueConfig, role: ConnectionRole): Redis {
 export function connect(cfg: QueueConfig, role: ConnectionRole): Redis {
   const tls = tlsOptions(cfg);
   const client = cfg.clusterNodes
-    ? connectCluster(cfg, role)
+    ? connectCluster(cfg, role, tls)
     : new Redis(cfg.url, { ...redisOptions(role), ...(tls ? { tls } : {}), lazyConnect: false });
   // Without a listener ioredis prints every reconnect failure; callers read lastError instead.
   client.on('error', (err: Error) => {

@@ -234,8 +234,6 @@ const LEVELS: readonly Detail[] = [
   },
 ];
 
-const clip = clipWords;
-
 function ms(n: number): string {
   return n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`;
 }
@@ -251,12 +249,12 @@ function evidenceLines(f: Finding, d: Detail, { m }: Words): string[] {
   // Failing evidence first: it is what the reader opens Details for.
   const ordered = [...f.evidence].sort((a, b) => Number(a.ok) - Number(b.ok));
   for (const e of ordered.slice(0, d.evidence)) {
-    lines.push(clip(`[${e.ok ? 'ok' : e.code}] ${e.vantage} ${e.target}: ${e.text}`, d.line));
-    if (e.server && !e.ok) lines.push(clip(`  server: ${e.server}`, d.line));
+    lines.push(clipWords(`[${e.ok ? 'ok' : e.code}] ${e.vantage} ${e.target}: ${e.text}`, d.line));
+    if (e.server && !e.ok) lines.push(clipWords(`  server: ${e.server}`, d.line));
     // Transcripts only where something went wrong: a good exchange is not what Details is for.
     if (!e.ok)
       for (const t of (e.transcript ?? []).slice(0, d.transcript))
-        lines.push(clip(`  ${t}`, d.line));
+        lines.push(clipWords(`  ${t}`, d.line));
   }
   if (f.evidence.length > d.evidence && d.evidence > 0)
     lines.push(m.moreEvidence(f.evidence.length - d.evidence));
@@ -339,13 +337,13 @@ function problemGroup(p: Problem, d: Detail, w: Words): RunCardGroup {
     first && !first.fix ? sentencesWithin(remediationText(first, lang), d.text) : undefined;
   const where = [
     ...(findingSummary(f, lang).length > headline
-      ? [clip(findingSummary(f, lang), d.summary * 2)]
+      ? [clipWords(findingSummary(f, lang), d.summary * 2)]
       : []),
     [f.failedOn.length ? m.failedOn(f.failedOn.join(', ')) : '', m.took(ms(f.durationMs))]
       .filter(Boolean)
       .join(' · '),
     ...p.also.map(a =>
-      clip(
+      clipWords(
         `**${itemTitle(a.item, lang)}** — ${findingSummary(a, lang)}${
           a.failedOn.length ? ` (${m.failedOn(a.failedOn.join(', '))})` : ''
         }`,
@@ -356,11 +354,11 @@ function problemGroup(p: Problem, d: Detail, w: Words): RunCardGroup {
   // The whole first remediation goes to Details when the card shows only its first sentences.
   const more: RunCardRemediation[] = [
     ...(first && (first.fix || said?.cut)
-      ? [{ text: clip(remediationText(first, lang), d.text * 2), fix: '', links: '' }]
+      ? [{ text: clipWords(remediationText(first, lang), d.text * 2), fix: '', links: '' }]
       : ([] as RunCardRemediation[])),
     ...rest.slice(0, d.remediations).map(r => ({
-      text: clip(remediationText(r, lang), d.text * 2),
-      fix: r.fix ? clip(remediationFix(r, lang) ?? r.fix, d.fix) : '',
+      text: clipWords(remediationText(r, lang), d.text * 2),
+      fix: r.fix ? clipWords(remediationFix(r, lang) ?? r.fix, d.fix) : '',
       links: linksText(r, d.links),
     })),
   ];
@@ -371,10 +369,10 @@ function problemGroup(p: Problem, d: Detail, w: Words): RunCardGroup {
     mark: MARK[f.status],
     color: COLOR[f.status],
     title: itemTitle(f.item, lang),
-    summary: clip(findingSummary(f, lang), headline),
+    summary: clipWords(findingSummary(f, lang), headline),
     also: p.also.length ? m.also(p.also.map(a => itemTitle(a.item, lang)).join(', ')) : '',
     text: said?.text ?? '',
-    fix: first?.fix ? clip(remediationFix(first, lang) ?? first.fix, d.fix) : '',
+    fix: first?.fix ? clipWords(remediationFix(first, lang) ?? first.fix, d.fix) : '',
     hasDetails,
     detailsId: `details-${f.item}`,
     where,
@@ -396,7 +394,7 @@ function progressGroup(
     mark: MARK[state],
     color: COLOR[state],
     title: itemTitle(item, w.lang),
-    summary: f ? clip(findingSummary(f, w.lang), 160) : stateWord(state, w.lang),
+    summary: f ? clipWords(findingSummary(f, w.lang), 160) : stateWord(state, w.lang),
     also: '',
     text: '',
     fix: '',
@@ -488,14 +486,14 @@ function modelData(c: CardModel, o: RunCardOptions, d: Detail, level: number): R
     sections,
     // One line at Teams' narrow width: the titles that fit, the rest behind the toggle.
     passedText: passing.length
-      ? clip(
+      ? clipWords(
           m.passedLine(passing.length, passing.map(f => itemTitle(f.item, lang)).join(', ')),
           PASSED_LINE,
         )
       : '',
     passed: passing.map(f => ({
       title: itemTitle(f.item, lang),
-      summary: clip(findingSummary(f, lang), d.summary),
+      summary: clipWords(findingSummary(f, lang), d.summary),
     })),
     // The release is in the version item's own summary (a failure shows it; Show lists it).
     footer: [

@@ -78,13 +78,16 @@ function mapFinding(x: Finding, f: (s: string) => string, card: boolean): Findin
     ...x,
     title: f(x.title),
     summary: f(x.summary),
+    ...(x.summaryNl !== undefined ? { summaryNl: f(x.summaryNl) } : {}),
     failedOn: x.failedOn.map(f),
     vantages: x.vantages.map(f),
     evidence: x.evidence.map(e => mapEvidence(e, f)),
     remediation: x.remediation.map(r => ({
       ...r,
       text: f(r.text),
+      ...(r.textNl !== undefined ? { textNl: f(r.textNl) } : {}),
       ...(r.fix !== undefined ? { fix: f(r.fix) } : {}),
+      ...(r.fixNl !== undefined ? { fixNl: f(r.fixNl) } : {}),
       links: card
         ? r.links.flatMap(l => {
             const url = safeLinkUrl(l.url);

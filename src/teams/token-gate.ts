@@ -169,14 +169,19 @@ export class TokenGate {
       retryAfterMs?: number;
       now?: () => Date;
     },
-  ) {}
+  ) {
+    // The environment does not change while the process runs: the issuers are worked out once.
+    this.issuers = acceptedIssuers(o.vars);
+  }
+
+  private readonly issuers: string[];
 
   /** Authenticate one request: locally first, then with the library under our deadline. */
   async check(activity: Activity, authorization: string): Promise<GateVerdict> {
     if (this.o.appId) {
       const local = checkTokenLocally(authorization, {
         appId: this.o.appId,
-        issuers: acceptedIssuers(this.o.vars),
+        issuers: this.issuers,
         nowS: Math.floor((this.o.now?.() ?? new Date()).getTime() / 1000),
       });
       if (!local.ok) {

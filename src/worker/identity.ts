@@ -8,7 +8,7 @@
 import { InputError } from '../inventory/errors';
 import { suggest, type Inventory } from '../inventory/load';
 import { CENTRAL } from '../model';
-import { vantageId } from '../queue/names';
+import { parseVantageId, vantageId } from '../queue/names';
 
 /** The vantage a worker serves, resolved against the inventory. */
 export interface WorkerVantage {
@@ -28,13 +28,13 @@ export function resolveWorkerVantage(inv: Inventory, raw: string, file?: string)
     e.servers.map(s => ({ environment: e.name, vantage: s.name, id: vantageId(e.name, s.name) })),
   );
   const known = [CENTRAL, ...all.map(a => a.id)];
-  const cut = given.indexOf('/');
-  if (cut >= 0) {
+  const named = parseVantageId(given);
+  if (named.environment !== undefined) {
     const hit = all.find(a => a.id === given);
     if (hit) return hit;
     const close = suggest(given, known);
     throw new InputError(
-      `no server ${JSON.stringify(given.slice(cut + 1))} in environment ${JSON.stringify(given.slice(0, cut))} of the inventory`,
+      `no server ${JSON.stringify(named.vantage)} in environment ${JSON.stringify(named.environment)} of the inventory`,
       `${close ? `did you mean ${close}? ` : ''}vantage points: ${known.join(', ')}`,
       file,
     );
