@@ -178,6 +178,7 @@ class ImapSession {
     private readonly ch: LineChannel,
     private readonly labState: LabState,
     private readonly frontEnd: string,
+    private readonly onTurn?: (what: string) => void,
   ) {}
 
   async run(): Promise<void> {
@@ -237,7 +238,10 @@ class ImapSession {
       const n = Number(m[1]);
       total += n;
       if (n > MAX_LITERAL || total > MAX_LITERAL * 2) throw new TooLargeError();
-      if (!m[2]) await this.ch.send(IMAP.literalContinue);
+      if (!m[2]) {
+        this.onTurn?.('+');
+        await this.ch.send(IMAP.literalContinue);
+      }
       const lit = await this.ch.readBytes(n);
       if (lit === null) return null;
       tokens.push({ kind: 'string', value: lit.toString('utf8') });
@@ -261,6 +265,7 @@ class ImapSession {
   /** Route a command by state (RFC 3501 §3), applying EXO's session rules first. */
   private async dispatch(cmd: Command): Promise<void> {
     const { tag, name } = cmd;
+    this.onTurn?.(name);
     if (this.state !== 'not-authenticated' && !this.notConnected && this.tokenExpired()) {
       // A session outliving its token is ended by the server (o365-facts.md §5 row 16).
       await this.ch.send(IMAP.byeTokenExpired);
@@ -323,6 +328,7 @@ class ImapSession {
     if (!mech || args.length > 2) return this.ch.send(`${tag} ${IMAP.badArgument}`);
     let response = astring(args[1]);
     if (response === undefined) {
+      this.onTurn?.('+');
       await this.ch.send('+ ');
       const line = await this.ch.readLine();
       if (line === null) return this.close();
@@ -481,15 +487,30 @@ class ImapSession {
   }
 }
 
+/** Options of the lab's IMAP server. */
+export interface ImapServerOptions extends MailServerOptions {
+  /**
+   * Told of every turn a client waits for: the verb of each tagged command, and `+` for each
+   * continuation the server asks for (AUTHENTICATE without an initial response, a synchronising
+   * literal). Tests count a client's round trips with it.
+   */
+  onTurn?: (what: string) => void;
+}
+
 /** Start the lab's IMAP server (implicit TLS, like port 993). */
-export function startImapServer(opts: MailServerOptions): Promise<RunningServer> {
+export function startImapServer(opts: ImapServerOptions): Promise<RunningServer> {
   const frontEnd = opts.frontEnd ?? frontEndName();
   const server = createServer({ key: opts.tls.keyPem, cert: opts.tls.certPem });
   const live = new Set<TLSSocket>();
   server.on('secureConnection', (socket: TLSSocket) => {
     live.add(socket);
     socket.on('close', () => live.delete(socket));
-    const session = new ImapSession(new LineChannel(socket, opts.delayMs), opts.state, frontEnd);
+    const session = new ImapSession(
+      new LineChannel(socket, opts.delayMs),
+      opts.state,
+      frontEnd,
+      opts.onTurn,
+    );
     session.run().catch(() => socket.destroy());
   });
   // A client that rejects our certificate (the point of some tests) is not a server error.
