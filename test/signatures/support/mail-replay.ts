@@ -124,6 +124,11 @@ async function imapSession(conn: LineConn, sig: Signature, at: string): Promise<
     return;
   }
   conn.write('* OK The Microsoft Exchange IMAP4 service is ready. []');
+  // Exchange answers "BAD User is authenticated but not connected." to whichever mailbox
+  // command comes first after AUTHENTICATE (o365-facts.md §1.2): the sources saw it on the
+  // command their client sent first (NAMESPACE, SELECT), the probe's first is LIST.
+  const firstAfterLogin = /User is authenticated but not connected/i.test(sig.text);
+  let loggedIn = false;
   for (;;) {
     const line = await conn.next();
     if (line === null) return;
@@ -133,7 +138,12 @@ async function imapSession(conn: LineConn, sig: Signature, at: string): Promise<
       conn.write('+ ');
       await conn.next();
     }
-    if (verb === at || (at === 'EXAMINE' && verb === 'SELECT')) {
+    const mailboxCommand = loggedIn && !['CAPABILITY', 'ID', 'NOOP', 'LOGOUT'].includes(verb);
+    if (verb === 'AUTHENTICATE') loggedIn = true;
+    if (
+      (firstAfterLogin ? mailboxCommand : verb === at) ||
+      (at === 'EXAMINE' && verb === 'SELECT')
+    ) {
       conn.write(imapLine(sig.text, tag));
       if (/^\* BYE\b/i.test(sig.text)) {
         conn.end();
