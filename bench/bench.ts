@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { benchBot } from './bot';
 import { benchChecks } from './checks';
 import { benchQueue } from './queue';
+import { benchWan } from './wan';
 import { metric, type Metric } from './measure';
 
 async function main(): Promise<void> {
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
   );
   metrics.push(...(await benchQueue()));
   metrics.push(...(await benchBot()));
+  metrics.push(...(await benchWan()));
   const results = {
     machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
     startedAt: new Date(started).toISOString(),
