@@ -103,7 +103,12 @@ export const CHAINS: Chain[] = [
     name: 'services-1 POP3',
     token: TOKEN,
     before: [TCP, TLS13, one('greeting'), one('CAPA')],
-    after: [one('AUTH XOAUTH2 with initial response (RFC 5034)'), one('STAT'), one('QUIT')],
+    after: [
+      // Exchange Online takes the token only after a `+` (o365-facts.md §1.3, §5 row 6).
+      { what: 'AUTH XOAUTH2, then the token after "+"', rtts: { lab: 2, real: 2 } },
+      one('STAT'),
+      one('QUIT'),
+    ],
   },
   {
     name: 'app-1 SMTP AUTH',
