@@ -80,10 +80,10 @@ export interface DriftChange {
 
 /** Bounds on what is kept, so a hostile or huge tenant cannot grow Redis without end. */
 export const DRIFT_LIMITS = {
-  /** Facts kept per environment (mailboxes × fields); the newest are kept beyond it. */
-  maxFacts: 500,
+  /** Facts kept per environment (about six per mailbox); beyond it the newest are kept. */
+  maxFacts: 1000,
   /** Entries per set (licence plans, redirect URIs…); the rest is cut and said so. */
-  maxEntries: 200,
+  maxEntries: 100,
   /** Characters per entry. */
   maxChars: 300,
   /** A fact not read again for this long is forgotten (a mailbox taken out of the inventory). */

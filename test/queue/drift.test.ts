@@ -5,7 +5,9 @@
  * Get-TransportConfig; o365-facts.md §3.5), Graph application passwordCredentials (keyId,
  * displayName, endDateTime; §3.1), oAuth2PermissionGrant consentType AllPrincipals (§3.2).
  */
-import type { EnvironmentFacts, Observation } from '../../src/model';
+import type { EnvironmentFacts, Observation, Run } from '../../src/model';
+import { MemoryNoticeMemory, NoticeWatch } from '../../src/notify/notices';
+import type { OutboxItem } from '../../src/notify/outbox';
 import { DRIFT_LIMITS, foldFacts, readFacts, type DriftState } from '../../src/notify/drift';
 import { changeLine, driftMessage, staleMessage } from '../../src/notify/notice-cards';
 import { decideStale, signInReadings, type StaleState } from '../../src/notify/staleness';
@@ -328,5 +330,55 @@ describe('staleness: ECE sign-ins per mailbox, judged only when the log was read
       3 * H,
     );
     expect(d.decisions).toEqual([]);
+  });
+});
+
+describe('notices in memory: the same folding without Redis', () => {
+  function watch(memory: MemoryNoticeMemory, muted = false) {
+    const queued: { id: string; text: string }[] = [];
+    const w = new NoticeWatch({
+      memory,
+      store: { mutedUntil: () => Promise.resolve(muted ? new Date(T0 + 3_600_000) : undefined) },
+      outbox: {
+        enqueue: (item: OutboxItem, id?: string) => {
+          queued.push({ id: id ?? '', text: item.message.text ?? '' });
+          return Promise.resolve(id ?? '');
+        },
+      },
+      audienceOf: () => Promise.resolve(['c1', 'c2']),
+    });
+    return { w, queued };
+  }
+  const runOf = (n: number, min: number): Run => ({
+    id: `prod-${n}`,
+    environment: 'prod',
+    startedAt: at(min),
+    finishedAt: at(min),
+    status: 'pass',
+    ece: {},
+    findings: [],
+  });
+
+  test('one card per conversation with an id of kind, run and conversation; a retried run queues nothing', async () => {
+    const memory = new MemoryNoticeMemory();
+    const { w, queued } = watch(memory);
+    await w.afterRun(runOf(1, 0), [cas(SUPPORT, true)]);
+    await w.afterRun(runOf(2, 5), [cas(SUPPORT, false)]);
+    await w.afterRun(runOf(2, 5), [cas(SUPPORT, false)]);
+    expect(queued.map(q => q.id)).toEqual(['drift-prod-2-c1', 'drift-prod-2-c2']);
+    expect(queued[0]!.text).toBe(
+      'prod: IMAP was turned off for support@example.com between 2026-11-29 14:00 UTC and 2026-11-29 14:05 UTC',
+    );
+  });
+
+  test('a stored state that does not parse (Redis is a trust boundary) is a fresh start', async () => {
+    const memory = new MemoryNoticeMemory();
+    await memory.set('drift', 'prod', '{"facts":{"imap|x":{"field":"rm -rf","value":1}}}');
+    await memory.set('stale', 'prod', 'not json');
+    const { w, queued } = watch(memory);
+    expect(await w.driftState('prod')).toEqual({ facts: {} });
+    expect(await w.staleState('prod')).toEqual({ stale: {} });
+    await w.afterRun(runOf(1, 0), [cas(SUPPORT, false)]);
+    expect(queued).toEqual([]);
   });
 });
