@@ -68,13 +68,18 @@ function smtpWord(v: FactValue, lang: Lang): string {
 }
 
 /** An entry as shown: a permission id named by the scope this run read, when it could. */
-function entry(field: DriftField, e: string, labels: Record<string, string>): string {
+function entry(
+  field: DriftField,
+  e: string,
+  labels: Record<string, string>,
+  show: (s: string) => string,
+): string {
   if (field === 'permissions') {
     const [, id, type] = e.split(' ');
     const name = id ? labels[id] : undefined;
-    if (name) return esc(`${name} (${type ?? ''})`);
+    if (name) return show(`${name} (${type ?? ''})`);
   }
-  return esc(e);
+  return show(e);
 }
 
 function entries(
@@ -82,21 +87,27 @@ function entries(
   list: string[],
   labels: Record<string, string>,
   lang: Lang,
+  show: (s: string) => string,
 ): string {
-  const shown = list.slice(0, MAX_ENTRIES).map(e => entry(field, e, labels));
+  const shown = list.slice(0, MAX_ENTRIES).map(e => entry(field, e, labels, show));
   const more = list.length - shown.length;
   return more > 0
     ? `${shown.join(', ')} ${lang === 'en' ? `and ${more} more` : `en nog ${more}`}`
     : shown.join(', ');
 }
 
-/** One change as a sentence, with its window. */
+/**
+ * One change as a sentence, with its window: card markdown (outside text escaped, the subject in
+ * bold), or `plain` for the notification preview, which Teams shows as text.
+ */
 export function changeLine(
   c: DriftChange,
   lang: Lang,
   labels: Record<string, string> = {},
+  plain = false,
 ): string {
-  const who = c.subject ? `**${esc(c.subject)}**` : '';
+  const show = plain ? oneLine : esc;
+  const who = c.subject ? (plain ? oneLine(c.subject) : `**${esc(c.subject)}**`) : '';
   const window =
     lang === 'en'
       ? ` between ${formatTime(c.since)} and ${formatTime(c.until)}`
@@ -120,11 +131,11 @@ export function changeLine(
       const parts: string[] = [];
       if (c.added.length)
         parts.push(
-          `${lang === 'en' ? 'added' : 'toegevoegd'} ${entries(c.field, c.added, labels, lang)}`,
+          `${lang === 'en' ? 'added' : 'toegevoegd'} ${entries(c.field, c.added, labels, lang, show)}`,
         );
       if (c.removed.length)
         parts.push(
-          `${lang === 'en' ? 'removed' : 'verwijderd'} ${entries(c.field, c.removed, labels, lang)}`,
+          `${lang === 'en' ? 'removed' : 'verwijderd'} ${entries(c.field, c.removed, labels, lang, show)}`,
         );
       return `${SET_LABEL[c.field][lang](who)}${window}: ${parts.join('; ')}`;
     }
@@ -188,7 +199,7 @@ export function driftMessage(
   );
   body.push(text(`Run ${esc(runId)}`, { isSubtle: true, size: 'Small' }));
   return {
-    text: `${oneLine(environment)}: ${shown.length === 1 ? oneLine(changeLine(shown[0]!, 'en', labels)).replace(/\*\*/g, '') : `${changes.length} Exchange/Entra settings changed`}`,
+    text: `${oneLine(environment)}: ${shown.length === 1 ? changeLine(shown[0]!, 'en', labels, true) : `${changes.length} Exchange/Entra settings changed`}`,
     card: card(body),
   };
 }

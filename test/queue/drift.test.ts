@@ -221,6 +221,17 @@ describe('drift: facts read in both runs, compared', () => {
     const two = foldFacts(one.next, run(2, 5), readFacts([rights(SUPPORT, ['[x](https://evil)'])]));
     expect(changeLine(two.changes[0]!, 'en')).toContain('added \\[x\\](https:\u2060//evil)');
   });
+
+  test('the notification preview is plain text; the card escapes', () => {
+    const box = 'first_line@example.com';
+    const one = foldFacts({ facts: {} }, run(1, 0), readFacts([cas(box, true)]));
+    const two = foldFacts(one.next, run(2, 5), readFacts([cas(box, false)]));
+    const m = driftMessage('prod', 'prod-2', two.changes);
+    expect(m.text).toBe(
+      'prod: IMAP was turned off for first_line@example.com between 2026-11-29 14:00 UTC and 2026-11-29 14:05 UTC',
+    );
+    expect(JSON.stringify(m.card)).toContain('**first\\\\_line@example.com**');
+  });
 });
 
 describe('staleness: ECE sign-ins per mailbox, judged only when the log was read', () => {
