@@ -188,7 +188,11 @@ export function accountFacts(env: EnvironmentFacts, rows: EceSignIn[]): EceAccou
  * holds from the moment this run's first redemption started is left out. (The log's own delay
  * usually hides them anyway; earlier runs' redemptions cannot be told apart.)
  */
-function eceOnly(observations: Observation[], env: EnvironmentFacts, rows: EceSignIn[]) {
+export function eceOnly(
+  observations: Observation[],
+  env: EnvironmentFacts,
+  rows: EceSignIn[],
+): EceSignIn[] {
   const starts = env.mailboxes
     .flatMap(m => mailboxTokens(observations, m.address))
     .map(o => Date.parse(o.startedAt))

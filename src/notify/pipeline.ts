@@ -6,7 +6,8 @@
  *
  * Exactly once: outbox ids are derived from the run, the kind and the conversation, so a
  * parent job retried after a crash queues nothing new; the state is written after queuing,
- * and folding the same run twice is a no-op.
+ * and folding the same run twice is a no-op. Drift and staleness notices (./notices.ts) are
+ * folded from every run, scheduled or not.
  */
 import type { Redis } from 'ioredis';
 import type { Run } from '../model';
@@ -17,7 +18,9 @@ import type { Store } from '../store/types';
 import { decide, DEFAULT_POLICY, type AlertPolicy, type AlertState, type Decision } from './alerts';
 import { decisionMessage, digestMessage } from './cards';
 import { daysLeft, forecasts, type Forecast } from './forecast';
+import { NoticeWatch, RedisNoticeMemory } from './notices';
 import type { Outbox } from './outbox';
+import type { EnvironmentFacts } from '../model';
 
 /** Options of the pipeline. */
 export interface AlertPipelineOptions {
@@ -31,6 +34,11 @@ export interface AlertPipelineOptions {
    * tenant taken off the allowlist), so it is asked again at every send. All when unset.
    */
   audience?: (environment: string, conversation: string) => Promise<boolean>;
+  /**
+   * The inventory facts of an environment (./notices.ts environmentFactsFrom), for the
+   * staleness notices; without them drift is still told, staleness is not.
+   */
+  environment?: (environment: string) => EnvironmentFacts | undefined;
 }
 
 /** Forecasts kept per environment for the digest. */
@@ -42,9 +50,18 @@ interface StoredForecast {
 
 export class AlertPipeline {
   private readonly redis: Redis;
+  /** Drift and staleness notices (./notices.ts), kept under the same prefix. */
+  readonly notices: NoticeWatch;
 
   constructor(private readonly opts: AlertPipelineOptions) {
     this.redis = connect(opts.queue, 'producer');
+    this.notices = new NoticeWatch({
+      memory: new RedisNoticeMemory(this.redis, opts.queue.prefix, op => this.guarded(op)),
+      store: opts.store,
+      outbox: opts.outbox,
+      audienceOf: env => this.audienceOf(env),
+      ...(opts.environment ? { environment: opts.environment } : {}),
+    });
   }
 
   private key(kind: 'alerts' | 'forecast', env: string): string {
@@ -71,6 +88,8 @@ export class AlertPipeline {
     await this.guarded(() =>
       this.redis.set(this.key('forecast', run.environment), JSON.stringify(f)),
     );
+    // Drift and staleness from every run: a fact read is a fact, whoever asked for the run.
+    await this.notices.afterRun(run, ctx.observations);
     // Only scheduled runs count towards "N consecutive failing runs".
     if (ctx.data.reason !== 'schedule') return;
     const prev = await this.state(run.environment);

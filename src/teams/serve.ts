@@ -10,6 +10,7 @@ import pino from 'pino';
 import type { Io } from '../cli/io';
 import { InputError } from '../inventory/errors';
 import { findInventoryPath, loadInventory } from '../inventory/load';
+import { environmentFactsFrom } from '../notify/notices';
 import { AlertPipeline } from '../notify/pipeline';
 import { Outbox } from '../notify/outbox';
 import { Queue } from 'bullmq';
@@ -141,6 +142,7 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
         inventory: () => inventory,
         tenants: tenantGate(io.env, () => inventory),
       }),
+      environment: environmentFactsFrom(() => inventory),
     });
     pipeline = p;
     scheduler = new Scheduler({
