@@ -131,6 +131,15 @@ const en = {
   notSubscribed: (env: string) => `This conversation had no alerts for ${env}.`,
   mutedFor: (env: string, until: string) => `Alerts for ${env} are muted until ${until}.`,
   unmuted: (env: string) => `Alerts for ${env} are no longer muted.`,
+  // On call (docs/on-call.md)
+  mutedWindow: (env: string, from: string, to: string) =>
+    `Alerts for ${env} are muted from ${from} to ${to}; the window ends by itself.`,
+  unmutedWindows: (env: string) =>
+    `Alerts for ${env} are no longer muted; maintenance windows typed in chat are removed too (the inventory's weekly windows stay).`,
+  badWindow: (problem: string) =>
+    `That is not a maintenance window: ${problem}. Write \`mute ENV from 2026-12-05T22:00 to 2026-12-06T02:00\`: ISO date and time, UTC unless it ends with an offset like +01:00 or Z.`,
+  windowOver: (to: string) => `That window is already over (it ended ${to}); nothing was changed.`,
+  unknownAlert: 'This alert is not known here (alerts are kept 30 days); nothing was changed.',
   // Sharing
   shareTitle: 'Share this result',
   shareChoose: 'Post a snapshot of the card to:',
@@ -270,6 +279,15 @@ const nl: Messages = {
   notSubscribed: env => `Dit gesprek had geen meldingen voor ${env}.`,
   mutedFor: (env, until) => `Meldingen voor ${env} zijn gedempt tot ${until}.`,
   unmuted: env => `Meldingen voor ${env} zijn niet meer gedempt.`,
+  mutedWindow: (env, from, to) =>
+    `Meldingen voor ${env} zijn gedempt van ${from} tot ${to}; het venster eindigt vanzelf.`,
+  unmutedWindows: env =>
+    `Meldingen voor ${env} zijn niet meer gedempt; onderhoudsvensters uit de chat zijn ook verwijderd (de wekelijkse vensters uit de inventaris blijven).`,
+  badWindow: problem =>
+    `Dat is geen onderhoudsvenster: ${problem}. Schrijf \`mute ENV from 2026-12-05T22:00 to 2026-12-06T02:00\`: ISO-datum en -tijd, UTC tenzij er een verschil zoals +01:00 of Z achter staat.`,
+  windowOver: to => `Dat venster is al voorbij (het eindigde ${to}); er is niets veranderd.`,
+  unknownAlert:
+    'Deze melding is hier niet bekend (meldingen worden 30 dagen bewaard); er is niets veranderd.',
   shareTitle: 'Dit resultaat delen',
   shareChoose: 'Plaats een momentopname van de kaart in:',
   shareNoTargets:
