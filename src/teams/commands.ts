@@ -133,8 +133,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'mute',
     args: [ENV, { name: 'DURATION', kind: 'duration' }],
     description: {
-      en: 'Silence the alerts of an environment for a while (30m, 4h, 2d; off to end it), or for a maintenance window: `mute ENV from 2026-12-05T22:00 to 2026-12-06T02:00` (UTC unless the time has an offset like +01:00).',
-      nl: 'Demp de meldingen van een omgeving een tijdje (30m, 4h, 2d; off om te stoppen), of voor een onderhoudsvenster: `mute ENV from 2026-12-05T22:00 to 2026-12-06T02:00` (UTC, tenzij de tijd een verschil zoals +01:00 heeft).',
+      en: 'Silence alerts (30m, 4h, 2d; off ends it), or from START to END (ISO times, UTC unless an offset is given).',
+      nl: 'Demp meldingen (30m, 4h, 2d; off stopt het), of from START to END (ISO-tijden, UTC tenzij een verschil gegeven is).',
     },
     role: 'admin',
   },
