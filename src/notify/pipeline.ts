@@ -110,11 +110,13 @@ export class AlertPipeline {
       if (recoveries.length) await this.recoverIncidents(env, recoveries, now);
       if (await this.muted(env, now)) {
         // Held back, so not counted as sent: the first run after the mute tells.
-        for (const d of decisions)
-          if (d.kind !== 'recovery' && next.items[d.item])
-            next.items[d.item] = { ...next.items[d.item]!, lastNotifiedAt: undefined };
-        for (const s of Object.values(next.items))
-          if (s && !s.lastNotifiedAt) delete s.lastNotifiedAt;
+        for (const d of decisions) {
+          const item = next.items[d.item];
+          if (d.kind === 'recovery' || !item) continue;
+          const held = { ...item };
+          delete held.lastNotifiedAt;
+          next.items[d.item] = held;
+        }
       } else await this.send(run, decisions, now);
     }
     await this.guarded(() => this.redis.set(this.key('alerts', env), JSON.stringify(next)));

@@ -117,6 +117,9 @@ export function windowEnd(now: Date, w: MaintenanceWindow): Date | undefined {
   return new Date(start + LONGEST_WEEKLY_MS);
 }
 
+/** Why a typed `from START to END` is not a window (cards word it, src/i18n/messages.ts). */
+export type WindowProblem = 'incomplete' | 'no-to' | 'bad-time' | 'end-before-start' | 'too-long';
+
 /** `2026-12-05T22:00`, seconds optional, then `Z`, `±HH:MM` or nothing (UTC). */
 const INSTANT =
   /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?(Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)?$/i;

@@ -243,7 +243,9 @@ export function parseErrorCard(lang: Lang, raw: ParseError): AdaptiveCard {
     case 'bad-duration':
       return errorCard(lang, m.badDuration(e.value), [usage(e.command)]);
     case 'bad-window':
-      return errorCard(lang, m.badWindow(e.problem), [usage(e.command)]);
+      return errorCard(lang, m.badWindow(m.windowProblem(e.problem, e.value ?? '')), [
+        usage(e.command),
+      ]);
     case 'unknown-mailbox':
       return errorCard(lang, m.unknownMailbox(e.value, e.environment), [
         ...(e.suggestion ? [m.didYouMean(e.suggestion)] : []),
@@ -256,7 +258,7 @@ export function parseErrorCard(lang: Lang, raw: ParseError): AdaptiveCard {
 
 function escapeParseError(e: ParseError): ParseError {
   const out: Record<string, unknown> = { ...e };
-  for (const k of ['word', 'extra', 'value', 'environment', 'suggestion', 'problem'] as const) {
+  for (const k of ['word', 'extra', 'value', 'environment', 'suggestion'] as const) {
     const v = (e as Record<string, unknown>)[k];
     if (typeof v === 'string') out[k] = escapeMarkdown(v);
   }

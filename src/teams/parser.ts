@@ -7,7 +7,7 @@
 import { type ItemId } from '../model';
 import { itemIds } from '../checklist/items';
 import { suggest } from '../inventory/load';
-import { parseInstant } from '../notify/windows';
+import { parseInstant, type WindowProblem } from '../notify/windows';
 import {
   COMMAND_NAMES,
   COMMANDS,
@@ -53,8 +53,8 @@ export type ParseError =
     }
   | { kind: 'unknown-item'; command: CommandName; value: string; suggestion?: ItemId }
   | { kind: 'bad-duration'; command: CommandName; value: string }
-  /** `mute ENV from START to END` with a problem (said in `problem`, input clipped). */
-  | { kind: 'bad-window'; command: CommandName; problem: string }
+  /** `mute ENV from START to END` that is not a window: why, and the word at fault (clipped). */
+  | { kind: 'bad-window'; command: CommandName; problem: WindowProblem; value?: string }
   | {
       kind: 'unknown-mailbox';
       command: CommandName;
@@ -137,23 +137,27 @@ function windowOf(
   const at = spec.args.findIndex(a => a.kind === 'duration');
   if (at < 0 || !/^(from|van)$/i.test(rest[at] ?? '')) return undefined;
   const command = spec.name;
-  const bad = (problem: string) => ({
+  const bad = (problem: WindowProblem, value?: string) => ({
     at,
     ok: false as const,
-    error: { kind: 'bad-window' as const, command, problem },
+    error: {
+      kind: 'bad-window' as const,
+      command,
+      problem,
+      ...(value !== undefined ? { value: echo(value) } : {}),
+    },
   });
   const [, start, sep, end, ...extra] = rest.slice(at);
-  if (!start || !sep || !end) return bad('give both times, from START to END');
-  if (!/^(to|tot)$/i.test(sep)) return bad(`"to" must follow the start time, not "${echo(sep)}"`);
+  if (!start || !sep || !end) return bad('incomplete');
+  if (!/^(to|tot)$/i.test(sep)) return bad('no-to', sep);
   if (extra.length)
     return { at, ok: false, error: { kind: 'extra-args', command, extra: echo(extra.join(' ')) } };
   const from = parseInstant(start);
-  if (!from) return bad(`"${echo(start)}" is not a date and time like 2026-12-05T22:00`);
+  if (!from) return bad('bad-time', start);
   const to = parseInstant(end);
-  if (!to) return bad(`"${echo(end)}" is not a date and time like 2026-12-06T02:00`);
-  if (to.getTime() <= from.getTime()) return bad('the end is not after the start');
-  if (to.getTime() - from.getTime() > MAX_MUTE_MS)
-    return bad('it is longer than 30 days (for longer, use unsubscribe)');
+  if (!to) return bad('bad-time', end);
+  if (to.getTime() <= from.getTime()) return bad('end-before-start');
+  if (to.getTime() - from.getTime() > MAX_MUTE_MS) return bad('too-long');
   return { at, ok: true, window: { from, to } };
 }
 

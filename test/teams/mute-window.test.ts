@@ -39,20 +39,37 @@ describe('mute ENV from … to …', () => {
   });
 
   test.each([
-    ['mute prod from 2026-12-05T22:00', 'give both times'],
-    ['mute prod from 2026-12-05T22:00 until 2026-12-06T02:00', '"to" must follow'],
-    ['mute prod from 2026-12-05 to 2026-12-06', 'is not a date and time like'],
-    ['mute prod from 2026-12-05T22:00 to 2026-12-05T21:00', 'the end is not after the start'],
-    ['mute prod from 2026-12-01T00:00 to 2027-01-05T00:00', 'longer than 30 days'],
-  ])('%s is refused: %s', (text, problem) => {
+    ['mute prod from 2026-12-05T22:00', 'give both times', 'geef beide tijden'],
+    [
+      'mute prod from 2026-12-05T22:00 until 2026-12-06T02:00',
+      '"to" must follow the start time, not "until"',
+      'na de begintijd hoort "to", niet "until"',
+    ],
+    [
+      'mute prod from 2026-12-05 to 2026-12-06',
+      '"2026-12-05" is not a date and time',
+      '"2026-12-05" is geen datum en tijd',
+    ],
+    [
+      'mute prod from 2026-12-05T22:00 to 2026-12-05T21:00',
+      'the end is not after the start',
+      'het einde ligt niet na het begin',
+    ],
+    [
+      'mute prod from 2026-12-01T00:00 to 2027-01-05T00:00',
+      'longer than 30 days',
+      'langer dan 30 dagen',
+    ],
+  ])('%s is refused: %s', (text, en, nl) => {
     const e = fail(text);
     expect(e.kind).toBe('bad-window');
-    expect(e.kind === 'bad-window' && e.problem).toContain(problem);
-    // The card says the rule: ISO, UTC unless an offset; in Dutch too.
-    expect(cardTexts(parseErrorCard('en', e)).join('\n')).toContain(
-      'UTC unless it ends with an offset',
-    );
-    expect(cardTexts(parseErrorCard('nl', e)).join('\n')).toContain('UTC tenzij');
+    // The card says what is wrong and the rule (ISO, UTC unless an offset), in Dutch too.
+    const english = cardTexts(parseErrorCard('en', e)).join('\n');
+    expect(english).toContain(en);
+    expect(english).toContain('UTC unless it ends with an offset');
+    const dutch = cardTexts(parseErrorCard('nl', e)).join('\n');
+    expect(dutch).toContain(nl);
+    expect(dutch).toContain('UTC tenzij');
   });
 
   test('words after the window are extra', () => {
