@@ -5,6 +5,7 @@
  * other parameters). render/ and teams/ both read these; neither keeps a copy.
  */
 import type { Status } from '../model';
+import type { WindowProblem } from '../notify/windows';
 import type { Lang, Text } from './lang';
 
 /** The states an item shows on the run card: not started, in progress, or its finding's status. */
@@ -131,6 +132,23 @@ const en = {
   notSubscribed: (env: string) => `This conversation had no alerts for ${env}.`,
   mutedFor: (env: string, until: string) => `Alerts for ${env} are muted until ${until}.`,
   unmuted: (env: string) => `Alerts for ${env} are no longer muted.`,
+  // On call (docs/on-call.md)
+  mutedWindow: (env: string, from: string, to: string) =>
+    `Alerts for ${env} are muted from ${from} to ${to}; the window ends by itself.`,
+  unmutedWindows: (env: string) =>
+    `Alerts for ${env} are no longer muted; maintenance windows typed in chat are removed too (the inventory's weekly windows stay).`,
+  badWindow: (problem: string) =>
+    `That is not a maintenance window: ${problem}. Write \`mute ENV from 2026-12-05T22:00 to 2026-12-06T02:00\`: ISO date and time, UTC unless it ends with an offset like +01:00 or Z.`,
+  windowProblem: (p: WindowProblem, value: string) =>
+    ({
+      incomplete: 'give both times, from START to END',
+      'no-to': `"to" must follow the start time, not "${value}"`,
+      'bad-time': `"${value}" is not a date and time like 2026-12-05T22:00`,
+      'end-before-start': 'the end is not after the start',
+      'too-long': 'it is longer than 30 days (for longer, use unsubscribe)',
+    })[p],
+  windowOver: (to: string) => `That window is already over (it ended ${to}); nothing was changed.`,
+  unknownAlert: 'This alert is not known here (alerts are kept 30 days); nothing was changed.',
   // Sharing
   shareTitle: 'Share this result',
   shareChoose: 'Post a snapshot of the card to:',
@@ -270,6 +288,23 @@ const nl: Messages = {
   notSubscribed: env => `Dit gesprek had geen meldingen voor ${env}.`,
   mutedFor: (env, until) => `Meldingen voor ${env} zijn gedempt tot ${until}.`,
   unmuted: env => `Meldingen voor ${env} zijn niet meer gedempt.`,
+  mutedWindow: (env, from, to) =>
+    `Meldingen voor ${env} zijn gedempt van ${from} tot ${to}; het venster eindigt vanzelf.`,
+  unmutedWindows: env =>
+    `Meldingen voor ${env} zijn niet meer gedempt; onderhoudsvensters uit de chat zijn ook verwijderd (de wekelijkse vensters uit de inventaris blijven).`,
+  badWindow: problem =>
+    `Dat is geen onderhoudsvenster: ${problem}. Schrijf \`mute ENV from 2026-12-05T22:00 to 2026-12-06T02:00\`: ISO-datum en -tijd, UTC tenzij er een verschil zoals +01:00 of Z achter staat.`,
+  windowProblem: (p, value) =>
+    ({
+      incomplete: 'geef beide tijden, from BEGIN to EINDE',
+      'no-to': `na de begintijd hoort "to", niet "${value}"`,
+      'bad-time': `"${value}" is geen datum en tijd zoals 2026-12-05T22:00`,
+      'end-before-start': 'het einde ligt niet na het begin',
+      'too-long': 'het is langer dan 30 dagen (gebruik daarvoor unsubscribe)',
+    })[p],
+  windowOver: to => `Dat venster is al voorbij (het eindigde ${to}); er is niets veranderd.`,
+  unknownAlert:
+    'Deze melding is hier niet bekend (meldingen worden 30 dagen bewaard); er is niets veranderd.',
   shareTitle: 'Dit resultaat delen',
   shareChoose: 'Plaats een momentopname van de kaart in:',
   shareNoTargets:

@@ -123,6 +123,73 @@ export const BudgetSchema = z.strictObject({
   slowMs: z.number().int().positive().optional(),
 });
 
+/** A duration like `30m`, `4h` or `1d` (`s` too, for labs and tests). */
+const AlertDuration = z.string().regex(/^[1-9]\d*[smhd]$/, {
+  message: 'must be a duration like 30m, 4h or 1d',
+});
+
+/**
+ * A weekly maintenance window (src/notify/windows.ts): the days it starts on, a wall-clock range
+ * (`to` not after `from` runs past midnight) and the IANA time zone the times are in.
+ */
+export const MaintenanceWindowSchema = z
+  .strictObject({
+    days: z
+      .array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']))
+      .min(1, { message: 'list at least one day: mon, tue, wed, thu, fri, sat or sun' }),
+    from: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'must be a time like 22:00' }),
+    to: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'must be a time like 02:00' }),
+    tz: z.string().refine(
+      tz => {
+        try {
+          new Intl.DateTimeFormat('en-US', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'must be an IANA time zone like Europe/Amsterdam or UTC' },
+    ),
+  })
+  .refine(w => w.from !== w.to, {
+    message: 'from and to are the same time: a window needs a length',
+    path: ['to'],
+  });
+
+/**
+ * On-call settings of an environment's alerts (docs/on-call.md): escalation to a second
+ * conversation after a while unacknowledged, the reminder interval, and weekly maintenance
+ * windows.
+ */
+export const AlertsSchema = z
+  .strictObject({
+    /**
+     * The conversation to escalate to: its key as ecebot stores it, the conversation id Teams
+     * sends (`19:…@thread.tacv2` for a channel, `19:…@thread.v2` for a group chat, `a:…` for
+     * a personal chat). ecebot must have been added there (it keeps the reference then).
+     */
+    escalateTo: z
+      .string()
+      .regex(/^(19:[^\s;]+@thread\.(tacv2|skype|v2)|a:[^\s;]+)$/, {
+        message:
+          'must be a conversation id as Teams sends it (19:…@thread.tacv2 for a channel, 19:…@thread.v2 for a group chat, a:… for a personal chat); `envs` in that conversation does not show it, the bot log does',
+      })
+      .optional(),
+    /** How long an alert may stay unacknowledged before it is escalated (default 30m). */
+    escalateAfter: AlertDuration.optional(),
+    /** Time between reminders while an alert stays open (default 4h). */
+    reminder: AlertDuration.optional(),
+    maintenance: z
+      .array(MaintenanceWindowSchema)
+      .min(1, { message: 'list at least one window, or leave `maintenance` out' })
+      .max(20, { message: 'at most 20 windows' })
+      .optional(),
+  })
+  .refine(a => !a.escalateAfter || !!a.escalateTo, {
+    message: 'escalateAfter needs escalateTo: the conversation to escalate to',
+    path: ['escalateTo'],
+  });
+
 export const EnvironmentSchema = z.strictObject({
   description: z.string().optional(),
   ece: z.strictObject({
@@ -195,6 +262,8 @@ export const EnvironmentSchema = z.strictObject({
         "list at least one tenant id, or leave `tenants` out so only the environment's own tenant (tenant.id) sees it",
     })
     .optional(),
+  /** On-call: escalation, reminders and maintenance windows of the alerts. */
+  alerts: AlertsSchema.optional(),
   /** Scheduled checks, e.g. `5m` (used by the queue). */
   schedule: z
     .strictObject({ every: z.string().regex(/^\d+[smhd]$/, { message: 'like 5m, 1h' }) })

@@ -31,13 +31,11 @@ const TITLES: Record<Decision['kind'], (env: string) => string> = {
   recovery: env => `${env}: recovered`,
 };
 
-/** One card for every decision of one kind from one run (one alert, not one per item). */
-export function decisionMessage(
-  environment: string,
-  runId: string,
+/** The lines and first fixes of decisions of one kind (the alert card and incidents share them). */
+export function decisionParts(
   kind: Decision['kind'],
   decisions: readonly Decision[],
-): Message {
+): { lines: string[]; fixes: string[] } {
   const lines = decisions.map(d => {
     // Alerts are English: the outbox does not know the reader's language.
     const title = itemTitle(d.item, 'en');
@@ -47,7 +45,22 @@ export function decisionMessage(
       : `- **${title}**: ${findingSummary(d.finding, 'en')}${where} — ${d.failures} scheduled runs in a row`;
   });
   const fixes =
-    kind === 'recovery' ? [] : decisions.flatMap(d => d.finding.remediation.slice(0, 1));
+    kind === 'recovery'
+      ? []
+      : decisions
+          .flatMap(d => d.finding.remediation.slice(0, 1))
+          .map(f => remediationText(f, 'en'));
+  return { lines, fixes };
+}
+
+/** One card for every decision of one kind from one run (one alert, not one per item). */
+export function decisionMessage(
+  environment: string,
+  runId: string,
+  kind: Decision['kind'],
+  decisions: readonly Decision[],
+): Message {
+  const { lines, fixes } = decisionParts(kind, decisions);
   const body: Card[] = [
     text(TITLES[kind](environment), {
       size: 'Large',
@@ -55,9 +68,7 @@ export function decisionMessage(
       color: kind === 'recovery' ? 'Good' : 'Attention',
     }),
     text(lines.join('\n')),
-    ...fixes.map(f =>
-      text(`Fix: ${remediationText(f, 'en')}`, { isSubtle: true, spacing: 'Small' }),
-    ),
+    ...fixes.map(f => text(`Fix: ${f}`, { isSubtle: true, spacing: 'Small' })),
     text(`Run ${runId}`, { isSubtle: true, size: 'Small' }),
   ];
   return {

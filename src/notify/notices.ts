@@ -21,7 +21,6 @@ import { z } from 'zod';
 import type { Inventory } from '../inventory/load';
 import type { EnvironmentFacts, Observation, Run } from '../model';
 import { factsOf } from '../runner/facts';
-import type { Store } from '../store/types';
 import { foldFacts, permissionLabels, readFacts, type DriftState } from './drift';
 import { driftMessage, staleMessage } from './notice-cards';
 import type { Outbox } from './outbox';
@@ -128,7 +127,11 @@ export function environmentFactsFrom(
 /** Options of the notices. */
 export interface NoticeWatchOptions {
   memory: NoticeMemory;
-  store: Pick<Store, 'mutedUntil'>;
+  /**
+   * Whether the environment is muted at a time: `mute ENV …` or a maintenance window
+   * (AlertPipeline.muted), so notices are silent exactly when alerts are.
+   */
+  muted: (environment: string, now: Date) => Promise<boolean>;
   outbox: Pick<Outbox, 'enqueue'>;
   /** The conversations that may still hear about an environment (the alerts' audience). */
   audienceOf: (environment: string) => Promise<string[]>;
@@ -181,7 +184,7 @@ export class NoticeWatch {
         return mine.length ? [{ kind, message: staleMessage(env, run.id, kind, mine) }] : [];
       }),
     ];
-    if (messages.length && !(await this.opts.store.mutedUntil(env))) {
+    if (messages.length && !(await this.opts.muted(env, now))) {
       const audience = await this.opts.audienceOf(env);
       for (const { kind, message } of messages)
         for (const conversation of audience)

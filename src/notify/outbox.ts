@@ -41,6 +41,8 @@ export interface OutboxItem {
   message: Message;
   /** Update this activity in place instead of posting a new one. */
   activityId?: string;
+  /** The incident whose card this is, and its revision when rendered (./incident.ts). */
+  incident?: { id: string; rev: number };
 }
 
 /** Options of the outbox. */
@@ -54,8 +56,11 @@ export interface OutboxOptions {
   triesInPlace?: number;
   /** Longest single wait honoured from Retry-After or back-off (default 5 min). */
   maxWaitMs?: number;
-  /** Called after each successful send (for the Teams layer: remember the activity id). */
-  onSent?: (item: OutboxItem, result: SendResult, jobId: string) => void;
+  /**
+   * Called after each successful send (for the Teams layer: remember the activity id), and
+   * awaited; it must not throw (a throw would send the message again).
+   */
+  onSent?: (item: OutboxItem, result: SendResult, jobId: string) => void | Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
@@ -167,7 +172,7 @@ export class Outbox {
           // Refused sends count too: Teams counts requests, not successes.
           await this.counted(item.conversation);
         }
-        this.opts.onSent?.(item, result, job.id!);
+        await this.opts.onSent?.(item, result, job.id!);
         return result;
       } catch (err) {
         if (!retryable(err))

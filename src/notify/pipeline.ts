@@ -8,6 +8,13 @@
  * parent job retried after a crash queues nothing new; the state is written after queuing,
  * and folding the same run twice is a no-op. Drift and staleness notices (./notices.ts) are
  * folded from every run, scheduled or not.
+ *
+ * On call (`oncall` set, docs/on-call.md): an alert is an incident (./incident.ts) whose card
+ * carries Acknowledge, Resolve and Add note; an acknowledged or resolved incident gets no
+ * reminders and is not escalated; a recovery resolves it and updates its cards in place; the
+ * escalation timer starts with the alert. Muted (`mute ENV DURATION`, a one-off window or a
+ * weekly one): nothing is sent, and an alert or reminder held back is not counted as sent, so
+ * the first scheduled run after the mute ends tells (with an alert card if none went out).
  */
 import type { Redis } from 'ioredis';
 import type { Run } from '../model';
@@ -17,10 +24,26 @@ import type { RunJobData } from '../queue/jobs';
 import type { Store } from '../store/types';
 import { decide, DEFAULT_POLICY, type AlertPolicy, type AlertState, type Decision } from './alerts';
 import { decisionMessage, digestMessage } from './cards';
+import type { Escalations } from './escalation';
 import { daysLeft, forecasts, type Forecast } from './forecast';
 import { NoticeWatch, RedisNoticeMemory } from './notices';
-import type { Outbox } from './outbox';
 import type { EnvironmentFacts } from '../model';
+import { incidentMessage, openIncident, publishIncident, recover, type LangOf } from './incident';
+import type { IncidentState } from './incident-state';
+import type { OnCallConfig } from './oncall-config';
+import type { Outbox } from './outbox';
+import { inWindow, type MaintenanceWindow } from './windows';
+
+/** The on-call parts of the pipeline. */
+export interface OnCallParts {
+  state: IncidentState;
+  /** Each environment's settings (./oncall-config.ts onCallConfigOf). */
+  configOf: (environment: string) => OnCallConfig | undefined;
+  /** Where escalation timers start; none: no escalation. */
+  escalations?: Pick<Escalations, 'schedule'>;
+  /** The language of each conversation's cards (English when unset). */
+  langOf?: LangOf;
+}
 
 /** Options of the pipeline. */
 export interface AlertPipelineOptions {
@@ -39,6 +62,8 @@ export interface AlertPipelineOptions {
    * staleness notices; without them drift is still told, staleness is not.
    */
   environment?: (environment: string) => EnvironmentFacts | undefined;
+  /** Acknowledge, resolve, escalate and maintenance windows; plain alert cards when unset. */
+  oncall?: OnCallParts;
 }
 
 /** Forecasts kept per environment for the digest. */
@@ -57,7 +82,7 @@ export class AlertPipeline {
     this.redis = connect(opts.queue, 'producer');
     this.notices = new NoticeWatch({
       memory: new RedisNoticeMemory(this.redis, opts.queue.prefix, op => this.guarded(op)),
-      store: opts.store,
+      muted: (env, now) => this.muted(env, now),
       outbox: opts.outbox,
       audienceOf: env => this.audienceOf(env),
       ...(opts.environment ? { environment: opts.environment } : {}),
@@ -92,25 +117,120 @@ export class AlertPipeline {
     await this.notices.afterRun(run, ctx.observations);
     // Only scheduled runs count towards "N consecutive failing runs".
     if (ctx.data.reason !== 'schedule') return;
-    const prev = await this.state(run.environment);
-    const { next, decisions } = decide(prev, run, now, this.opts.policy ?? DEFAULT_POLICY);
-    if (decisions.length && !(await this.opts.store.mutedUntil(run.environment))) {
-      const subscribers = await this.audienceOf(run.environment);
-      for (const kind of ['alert', 'reminder', 'recovery'] as const) {
-        const mine: Decision[] = decisions.filter(d => d.kind === kind);
-        if (!mine.length) continue;
-        const message = decisionMessage(run.environment, run.id, kind, mine);
-        for (const conversation of subscribers)
-          await this.opts.outbox.enqueue(
-            { conversation, message },
-            `${kind}-${run.id}-${conversation}`,
-          );
-      }
+    const env = run.environment;
+    const prev = await this.state(env);
+    const config = this.opts.oncall?.configOf(env);
+    const base = this.opts.policy ?? DEFAULT_POLICY;
+    const policy = config?.reminderMs ? { ...base, reminderMs: config.reminderMs } : base;
+    const { next, decisions } = decide(prev, run, now, policy);
+    if (decisions.length) {
+      const recoveries = decisions.filter(d => d.kind === 'recovery');
+      // Cards already posted follow a recovery even while muted: that is no new message.
+      if (recoveries.length) await this.recoverIncidents(env, recoveries, now);
+      if (await this.muted(env, now)) {
+        // Held back, so not counted as sent: the first run after the mute tells.
+        for (const d of decisions) {
+          const item = next.items[d.item];
+          if (d.kind === 'recovery' || !item) continue;
+          const held = { ...item };
+          delete held.lastNotifiedAt;
+          next.items[d.item] = held;
+        }
+      } else await this.send(run, decisions, now);
     }
-    await this.guarded(() =>
-      this.redis.set(this.key('alerts', run.environment), JSON.stringify(next)),
-    );
+    await this.guarded(() => this.redis.set(this.key('alerts', env), JSON.stringify(next)));
   };
+
+  /** Whether the environment is muted at `now`: `mute ENV DURATION` or a maintenance window. */
+  async muted(environment: string, now: Date): Promise<boolean> {
+    const until = await this.opts.store.mutedUntil(environment);
+    if (until && until.getTime() > now.getTime()) return true;
+    return !!inWindow(now, await this.windowsOf(environment));
+  }
+
+  /** The maintenance windows of an environment: one-off ones from chat, weekly ones. */
+  async windowsOf(environment: string): Promise<MaintenanceWindow[]> {
+    const oc = this.opts.oncall;
+    if (!oc) return [];
+    return [...(await oc.state.windows(environment)), ...(oc.configOf(environment)?.windows ?? [])];
+  }
+
+  /** Queue the cards of one run's decisions to every subscriber. */
+  private async send(run: Run, decisions: Decision[], now: Date): Promise<void> {
+    const subscribers = await this.audienceOf(run.environment);
+    const oc = this.opts.oncall;
+    let alerts = decisions.filter(d => d.kind === 'alert');
+    let reminders = decisions.filter(d => d.kind === 'reminder');
+    if (oc) {
+      // A reminder for an item no alert card went out for (muted then) is that alert; one for an
+      // incident someone acknowledged or resolved is not sent.
+      const remind: Decision[] = [];
+      for (const d of reminders) {
+        const id = await oc.state.incidentOf(run.environment, d.item);
+        const inc = id ? await oc.state.get(id) : undefined;
+        if (!inc || inc.recovered.includes(d.item)) alerts = [...alerts, { ...d, kind: 'alert' }];
+        else if (inc.status === 'open') remind.push(d);
+      }
+      reminders = remind;
+    }
+    if (alerts.length && oc) await this.raise(run, alerts, subscribers, now, oc);
+    for (const [kind, mine] of [
+      ['alert', oc ? [] : alerts],
+      ['reminder', reminders],
+      ['recovery', decisions.filter(d => d.kind === 'recovery')],
+    ] as const) {
+      if (!mine.length) continue;
+      const message = decisionMessage(run.environment, run.id, kind, mine);
+      for (const conversation of subscribers)
+        await this.opts.outbox.enqueue(
+          { conversation, message },
+          `${kind}-${run.id}-${conversation}`,
+        );
+    }
+  }
+
+  /** Open the incident of an alert, post its card to every subscriber, start the escalation timer. */
+  private async raise(
+    run: Run,
+    alerts: Decision[],
+    subscribers: string[],
+    now: Date,
+    oc: OnCallParts,
+  ): Promise<void> {
+    const fresh = openIncident(run.environment, run.id, alerts, now);
+    // A retried job finds the incident it opened before (same id) and posts that one.
+    const incident = (await oc.state.create(fresh))
+      ? fresh
+      : ((await oc.state.get(fresh.id)) ?? fresh);
+    await oc.state.setIncidentOf(run.environment, incident.items, incident.id);
+    for (const conversation of subscribers)
+      await this.opts.outbox.enqueue(
+        {
+          conversation,
+          message: incidentMessage(incident, (await oc.langOf?.(conversation)) ?? 'en'),
+          incident: { id: incident.id, rev: incident.rev },
+        },
+        `alert-${run.id}-${conversation}`,
+      );
+    const escalation = oc.configOf(run.environment)?.escalation;
+    if (escalation && oc.escalations)
+      await oc.escalations.schedule(incident.id, escalation.afterMs);
+  }
+
+  /** Items that pass again: their incidents note it, resolve when all have, and update in place. */
+  private async recoverIncidents(environment: string, recoveries: Decision[], now: Date) {
+    const oc = this.opts.oncall;
+    if (!oc) return;
+    const byIncident = new Map<string, string[]>();
+    for (const d of recoveries) {
+      const id = await oc.state.incidentOf(environment, d.item);
+      if (id) byIncident.set(id, [...(byIncident.get(id) ?? []), d.item]);
+    }
+    for (const [id, items] of byIncident) {
+      const r = await oc.state.update(id, i => recover(i, items, now));
+      if (r?.changed) await publishIncident(this.opts.outbox, r.incident, oc.langOf);
+    }
+  }
 
   /**
    * The daily digest: each subscribed, unmuted environment with something expiring within
@@ -122,7 +242,7 @@ export class AlertPipeline {
     for (const env of environments) {
       const raw = await this.guarded(() => this.redis.get(this.key('forecast', env)));
       const f = raw ? (JSON.parse(raw) as StoredForecast) : undefined;
-      if (!f?.items.length || (await this.opts.store.mutedUntil(env))) continue;
+      if (!f?.items.length || (await this.muted(env, now))) continue;
       // Days left are counted again from now: the stored run may be hours old.
       const items = f.items
         .map(i => ({ ...i, ...daysLeft(Date.parse(i.expiresAt), now) }))

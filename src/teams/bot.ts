@@ -31,7 +31,8 @@ import {
   type Place,
   type Requester,
 } from './access';
-import { parseCardAction } from './card-actions';
+import { parseCardAction, type CardAction } from './card-actions';
+import { acknowledge, addNote, incidentCard, resolve, type IncidentVerb } from '../notify/incident';
 import { errorCard, finishedRunCard, noticeCard, sharePickerCard } from './cards';
 import { cardAction } from './commands';
 import {
@@ -248,6 +249,8 @@ export class EcebotBot extends TeamsActivityHandler {
       return cardResponse(errorCard(lang, m.badAction(verb, parsed.problem), [m.badActionHint]));
     }
     const action = parsed.action;
+    if (action.verb === 'ackAlert' || action.verb === 'resolveAlert' || action.verb === 'noteAlert')
+      return this.incidentAction(action, user, place, lang);
     const runId = action.data.runId ?? '';
     // The environment the button is about: named on the button, else the run's.
     const stored = runId ? await this.s.store.getRun(runId) : undefined;
@@ -338,6 +341,57 @@ export class EcebotBot extends TeamsActivityHandler {
       case 'dismiss':
         return cardResponse(noticeCard(m.cancel));
     }
+  }
+
+  /**
+   * Acknowledge, Resolve, Add note on an alert card (docs/on-call.md). Anyone who sees the
+   * environment here may press them; an alert of an environment this place does not see
+   * (another tenant's, one restricted to other teams, one gone from the inventory) is answered
+   * as an alert that never was, and the log says why. The answer is the changed card for the
+   * presser (Universal Actions: the invoke response replaces the card for that user only), and
+   * every post of the alert is updated in place for everyone through the outbox (`publish`).
+   */
+  private async incidentAction(
+    action: Extract<CardAction, { verb: IncidentVerb }>,
+    user: Requester,
+    place: Place,
+    lang: Lang,
+  ): Promise<AdaptiveCardInvokeResponse> {
+    const m = messages(lang);
+    const oc = this.s.oncall;
+    const id = action.data.incident;
+    const found = oc ? await oc.state.get(id) : undefined;
+    if (!oc || !found || !seenAt(this.s.inventory(), place, found.environment)) {
+      if (found)
+        logRefusal(this.s.log, {
+          user,
+          command: action.verb,
+          environment: found.environment,
+          reason:
+            hiddenAt(this.s.inventory(), place, found.environment) ??
+            'environment not in the inventory',
+        });
+      return cardResponse(errorCard(lang, m.unknownAlert));
+    }
+    // Names are bounded as the state keeps them (incident-state.ts); escaped when shown.
+    const by = {
+      id: user.id.slice(0, 200),
+      name: user.name.slice(0, 200),
+      at: this.s.now().toISOString(),
+    };
+    const r = await oc.state.update(id, i => {
+      switch (action.verb) {
+        case 'ackAlert':
+          return acknowledge(i, by);
+        case 'resolveAlert':
+          return resolve(i, by);
+        case 'noteAlert':
+          return addNote(i, { by: by.name, at: by.at, text: action.data.note });
+      }
+    });
+    if (!r) return cardResponse(errorCard(lang, m.unknownAlert));
+    if (r.changed) await oc.publish?.(r.incident);
+    return cardResponse(incidentCard(r.incident, lang));
   }
 
   /** Post a snapshot of a finished run to a target, naming who shared it. */

@@ -4,8 +4,9 @@
  * anything a crafted or outdated card puts there arrives here, so the bot parses it before it
  * acts and refuses what does not parse (./bot.ts). The fields are the ones the templates send:
  * cards/run.json (rerun, rerunFailed, share), cards/history.json (showRun),
- * cards/share-picker.json (shareTo, showRun, dismiss); test/teams/card-actions.test.ts checks
- * every button of every template against these schemas.
+ * cards/share-picker.json (shareTo, showRun, dismiss), and the alert card of
+ * src/notify/incident.ts (ackAlert, resolveAlert, noteAlert); test/teams/card-actions.test.ts
+ * checks every button of every template against these schemas.
  *
  * Unknown fields are dropped, not refused: Teams may add its own to an invoke's data.
  */
@@ -14,6 +15,8 @@ import { type ItemId } from '../model';
 import { itemIds } from '../checklist/items';
 import type { CardVerb } from './commands';
 import { decodeShareTarget } from './share-target';
+import { cleanNote } from '../notify/incident';
+import { MAX_NOTE_CHARS } from '../notify/incident-state';
 
 /** Run ids are `<environment>-<yyyymmddhhmmss>-<hex>`; the bound only keeps junk short. */
 const runId = z.string().min(1, 'no run named').max(200);
@@ -79,6 +82,33 @@ const shareToData = z.object({
 /** Cancel of a picker posted by `share RUN`: nothing to read. */
 const dismissData = z.object({ runId: z.string().max(200).optional() });
 
+/** An incident id as src/notify/incident.ts makes it: `inc-<run id>`. */
+const incident = z
+  .string({ message: 'no alert named' })
+  .regex(/^inc-[a-z0-9][a-z0-9_-]{0,200}$/, { message: 'not an alert of ecebot' });
+
+/** Acknowledge and Resolve: the alert the card shows. */
+const incidentData = z.object({ incident });
+
+/**
+ * Add note: the alert and the text typed in the card's `note` box (user input: control
+ * characters stripped, white space collapsed, at most MAX_NOTE_CHARS; escaped when shown).
+ */
+const noteData = z.object({
+  incident,
+  note: z
+    .string({ message: 'the note is empty: type it in the box, then Add note' })
+    .max(MAX_NOTE_CHARS * 4, { message: `at most ${MAX_NOTE_CHARS} characters` })
+    .transform((raw, ctx) => {
+      const c = cleanNote(raw);
+      if (!c.ok) {
+        ctx.addIssue({ code: 'custom', message: c.problem });
+        return z.NEVER;
+      }
+      return c.text;
+    }),
+});
+
 /** The schema of every card verb (./commands.ts CARD_ACTIONS names the verbs). */
 export const CARD_ACTION_DATA = {
   rerun: rerunData,
@@ -87,6 +117,9 @@ export const CARD_ACTION_DATA = {
   shareTo: shareToData,
   showRun: runData,
   dismiss: dismissData,
+  ackAlert: incidentData,
+  resolveAlert: incidentData,
+  noteAlert: noteData,
 } as const satisfies Record<CardVerb, z.ZodType>;
 
 /** A button press with its parsed data, narrowed by verb. */

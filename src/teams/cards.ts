@@ -242,6 +242,10 @@ export function parseErrorCard(lang: Lang, raw: ParseError): AdaptiveCard {
       ]);
     case 'bad-duration':
       return errorCard(lang, m.badDuration(e.value), [usage(e.command)]);
+    case 'bad-window':
+      return errorCard(lang, m.badWindow(m.windowProblem(e.problem, e.value ?? '')), [
+        usage(e.command),
+      ]);
     case 'unknown-mailbox':
       return errorCard(lang, m.unknownMailbox(e.value, e.environment), [
         ...(e.suggestion ? [m.didYouMean(e.suggestion)] : []),

@@ -29,10 +29,18 @@ export interface MuteDuration {
 }
 
 /** Arguments after parsing, by kind (a command takes each kind at most once). */
+/** A one-off maintenance window typed as `from START to END` (src/notify/windows.ts). */
+export interface MuteWindow {
+  from: Date;
+  to: Date;
+}
+
 export interface ParsedArgs {
   environment?: string;
   item?: ItemId;
   duration?: MuteDuration;
+  /** `mute ENV from START to END` instead of a duration. */
+  window?: MuteWindow;
   run?: string;
   /** The inventory's spelling of the mailbox address. */
   mailbox?: string;
@@ -125,8 +133,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'mute',
     args: [ENV, { name: 'DURATION', kind: 'duration' }],
     description: {
-      en: 'Silence the alerts of an environment for a while (30m, 4h, 2d; off to end it).',
-      nl: 'Demp de meldingen van een omgeving een tijdje (30m, 4h, 2d; off om te stoppen).',
+      en: 'Silence alerts (30m, 4h, 2d; off ends it), or from START to END (ISO times, UTC unless an offset is given).',
+      nl: 'Demp meldingen (30m, 4h, 2d; off stopt het), of from START to END (ISO-tijden, UTC tenzij een verschil gegeven is).',
     },
     role: 'admin',
   },
@@ -172,6 +180,10 @@ export const CARD_ACTIONS = {
   share: { role: 'admin', command: 'share' },
   shareTo: { role: 'admin', command: 'share' },
   dismiss: { role: 'read', command: 'help' },
+  // On-call buttons of an alert card: anyone who sees the environment in the conversation.
+  ackAlert: { role: 'read', command: 'status' },
+  resolveAlert: { role: 'read', command: 'status' },
+  noteAlert: { role: 'read', command: 'status' },
 } as const satisfies Record<string, { role: Role; command: CommandName }>;
 
 /** A card button's verb. */

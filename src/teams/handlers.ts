@@ -9,6 +9,7 @@ import { InputError } from '../inventory/errors';
 import { suggest, type Inventory } from '../inventory/load';
 import { RunBusyError, type RunHandle, type RunRequest, type RunService } from '../queue/types';
 import type { Store } from '../store/types';
+import type { Incident, IncidentState } from '../notify/incident-state';
 import {
   environmentsCard,
   errorCard,
@@ -80,6 +81,12 @@ export interface BotServices {
   limits?: { limiter: RateLimiter; limits: BotLimits };
   log: BotLog;
   now: () => Date;
+  /**
+   * On call (docs/on-call.md): the incidents behind alert cards and the one-off maintenance
+   * windows of `mute ENV from … to …`; `publish` queues the in-place update of every card of an
+   * incident that changed (the outbox, with Redis). Without it, `mute … from … to …` is refused.
+   */
+  oncall?: { state: IncidentState; publish?: (incident: Incident) => Promise<void> };
 }
 
 /** One command's behaviour. */
@@ -261,10 +268,26 @@ const HANDLERS = {
   async mute(ctx, args, s) {
     const m = messages(ctx.lang);
     const env = args.environment!;
+    if (args.window) {
+      const { from, to } = args.window;
+      if (to.getTime() <= s.now().getTime()) {
+        await ctx.reply(errorCard(ctx.lang, m.windowOver(formatTime(to))));
+        return;
+      }
+      if (!s.oncall) throw new Error('maintenance windows need the on-call state');
+      await s.oncall.state.addWindow(
+        env,
+        { kind: 'once', from: from.toISOString(), to: to.toISOString() },
+        s.now(),
+      );
+      await ctx.reply(noticeCard(m.mutedWindow(env, formatTime(from), formatTime(to)), 'good'));
+      return;
+    }
     const d = args.duration!;
     if (d.ms === 0) {
       await s.store.setMute(env, undefined);
-      await ctx.reply(noticeCard(m.unmuted(env), 'good'));
+      await s.oncall?.state.clearWindows(env);
+      await ctx.reply(noticeCard(s.oncall ? m.unmutedWindows(env) : m.unmuted(env), 'good'));
       return;
     }
     const until = new Date(s.now().getTime() + d.ms);

@@ -7,6 +7,7 @@
 import { type ItemId } from '../model';
 import { itemIds } from '../checklist/items';
 import { suggest } from '../inventory/load';
+import { parseInstant, type WindowProblem } from '../notify/windows';
 import {
   COMMAND_NAMES,
   COMMANDS,
@@ -14,6 +15,7 @@ import {
   type CommandName,
   type CommandSpec,
   type MuteDuration,
+  type MuteWindow,
   type ParsedArgs,
 } from './commands';
 
@@ -51,6 +53,8 @@ export type ParseError =
     }
   | { kind: 'unknown-item'; command: CommandName; value: string; suggestion?: ItemId }
   | { kind: 'bad-duration'; command: CommandName; value: string }
+  /** `mute ENV from START to END` that is not a window: why, and the word at fault (clipped). */
+  | { kind: 'bad-window'; command: CommandName; problem: WindowProblem; value?: string }
   | {
       kind: 'unknown-mailbox';
       command: CommandName;
@@ -116,6 +120,45 @@ export function parseDuration(raw: string): MuteDuration | undefined {
     Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[unit as 'm']!;
   if (ms <= 0 || ms > MAX_MUTE_MS) return undefined;
   return { ms, text: `${Number(m[1])}${unit}` };
+}
+
+/**
+ * `from START to END` in place of a duration (`mute ENV from 2026-12-05T22:00 to
+ * 2026-12-06T02:00`; Dutch `van … tot …` too): where it starts among the words and the window,
+ * or why it is not one. Undefined when the duration's word is not `from`.
+ */
+function windowOf(
+  spec: CommandSpec,
+  rest: readonly string[],
+):
+  | { at: number; ok: true; window: MuteWindow }
+  | { at: number; ok: false; error: ParseError }
+  | undefined {
+  const at = spec.args.findIndex(a => a.kind === 'duration');
+  if (at < 0 || !/^(from|van)$/i.test(rest[at] ?? '')) return undefined;
+  const command = spec.name;
+  const bad = (problem: WindowProblem, value?: string) => ({
+    at,
+    ok: false as const,
+    error: {
+      kind: 'bad-window' as const,
+      command,
+      problem,
+      ...(value !== undefined ? { value: echo(value) } : {}),
+    },
+  });
+  const [, start, sep, end, ...extra] = rest.slice(at);
+  if (!start || !sep || !end) return bad('incomplete');
+  if (!/^(to|tot)$/i.test(sep)) return bad('no-to', sep);
+  if (extra.length)
+    return { at, ok: false, error: { kind: 'extra-args', command, extra: echo(extra.join(' ')) } };
+  const from = parseInstant(start);
+  if (!from) return bad('bad-time', start);
+  const to = parseInstant(end);
+  if (!to) return bad('bad-time', end);
+  if (to.getTime() <= from.getTime()) return bad('end-before-start');
+  if (to.getTime() - from.getTime() > MAX_MUTE_MS) return bad('too-long');
+  return { at, ok: true, window: { from, to } };
 }
 
 type ArgOutcome = { ok: true; args: ParsedArgs } | { ok: false; error: ParseError };
@@ -225,7 +268,11 @@ export function parseCommand(text: string, k: ParseKnowledge): ParseResult {
       error: { kind: 'unknown-command', word: echo(first), ...(suggestion ? { suggestion } : {}) },
     };
   }
-  const rest = words.slice(1);
+  const all = words.slice(1);
+  const win = windowOf(spec, all);
+  if (win && !win.ok) return { ok: false, error: win.error };
+  // A window stands for the duration: its four words are one argument.
+  const rest = win ? all.slice(0, win.at + 1) : all;
   if (rest.length > spec.args.length) {
     return {
       ok: false,
@@ -242,6 +289,10 @@ export function parseCommand(text: string, k: ParseKnowledge): ParseResult {
     if (word === undefined) {
       if (arg.optional) continue;
       return { ok: false, error: { kind: 'missing-arg', command: spec.name, arg: arg.name } };
+    }
+    if (win && arg.kind === 'duration') {
+      args = { ...args, window: win.window };
+      continue;
     }
     const r = parseArg(spec, arg, word, args, k);
     if (!r.ok) return r;

@@ -13,6 +13,10 @@ import { findInventoryPath, loadInventory } from '../inventory/load';
 import { environmentFactsFrom } from '../notify/notices';
 import { AlertPipeline } from '../notify/pipeline';
 import { Outbox } from '../notify/outbox';
+import { Escalations } from '../notify/escalation';
+import { publishIncident, recordIncidentPosts } from '../notify/incident';
+import { RedisIncidentState, type Incident } from '../notify/incident-state';
+import { onCallConfigOf } from '../notify/oncall-config';
 import { Queue } from 'bullmq';
 import { connect, describeUrl, queueConfigFrom } from '../redis/connection';
 import { RUNS_QUEUE } from '../queue/names';
@@ -23,6 +27,8 @@ import { MemoryStore } from '../store/memory';
 import { RedisStore } from '../store/redis';
 import type { Store } from '../store/types';
 import { alertAudience, tenantGate } from './access';
+import { loadConversation } from './conversations';
+import { langOf } from '../i18n';
 import { RedisRateLimiter } from './rate-limit';
 import {
   inventoryCheck,
@@ -73,6 +79,12 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
   const queue = queueConfigFrom(io.env);
   const store: Store = queue ? new RedisStore({ queue, vars: io.env }) : new MemoryStore();
   let pipeline: AlertPipeline | undefined;
+  // On call: incidents and maintenance windows in Redis; updates of alert cards go through the
+  // outbox (created once the bot's notifier exists, hence the late reference).
+  const incidents = queue ? new RedisIncidentState(queue) : undefined;
+  let outbox: Outbox | undefined;
+  const langOfConversation = async (key: string) =>
+    langOf((await loadConversation(store, key))?.locale);
   const runs: RunService = queue
     ? createRunService({
         inventory: () => inventory,
@@ -107,6 +119,16 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
     ...(io.env.ECEBOT_HOST ? { host: io.env.ECEBOT_HOST } : {}),
     log,
     readiness: readinessChecks,
+    ...(incidents
+      ? {
+          oncall: {
+            state: incidents,
+            publish: async (i: Incident) => {
+              if (outbox) await publishIncident(outbox, i, langOfConversation);
+            },
+          },
+        }
+      : {}),
     // Counted in Redis so every replica of the bot shares the limits.
     ...(queue && healthRedis
       ? { rateLimiter: new RedisRateLimiter(healthRedis, queue.prefix) }
@@ -128,22 +150,47 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
         : 'Bot Framework authentication on'
     }); inventory ${path}; Ctrl-C stops it`,
   );
-  let outbox: Outbox | undefined;
   let scheduler: Scheduler | undefined;
-  if (queue) {
-    outbox = new Outbox({ queue, notifier: bot.notifier });
-    await outbox.start();
+  let escalations: Escalations | undefined;
+  if (queue && incidents) {
+    const ob: Outbox = new Outbox({
+      queue,
+      notifier: bot.notifier,
+      onSent: recordIncidentPosts({
+        state: incidents,
+        outbox: (): Outbox => ob,
+        langOf: langOfConversation,
+        onError: (err, incident) =>
+          log.warn({ err, incident }, 'recording where an alert card was posted failed'),
+      }),
+    });
+    outbox = ob;
+    await ob.start();
+    const audience = alertAudience({
+      store,
+      inventory: () => inventory,
+      tenants: tenantGate(io.env, () => inventory),
+    });
+    const configOf = onCallConfigOf(() => inventory);
+    escalations = new Escalations({
+      queue,
+      state: incidents,
+      outbox: ob,
+      configOf: env => configOf(env)?.escalation,
+      windowsOf: env => p.windowsOf(env),
+      audience,
+      langOf: langOfConversation,
+      log: log.child({ component: 'oncall' }),
+    });
     const p = new AlertPipeline({
       queue,
       store,
-      outbox,
-      audience: alertAudience({
-        store,
-        inventory: () => inventory,
-        tenants: tenantGate(io.env, () => inventory),
-      }),
+      outbox: ob,
+      audience,
       environment: environmentFactsFrom(() => inventory),
+      oncall: { state: incidents, configOf, escalations, langOf: langOfConversation },
     });
+    await escalations.start();
     pipeline = p;
     scheduler = new Scheduler({
       queue,
@@ -161,9 +208,11 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
   io.out(`ecebot serve: ${signal}, stopping`);
   await bot.close();
   await scheduler?.close();
+  await escalations?.close();
   await runs.close();
   await outbox?.close();
   await pipeline?.close();
+  await incidents?.close();
   await runsQueue?.close();
   // A connection that cannot quit (Redis away) is dropped instead.
   await healthRedis?.quit().catch(() => healthRedis.disconnect());

@@ -47,6 +47,7 @@ import { TeamsNotifier } from './notifier';
 import { Proactive } from './proactive';
 import { serviceUrlPolicyFrom } from '../notify/service-url';
 import { RunCards } from './run-cards';
+import { MemoryIncidentState } from '../notify/incident-state';
 import { SignIns } from './signin';
 
 /**
@@ -170,6 +171,11 @@ export interface BotServerOptions {
    * process by default; `ecebot serve` with REDIS_URL passes the Redis one, shared by replicas.
    */
   rateLimiter?: RateLimiter;
+  /**
+   * The on-call state and how a changed incident reaches its cards (docs/on-call.md); by
+   * default a memory state (maintenance windows typed in chat; no alert cards without Redis).
+   */
+  oncall?: BotServices['oncall'];
 }
 
 /** A running bot. */
@@ -258,6 +264,7 @@ export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
     limits: { limiter: o.rateLimiter ?? new MemoryRateLimiter(), limits: limitsFrom(vars) },
     log,
     now: o.now ?? (() => new Date()),
+    oncall: o.oncall ?? { state: new MemoryIncidentState() },
   };
   const bot = new EcebotBot(services, proactive);
 

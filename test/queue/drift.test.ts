@@ -349,7 +349,7 @@ describe('notices in memory: the same folding without Redis', () => {
     const queued: { id: string; text: string }[] = [];
     const w = new NoticeWatch({
       memory,
-      store: { mutedUntil: () => Promise.resolve(muted ? new Date(T0 + 3_600_000) : undefined) },
+      muted: () => Promise.resolve(muted),
       outbox: {
         enqueue: (item: OutboxItem, id?: string) => {
           queued.push({ id: id ?? '', text: item.message.text ?? '' });

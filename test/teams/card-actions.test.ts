@@ -18,6 +18,8 @@ import { cardProblems, cardTexts } from './support/adaptive';
 import { ALEX, execute, post, type Where } from './support/bot-client';
 import { startBotRig, type BotRig } from './support/bot-rig';
 import { smallRun } from './support/runs';
+import { incidentCard, openIncident } from '../../src/notify/incident';
+import { findingOf } from '../queue/support';
 
 interface Button {
   verb: string;
@@ -113,6 +115,35 @@ describe('every button of every card parses', () => {
   });
 });
 
+describe('the alert card’s buttons parse (src/notify/incident.ts)', () => {
+  const open = openIncident(
+    'prod',
+    'prod-20261201100000-abcd',
+    [{ kind: 'alert', item: 'network', finding: findingOf('network', 'fail'), failures: 2 }],
+    new Date('2026-12-01T10:00:00Z'),
+  );
+  const at = '2026-12-01T10:05:00Z';
+  const acked = {
+    ...open,
+    status: 'acknowledged' as const,
+    acknowledged: { id: '29:m', name: 'Megan', at },
+  };
+  test.each([
+    ['open (en)', incidentCard(open, 'en'), ['ackAlert', 'resolveAlert', 'noteAlert']],
+    ['acknowledged (nl)', incidentCard(acked, 'nl'), ['resolveAlert', 'noteAlert']],
+  ] as const)('%s', (_name, card, verbs) => {
+    expect(cardProblems(card)).toEqual([]);
+    const bs = buttons(card);
+    expect(bs.map(b => b.verb)).toEqual(verbs);
+    for (const b of bs) {
+      expect(Object.keys(CARD_ACTIONS)).toContain(b.verb);
+      // Teams sends the note box's text with the data (associatedInputs: auto).
+      const parsed = parseCardAction(b.verb as CardVerb, { ...b.data, note: 'on it' });
+      expect(parsed).toMatchObject({ ok: true, action: { data: { incident: open.id } } });
+    }
+  });
+});
+
 describe('schemas refuse what the cards never send', () => {
   test.each([
     ['rerun', { runId: 'r', items: 'version,bogus' }, 'items: "bogus" is not a checklist item'],
@@ -123,6 +154,10 @@ describe('schemas refuse what the cards never send', () => {
     ['shareTo', { runId: 'r', target: 'c:1' }, 'back: Invalid option'],
     ['shareTo', { runId: 'r', back: 'run' }, 'target: no place chosen'],
     ['showRun', 'lab-20261129042633-73fb', 'data: Invalid input: expected object'],
+    ['ackAlert', {}, 'incident: no alert named'],
+    ['resolveAlert', { incident: 'inc-../x' }, 'incident: not an alert of ecebot'],
+    ['noteAlert', { incident: 'inc-prod-1' }, 'note: the note is empty'],
+    ['noteAlert', { incident: 'inc-prod-1', note: 'y'.repeat(501) }, 'at most 500'],
   ] as const)('%s %j', (verb, data, problem) => {
     const parsed = parseCardAction(verb, data);
     expect(parsed.ok).toBe(false);
