@@ -45,6 +45,7 @@ export const COMMAND_NAMES = [
   'status',
   'history',
   'envs',
+  'overview',
   'subscribe',
   'unsubscribe',
   'mute',
@@ -102,6 +103,16 @@ export const COMMANDS: readonly CommandSpec[] = [
       nl: 'De omgevingen die ecebot kent, met hun release en laatste resultaat.',
     },
     role: 'read',
+  },
+  {
+    name: 'overview',
+    args: [],
+    description: {
+      en: 'Every environment you may see, worst first: its state, worst item and how long ago it last ran; flags a code failing in several tenants at once as a likely Microsoft-side incident.',
+      nl: 'Alle omgevingen die je mag zien, de slechtste eerst: hun toestand, slechtste onderdeel en hoe lang geleden de laatste run was; markeert een code die in meerdere tenants tegelijk faalt als waarschijnlijke storing bij Microsoft.',
+    },
+    // On-call's view across customers: admins only, and still only what this place may see.
+    role: 'admin',
   },
   {
     name: 'subscribe',
