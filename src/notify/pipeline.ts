@@ -18,6 +18,7 @@ import { decide, DEFAULT_POLICY, type AlertPolicy, type AlertState, type Decisio
 import { decisionMessage, digestMessage } from './cards';
 import { daysLeft, forecasts, type Forecast } from './forecast';
 import type { Outbox } from './outbox';
+import { webhookEvents } from './webhook';
 
 /** Options of the pipeline. */
 export interface AlertPipelineOptions {
@@ -31,6 +32,11 @@ export interface AlertPipelineOptions {
    * tenant taken off the allowlist), so it is asked again at every send. All when unset.
    */
   audience?: (environment: string, conversation: string) => Promise<boolean>;
+  /**
+   * The webhook keys of an environment (./webhook.ts webhookKeysOf, from the inventory): each
+   * also gets every alert, reminder and recovery, one signed JSON event per item. None when unset.
+   */
+  webhooks?: (environment: string) => string[];
 }
 
 /** Forecasts kept per environment for the digest. */
@@ -86,6 +92,12 @@ export class AlertPipeline {
             { conversation, message },
             `${kind}-${run.id}-${conversation}`,
           );
+        for (const hook of this.opts.webhooks?.(run.environment) ?? [])
+          for (const event of webhookEvents(run.environment, run, mine))
+            await this.opts.outbox.enqueue(
+              { conversation: hook, message: { text: `${event.kind} ${event.item}`, event } },
+              `${event.id}-${hook}`,
+            );
       }
     }
     await this.guarded(() =>

@@ -12,6 +12,7 @@ import { InputError } from '../inventory/errors';
 import { findInventoryPath, loadInventory } from '../inventory/load';
 import { AlertPipeline } from '../notify/pipeline';
 import { Outbox } from '../notify/outbox';
+import { routeNotifier, WebhookNotifier, webhookKeysOf } from '../notify/webhook';
 import { Queue } from 'bullmq';
 import { connect, describeUrl, queueConfigFrom } from '../redis/connection';
 import { RUNS_QUEUE } from '../queue/names';
@@ -130,7 +131,9 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
   let outbox: Outbox | undefined;
   let scheduler: Scheduler | undefined;
   if (queue) {
-    outbox = new Outbox({ queue, notifier: bot.notifier });
+    // Teams conversations and the inventory's webhooks share one durable outbox.
+    const webhooks = new WebhookNotifier({ inventory: () => inventory, vars: io.env });
+    outbox = new Outbox({ queue, notifier: routeNotifier(bot.notifier, webhooks) });
     await outbox.start();
     const p = new AlertPipeline({
       queue,
@@ -141,6 +144,7 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
         inventory: () => inventory,
         tenants: tenantGate(io.env, () => inventory),
       }),
+      webhooks: env => webhookKeysOf(inventory, env),
     });
     pipeline = p;
     scheduler = new Scheduler({
