@@ -22,7 +22,15 @@ import { loadInventory, type Inventory } from '../../src/inventory/load';
 import type { Run } from '../../src/model';
 import { AlertPipeline } from '../../src/notify/pipeline';
 import { Outbox } from '../../src/notify/outbox';
-import { webhookKeysOf, webhookSignature, WebhookNotifier } from '../../src/notify/webhook';
+import { ConnectorNotifier } from '../../src/notify/connector';
+import { serviceUrlPolicyFrom } from '../../src/notify/service-url';
+import {
+  routeNotifier,
+  webhookKeysOf,
+  webhookSignature,
+  WebhookNotifier,
+} from '../../src/notify/webhook';
+import { startFakeConnector } from '../queue/support-connector';
 import { OUTBOX_QUEUE } from '../../src/queue/names';
 import type { RunJobData } from '../../src/queue/jobs';
 import type { QueueConfig } from '../../src/redis/connection';
@@ -225,6 +233,49 @@ test('400 is not retried: one delivery, and the job is kept as failed', async ()
   } finally {
     await q.close();
     await redis.quit();
+  }
+});
+
+test('one outbox: a Teams subscriber gets the card, the webhook the event', async () => {
+  const connector = await startFakeConnector();
+  const store = new MemoryStore();
+  await store.saveConversation('conv-ops', {
+    serviceUrl: connector.url,
+    conversation: { id: '19:ops@thread.tacv2' },
+    bot: { id: '28:bot', name: 'ecebot' },
+  });
+  await store.subscribe('prod', 'conv-ops');
+  const cfg2 = freshQueue();
+  const box = new Outbox({
+    queue: cfg2,
+    notifier: routeNotifier(
+      new ConnectorNotifier({ store, serviceUrls: serviceUrlPolicyFrom({}) }),
+      new WebhookNotifier({ inventory: () => inv, vars: VARS }),
+    ),
+  });
+  const p = new AlertPipeline({
+    queue: cfg2,
+    store,
+    outbox: box,
+    webhooks: env => webhookKeysOf(inv, env),
+  });
+  try {
+    await box.start();
+    await p.afterRun(failingRun(), scheduled);
+    await p.afterRun(failingRun(), scheduled);
+    await until(async () => (await box.pending()) === 0 && receiver.deliveries.length >= 1);
+    expect(connector.received).toHaveLength(1);
+    expect(connector.received[0]!.activity.attachments?.[0]?.content).toMatchObject({
+      type: 'AdaptiveCard',
+    });
+    expect(
+      receiver.deliveries.map(d => [d.valid, (JSON.parse(d.raw) as { kind: string }).kind]),
+    ).toEqual([[true, 'alert']]);
+  } finally {
+    await p.close();
+    await box.close();
+    await connector.close();
+    await cleanup(cfg2);
   }
 });
 
