@@ -62,6 +62,13 @@ export interface CommandSpec {
   args: readonly ArgSpec[];
   description: Text;
   role: Role;
+  /**
+   * Listed in the Teams command menu (manifest/manifest.json `commandLists`), unless false.
+   * The app manifest schema allows at most 10 commands per list (`commands` maxItems 10,
+   * @microsoft/app-manifest MicrosoftTeams.schema.json v1.22); the others are found through
+   * `help`, which lists every command.
+   */
+  menu?: false;
 }
 
 const ENV: ArgSpec = { name: 'ENV', kind: 'environment' };
@@ -113,6 +120,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
     // On-call's view across customers: admins only, and still only what this place may see.
     role: 'admin',
+    // The menu is full (10); on-call admins find it through `help`.
+    menu: false,
   },
   {
     name: 'subscribe',
