@@ -124,6 +124,22 @@ const en = {
   noHistory: (env: string) => `No runs of ${env} yet. Try \`check ${env}\`.`,
   problems: (list: string) => `problems: ${list}`,
   allPassed: 'all passed',
+  // Overview (all environments at a glance; likely Microsoft-side incidents)
+  overviewTitle: (n: number) => `All environments (${n})`,
+  noOverview: 'No environment is visible here.',
+  ago: (minutes: number) =>
+    minutes < 1
+      ? 'just now'
+      : minutes < 120
+        ? `${minutes} min ago`
+        : minutes < 48 * 60
+          ? `${Math.floor(minutes / 60)} h ago`
+          : `${Math.floor(minutes / 1440)} days ago`,
+  overviewLast: (state: string, worst: string, age: string, when: string) =>
+    `${state}${worst ? ` — ${worst}` : ''} · ${age} (${when})`,
+  incidentHeading: (code: string) => `Likely Microsoft-side incident: ${code}`,
+  incidentText: (o: { tenants: number; minutes: number; from: string; to: string; envs: string }) =>
+    `The same code failed in ${o.tenants} tenants within ${o.minutes} minutes (${o.from} – ${o.to}), here in ${o.envs}. Check Microsoft 365 service health before changing the configuration.`,
   // Subscriptions
   subscribedTo: (env: string) =>
     `This conversation now gets a card when a scheduled check of ${env} starts failing, and when it recovers.`,
@@ -281,6 +297,21 @@ const nl: Messages = {
   noHistory: env => `Nog geen runs van ${env}. Probeer \`check ${env}\`.`,
   problems: list => `problemen: ${list}`,
   allPassed: 'alles in orde',
+  overviewTitle: n => `Alle omgevingen (${n})`,
+  noOverview: 'Hier is geen omgeving zichtbaar.',
+  ago: minutes =>
+    minutes < 1
+      ? 'zojuist'
+      : minutes < 120
+        ? `${minutes} min geleden`
+        : minutes < 48 * 60
+          ? `${Math.floor(minutes / 60)} uur geleden`
+          : `${Math.floor(minutes / 1440)} dagen geleden`,
+  overviewLast: (state, worst, age, when) =>
+    `${state}${worst ? ` — ${worst}` : ''} · ${age} (${when})`,
+  incidentHeading: code => `Waarschijnlijk een storing bij Microsoft: ${code}`,
+  incidentText: o =>
+    `Dezelfde code faalde in ${o.tenants} tenants binnen ${o.minutes} minuten (${o.from} – ${o.to}), hier in ${o.envs}. Kijk eerst naar de servicestatus van Microsoft 365 (service health) voordat je de configuratie wijzigt.`,
   subscribedTo: env =>
     `Dit gesprek krijgt nu een kaart wanneer een geplande controle van ${env} begint te falen, en wanneer die herstelt.`,
   alreadySubscribed: env => `Dit gesprek krijgt al meldingen voor ${env}.`,

@@ -112,6 +112,46 @@ export const MailboxSchema = z
     path: ['account'],
   });
 
+/**
+ * Where a webhook may post: `https:` anywhere, or plain `http:` to 127.0.0.1 only (a receiver
+ * on the same machine: tests, the lab, a local relay). No credentials in the URL (the signing
+ * secret is a reference, `secret`), no fragment. Undefined when allowed, else why not.
+ */
+export function webhookUrlRefusal(raw: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return 'is not a URL';
+  }
+  if (u.username || u.password)
+    return 'holds credentials: put none in the URL (the signing secret goes in `secret`)';
+  if (u.hash) return 'has a #fragment, which is never sent';
+  if (u.protocol === 'https:') return undefined;
+  if (u.protocol === 'http:' && u.hostname === '127.0.0.1') return undefined;
+  return 'must be https:// (plain http:// only to 127.0.0.1)';
+}
+
+/**
+ * A webhook of an environment: its alerts also go to this URL as signed JSON (for PagerDuty,
+ * Jira Service Management or ServiceNow routing; docs/overview-and-webhook.md). Only the
+ * inventory names webhook URLs: nothing in chat can point ecebot at another host.
+ */
+export const WebhookSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, {
+    message: 'webhook names are lowercase letters, digits, - and _',
+  }),
+  url: z
+    .string()
+    .max(2048)
+    .superRefine((v, ctx) => {
+      const why = webhookUrlRefusal(v);
+      if (why) ctx.addIssue({ code: 'custom', message: `the webhook URL ${why}` });
+    }),
+  /** The HMAC-SHA256 signing key, by reference (`env:NAME`, `file:PATH`). */
+  secret: SecretRef,
+});
+
 export const BudgetSchema = z.strictObject({
   dnsMs: z.number().int().positive().optional(),
   connectMs: z.number().int().positive().optional(),
@@ -264,6 +304,14 @@ export const EnvironmentSchema = z.strictObject({
     .optional(),
   /** On-call: escalation, reminders and maintenance windows of the alerts. */
   alerts: AlertsSchema.optional(),
+  /** Webhooks that get this environment's alerts besides Teams (names unique). */
+  webhooks: z
+    .array(WebhookSchema)
+    .min(1, { message: 'list at least one webhook, or leave `webhooks` out' })
+    .refine(w => new Set(w.map(h => h.name)).size === w.length, {
+      message: 'two webhooks have the same name: give each its own',
+    })
+    .optional(),
   /** Scheduled checks, e.g. `5m` (used by the queue). */
   schedule: z
     .strictObject({ every: z.string().regex(/^\d+[smhd]$/, { message: 'like 5m, 1h' }) })

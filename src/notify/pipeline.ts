@@ -32,6 +32,7 @@ import { incidentMessage, openIncident, publishIncident, recover, type LangOf } 
 import type { IncidentState } from './incident-state';
 import type { OnCallConfig } from './oncall-config';
 import type { Outbox } from './outbox';
+import { webhookEvents } from './webhook';
 import { inWindow, type MaintenanceWindow } from './windows';
 
 /** The on-call parts of the pipeline. */
@@ -64,6 +65,11 @@ export interface AlertPipelineOptions {
   environment?: (environment: string) => EnvironmentFacts | undefined;
   /** Acknowledge, resolve, escalate and maintenance windows; plain alert cards when unset. */
   oncall?: OnCallParts;
+  /**
+   * The webhook keys of an environment (./webhook.ts webhookKeysOf, from the inventory): each
+   * also gets every alert, reminder and recovery, one signed JSON event per item. None when unset.
+   */
+  webhooks?: (environment: string) => string[];
 }
 
 /** Forecasts kept per environment for the digest. */
@@ -174,6 +180,14 @@ export class AlertPipeline {
       reminders = remind;
     }
     if (alerts.length && oc) await this.raise(run, alerts, subscribers, now, oc);
+    // Webhooks get every alert, reminder and recovery Teams gets, one signed event per item.
+    for (const mine of [alerts, reminders, decisions.filter(d => d.kind === 'recovery')])
+      for (const hook of this.opts.webhooks?.(run.environment) ?? [])
+        for (const event of webhookEvents(run.environment, run, mine))
+          await this.opts.outbox.enqueue(
+            { conversation: hook, message: { text: `${event.kind} ${event.item}`, event } },
+            `${event.id}-${hook}`,
+          );
     for (const [kind, mine] of [
       ['alert', oc ? [] : alerts],
       ['reminder', reminders],

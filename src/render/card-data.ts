@@ -138,6 +138,30 @@ export interface EnvironmentsCardData {
   environments: EnvironmentCardRow[];
 }
 
+/** A likely Microsoft-side incident on cards/overview.json. */
+export interface OverviewCardIncident {
+  heading: string;
+  text: string;
+}
+
+/** One environment row of cards/overview.json. */
+export interface OverviewCardRow {
+  mark: string;
+  color: string;
+  name: string;
+  description: string;
+  /** State, worst item and age of the last run, in one line. */
+  status: string;
+}
+
+/** Data for cards/overview.json (`overview`). */
+export interface OverviewCardData {
+  title: string;
+  empty: string;
+  incidents: OverviewCardIncident[];
+  environments: OverviewCardRow[];
+}
+
 /** One run of cards/history.json; selecting it shows the run (`showRun`). */
 export interface HistoryCardRun {
   id: string;
@@ -215,6 +239,7 @@ export interface CardTemplates {
   notice: NoticeCardData;
   signin: SigninCardData;
   'share-picker': SharePickerCardData;
+  overview: OverviewCardData;
 }
 
 /** A template's name: its file cards/NAME.json. */
@@ -230,6 +255,7 @@ export const TEMPLATE_NAMES = [
   'notice',
   'signin',
   'share-picker',
+  'overview',
 ] as const satisfies readonly TemplateName[];
 
 // Compiles only when the list names every template: a name added to CardTemplates alone fails

@@ -15,6 +15,7 @@ import {
   finishedRunCardData,
   helpData,
   historyData,
+  overviewData,
   runningRunCardData,
   sharePickerData,
   signinData,
@@ -91,6 +92,37 @@ export function cardExamples(): Record<string, unknown> {
       { name: 'prod', release: '12.6(1) ES2', servers: 4, mailboxes: 3, subscribedHere: false },
     ]),
     'history.data.json': historyData('en', 'lab', [summary(run)]),
+    'overview.data.json': overviewData('en', {
+      rows: [
+        {
+          environment: run.environment,
+          description: 'The lab',
+          state: 'fail',
+          worst: { item: 'connectivity', status: 'fail', code: 'MAIL_TEMPORARY' },
+          runId: run.id,
+          finishedAt: run.finishedAt,
+          ageMs: 12 * 60_000,
+        },
+        {
+          environment: 'staging',
+          state: 'warn',
+          worst: { item: 'network', status: 'warn', code: 'SLOW_RESPONSE' },
+          runId: 'staging-20261203050600-0a1b',
+          finishedAt: new Date(Date.parse(run.finishedAt) - 3 * 3600_000).toISOString(),
+          ageMs: 3 * 3600_000,
+        },
+        { environment: 'prod', state: 'never' },
+      ],
+      incidents: [
+        {
+          code: 'MAIL_TEMPORARY',
+          tenants: 3,
+          from: new Date(Date.parse(run.finishedAt) - 9 * 60_000),
+          to: new Date(run.finishedAt),
+          environments: [run.environment],
+        },
+      ],
+    }),
     'error.data.json': errorData('en', 'There is no environment "prd".', [
       'Did you mean **prod**?',
     ]),

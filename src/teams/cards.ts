@@ -22,12 +22,15 @@ import type {
   ErrorCardData,
   HelpCardData,
   HistoryCardData,
+  OverviewCardData,
   RunCardData,
   SharePickerCardData,
   SigninCardData,
 } from '../render/card-data';
 import { escapeMarkdown, oneLine } from '../render/escape';
 import type { RunSummary } from '../store/types';
+import { INCIDENT_WINDOW_MS } from '../overview/incidents';
+import type { Overview } from '../overview/overview';
 import { COMMANDS, syntaxOf, type CommandName } from './commands';
 import type { ParseError } from './parser';
 import { encodeShareTarget, type ShareTarget } from './share-target';
@@ -159,6 +162,53 @@ export function environmentsData(
           }`
         : m.neverRun,
     })),
+  };
+}
+
+/** overview: every environment the reader may see, worst first, and likely incidents. */
+export function overviewCard(lang: Lang, o: Overview): AdaptiveCard {
+  return expandCard('overview', overviewData(lang, o));
+}
+
+/**
+ * Data for cards/overview.json. An incident names its code and how many tenants fail with it,
+ * never the other tenants (a customer must not learn another's name), and the reader's own
+ * environments involved. No link to Microsoft 365 service health: none of its addresses is a
+ * seen one (o365-facts.md §4, src/knowledge/links.ts), so the card names the page instead.
+ */
+export function overviewData(lang: Lang, o: Overview): OverviewCardData {
+  const m = messages(lang);
+  return {
+    title: m.overviewTitle(o.rows.length),
+    empty: o.rows.length ? '' : m.noOverview,
+    incidents: o.incidents.map(i => ({
+      heading: m.incidentHeading(i.code),
+      text: m.incidentText({
+        tenants: i.tenants,
+        minutes: INCIDENT_WINDOW_MS / 60_000,
+        from: formatTime(i.from),
+        to: formatTime(i.to),
+        envs: i.environments.map(e => `**${escapeMarkdown(e)}**`).join(', '),
+      }),
+    })),
+    environments: o.rows.map(r => {
+      const state = r.state === 'never' ? 'none' : r.state;
+      return {
+        mark: MARK[state],
+        color: COLOR[state],
+        name: escapeMarkdown(r.environment),
+        description: r.description ? `— ${escapeMarkdown(oneLine(r.description))}` : '',
+        status:
+          r.state === 'never' || !r.finishedAt
+            ? m.neverRun
+            : m.overviewLast(
+                stateWord(r.state, lang),
+                r.worst ? `${itemTitle(r.worst.item, lang)} (${r.worst.code})` : '',
+                m.ago(Math.floor((r.ageMs ?? 0) / 60_000)),
+                formatTime(r.finishedAt),
+              ),
+      };
+    }),
   };
 }
 

@@ -53,6 +53,7 @@ export const COMMAND_NAMES = [
   'status',
   'history',
   'envs',
+  'overview',
   'subscribe',
   'unsubscribe',
   'mute',
@@ -69,6 +70,13 @@ export interface CommandSpec {
   args: readonly ArgSpec[];
   description: Text;
   role: Role;
+  /**
+   * Listed in the Teams command menu (manifest/manifest.json `commandLists`), unless false.
+   * The app manifest schema allows at most 10 commands per list (`commands` maxItems 10,
+   * @microsoft/app-manifest MicrosoftTeams.schema.json v1.22); the others are found through
+   * `help`, which lists every command.
+   */
+  menu?: false;
 }
 
 const ENV: ArgSpec = { name: 'ENV', kind: 'environment' };
@@ -110,6 +118,18 @@ export const COMMANDS: readonly CommandSpec[] = [
       nl: 'De omgevingen die ecebot kent, met hun release en laatste resultaat.',
     },
     role: 'read',
+  },
+  {
+    name: 'overview',
+    args: [],
+    description: {
+      en: 'Every environment you may see, worst first: its state, worst item and how long ago it last ran; flags a code failing in several tenants at once as a likely Microsoft-side incident.',
+      nl: 'Alle omgevingen die je mag zien, de slechtste eerst: hun toestand, slechtste onderdeel en hoe lang geleden de laatste run was; markeert een code die in meerdere tenants tegelijk faalt als waarschijnlijke storing bij Microsoft.',
+    },
+    // On-call's view across customers: admins only, and still only what this place may see.
+    role: 'admin',
+    // The menu is full (10); on-call admins find it through `help`.
+    menu: false,
   },
   {
     name: 'subscribe',

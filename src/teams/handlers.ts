@@ -10,6 +10,8 @@ import { suggest, type Inventory } from '../inventory/load';
 import { RunBusyError, type RunHandle, type RunRequest, type RunService } from '../queue/types';
 import type { Store } from '../store/types';
 import type { Incident, IncidentState } from '../notify/incident-state';
+import type { Environment } from '../inventory/types';
+import { buildOverview } from '../overview/overview';
 import {
   environmentsCard,
   errorCard,
@@ -17,6 +19,7 @@ import {
   helpCard,
   historyCard,
   noticeCard,
+  overviewCard,
   parseErrorCard,
   sharePickerCard,
   type EnvironmentRow,
@@ -87,6 +90,13 @@ export interface BotServices {
    * incident that changed (the outbox, with Redis). Without it, `mute … from … to …` is refused.
    */
   oncall?: { state: IncidentState; publish?: (incident: Incident) => Promise<void> };
+  /**
+   * Every environment's name and Entra tenant, whatever the place may see: only for the
+   * cross-tenant incident rule of `overview` (src/overview/incidents.ts), which shows a count
+   * of tenants, never their names. Set by {@link servicesAt} when it narrows the inventory;
+   * unset, the inventory is already the whole one.
+   */
+  incidentScope?: () => readonly Pick<Environment, 'name' | 'tenant'>[];
 }
 
 /** One command's behaviour. */
@@ -245,6 +255,13 @@ const HANDLERS = {
     await ctx.reply(environmentsCard(ctx.lang, await environmentRows(s, ctx.placeKey)));
   },
 
+  async overview(ctx, _args, s) {
+    // The inventory here is what this place may see (servicesAt, access.ts visibleAt).
+    const visible = [...s.inventory().environments.values()];
+    const all = s.incidentScope?.() ?? visible;
+    await ctx.reply(overviewCard(ctx.lang, await buildOverview(s.store, visible, all, s.now())));
+  },
+
   async subscribe(ctx, args, s) {
     const m = messages(ctx.lang);
     const env = args.environment!;
@@ -383,7 +400,9 @@ export async function adminRefusal(
 export function servicesAt(s: BotServices, place: Place): BotServices {
   const full = s.inventory();
   const inv = inventoryAt(full, place);
-  return inv === full ? s : { ...s, inventory: () => inv };
+  if (inv === full) return s;
+  const scope = s.incidentScope ?? (() => [...full.environments.values()]);
+  return { ...s, inventory: () => inv, incidentScope: scope };
 }
 
 /** Parse a message and run its command; every failure becomes a card, never an exception. */

@@ -17,6 +17,7 @@ import { Escalations } from '../notify/escalation';
 import { publishIncident, recordIncidentPosts } from '../notify/incident';
 import { RedisIncidentState, type Incident } from '../notify/incident-state';
 import { onCallConfigOf } from '../notify/oncall-config';
+import { routeNotifier, WebhookNotifier, webhookKeysOf } from '../notify/webhook';
 import { Queue } from 'bullmq';
 import { connect, describeUrl, queueConfigFrom } from '../redis/connection';
 import { RUNS_QUEUE } from '../queue/names';
@@ -153,9 +154,11 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
   let scheduler: Scheduler | undefined;
   let escalations: Escalations | undefined;
   if (queue && incidents) {
+    // Teams conversations and the inventory's webhooks share one durable outbox.
+    const webhooks = new WebhookNotifier({ inventory: () => inventory, vars: io.env });
     const ob: Outbox = new Outbox({
       queue,
-      notifier: bot.notifier,
+      notifier: routeNotifier(bot.notifier, webhooks),
       onSent: recordIncidentPosts({
         state: incidents,
         outbox: (): Outbox => ob,
@@ -189,6 +192,7 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
       audience,
       environment: environmentFactsFrom(() => inventory),
       oncall: { state: incidents, configOf, escalations, langOf: langOfConversation },
+      webhooks: env => webhookKeysOf(inventory, env),
     });
     await escalations.start();
     pipeline = p;

@@ -16,6 +16,7 @@ import {
   errorData,
   helpData,
   historyData,
+  overviewData,
   sharePickerData,
   signinData,
   type SigninView,
@@ -62,6 +63,32 @@ function generated(): { [N in TemplateName]: CardTemplates[N][] } {
     startedAt: run.startedAt,
   };
   return {
+    overview: [
+      overviewData('en', {
+        rows: [
+          {
+            environment: 'prod',
+            description: 'Production',
+            state: 'fail',
+            worst: { item: 'connectivity', status: 'fail', code: 'MAIL_TEMPORARY' },
+            runId: 'prod-20261129042633-73fb',
+            finishedAt: '2026-11-29T04:26:33Z',
+            ageMs: 12 * 60_000,
+          },
+          { environment: 'lab', state: 'never' },
+        ],
+        incidents: [
+          {
+            code: 'MAIL_TEMPORARY',
+            tenants: 3,
+            from: new Date('2026-11-29T04:20:00Z'),
+            to: new Date('2026-11-29T04:26:33Z'),
+            environments: ['prod'],
+          },
+        ],
+      }),
+      overviewData('nl', { rows: [], incidents: [] }),
+    ],
     run: [
       runCardData(run),
       runCardData(worstCaseRun(), {

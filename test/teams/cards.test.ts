@@ -61,6 +61,7 @@ describe('templates and example data', () => {
         'help',
         'history',
         'notice',
+        'overview',
         'run',
         'share-picker',
         'signin',

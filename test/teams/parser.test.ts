@@ -43,6 +43,7 @@ describe('registry', () => {
       'status [ENV]',
       'history ENV',
       'envs',
+      'overview',
       'subscribe ENV',
       'unsubscribe ENV',
       'mute ENV DURATION',
@@ -58,7 +59,9 @@ describe('registry', () => {
       expect(typeof handlerOf(c.name)).toBe('function');
     }
     // State-changing, posting and secret-keeping commands are admin-only; reading is open.
+    // `overview` reads across every environment a place may see: on-call admins only.
     expect(COMMANDS.filter(c => c.role === 'admin').map(c => c.name)).toEqual([
+      'overview',
       'subscribe',
       'unsubscribe',
       'mute',
