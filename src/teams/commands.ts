@@ -172,7 +172,10 @@ export const CARD_ACTIONS = {
   share: { role: 'admin', command: 'share' },
   shareTo: { role: 'admin', command: 'share' },
   dismiss: { role: 'read', command: 'help' },
-} as const satisfies Record<string, { role: Role; command: CommandName }>;
+  // The support bundle of a run (docs/support-bundle.md): a button only, named as the CLI's
+  // command in the refusal; admins only, since the bundle holds the environment's inventory.
+  bundle: { role: 'admin', command: 'bundle' },
+} as const satisfies Record<string, { role: Role; command: CommandName | 'bundle' }>;
 
 /** A card button's verb. */
 export type CardVerb = keyof typeof CARD_ACTIONS;
