@@ -197,6 +197,20 @@ export function buildBundle(input: BundleInput): SupportBundle {
 }
 
 /**
+ * The token inside a kept value: the store may keep a refresh token with its bookkeeping as
+ * JSON (`{"refreshToken": …}`, src/store/tokens.ts); the token alone is cut out too.
+ */
+function keptTokenValues(v: string): string[] {
+  if (!v.startsWith('{')) return [];
+  try {
+    const token = (JSON.parse(v) as { refreshToken?: unknown }).refreshToken;
+    return typeof token === 'string' ? [token] : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
  * The secret values of an environment this process can read, to cut out wherever they appear:
  * each reference resolved on its own (one that cannot be resolved here is skipped: the shape
  * rules still apply), and the refresh tokens ecebot keeps for its mailboxes when a store (with
@@ -234,7 +248,7 @@ export async function knownSecretsOf(
       ]) {
         try {
           const v = await store.getSecret(key);
-          if (v) out.push(v);
+          if (v) out.push(v, ...keptTokenValues(v));
         } catch {
           // No key to open it with, or Redis is away: the shape rules still apply.
         }
