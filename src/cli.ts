@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { itemIds } from './checklist/items';
 import type { Io } from './cli/io';
+import { runBundleCommand } from './cli/bundle-command';
 import { runProbeCommand } from './cli/probe-command';
 import { asksForHelp, COMMAND_NAMES, unknownOption, USAGES } from './cli/synopsis';
 import type { ItemId, Run } from './model';
@@ -67,6 +68,7 @@ Usage:
   ecebot serve [--config FILE] [--port N]    (the Teams bot; MicrosoftAppId etc. from the environment)
   ecebot assembler [--config FILE]           (assembles queued runs where no bot runs; needs REDIS_URL)
   ecebot token delete ENV MAILBOX            (removes ecebot's kept refresh tokens of a mailbox; needs REDIS_URL)
+  ecebot bundle RUN_ID [--out FILE] [--force] (a stored run's support bundle, redacted; needs REDIS_URL)
   ecebot help [COMMAND] | ecebot COMMAND --help | ecebot version
 
 Exit codes: 0 nothing failed, 1 an item failed or errored, 2 bad input (nothing ran).
@@ -416,6 +418,8 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         return await runAssemblerCommand(rest, io, { waitForSignal });
       case 'token':
         return await token(rest, io);
+      case 'bundle':
+        return await runBundleCommand(rest, io);
       case 'serve':
         // Loaded on demand: botbuilder and restify are only needed by the bot.
         return await (await import('./teams/serve')).runServe(rest, io);

@@ -67,6 +67,17 @@ export const USAGES: Record<string, CommandUsage> = {
   its kept successor of ECE's grant) from the store; needs $REDIS_URL. Never prints a token.`,
     options: [],
   },
+  bundle: {
+    synopsis: `Usage: ecebot bundle RUN_ID [--out FILE] [--force] [--config FILE]
+
+  Writes the support bundle of a stored run: a zip with the run, its transcripts, the
+  versions, the environment's inventory without secrets and its facts, all redacted, and a
+  manifest of what was redacted (counts only). Needs $REDIS_URL (where the bot keeps runs).
+  --out FILE     where to write it (default ./ecebot-RUN_ID.zip); an existing file is kept
+  --force        replace FILE when it exists
+  --config FILE  inventory file or folder (else $ECEBOT_CONFIG, else ./ecebot.yaml)`,
+    options: ['--out', '-o', '--force', '--config', '-c'],
+  },
   lab: {
     synopsis: `Usage: ecebot lab [--scenario NAME[,NAME...]] [--fault VANTAGE:ENDPOINT:KIND[:MS]]... [--latency MS] [--json] [--dir DIR] [--list]
 

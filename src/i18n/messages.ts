@@ -69,6 +69,16 @@ const en = {
   rerun: 'Re-run',
   rerunFailed: 'Re-run failed items',
   share: 'Share',
+  bundle: 'Support bundle',
+  // Support bundle (the answer to its button, shown to the admin who pressed it only)
+  bundleTitle: (run: string) => `Support bundle of run ${run}`,
+  bundleReady: (minutes: number) =>
+    `Download it with the button below: the link works once, for ${minutes} minutes, and is shown to you only. The zip holds the run, its transcripts, versions, the environment's inventory without secrets and its facts, redacted.`,
+  bundleNoLink:
+    'This bot has no download address (ECEBOT_PUBLIC_URL is not set): make the bundle where the bot runs, with the command below.',
+  bundleCli: (cmd: string) => `On the bot's host: \`${cmd}\``,
+  bundleDownload: 'Download the zip',
+  backToRun: 'Back to the run',
   // Errors
   errorTitle: 'ecebot could not do that',
   empty: 'Type a command, for example `check prod`. `help` lists them all.',
@@ -246,6 +256,15 @@ const nl: Messages = {
   rerun: 'Opnieuw',
   rerunFailed: 'Mislukte items opnieuw',
   share: 'Delen',
+  bundle: 'Supportbundel',
+  bundleTitle: run => `Supportbundel van run ${run}`,
+  bundleReady: minutes =>
+    `Download het met de knop hieronder: de link werkt één keer, ${minutes} minuten lang, en alleen jij ziet hem. De zip bevat de run, de transcripten, de versies, de inventaris van de omgeving zonder geheimen en de feiten, geredigeerd.`,
+  bundleNoLink:
+    'Deze bot heeft geen downloadadres (ECEBOT_PUBLIC_URL is niet ingesteld): maak de bundel waar de bot draait, met de opdracht hieronder.',
+  bundleCli: cmd => `Op de host van de bot: \`${cmd}\``,
+  bundleDownload: 'De zip downloaden',
+  backToRun: 'Terug naar de run',
   errorTitle: 'ecebot kan dat niet doen',
   empty: 'Typ een opdracht, bijvoorbeeld `check prod`. `help` toont ze allemaal.',
   tooLong: (n, max) => `Dat bericht is ${n} tekens lang; opdrachten zijn hooguit ${max} tekens.`,

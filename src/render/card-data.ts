@@ -78,6 +78,8 @@ export interface RunCardButtonLabels {
   rerun: string;
   rerunFailed: string;
   share: string;
+  /** The support bundle (admins; in the card's overflow menu). */
+  bundle: string;
 }
 
 /** Data for cards/run.json: a run in progress or finished. */

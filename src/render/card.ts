@@ -519,6 +519,7 @@ function modelData(c: CardModel, o: RunCardOptions, d: Detail, level: number): R
       rerun: m.rerun,
       rerunFailed: m.rerunFailed,
       share: m.share,
+      bundle: m.bundle,
     },
   };
 }

@@ -31,8 +31,11 @@ import {
   type Place,
   type Requester,
 } from './access';
-import { parseCardAction, type CardAction } from './card-actions';
 import { acknowledge, addNote, incidentCard, resolve, type IncidentVerb } from '../notify/incident';
+import { parseRunId, storedRun } from '../bundle/bundle';
+import { escapeMarkdown } from '../render/escape';
+import { BUNDLE_LINK_TTL_MS, bundleCard } from './bundle-links';
+import { parseCardAction, type CardAction } from './card-actions';
 import { errorCard, finishedRunCard, noticeCard, sharePickerCard } from './cards';
 import { cardAction } from './commands';
 import {
@@ -340,6 +343,23 @@ export class EcebotBot extends TeamsActivityHandler {
       }
       case 'dismiss':
         return cardResponse(noticeCard(m.cancel));
+      case 'bundle': {
+        // Admins only (checked above), a run id ecebot makes, a run stored for an environment
+        // this place sees (checked above): anything else is a run that never was.
+        const run = await storedRun(this.s.store, runId);
+        if (!run || !parseRunId(runId)) {
+          logRefusal(this.s.log, { user, command: verb, reason: 'no such run' });
+          return cardResponse(errorCard(lang, m.unknownRun(escapeMarkdown(runId.slice(0, 80)))));
+        }
+        const offer = this.s.bundles?.offer(run.id, user.aadObjectId ?? user.id);
+        this.s.log.info(
+          { runId: run.id, userObjectId: user.aadObjectId, link: !!offer },
+          'support bundle offered',
+        );
+        // The invoke's answer goes to the presser's client alone (teams-bot-notes.md §3): the
+        // link is never posted to the conversation.
+        return cardResponse(bundleCard(lang, run.id, offer, BUNDLE_LINK_TTL_MS / 60_000));
+      }
     }
   }
 

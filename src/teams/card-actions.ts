@@ -3,10 +3,11 @@
  * from the client as the card carried it, plus the card's inputs (the share picker's `target`):
  * anything a crafted or outdated card puts there arrives here, so the bot parses it before it
  * acts and refuses what does not parse (./bot.ts). The fields are the ones the templates send:
- * cards/run.json (rerun, rerunFailed, share), cards/history.json (showRun),
- * cards/share-picker.json (shareTo, showRun, dismiss), and the alert card of
- * src/notify/incident.ts (ackAlert, resolveAlert, noteAlert); test/teams/card-actions.test.ts
- * checks every button of every template against these schemas.
+ * cards/run.json (rerun, rerunFailed, share, bundle), cards/history.json (showRun),
+ * cards/share-picker.json (shareTo, showRun, dismiss), the support bundle's answer
+ * (src/teams/bundle-links.ts: showRun), and the alert card of src/notify/incident.ts
+ * (ackAlert, resolveAlert, noteAlert); test/teams/card-actions.test.ts checks every button of
+ * every template against these schemas.
  *
  * Unknown fields are dropped, not refused: Teams may add its own to an invoke's data.
  */
@@ -120,6 +121,7 @@ export const CARD_ACTION_DATA = {
   ackAlert: incidentData,
   resolveAlert: incidentData,
   noteAlert: noteData,
+  bundle: runData,
 } as const satisfies Record<CardVerb, z.ZodType>;
 
 /** A button press with its parsed data, narrowed by verb. */

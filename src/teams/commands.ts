@@ -204,7 +204,10 @@ export const CARD_ACTIONS = {
   ackAlert: { role: 'read', command: 'status' },
   resolveAlert: { role: 'read', command: 'status' },
   noteAlert: { role: 'read', command: 'status' },
-} as const satisfies Record<string, { role: Role; command: CommandName }>;
+  // The support bundle of a run (docs/support-bundle.md): a button only, named as the CLI's
+  // command in the refusal; admins only, since the bundle holds the environment's inventory.
+  bundle: { role: 'admin', command: 'bundle' },
+} as const satisfies Record<string, { role: Role; command: CommandName | 'bundle' }>;
 
 /** A card button's verb. */
 export type CardVerb = keyof typeof CARD_ACTIONS;

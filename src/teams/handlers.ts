@@ -43,6 +43,7 @@ import { RateLimitedError, type BotLimits, type RateLimiter } from './rate-limit
 import type { RunCards } from './run-cards';
 import type { ShareTarget } from './share-target';
 import type { SignIns } from './signin';
+import type { BundleLinks } from './bundle-links';
 
 /** Where a command was typed and how to answer. */
 export interface CommandContext {
@@ -70,6 +71,8 @@ export interface BotServices {
   inventory: () => Inventory;
   runCards: RunCards;
   signins: SignIns;
+  /** Support bundle download links (./bundle-links.ts); without them the button names the CLI. */
+  bundles?: BundleLinks;
   isAdmin: AdminCheck;
   /** No admin is configured (ECEBOT_ADMINS and ECEBOT_ADMIN_GROUPS unset): refusals say so. */
   adminsUnset: boolean;

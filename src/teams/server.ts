@@ -49,6 +49,7 @@ import { serviceUrlPolicyFrom } from '../notify/service-url';
 import { RunCards } from './run-cards';
 import { MemoryIncidentState } from '../notify/incident-state';
 import { SignIns } from './signin';
+import { BundleLinks, publicUrlFrom } from './bundle-links';
 
 /**
  * restify 11 replaces `http.ServerResponse.prototype.writeHead` for the whole process when it
@@ -208,6 +209,8 @@ export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
   const localMode = !appId;
   // Both throw InputError on a malformed id list, before the server listens.
   const tenants = tenantGate(vars, o.inventory);
+  // Throws InputError on a bad ECEBOT_PUBLIC_URL, before anything starts.
+  const publicUrl = publicUrlFrom(vars);
   const admins = o.isAdmin
     ? { isAdmin: o.isAdmin, unset: false }
     : adminAccess({
@@ -266,6 +269,15 @@ export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
     now: o.now ?? (() => new Date()),
     oncall: o.oncall ?? { state: new MemoryIncidentState() },
   };
+  const bundles = new BundleLinks({
+    store: o.store,
+    inventory: o.inventory,
+    vars,
+    publicUrl,
+    log,
+    now: services.now,
+  });
+  services.bundles = bundles;
   const bot = new EcebotBot(services, proactive);
 
   adapter.onTurnError = async (ctx: TurnContext, err: Error) => {
@@ -322,6 +334,8 @@ export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
     const r = await readiness(checks);
     res.send(r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not ready', checks: r.checks });
   });
+  // Support bundle downloads: a single-use token is the only key (./bundle-links.ts).
+  bundles.routes(server);
   server.get('/metrics', async (_req: restify.Request, res: restify.Response) => {
     const text = await metrics.text();
     res.setHeader('content-type', metrics.contentType);

@@ -8,13 +8,16 @@
  * workers over Redis, sign-in included. Every byte they write (stdout, stderr and their pino
  * logs, the `--json` output, every request the bot makes to the Bot Connector, every command
  * sent to Redis and every key and value left under the prefix) is searched for each secret
- * in each of its encodings, and for anything shaped like a token. The README's promise:
+ * in each of its encodings, and for anything shaped like a token. So is every entry,
+ * decompressed, of the support bundles of those runs: written by `ecebot bundle` and downloaded
+ * through the run card's Support bundle button. The README's promise:
  * secrets are never shown in cards, logs, transcripts, error messages or `--json` output, and
  * a token ecebot keeps is encrypted at rest (AES-256-GCM).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { parse, stringify } from 'yaml';
@@ -44,6 +47,8 @@ import {
   type Secret,
 } from './support/canary';
 import { approveDeviceCode } from '../teams/support/device-code';
+import { readZip } from '../bundle/zip-reader';
+import { execute } from '../teams/support/bot-client';
 
 /** Distinctive values: a hit can only come from this test. */
 const ECE_SECRET = `cnry8Q~${randomBytes(18).toString('base64url')}.ece`;
@@ -61,6 +66,27 @@ interface EnvDoc {
 }
 
 const capture = new Capture();
+
+/** Every entry of a support bundle, decompressed by an independent reader, into the capture. */
+function captureBundle(label: string, zipFile: string): number {
+  const entries = readZip(zipFile);
+  for (const e of entries) capture.add(`${label} ${e.name}`, e.data.toString('utf8'));
+  return entries.length;
+}
+
+/** The run id a run card's Re-run button carries. */
+function runIdOf(rec: Recorded): string {
+  const actions = (cardOf(rec)!.actions ?? []) as { verb?: string; data?: { runId?: string } }[];
+  return actions.find(a => a.verb === 'rerun')!.data!.runId!;
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>(r => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise(r => s.close(r));
+  return port;
+}
 /** Folders holding secret files (the labs' and this test's), removed at the end. */
 const dirs: string[] = [];
 let healthy: Lab;
@@ -356,11 +382,14 @@ test('serve and workers over Redis: checks, a failing check and a device-code si
   const fake = await FakeConnector.start();
   const procs: Proc[] = [];
   const answers: Captured[] = [];
+  const botPort = await freePort();
   const queueEnv = {
     ...ENV,
     REDIS_URL: cfg.url,
     ECEBOT_QUEUE_PREFIX: cfg.prefix,
     ECEBOT_HEARTBEAT_MS: '500',
+    // Where the bot's support bundle links point (its own port, chosen here).
+    ECEBOT_PUBLIC_URL: `http://127.0.0.1:${botPort}`,
   };
   try {
     // One worker per environment's server (queue identities ENV/SERVER) and the shared central.
@@ -376,7 +405,7 @@ test('serve and workers over Redis: checks, a failing check and a device-code si
     await Promise.all(procs.map(p => p.waitFor(/ready: queue/)));
     const bot = spawnEcebot(
       'serve',
-      ['serve', '--config', botInventory, '--port', '0'],
+      ['serve', '--config', botInventory, '--port', String(botPort)],
       queueEnv,
       capture,
     );
@@ -411,7 +440,7 @@ test('serve and workers over Redis: checks, a failing check and a device-code si
     };
 
     // A healthy check, and a failing one.
-    await finalCard('check lab');
+    const healthyRun = await finalCard('check lab');
     const failed = await finalCard('check broken');
     expect(cardTexts(cardOf(failed)).join('\n')).toMatch(/EXO_SMTP_AUTH_DISABLED|SMTP AUTH/i);
 
@@ -484,6 +513,46 @@ test('serve and workers over Redis: checks, a failing check and a device-code si
     await say('status lab');
     await say('history lab');
 
+    // Support bundles of those runs: by the CLI (from the Redis store, with the key that opens
+    // the kept token), and through the run card's button and its download link.
+    const bundleDir = mkdtempSync(join(tmpdir(), 'ecebot-canary-bundles-'));
+    dirs.push(bundleDir);
+    let bundled = 0;
+    for (const [name, rec] of [
+      ['healthy', healthyRun],
+      ['failing', failed],
+      ['token', tokenRun],
+    ] as const) {
+      const file = join(bundleDir, `${name}.zip`);
+      const cli = await runEcebot(
+        `bundle ${name}`,
+        ['bundle', runIdOf(rec), '--config', botInventory, '--out', file],
+        queueEnv,
+        capture,
+      );
+      expect(cli.code).toBe(0);
+      bundled += captureBundle(`bundle ${name} (CLI)`, file);
+    }
+    const pressed = await post(
+      url,
+      execute(fake.url, where, tokenRun.activityId ?? 'card', 'bundle', {
+        runId: runIdOf(tokenRun),
+      }),
+    );
+    answers.push({ source: 'bot answer to the bundle button', text: JSON.stringify(pressed.body) });
+    const bundleLink = (
+      pressed.body as { value: { actions: { type: string; url?: string }[] } }
+    ).value.actions.find(a => a.type === 'Action.OpenUrl')?.url;
+    expect(bundleLink).toMatch(/\/bundles\//);
+    const download = await fetch(bundleLink!, { method: 'POST' });
+    expect(download.status).toBe(200);
+    const downloaded = join(bundleDir, 'downloaded.zip');
+    writeFileSync(downloaded, Buffer.from(await download.arrayBuffer()));
+    bundled += captureBundle('bundle token (bot download)', downloaded);
+    // run.json, transcripts, versions, inventory, facts and manifest of four bundles.
+    expect(bundled).toBeGreaterThanOrEqual(4 * 6);
+    expect(capture.from('bundle token (CLI) transcripts/').length).toBeGreaterThan(0);
+
     // What is left under the prefix, while the processes still run.
     for (const e of await dumpPrefix(redis, cfg.prefix))
       capture.add(`redis ${e.type} ${e.key}`, `${e.key}\n${e.text}`);
@@ -527,7 +596,14 @@ test('serve and workers over Redis: checks, a failing check and a device-code si
 test('in all, every byte written was searched: no secret in any of it', () => {
   const sources = new Set(capture.items.map(c => c.source.split(':')[0]!));
   expect([...sources]).toEqual(
-    expect.arrayContaining(['check --json', 'check --details', 'serve', 'worker central']),
+    expect.arrayContaining([
+      'check --json',
+      'check --details',
+      'serve',
+      'worker central',
+      'bundle token (CLI) run.json',
+      'bundle token (bot download) inventory.json',
+    ]),
   );
   const bytes = capture.items.reduce((n, c) => n + c.text.length, 0);
   expect(bytes).toBeGreaterThan(50_000);

@@ -414,6 +414,6 @@ describe('other commands', () => {
     const text = cardTexts(cardOf(final)!).join('\n');
     expect(text).toContain('**Exchange Online-licentie**');
     expect(text).toContain('Alle controles in orde');
-    expect(verbs(cardOf(final))).toEqual(['rerun', 'share']);
+    expect(verbs(cardOf(final))).toEqual(['rerun', 'share', 'bundle']);
   });
 });

@@ -9,6 +9,7 @@ import { itemIds } from '../../src/checklist/items';
 import { loadInventory, type Inventory } from '../../src/inventory/load';
 import type { AdaptiveCard } from '../../src/render/card-data';
 import { adminCheck } from '../../src/teams/access';
+import { bundleCard } from '../../src/teams/bundle-links';
 import { CARD_ACTION_DATA, parseCardAction } from '../../src/teams/card-actions';
 import { finishedRunCard, historyCard, sharePickerCard } from '../../src/teams/cards';
 import { CARD_ACTIONS, type CardVerb } from '../../src/teams/commands';
@@ -61,6 +62,15 @@ describe('every button of every card parses', () => {
     ['run (nl)', finishedRunCard({ ...run, findings: run.findings.slice(0, 1) }, { lang: 'nl' })],
     ['share picker (back to run)', sharePickerCard('en', run, targets, 'run')],
     ['share picker (notice)', sharePickerCard('nl', run, targets.slice(1), 'notice')],
+    [
+      'support bundle answer',
+      bundleCard(
+        'en',
+        run.id,
+        { url: 'https://bot.example.com/bundles/x', expiresAt: new Date() },
+        10,
+      ),
+    ],
     [
       'history',
       historyCard('en', 'prod', [

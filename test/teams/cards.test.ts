@@ -130,7 +130,12 @@ describe('run card with the lab’s demo run', () => {
         for (const r of f.remediation.filter(x => x.fix))
           expect(text.split(remediationFix(r, lang)!).length - 1).toBe(1);
       // Toggles are on the rows (one per problem, one for the passed line), not one for all.
-      expect(actions(card)).toEqual(['rerun', 'rerunFailed', 'share']);
+      expect(actions(card)).toEqual(['rerun', 'rerunFailed', 'share', 'bundle']);
+      // The support bundle (admins) sits in the card's overflow menu, not in the button row.
+      const bundle = (card.actions as { verb?: string; mode?: string }[]).find(
+        a => a.verb === 'bundle',
+      );
+      expect(bundle?.mode).toBe('secondary');
       const toggles = JSON.stringify(card).match(/"Action\.ToggleVisibility"/g) ?? [];
       expect(toggles.length).toBeGreaterThanOrEqual(3);
       expect(text).toContain(lang === 'nl' ? 'Problemen gevonden' : 'Problems found');

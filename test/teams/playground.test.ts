@@ -174,7 +174,7 @@ describe('Agents Playground through its HTTP and WebSocket API', () => {
     const card = cardIn(done)!;
     expect(cardProblems(card)).toEqual([]);
     expectVerdict(card);
-    expect(verbs(card)).toEqual(['rerun', 'rerunFailed', 'share']);
+    expect(verbs(card)).toEqual(['rerun', 'rerunFailed', 'share', 'bundle']);
     const runId = runIdOf(card)!;
     expect(runId).toBeDefined();
     // The bot never posted a second message for this run.
