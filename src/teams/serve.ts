@@ -70,7 +70,7 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
   // With REDIS_URL: the Redis store and queue (workers on every ECE server), alerts through a
   // durable outbox, schedules from the inventory. Without: one process, state in memory.
   const queue = queueConfigFrom(io.env);
-  const store: Store = queue ? new RedisStore({ queue, vars: io.env }) : new MemoryStore();
+  const store: Store = queue ? new RedisStore({ queue, vars: io.env, log }) : new MemoryStore();
   let pipeline: AlertPipeline | undefined;
   const runs: RunService = queue
     ? createRunService({
@@ -136,6 +136,7 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
       queue,
       store,
       outbox,
+      log,
       audience: alertAudience({
         store,
         inventory: () => inventory,
