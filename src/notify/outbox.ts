@@ -12,7 +12,9 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
 import { connect, guardRedis, type QueueConfig } from '../redis/connection';
+import { parseStored, StoredDataError } from '../redis/stored';
 import { OUTBOX_QUEUE, streamOptions } from '../queue/names';
 import { retryable, SendError, type Message, type Notifier, type SendResult } from './types';
 
@@ -44,6 +46,25 @@ export interface OutboxItem {
   /** The incident whose card this is, and its revision when rendered (./incident.ts). */
   incident?: { id: string; rev: number };
 }
+
+/**
+ * An outbox job's data as read back from Redis (BullMQ parses it; it is checked again here, and
+ * re-parsed without `__proto__` keys, ../redis/stored.ts). Cards are capped well above what Teams
+ * accepts (about 28 KB, src/render/card.ts CARD_BUDGET_BYTES) and below what would hurt us.
+ */
+const outboxItemSchema = z.object({
+  conversation: z.string().min(1).max(2000),
+  message: z
+    .object({
+      card: z
+        .record(z.string(), z.unknown())
+        .refine(c => JSON.stringify(c).length <= 200_000, 'card larger than 200 KB')
+        .optional(),
+      text: z.string().max(100_000).optional(),
+    })
+    .refine(m => m.card !== undefined || m.text !== undefined, 'neither card nor text'),
+  activityId: z.string().min(1).max(2000).optional(),
+});
 
 /** Options of the outbox. */
 export interface OutboxOptions {
@@ -157,7 +178,20 @@ export class Outbox {
   }
 
   private async process(job: Job<OutboxItem, SendResult>, notifier: Notifier): Promise<SendResult> {
-    const item = job.data;
+    let item: OutboxItem;
+    const key = `${this.opts.queue.prefix}:${OUTBOX_QUEUE}:${job.id}`;
+    try {
+      item = parseStored(
+        outboxItemSchema,
+        JSON.stringify(job.data ?? null),
+        key,
+        'an outbox entry',
+      ) as OutboxItem;
+    } catch (err) {
+      // Sending it again cannot make it valid: failed at once, and kept for inspection.
+      if (err instanceof StoredDataError) throw new UnrecoverableError(err.message);
+      throw err;
+    }
     const tries = this.opts.triesInPlace ?? 8;
     const cap = this.opts.maxWaitMs ?? 300_000;
     for (let attempt = 1; ; attempt++) {

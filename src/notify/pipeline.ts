@@ -15,12 +15,21 @@
  * escalation timer starts with the alert. Muted (`mute ENV DURATION`, a one-off window or a
  * weekly one): nothing is sent, and an alert or reminder held back is not counted as sent, so
  * the first scheduled run after the mute ends tells (with an alert card if none went out).
+ *
+ * State read back from Redis is checked (../redis/stored.ts). An alert state that is not one is
+ * logged and started afresh: the pipeline runs inside the assembler's job, and failing there
+ * would fail the run itself; the cost is at most one alert sent again after the threshold. A
+ * forecast that is not one is logged and left out of the digest.
  */
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { isItemId } from '../checklist/items';
 import type { Run } from '../model';
 import type { Observation } from '../model';
 import { connect, guardRedis, type QueueConfig } from '../redis/connection';
 import type { RunJobData } from '../queue/jobs';
+import { SILENT_QUEUE_LOG, type QueueLog } from '../queue/log';
+import { tryStored } from '../redis/stored';
 import type { Store } from '../store/types';
 import { decide, DEFAULT_POLICY, type AlertPolicy, type AlertState, type Decision } from './alerts';
 import { decisionMessage, digestMessage } from './cards';
@@ -70,6 +79,8 @@ export interface AlertPipelineOptions {
    * also gets every alert, reminder and recovery, one signed JSON event per item. None when unset.
    */
   webhooks?: (environment: string) => string[];
+  /** Where a stored state or forecast that is not one is reported. */
+  log?: QueueLog;
 }
 
 /** Forecasts kept per environment for the digest. */
@@ -78,6 +89,41 @@ interface StoredForecast {
   at: string;
   items: Forecast[];
 }
+
+const itemStateSchema = z.object({
+  failures: z.number().int().min(0).max(1_000_000),
+  alerting: z.boolean(),
+  lastNotifiedAt: z.string().max(40).optional(),
+});
+
+/** An environment's alert state; unknown item ids are dropped, not trusted. */
+const alertStateSchema = z
+  .object({
+    lastRunId: z.string().max(200).optional(),
+    items: z.record(z.string().max(100), itemStateSchema),
+  })
+  .transform((v): AlertState => ({
+    ...(v.lastRunId !== undefined ? { lastRunId: v.lastRunId } : {}),
+    items: Object.fromEntries(
+      Object.entries(v.items).filter(([k]) => isItemId(k)),
+    ) as AlertState['items'],
+  }));
+
+const forecastSchema = z.object({
+  runId: z.string().max(200),
+  at: z.string().max(40),
+  items: z
+    .array(
+      z.object({
+        kind: z.enum(['entra-secret', 'entra-certificate', 'tls-certificate']),
+        subject: z.string().max(10_000),
+        expiresAt: z.string().max(40),
+        days: z.number(),
+        within: z.union([z.literal(7), z.literal(30)]),
+      }),
+    )
+    .max(1000),
+});
 
 export class AlertPipeline {
   private readonly redis: Redis;
@@ -101,8 +147,16 @@ export class AlertPipeline {
 
   /** The alert state of an environment (for `status` and tests). */
   async state(environment: string): Promise<AlertState> {
-    const s = await this.guarded(() => this.redis.get(this.key('alerts', environment)));
-    return s ? (JSON.parse(s) as AlertState) : { items: {} };
+    const key = this.key('alerts', environment);
+    const s = await this.guarded(() => this.redis.get(key));
+    const fresh: AlertState = { items: {} };
+    if (!s) return fresh;
+    const log = this.opts.log ?? SILENT_QUEUE_LOG;
+    return (
+      tryStored(alertStateSchema, s, key, 'an alert state', err =>
+        log.warn({ err, environment }, 'alert state unreadable; starting afresh'),
+      ) ?? fresh
+    );
   }
 
   /** The `afterRun` hook of the run service. */
@@ -254,8 +308,13 @@ export class AlertPipeline {
     let queued = 0;
     const day = now.toISOString().slice(0, 10);
     for (const env of environments) {
-      const raw = await this.guarded(() => this.redis.get(this.key('forecast', env)));
-      const f = raw ? (JSON.parse(raw) as StoredForecast) : undefined;
+      const key = this.key('forecast', env);
+      const raw = await this.guarded(() => this.redis.get(key));
+      const f = raw
+        ? (tryStored(forecastSchema, raw, key, 'a forecast', err =>
+            (this.opts.log ?? SILENT_QUEUE_LOG).warn({ err, environment: env }, 'forecast skipped'),
+          ) as StoredForecast | undefined)
+        : undefined;
       if (!f?.items.length || (await this.muted(env, now))) continue;
       // Days left are counted again from now: the stored run may be hours old.
       const items = f.items

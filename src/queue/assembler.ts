@@ -3,7 +3,8 @@
  * every vantage point's child has finished, failed or been given up on; the assembler then
  * merges the observations, judges them with the same `assemble` as the in-process service,
  * marks vantage points that never reported (NO_WORKER), saves the run, runs `afterRun` (alerts
- * for scheduled runs) and returns it, which completes the job and wakes every waiting client.
+ * for scheduled runs), writes it to the result key and returns its id and status (./jobs.ts:
+ * no personal data in return values), which completes the job and wakes every waiting client.
  *
  * Only a process with the full inventory may assemble: `ecebot serve`, or `ecebot assembler`
  * where no bot runs. A process that cannot judge a run (its inventory lacks the environment)
@@ -12,7 +13,9 @@
  *
  * Exactly once: the job's lock and BullMQ's stalled check hand a parent whose assembler died
  * (SIGKILL) to another one; every step after the verdict is idempotent (the store keys runs by
- * id, the in-flight key is compare-and-deleted, `afterRun` must be idempotent).
+ * id, the in-flight key is compare-and-deleted, `afterRun` must be idempotent). The vantage
+ * points' parts are deleted last; a parent retried after that finds its result key and returns
+ * it instead of judging a run whose observations are gone.
  */
 import { hostname } from 'node:os';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
@@ -24,6 +27,8 @@ import type { Observation } from '../model';
 import { factsOf } from '../runner/facts';
 import type { PreparedRun } from '../runner/prepare';
 import { assemble } from '../runner/run';
+import { tryStored } from '../redis/stored';
+import { runSchema } from '../store/schemas';
 import type { Store } from '../store/types';
 import { HEARTBEAT_INTERVAL_MS } from './heartbeat';
 import { beatAssembler } from './assembler-heartbeat';
@@ -34,16 +39,20 @@ import {
   releaseConnections,
 } from '../redis/connection';
 import { InFlightRegistry } from './in-flight';
-import { DEFAULT_WORKER_DEADLINE_MS, type RunJobData } from './jobs';
+import { DEFAULT_WORKER_DEADLINE_MS, type RunDone, type RunJobData } from './jobs';
 import { SILENT_QUEUE_LOG, type QueueLog } from './log';
 import { withMissing } from './missing';
-import { keys, RUNS_QUEUE, streamOptions } from './names';
-import { partsOf, PreparedRuns } from './parts';
+import { keys, RUNS_QUEUE, streamOptions, vantageId } from './names';
+import { dropParts, partsOf, PreparedRuns } from './parts';
 import { withScripts, type ScriptedRedis } from './scripts';
 import { Watchdog } from './watchdog';
 
-/** Finished runs stay readable by `wait` for a day (the store keeps history longer). */
-export const RESULT_TTL_MS = 24 * 3600_000;
+/**
+ * Finished runs stay readable by `wait` for an hour: clients read the result as soon as the
+ * completed event arrives or their next poll (1 s), and the store keeps the run for history,
+ * `share` and bundles. Also how long a finished parent job and its missing-reasons are kept.
+ */
+export const RESULT_TTL_MS = 3600_000;
 
 /** Called once a run is assembled, before it is reported done. */
 export type AfterRun = (
@@ -82,8 +91,8 @@ export class Assembler {
   readonly name = `assembler:${hostname()}:${process.pid}`;
   private readonly producer: ScriptedRedis;
   private readonly follower: Redis;
-  private readonly runs: Queue<RunJobData, Run>;
-  private readonly worker: Worker<RunJobData, Run>;
+  private readonly runs: Queue<RunJobData, RunDone>;
+  private readonly worker: Worker<RunJobData, RunDone>;
   private readonly watchdog: Watchdog;
   private readonly inFlight: InFlightRegistry;
   private readonly prepared: PreparedRuns;
@@ -97,7 +106,7 @@ export class Assembler {
     const { prefix } = opts.queue;
     this.producer = withScripts(connect(opts.queue, 'producer'));
     this.follower = connect(opts.queue, 'worker');
-    this.runs = new Queue<RunJobData, Run>(RUNS_QUEUE, {
+    this.runs = new Queue<RunJobData, RunDone>(RUNS_QUEUE, {
       prefix,
       connection: this.producer,
       ...streamOptions,
@@ -106,7 +115,7 @@ export class Assembler {
       opts.prepared ??
       new PreparedRuns(opts.inventory, opts.vars ?? process.env, this.log, opts.store);
     this.inFlight = new InFlightRegistry(this.producer, this.runs, this.log);
-    this.worker = new Worker<RunJobData, Run>(RUNS_QUEUE, job => this.assembleRun(job), {
+    this.worker = new Worker<RunJobData, RunDone>(RUNS_QUEUE, job => this.assembleRun(job), {
       prefix,
       connection: this.follower,
       concurrency: 4,
@@ -155,10 +164,32 @@ export class Assembler {
     }
   }
 
+  /** The run's id and status when it was assembled before and its parts are already dropped. */
+  private async assembledBefore(data: RunJobData): Promise<RunDone | undefined> {
+    const { prefix } = this.opts.queue;
+    const key = keys.result(prefix, data.runId);
+    const raw = await this.producer.get(key);
+    if (raw === null) return undefined;
+    const parts = await Promise.all(
+      data.vantages.map(v =>
+        this.producer.exists(keys.part(prefix, vantageId(data.environment, v), data.runId)),
+      ),
+    );
+    if (parts.some(n => n > 0)) return undefined;
+    const run = tryStored(runSchema, raw, key, 'a finished run', err =>
+      this.log.warn({ err, runId: data.runId }, 'finished run unreadable; assembling again'),
+    );
+    return run ? { id: run.id, status: run.status } : undefined;
+  }
+
   /** The parent job: merge, judge, mark missing vantage points, save, release the key. */
-  private async assembleRun(job: Job<RunJobData, Run>): Promise<Run> {
+  private async assembleRun(job: Job<RunJobData, RunDone>): Promise<RunDone> {
     const data = job.data;
     const { prefix } = this.opts.queue;
+    // A retry after the last step (the parts dropped) but before BullMQ saw the job complete:
+    // the run is assembled and saved, and its observations are gone, so it is not judged again.
+    const done = await this.assembledBefore(data);
+    if (done) return done;
     let prepared: PreparedRun;
     try {
       prepared = await this.prepared.of(data);
@@ -170,7 +201,7 @@ export class Assembler {
     }
     // A vantage point without a child is in `missing` from submit on (partsOf starts from
     // `data.missing`), so every vantage point here either reported or has its reason.
-    const { observations, missing } = await partsOf(job, this.producer, prefix);
+    const { observations, missing } = await partsOf(job, this.producer, prefix, this.log);
     const base = assemble(prepared, observations, new Date(data.submittedAt), new Date());
     const run = withMissing(base, prepared.env, factsOf(prepared.env, prepared.secrets), missing);
     await this.opts.store?.saveRun(run);
@@ -181,12 +212,13 @@ export class Assembler {
     await this.opts.afterRun?.(run, { data, observations });
     await this.producer.zrem(keys.watch(prefix), run.id);
     await this.producer.pexpire(keys.missing(prefix, run.id), RESULT_TTL_MS);
+    await dropParts(this.producer, prefix, data);
     this.prepared.forget(run.id);
     this.log.info(
       { runId: run.id, environment: run.environment, reason: data.reason, status: run.status },
       'run assembled',
     );
-    return run;
+    return { id: run.id, status: run.status };
   }
 
   /** Stop taking parent jobs; the ones in hand finish first (unless Redis is away). */

@@ -21,11 +21,11 @@ export const SCHEDULE_QUEUE = 'schedules';
 /**
  * Events kept per queue in BullMQ's event stream (`<queue>:events`). BullMQ trims each stream
  * to `streams.events.maxLen` (approximately, XADD MAXLEN ~), 10,000 by default, and every
- * `completed` event carries the job's return value: a run's verdict on `runs`, a vantage
- * point's observations on its queue. Readers follow the stream live (QueueEvents reads from
- * `$`), and a missed event is made up for by polling the stored result, so a short stream loses
- * nothing and keeps far less data, personal data included, in Redis. The value is written into
- * each queue's meta by every Queue opened with it (see `streamOptions`).
+ * `completed` event carries the job's return value: a run's id and status on `runs`, a vantage
+ * point's name and observation count on its queue (./jobs.ts keeps observations out of return
+ * values). Readers follow the stream live (QueueEvents reads from `$`), and a missed event is
+ * made up for by polling the stored result, so a short stream loses nothing. The value is
+ * written into each queue's meta by every Queue opened with it (see `streamOptions`).
  */
 export const EVENTS_MAX_LEN = 200;
 
@@ -86,6 +86,11 @@ export const keys = {
   watch: (p: string) => `${p}:runs:watch`,
   /** The finished run (JSON), kept a while for `wait` after the event has passed. */
   result: (p: string, runId: string) => `${p}:run:${runId}:result`,
+  /**
+   * A vantage point's observations for a run (JSON `VantagePart`, TTL, deleted once assembled):
+   * under the vantage's own queue keys, which its worker's ACL user may write (src/redis/acl.ts).
+   */
+  part: (p: string, id: string, runId: string) => `${vantagePrefix(p)}:${id}:part:${runId}`,
   /** Which replica owns a run's progress events (and so updates its cards). */
   owner: (p: string, runId: string) => `${p}:run:${runId}:owner`,
 };

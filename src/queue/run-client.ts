@@ -15,6 +15,8 @@
  * - Progress: workers publish a progress event on the parent; every replica sees it through
  *   QueueEvents, and exactly one (holding a short Redis lease per run) emits it to its
  *   listeners, so with several bot replicas one updates a given card.
+ * - Results: the completed event carries the run's id and status only (./jobs.ts); the run
+ *   itself is read from its result key and checked (../store/schemas.ts) before anyone sees it.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -27,6 +29,8 @@ import { factsOf } from '../runner/facts';
 import { prepareRun, vantagesOf, type PreparedRun } from '../runner/prepare';
 import { readyItems } from '../runner/progress';
 import { assemble } from '../runner/run';
+import { parseStored, StoredDataError, tryStored } from '../redis/stored';
+import { runSchema } from '../store/schemas';
 import type { Store } from '../store/types';
 import { liveness, noWorkerReason } from './heartbeat';
 import { assemblerLiveness, type AssemblerLiveness } from './assembler-heartbeat';
@@ -40,8 +44,15 @@ import {
   type QueueConfig,
 } from '../redis/connection';
 import { InFlightRegistry } from './in-flight';
-import { DEFAULT_WORKER_DEADLINE_MS, type RunJobData, type VantageJobData } from './jobs';
+import {
+  DEFAULT_WORKER_DEADLINE_MS,
+  runDoneSchema,
+  type RunDone,
+  type RunJobData,
+  type VantageJobData,
+} from './jobs';
 import { SILENT_QUEUE_LOG, type QueueLog } from './log';
+import { RESULT_TTL_MS } from './assembler';
 import { withMissing } from './missing';
 import { keys, RUNS_QUEUE, streamOptions, vantageId, vantagePrefix, vantageQueue } from './names';
 import { partsOf, PreparedRuns } from './parts';
@@ -108,7 +119,7 @@ export class RunClient implements RunService {
   private readonly producer: ScriptedRedis;
   /** The connection QueueEvents blocks on (BullMQ does not close one it was handed). */
   private readonly follower: Redis;
-  private readonly runs: Queue<RunJobData, Run>;
+  private readonly runs: Queue<RunJobData, RunDone>;
   private readonly flow: FlowProducer;
   private readonly queueEvents: QueueEvents;
   private readonly inFlight: InFlightRegistry;
@@ -126,7 +137,7 @@ export class RunClient implements RunService {
     this.deadlineMs = opts.workerDeadlineMs ?? DEFAULT_WORKER_DEADLINE_MS;
     const { prefix } = opts.queue;
     this.producer = withScripts(connect(opts.queue, 'producer'));
-    this.runs = new Queue<RunJobData, Run>(RUNS_QUEUE, {
+    this.runs = new Queue<RunJobData, RunDone>(RUNS_QUEUE, {
       prefix,
       connection: this.producer,
       ...streamOptions,
@@ -143,8 +154,9 @@ export class RunClient implements RunService {
     this.flow.on('error', err => this.log.warn({ err }, 'flow producer error'));
     this.queueEvents.on('error', err => this.log.warn({ err }, 'queue events error'));
     this.queueEvents.on('progress', ({ jobId }) => void this.onProgressEvent(jobId));
-    this.queueEvents.on('completed', ({ jobId, returnvalue }) =>
-      this.onCompleted(jobId, returnvalue as unknown),
+    this.queueEvents.on(
+      'completed',
+      ({ jobId, returnvalue }) => void this.onCompleted(jobId, returnvalue as unknown),
     );
     this.queueEvents.on('failed', ({ jobId }) => void this.onFailedEvent(jobId));
   }
@@ -236,7 +248,9 @@ export class RunClient implements RunService {
         opts: {
           // A failed child must not fail the run: the parent reports it as that vantage's error.
           ignoreDependencyOnFailure: true,
-          removeOnComplete: { age: 3600 },
+          // Its return value is a name and a count (./jobs.ts); nothing reads it after the parent
+          // is assembled, which a finished child's parent becomes at once.
+          removeOnComplete: { age: 600, count: 1000 },
           removeOnFail: { age: 24 * 3600 },
         },
       }));
@@ -249,7 +263,8 @@ export class RunClient implements RunService {
         jobId: run.id,
         attempts: 3,
         backoff: { type: 'exponential', delay: 1000 },
-        removeOnComplete: { age: 24 * 3600, count: 1000 },
+        // As long as its result key (RESULT_TTL_MS): `wait` tells a finished run from a lost one.
+        removeOnComplete: { age: RESULT_TTL_MS / 1000, count: 1000 },
         removeOnFail: { age: 7 * 24 * 3600 },
       },
       children,
@@ -271,13 +286,14 @@ export class RunClient implements RunService {
     if (this.closed || !this.events.listenerCount('progress')) return;
     try {
       if (!(await this.own(runId))) return;
-      const job = await Job.fromId<RunJobData, Run>(this.runs, runId);
+      const job = await Job.fromId<RunJobData, RunDone>(this.runs, runId);
       if (!job) return;
       const run = await this.prepared.of(job.data);
       const { observations, reported, missing } = await partsOf(
         job,
         this.producer,
         this.opts.queue.prefix,
+        this.log,
       );
       const ready = readyItems(run.env, run.items, reported);
       let findings: RunProgress['findings'] = [];
@@ -305,29 +321,52 @@ export class RunClient implements RunService {
     }
   }
 
-  private onCompleted(runId: string, value: unknown): void {
-    let run: Run;
-    try {
-      run = (typeof value === 'string' ? JSON.parse(value) : value) as Run;
-    } catch (err) {
+  private async onCompleted(runId: string, value: unknown): Promise<void> {
+    const key = `${this.opts.queue.prefix}:runs:events completed ${runId}`;
+    const done = tryStored(
+      runDoneSchema,
+      typeof value === 'string' ? value : JSON.stringify(value ?? null),
+      key,
+      'a completed event',
       // Not a run of ours (another job on the queue); `wait` reads the stored result anyway.
-      this.log.warn({ err, runId }, 'completed event without a readable run');
+      err => this.log.warn({ err, runId }, 'completed event without a readable run'),
+    );
+    if (!done || done.id !== runId) return;
+    let run: Run | undefined;
+    try {
+      run = await this.result(runId);
+    } catch (err) {
+      // Unreadable or tampered: `wait`'s polling reads it again and reports the error.
+      this.log.warn({ err, runId }, 'finished run not read; polling will');
       return;
     }
-    if (!run || typeof run !== 'object' || run.id !== runId) return;
+    if (!run) return;
     this.settle(runId, run);
     this.prepared.forget(runId);
     if (!this.events.listenerCount('done')) return;
-    void this.own(runId)
-      .then(mine => {
-        if (mine) this.events.emit('done', run);
-      })
-      .catch((err: Error) => this.log.warn({ err, runId }, 'done event not reported'));
+    const mine = await this.own(runId).catch((err: Error) => {
+      this.log.warn({ err, runId }, 'done event not reported');
+      return false;
+    });
+    if (mine) this.events.emit('done', run);
+  }
+
+  /**
+   * The finished run from its result key, checked; undefined when there is none (yet, or any
+   * more). Throws StoredDataError when the value is not a run.
+   */
+  private async result(runId: string): Promise<Run | undefined> {
+    const key = keys.result(this.opts.queue.prefix, runId);
+    const raw = await this.producer.get(key);
+    if (raw === null) return undefined;
+    const run = parseStored(runSchema, raw, key, 'a finished run');
+    if (run.id !== runId) throw new StoredDataError(key, 'a finished run', `it is run ${run.id}`);
+    return run;
   }
 
   private async onFailedEvent(runId: string): Promise<void> {
     try {
-      const job = await Job.fromId<RunJobData, Run>(this.runs, runId);
+      const job = await Job.fromId<RunJobData, RunDone>(this.runs, runId);
       if (job && (await job.getState()) === 'failed')
         this.fail(runId, new Error(`run ${runId} failed: ${job.failedReason}`));
     } catch (err) {
@@ -382,8 +421,15 @@ export class RunClient implements RunService {
       const poll = async () => {
         if (this.producer.status !== 'ready') return;
         try {
-          const stored = await this.producer.get(keys.result(prefix, runId));
-          if (stored) return this.settle(runId, JSON.parse(stored) as Run);
+          let stored: Run | undefined;
+          try {
+            stored = await this.result(runId);
+          } catch (err) {
+            // A tampered or garbled result cannot be shown: say so rather than wait forever.
+            if (err instanceof StoredDataError) return this.fail(runId, err);
+            throw err;
+          }
+          if (stored) return this.settle(runId, stored);
           const state = await this.runs.getJobState(runId);
           // Twice in a row neither a result nor a job: Redis lost the run (restarted without
           // persistence, or flushed). Say so instead of waiting forever.

@@ -7,10 +7,10 @@
  */
 import { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Run } from '../model';
 import { liveness, noWorkerReason } from './heartbeat';
 import {
   vantageOfChildKey,
+  type RunDone,
   type RunJobData,
   type VantageJobData,
   type VantageResult,
@@ -26,7 +26,7 @@ export interface WatchdogOptions {
   /** A producer connection (fails fast while Redis is away). */
   redis: Redis;
   prefix: string;
-  runs: Queue<RunJobData, Run>;
+  runs: Queue<RunJobData, RunDone>;
   /** How long a vantage point's part may wait for a worker (for the reason it gives). */
   deadlineMs: number;
   /** How often it looks for overdue runs. */
@@ -81,7 +81,7 @@ export class Watchdog {
 
   private async giveUpOverdue(runId: string): Promise<void> {
     const { redis, prefix, runs, deadlineMs, log } = this.opts;
-    const job = await Job.fromId<RunJobData, Run>(runs, runId);
+    const job = await Job.fromId<RunJobData, RunDone>(runs, runId);
     const state = job ? await job.getState() : 'unknown';
     if (!job || state !== 'waiting-children') {
       if (!job || state === 'completed' || state === 'failed' || state === 'unknown')

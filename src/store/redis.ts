@@ -8,12 +8,20 @@
  * `history:<env>` and `runs` (sorted sets by finish time), `conversations` (hash),
  * `subs:<env>` / `conv:<key>` (sets), `mute:<env>` (expires at the mute's end),
  * `cards:<runId>` (set, TTL), `secrets` (hash of sealed values).
+ *
+ * Values read back are checked (../redis/stored.ts): a run that is not one (`getRun`) is an
+ * error naming the key; a bad summary, card reference, subscription member or mute is skipped
+ * with a warning, as a list or a mute can do without it; a conversation reference that is not
+ * JSON comes back as its text, which src/teams/conversations.ts reports as malformed.
  */
 import type { Redis } from 'ioredis';
 import type { Run } from '../model';
+import type { QueueLog } from '../queue/log';
 import { connect, firstConnection, guardRedis, type QueueConfig } from '../redis/connection';
+import { parseJsonSafely, parseStored, StoredDataError, tryStored } from '../redis/stored';
 import { noKeyError, SecretBox } from './crypto';
 import { HISTORY_LIMIT } from './memory';
+import { cardRefSchema, runSchema, summarySchema } from './schemas';
 import { summarise, type CardRef, type RunSummary, type Store } from './types';
 
 /** Runs (and their cards) are kept this long by default. */
@@ -38,7 +46,12 @@ export interface RedisStoreOptions {
   secrets?: SecretBox;
   /** Where ECEBOT_SECRET_KEY is read when `secrets` is not given. */
   vars?: NodeJS.ProcessEnv;
+  /** Where skipped values are reported (a warning each; silent by default). */
+  log?: Pick<QueueLog, 'warn'>;
 }
+
+/** Longest conversation key accepted back from a set (Teams conversation ids are far shorter). */
+const MEMBER_MAX = 2000;
 
 export class RedisStore implements Store {
   private readonly redis: Redis;
@@ -59,6 +72,18 @@ export class RedisStore implements Store {
   /** Resolve once connected (or after `timeoutMs`; the next call then says unavailable). */
   async ready(timeoutMs = 5000): Promise<void> {
     await firstConnection(this.redis, timeoutMs);
+  }
+
+  private skip(err: StoredDataError): void {
+    this.opts.log?.warn({ err }, 'stored value skipped');
+  }
+
+  /** Members of a set of conversation keys or environment names that look like one. */
+  private members(key: string, raw: string[]): string[] {
+    const ok = raw.filter(m => m.length > 0 && m.length <= MEMBER_MAX && !/\p{Cc}/u.test(m));
+    if (ok.length < raw.length)
+      this.skip(new StoredDataError(key, 'a set member', `${raw.length - ok.length} not a name`));
+    return ok.sort();
   }
 
   private run<T>(op: (r: Redis) => Promise<T>): Promise<T> {
@@ -93,16 +118,29 @@ export class RedisStore implements Store {
     });
   }
 
+  /** The run, checked; throws StoredDataError when the value is not that run. */
   async getRun(id: string): Promise<Run | undefined> {
-    const s = await this.run(r => r.get(`${this.p}:run:${id}`));
-    return s ? (JSON.parse(s) as Run) : undefined;
+    const key = `${this.p}:run:${id}`;
+    const s = await this.run(r => r.get(key));
+    if (s === null) return undefined;
+    const run = parseStored(runSchema, s, key, 'a stored run');
+    if (run.id !== id) throw new StoredDataError(key, 'a stored run', `it is run ${run.id}`);
+    return run;
   }
 
   /** Summaries for ids, newest first, skipping runs that expired meanwhile. */
   private async summaries(ids: string[]): Promise<RunSummary[]> {
     if (!ids.length) return [];
-    const raw = await this.run(r => r.mget(...ids.map(id => `${this.p}:summary:${id}`)));
-    return raw.filter((s): s is string => !!s).map(s => JSON.parse(s) as RunSummary);
+    const keys = ids.map(id => `${this.p}:summary:${id}`);
+    const raw = await this.run(r => r.mget(...keys));
+    const out: RunSummary[] = [];
+    raw.forEach((s, i) => {
+      const v = s
+        ? tryStored(summarySchema, s, keys[i]!, 'a run summary', e => this.skip(e))
+        : undefined;
+      if (v) out.push(v);
+    });
+    return out;
   }
 
   async history(environment: string, limit: number): Promise<RunSummary[]> {
@@ -129,7 +167,16 @@ export class RedisStore implements Store {
 
   async getConversation(key: string): Promise<unknown | undefined> {
     const s = await this.run(r => r.hget(`${this.p}:conversations`, key));
-    return s === null ? undefined : (JSON.parse(s) as unknown);
+    if (s === null) return undefined;
+    try {
+      return parseJsonSafely(s);
+    } catch {
+      // Not JSON: handed on as text, which the reader's schema reports as a malformed record.
+      this.skip(
+        new StoredDataError(`${this.p}:conversations ${key}`, 'a conversation', 'not JSON'),
+      );
+      return s;
+    }
   }
 
   async subscribe(environment: string, conversation: string): Promise<void> {
@@ -154,11 +201,13 @@ export class RedisStore implements Store {
   }
 
   async subscribers(environment: string): Promise<string[]> {
-    return (await this.run(r => r.smembers(`${this.p}:subs:${environment}`))).sort();
+    const key = `${this.p}:subs:${environment}`;
+    return this.members(key, await this.run(r => r.smembers(key)));
   }
 
   async subscriptionsOf(conversation: string): Promise<string[]> {
-    return (await this.run(r => r.smembers(`${this.p}:conv:${conversation}`))).sort();
+    const key = `${this.p}:conv:${conversation}`;
+    return this.members(key, await this.run(r => r.smembers(key)));
   }
 
   async setMute(environment: string, until: Date | undefined): Promise<void> {
@@ -172,9 +221,16 @@ export class RedisStore implements Store {
   }
 
   async mutedUntil(environment: string): Promise<Date | undefined> {
-    const s = await this.run(r => r.get(`${this.p}:mute:${environment}`));
-    const d = s ? new Date(s) : undefined;
-    return d && d.getTime() > Date.now() ? d : undefined;
+    const key = `${this.p}:mute:${environment}`;
+    const s = await this.run(r => r.get(key));
+    if (!s) return undefined;
+    // Written as an ISO time (setMute); anything else is not a mute, and alerts go out.
+    const d = /^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(s) ? new Date(s) : undefined;
+    if (!d || Number.isNaN(d.getTime())) {
+      this.skip(new StoredDataError(key, 'a mute', 'not an ISO time'));
+      return undefined;
+    }
+    return d.getTime() > Date.now() ? d : undefined;
   }
 
   async addCard(runId: string, card: CardRef): Promise<void> {
@@ -184,8 +240,11 @@ export class RedisStore implements Store {
   }
 
   async cards(runId: string): Promise<CardRef[]> {
-    const members = await this.run(r => r.smembers(`${this.p}:cards:${runId}`));
-    return members.map(m => JSON.parse(m) as CardRef);
+    const key = `${this.p}:cards:${runId}`;
+    const members = await this.run(r => r.smembers(key));
+    return members
+      .map(m => tryStored(cardRefSchema, m, key, 'a card reference', e => this.skip(e)))
+      .filter((c): c is CardRef => !!c);
   }
 
   async putSecret(name: string, value: string): Promise<void> {

@@ -19,7 +19,9 @@
  * keeps the rotated token through `refreshTokenKeeper`; the bot writes sign-in tokens.
  */
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import type { Environment } from '../inventory/types';
+import { parseStored, StoredDataError } from '../redis/stored';
 import type { Store } from './types';
 
 /** Whose grant a refresh token is, which decides the client that redeems it. */
@@ -102,23 +104,33 @@ export async function storedRefreshTokens(
     const address = m.address.toLowerCase();
     const rt = await read(address, refreshTokenKey(env.name, address));
     if (rt) out.signin.set(address, rt);
-    const ece = await read(address, eceRefreshTokenKey(env.name, address));
-    const parsed = ece ? parseEce(ece) : undefined;
-    if (parsed) out.ece.set(address, parsed);
+    const key = eceRefreshTokenKey(env.name, address);
+    const ece = await read(address, key);
+    const parsed = ece ? parseEce(ece, key) : undefined;
+    if (parsed instanceof StoredDataError) {
+      // Not ours (an older or altered value): the inventory's copy is used instead.
+      if (!unreadable.has(address)) unreadable.set(address, parsed.message);
+    } else if (parsed) out.ece.set(address, parsed);
   }
   if (unreadable.size) out.unreadable = unreadable;
   return out;
 }
 
-function parseEce(raw: string): { refreshToken: string; lineage: string } | undefined {
+/** The sealed value of `rt-ece:…` (opened, so authentic; its shape is still checked). */
+const eceTokenSchema = z.object({
+  refreshToken: z.string().min(1).max(100_000),
+  lineage: z.string().min(1).max(200),
+});
+
+function parseEce(
+  raw: string,
+  key: string,
+): { refreshToken: string; lineage: string } | StoredDataError {
   try {
-    const v = JSON.parse(raw) as { refreshToken?: unknown; lineage?: unknown };
-    return typeof v.refreshToken === 'string' && v.refreshToken && typeof v.lineage === 'string'
-      ? { refreshToken: v.refreshToken, lineage: v.lineage }
-      : undefined;
-  } catch {
-    // Not ours (an older or altered value): the inventory's copy is used instead.
-    return undefined;
+    return parseStored(eceTokenSchema, raw, `store secret ${key}`, 'a kept refresh token');
+  } catch (err) {
+    if (err instanceof StoredDataError) return err;
+    throw err;
   }
 }
 

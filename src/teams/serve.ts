@@ -78,7 +78,7 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
   // With REDIS_URL: the Redis store and queue (workers on every ECE server), alerts through a
   // durable outbox, schedules from the inventory. Without: one process, state in memory.
   const queue = queueConfigFrom(io.env);
-  const store: Store = queue ? new RedisStore({ queue, vars: io.env }) : new MemoryStore();
+  const store: Store = queue ? new RedisStore({ queue, vars: io.env, log }) : new MemoryStore();
   let pipeline: AlertPipeline | undefined;
   // On call: incidents and maintenance windows in Redis; updates of alert cards go through the
   // outbox (created once the bot's notifier exists, hence the late reference).
@@ -189,6 +189,7 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
       queue,
       store,
       outbox: ob,
+      log,
       audience,
       environment: environmentFactsFrom(() => inventory),
       oncall: { state: incidents, configOf, escalations, langOf: langOfConversation },

@@ -1,6 +1,8 @@
 /**
  * The worker on one ECE server (or `central`): pulls its own vantage queue, runs exactly what
- * the in-process runner runs for that vantage (`observeFrom`), and returns the observations.
+ * the in-process runner runs for that vantage (`observeFrom`), writes the observations to the
+ * run's part key for the assembler and returns only how many there were (../queue/jobs.ts:
+ * return values and events carry no personal data).
  * It reads the inventory and the secrets itself; job data never carries a secret.
  *
  * It must run on a Windows ECE server with plain Node 20: no native module, no shell. BullMQ's
@@ -12,8 +14,14 @@ import type { Redis } from 'ioredis';
 import { InputError } from '../inventory/errors';
 import { pickEnvironment, type Inventory } from '../inventory/load';
 import { connect, type QueueConfig } from '../redis/connection';
-import type { RunProgressEvent, VantageJobData, VantageResult } from '../queue/jobs';
-import { RUNS_QUEUE, streamOptions, vantagePrefix, vantageQueue } from '../queue/names';
+import {
+  PART_TTL_MS,
+  type RunProgressEvent,
+  type VantageJobData,
+  type VantagePart,
+  type VantageResult,
+} from '../queue/jobs';
+import { keys, RUNS_QUEUE, streamOptions, vantagePrefix, vantageQueue } from '../queue/names';
 import type { Environment } from '../inventory/types';
 import type { KeepRefreshToken, StoredRefreshTokens } from '../store/tokens';
 import { observeFrom } from '../runner/observe';
@@ -75,8 +83,8 @@ export class VantageWorker {
     const lockMs = opts.lockMs ?? 30_000;
     this.redis = connect(opts.queue, 'worker');
     this.runs = new Queue(RUNS_QUEUE, { prefix: opts.queue.prefix, connection: this.redis });
-    // The worker writes this queue's `completed` events (with the observations): BullMQ trims
-    // them to the maxLen in the queue's meta, which a Queue writes when opened.
+    // The worker writes this queue's `completed` events: BullMQ trims them to the maxLen in the
+    // queue's meta, which a Queue writes when opened.
     this.own = new Queue(vantageQueue(this.serves.id), {
       prefix: vantagePrefix(opts.queue.prefix),
       connection: this.redis,
@@ -181,8 +189,20 @@ export class VantageWorker {
       throw new UnrecoverableError(`${vantage} is not a server of environment ${environment}`);
     this.log(`run ${runId}: observing ${environment} from ${vantage}`);
     const observations = await observeFrom(prepared, vantage);
+    // Written before the job completes, so the part is there when the parent becomes ready.
+    const part: VantagePart = { runId, vantage, observations };
+    await this.redis.set(
+      keys.part(this.opts.queue.prefix, mine.id, runId),
+      JSON.stringify(part),
+      'PX',
+      PART_TTL_MS,
+    );
     this.log(`run ${runId}: ${observations.length} observations from ${vantage}`);
-    return { vantage, observations, worker: { host: hostname(), pid: process.pid } };
+    return {
+      vantage,
+      observed: observations.length,
+      worker: { host: hostname(), pid: process.pid },
+    };
   }
 
   /** A progress event on the parent, so the bot can update the card as parts arrive. */
