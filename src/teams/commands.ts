@@ -87,10 +87,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'history',
-    args: [ENV],
+    args: [ENV, { name: 'ITEM', kind: 'item', optional: true }],
     description: {
-      en: 'Recent runs of an environment; select one to see its card.',
-      nl: 'Recente runs van een omgeving; kies er een om de kaart te zien.',
+      en: 'Uptime of an environment (or one item) over the last 7 days, with a chart, and its recent runs; select one to see its card.',
+      nl: 'Beschikbaarheid van een omgeving (of één item) over de laatste 7 dagen, met een grafiek, en de recente runs; kies er een om de kaart te zien.',
     },
     role: 'read',
   },

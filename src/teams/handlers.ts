@@ -9,6 +9,9 @@ import { InputError } from '../inventory/errors';
 import { suggest, type Inventory } from '../inventory/load';
 import { RunBusyError, type RunHandle, type RunRequest, type RunService } from '../queue/types';
 import type { Store } from '../store/types';
+import type { ItemHistory } from '../store/item-history';
+import { historyReport } from '../history/report';
+import { itemIds } from '../checklist/items';
 import {
   environmentsCard,
   errorCard,
@@ -80,6 +83,8 @@ export interface BotServices {
   limits?: { limiter: RateLimiter; limits: BotLimits };
   log: BotLog;
   now: () => Date;
+  /** Per-item history for `history`'s uptime and charts (src/store/item-history.ts). */
+  itemHistory?: ItemHistory;
 }
 
 /** One command's behaviour. */
@@ -91,6 +96,8 @@ export type CommandHandler = (
 
 /** How many runs `history` lists. */
 const HISTORY_ROWS = 10;
+/** The window of `history`'s uptime and chart in chat: a week (the CLI takes --since). */
+const HISTORY_WINDOW_MS = 7 * 86_400_000;
 
 /** What the parser needs from the inventory. */
 function knowledgeOf(inv: Inventory): ParseKnowledge {
@@ -230,8 +237,19 @@ const HANDLERS = {
   },
 
   async history(ctx, args, s) {
-    const runs = await s.store.history(args.environment!, HISTORY_ROWS);
-    await ctx.reply(historyCard(ctx.lang, args.environment!, runs));
+    const env = args.environment!;
+    const runs = args.item ? [] : await s.store.history(env, HISTORY_ROWS);
+    const until = s.now();
+    const report = s.itemHistory
+      ? await historyReport(s.itemHistory, {
+          environment: env,
+          ...(args.item ? { item: args.item } : {}),
+          since: new Date(until.getTime() - HISTORY_WINDOW_MS),
+          until,
+          allItems: itemIds(),
+        })
+      : undefined;
+    await ctx.reply(historyCard(ctx.lang, env, runs, report));
   },
 
   async envs(ctx, _args, s) {

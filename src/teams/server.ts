@@ -48,6 +48,12 @@ import { Proactive } from './proactive';
 import { serviceUrlPolicyFrom } from '../notify/service-url';
 import { RunCards } from './run-cards';
 import { SignIns } from './signin';
+import {
+  MemoryItemHistory,
+  recordingRuns,
+  retentionFrom,
+  type ItemHistory,
+} from '../store/item-history';
 
 /**
  * restify 11 replaces `http.ServerResponse.prototype.writeHead` for the whole process when it
@@ -170,6 +176,12 @@ export interface BotServerOptions {
    * process by default; `ecebot serve` with REDIS_URL passes the Redis one, shared by replicas.
    */
   rateLimiter?: RateLimiter;
+  /**
+   * Where `history` reads its per-item marks (src/store/item-history.ts). The caller records into
+   * it (recordingRuns around the store it passes, so the assembler's saves count too). Unset: one
+   * in memory, with ECEBOT_HISTORY_* retention, recorded from the runs this server saves.
+   */
+  itemHistory?: ItemHistory;
 }
 
 /** A running bot. */
@@ -221,15 +233,21 @@ export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
     ...(o.metadataRetryAfterMs !== undefined ? { retryAfterMs: o.metadataRetryAfterMs } : {}),
     ...(o.now ? { now: o.now } : {}),
   });
-  const proactive = new Proactive(adapter, appId, o.store, {
+  const itemHistory = o.itemHistory ?? new MemoryItemHistory(retentionFrom(vars), o.now);
+  const store = o.itemHistory
+    ? o.store
+    : recordingRuns(o.store, itemHistory, (err, run) =>
+        log.warn({ err, runId: run.id }, 'recording the run in history failed'),
+      );
+  const proactive = new Proactive(adapter, appId, store, {
     serviceUrls: serviceUrlPolicyFrom(vars),
     log,
   });
   const langOfConversation = async (key: string): Promise<Lang> =>
-    langOf((await loadConversation(o.store, key))?.locale);
+    langOf((await loadConversation(store, key))?.locale);
   const runCards = new RunCards({
     runs: o.runs,
-    store: o.store,
+    store,
     updater: proactive,
     inventory: o.inventory,
     langOf: langOfConversation,
@@ -237,7 +255,7 @@ export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
     ...(o.now ? { now: o.now } : {}),
   }).start();
   const signins = new SignIns({
-    store: o.store,
+    store,
     inventory: o.inventory,
     vars,
     updater: proactive,
@@ -245,7 +263,7 @@ export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
   });
   const services: BotServices = {
     runs: o.runs,
-    store: o.store,
+    store,
     inventory: o.inventory,
     runCards,
     signins,
@@ -258,6 +276,7 @@ export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
     limits: { limiter: o.rateLimiter ?? new MemoryRateLimiter(), limits: limitsFrom(vars) },
     log,
     now: o.now ?? (() => new Date()),
+    itemHistory,
   };
   const bot = new EcebotBot(services, proactive);
 
