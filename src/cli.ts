@@ -8,6 +8,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { itemIds } from './checklist/items';
 import type { Io } from './cli/io';
 import { runProbeCommand } from './cli/probe-command';
+import { runHistoryCommand } from './history/cli-command';
 import { asksForHelp, COMMAND_NAMES, unknownOption, USAGES } from './cli/synopsis';
 import type { ItemId, Run } from './model';
 import { InputError } from './inventory/errors';
@@ -67,6 +68,7 @@ Usage:
   ecebot serve [--config FILE] [--port N]    (the Teams bot; MicrosoftAppId etc. from the environment)
   ecebot assembler [--config FILE]           (assembles queued runs where no bot runs; needs REDIS_URL)
   ecebot token delete ENV MAILBOX            (removes ecebot's kept refresh tokens of a mailbox; needs REDIS_URL)
+  ecebot history ENV [--item ID] [--since 7d] [--json|--csv]  (recorded runs and uptime; needs REDIS_URL)
   ecebot help [COMMAND] | ecebot COMMAND --help | ecebot version
 
 Exit codes: 0 nothing failed, 1 an item failed or errored, 2 bad input (nothing ran).
@@ -416,6 +418,8 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         return await runAssemblerCommand(rest, io, { waitForSignal });
       case 'token':
         return await token(rest, io);
+      case 'history':
+        return await runHistoryCommand(rest, io);
       case 'serve':
         // Loaded on demand: botbuilder and restify are only needed by the bot.
         return await (await import('./teams/serve')).runServe(rest, io);

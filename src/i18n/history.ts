@@ -18,7 +18,8 @@ const en = {
   itemsChartTitle: 'Uptime per item (%)',
   itemsChartX: 'Item',
   marksLabel: (n: number) => `Last ${n} runs, oldest first:`,
-  dayValue: (pct: string, counted: number) => `${pct}% of ${counted} run${counted === 1 ? '' : 's'}`,
+  dayValue: (pct: string, counted: number) =>
+    `${pct}% of ${counted} run${counted === 1 ? '' : 's'}`,
   notMeasured: 'not measured',
   itemRun: (item: string, status: string) => `${item}: ${status}`,
 };

@@ -189,7 +189,13 @@ export function historyData(
   const m = messages(lang);
   const env = escapeMarkdown(name);
   const rows = report?.item
-    ? itemRows(lang, report, HISTORY_CARD_ROWS, s => ({ mark: MARK[s], color: COLOR[s] }), formatTime)
+    ? itemRows(
+        lang,
+        report,
+        HISTORY_CARD_ROWS,
+        s => ({ mark: MARK[s], color: COLOR[s] }),
+        formatTime,
+      )
     : runs.map(r => ({
         id: r.id,
         mark: MARK[r.status],
