@@ -89,8 +89,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'history',
     args: [ENV, { name: 'ITEM', kind: 'item', optional: true }],
     description: {
-      en: 'Uptime of an environment (or one item) over the last 7 days, with a chart, and its recent runs; select one to see its card.',
-      nl: 'Beschikbaarheid van een omgeving (of één item) over de laatste 7 dagen, met een grafiek, en de recente runs; kies er een om de kaart te zien.',
+      en: 'Uptime over 7 days with a chart, and recent runs, of an environment or one item.',
+      nl: 'Beschikbaarheid over 7 dagen met een grafiek, en recente runs, van een omgeving of één item.',
     },
     role: 'read',
   },
