@@ -9,6 +9,7 @@ import { itemIds } from './checklist/items';
 import type { Io } from './cli/io';
 import { runBundleCommand } from './cli/bundle-command';
 import { runProbeCommand } from './cli/probe-command';
+import { runHistoryCommand } from './history/cli-command';
 import { asksForHelp, COMMAND_NAMES, unknownOption, USAGES } from './cli/synopsis';
 import type { ItemId, Run } from './model';
 import { InputError } from './inventory/errors';
@@ -69,6 +70,7 @@ Usage:
   ecebot assembler [--config FILE]           (assembles queued runs where no bot runs; needs REDIS_URL)
   ecebot token delete ENV MAILBOX            (removes ecebot's kept refresh tokens of a mailbox; needs REDIS_URL)
   ecebot bundle RUN_ID [--out FILE] [--force] (a stored run's support bundle, redacted; needs REDIS_URL)
+  ecebot history ENV [--item ID] [--since 7d] [--json|--csv]  (recorded runs and uptime; needs REDIS_URL)
   ecebot help [COMMAND] | ecebot COMMAND --help | ecebot version
 
 Exit codes: 0 nothing failed, 1 an item failed or errored, 2 bad input (nothing ran).
@@ -420,6 +422,8 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         return await token(rest, io);
       case 'bundle':
         return await runBundleCommand(rest, io);
+      case 'history':
+        return await runHistoryCommand(rest, io);
       case 'serve':
         // Loaded on demand: botbuilder and restify are only needed by the bot.
         return await (await import('./teams/serve')).runServe(rest, io);

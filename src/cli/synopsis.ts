@@ -78,6 +78,18 @@ export const USAGES: Record<string, CommandUsage> = {
   --config FILE  inventory file or folder (else $ECEBOT_CONFIG, else ./ecebot.yaml)`,
     options: ['--out', '-o', '--force', '--config', '-c'],
   },
+  history: {
+    synopsis: `Usage: ecebot history ENV [--item ID] [--since SPAN] [--json | --csv]
+
+  The runs of environment ENV the bot and the assembler recorded in Redis ($REDIS_URL), with
+  the uptime over the window: runs that passed or warned / runs that passed, warned or failed
+  (skipped and errored runs are not counted; the output says how many). docs/history.md.
+  --item ID     one checklist item instead of the environment
+  --since SPAN  the window, back from now: 24h, 7d, 30d, 2w (default 7d)
+  --json        the report as one JSON document
+  --csv         the runs as CSV (RFC 4180), one row per run, oldest first`,
+    options: ['--item', '--since', '--json', '--csv'],
+  },
   lab: {
     synopsis: `Usage: ecebot lab [--scenario NAME[,NAME...]] [--fault VANTAGE:ENDPOINT:KIND[:MS]]... [--latency MS] [--json] [--dir DIR] [--list]
 

@@ -11,6 +11,7 @@ import pino from 'pino';
 import { InputError } from '../inventory/errors';
 import { findInventoryPath } from '../inventory/load';
 import { RedisStore } from '../store/redis';
+import { recordingRuns, RedisItemHistory, retentionFrom } from '../store/item-history';
 import { logRedaction } from '../util/log-redact';
 import { cachedInventory } from '../inventory/cache';
 import { Assembler } from './assembler';
@@ -56,11 +57,15 @@ export async function runAssemblerCommand(
   // a restart; read once now so a bad inventory stops the assembler at start.
   const inventory = cachedInventory(path);
   const environments = [...inventory().environments.keys()];
-  const store = new RedisStore({ queue, vars: io.env });
   // pino JSON on stderr, with the bot's redaction; synchronous, so nothing is lost at exit.
   const log = pino(
     { name: 'ecebot-assembler', redact: logRedaction() },
     pino.destination({ dest: 2, sync: true }),
+  );
+  // Runs assembled here leave their marks in the per-item history too (docs/history.md).
+  const itemHistory = new RedisItemHistory(queue, retentionFrom(io.env));
+  const store = recordingRuns(new RedisStore({ queue, vars: io.env }), itemHistory, (err, run) =>
+    log.warn({ err, runId: run.id }, 'recording the run in history failed'),
   );
   const deadline = positiveMsFrom(io.env, 'ECEBOT_WORKER_DEADLINE_MS');
   const heartbeat = positiveMsFrom(io.env, 'ECEBOT_HEARTBEAT_MS');
@@ -83,5 +88,6 @@ export async function runAssemblerCommand(
   io.out(`ecebot assembler: ${signal}, finishing runs in hand`);
   await assembler.close();
   await store.close();
+  await itemHistory.close();
   return 0;
 }

@@ -178,6 +178,35 @@ export interface HistoryCardData {
   title: string;
   empty: string;
   runs: HistoryCardRun[];
+  /** Whether the uptime and charts show (a history report was at hand; docs/history.md). */
+  showChart: boolean;
+  chart: HistoryChartData;
+}
+
+/**
+ * The uptime line and charts of cards/history.json (src/history/card.ts): a `Chart.Line` of
+ * uptime per day and a `Chart.VerticalBar` of uptime per item, each with a text fallback.
+ */
+export interface HistoryChartData {
+  uptime: string;
+  title: string;
+  xAxis: string;
+  yAxis: string;
+  legend: string;
+  /** Uptime per day: x `YYYY-MM-DD`, y percent. */
+  points: { x: string; y: number }[];
+  /** Fallback: a label and the newest runs' marks, oldest first. */
+  marksLabel: string;
+  marks: string;
+  /** Fallback: uptime per day as a table. */
+  days: { title: string; value: string }[];
+  showItems: boolean;
+  itemsTitle: string;
+  itemsX: string;
+  /** Uptime per item: x the item id, y percent. */
+  items: { x: string; y: number }[];
+  /** Fallback: uptime per item as a table. */
+  itemFacts: { title: string; value: string }[];
 }
 
 /** Data for cards/error.json. */

@@ -7,7 +7,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Run } from '../model';
+import type { ItemId, Run, Status } from '../model';
+import { itemIds } from '../checklist/items';
+import { reportOf, type HistoryReport } from '../history/report';
+import type { HistoryMark } from '../store/item-history';
 import type { RunSummary } from '../store/types';
 import {
   environmentsData,
@@ -40,6 +43,31 @@ const summary = (run: Run): RunSummary => ({
     .filter(f => f.status !== 'pass')
     .map(f => ({ item: f.item, status: f.status })),
 });
+
+/**
+ * A week of runs every 6 hours before the demo run: the last day is the demo run's result, the
+ * days before pass but for one network failure, so the chart has a dip and a fall.
+ */
+function exampleReport(run: Run, item?: ItemId): HistoryReport {
+  const until = new Date(run.finishedAt);
+  const since = new Date(until.getTime() - 7 * 86_400_000);
+  const marks: HistoryMark[] = [];
+  const byItem = new Map<ItemId, HistoryMark[]>();
+  for (let i = 27; i >= 0; i--) {
+    const at = new Date(until.getTime() - i * 6 * 3_600_000).toISOString();
+    const runId = `lab-${at.replace(/\D/g, '').slice(0, 14)}-${(i * 37).toString(16).padStart(4, '0')}`;
+    const blip = i === 13;
+    for (const f of run.findings) {
+      const status: Status = i < 4 ? f.status : blip && f.item === 'network' ? 'fail' : 'pass';
+      byItem.set(f.item, [...(byItem.get(f.item) ?? []), { runId, at, status }]);
+    }
+    marks.push({ runId, at, status: i < 4 ? run.status : blip ? 'fail' : 'pass' });
+  }
+  const q = { environment: run.environment, since, until, allItems: itemIds() };
+  return item
+    ? reportOf({ ...q, item }, byItem.get(item) ?? [], new Map())
+    : reportOf(q, marks, byItem);
+}
 
 const signin = (state: SigninView['state']): SigninView => ({
   environment: 'prod',
@@ -123,6 +151,8 @@ export function cardExamples(): Record<string, unknown> {
         },
       ],
     }),
+    'history.chart.data.json': historyData('en', 'lab', [summary(run)], exampleReport(run)),
+    'history.item.nl.data.json': historyData('nl', 'lab', [], exampleReport(run, 'network')),
     'error.data.json': errorData('en', 'There is no environment "prd".', [
       'Did you mean **prod**?',
     ]),

@@ -23,6 +23,7 @@ import type {
   HelpCardData,
   HistoryCardData,
   OverviewCardData,
+  HistoryChartData,
   RunCardData,
   SharePickerCardData,
   SigninCardData,
@@ -31,6 +32,9 @@ import { escapeMarkdown, oneLine } from '../render/escape';
 import type { RunSummary } from '../store/types';
 import { INCIDENT_WINDOW_MS } from '../overview/incidents';
 import type { Overview } from '../overview/overview';
+import { historyChartData, itemRows } from '../history/card';
+import type { HistoryReport } from '../history/report';
+import { historyMessages } from '../i18n/history';
 import { COMMANDS, syntaxOf, type CommandName } from './commands';
 import type { ParseError } from './parser';
 import { encodeShareTarget, type ShareTarget } from './share-target';
@@ -212,31 +216,78 @@ export function overviewData(lang: Lang, o: Overview): OverviewCardData {
   };
 }
 
-/** history ENV: recent runs, newest first; selecting one shows its card. */
-export function historyCard(lang: Lang, env: string, runs: RunSummary[]): AdaptiveCard {
-  return expandCard('history', historyData(lang, env, runs));
+/**
+ * history ENV [ITEM]: the uptime and charts of the report (when there is one), then recent runs,
+ * newest first (the item's marks for `history ENV ITEM`); selecting one shows its card.
+ */
+export function historyCard(
+  lang: Lang,
+  env: string,
+  runs: RunSummary[],
+  report?: HistoryReport,
+): AdaptiveCard {
+  return expandCard('history', historyData(lang, env, runs, report));
 }
 
 /** Data for cards/history.json. */
-export function historyData(lang: Lang, name: string, runs: RunSummary[]): HistoryCardData {
+export function historyData(
+  lang: Lang,
+  name: string,
+  runs: RunSummary[],
+  report?: HistoryReport,
+): HistoryCardData {
   const m = messages(lang);
   const env = escapeMarkdown(name);
+  const rows = report?.item
+    ? itemRows(
+        lang,
+        report,
+        HISTORY_CARD_ROWS,
+        s => ({ mark: MARK[s], color: COLOR[s] }),
+        formatTime,
+      )
+    : runs.map(r => ({
+        id: r.id,
+        mark: MARK[r.status],
+        color: COLOR[r.status],
+        when: formatTime(r.finishedAt),
+        text: r.problems.length
+          ? m.problems(
+              r.problems.map(p => `${p.item} (${stateWord(p.status as Status, lang)})`).join(', '),
+            )
+          : m.allPassed,
+      }));
   return {
-    title: m.historyTitle(env),
-    empty: runs.length ? '' : m.noHistory(env),
-    runs: runs.map(r => ({
-      id: r.id,
-      mark: MARK[r.status],
-      color: COLOR[r.status],
-      when: formatTime(r.finishedAt),
-      text: r.problems.length
-        ? m.problems(
-            r.problems.map(p => `${p.item} (${stateWord(p.status as Status, lang)})`).join(', '),
-          )
-        : m.allPassed,
-    })),
+    title: report?.item
+      ? historyMessages(lang).itemHistoryTitle(env, escapeMarkdown(itemTitle(report.item, lang)))
+      : m.historyTitle(env),
+    empty: rows.length || report?.marks.length ? '' : m.noHistory(env),
+    runs: rows,
+    showChart: !!report,
+    chart: report ? historyChartData(lang, report, s => MARK[s]) : NO_CHART,
   };
 }
+
+/** How many runs the history card lists. */
+export const HISTORY_CARD_ROWS = 10;
+
+/** The chart data when there is no report (hidden by `showChart`). */
+const NO_CHART: HistoryChartData = {
+  uptime: '',
+  title: '',
+  xAxis: '',
+  yAxis: '',
+  legend: '',
+  points: [],
+  marksLabel: '',
+  marks: '',
+  days: [],
+  showItems: false,
+  itemsTitle: '',
+  itemsX: '',
+  items: [],
+  itemFacts: [],
+};
 
 /** An error card: what went wrong, and what to do instead. */
 export function errorCard(lang: Lang, message: string, hints: string[] = []): AdaptiveCard {

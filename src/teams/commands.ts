@@ -103,10 +103,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'history',
-    args: [ENV],
+    args: [ENV, { name: 'ITEM', kind: 'item', optional: true }],
     description: {
-      en: 'Recent runs of an environment; select one to see its card.',
-      nl: 'Recente runs van een omgeving; kies er een om de kaart te zien.',
+      en: 'Uptime over 7 days with a chart, and recent runs, of an environment or one item.',
+      nl: 'Beschikbaarheid over 7 dagen met een grafiek, en recente runs, van een omgeving of één item.',
     },
     role: 'read',
   },

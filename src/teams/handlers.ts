@@ -12,6 +12,9 @@ import type { Store } from '../store/types';
 import type { Incident, IncidentState } from '../notify/incident-state';
 import type { Environment } from '../inventory/types';
 import { buildOverview } from '../overview/overview';
+import type { ItemHistory } from '../store/item-history';
+import { historyReport } from '../history/report';
+import { itemIds } from '../checklist/items';
 import {
   environmentsCard,
   errorCard,
@@ -100,6 +103,8 @@ export interface BotServices {
    * unset, the inventory is already the whole one.
    */
   incidentScope?: () => readonly Pick<Environment, 'name' | 'tenant'>[];
+  /** Per-item history for `history`'s uptime and charts (src/store/item-history.ts). */
+  itemHistory?: ItemHistory;
 }
 
 /** One command's behaviour. */
@@ -111,6 +116,8 @@ export type CommandHandler = (
 
 /** How many runs `history` lists. */
 const HISTORY_ROWS = 10;
+/** The window of `history`'s uptime and chart in chat: a week (the CLI takes --since). */
+const HISTORY_WINDOW_MS = 7 * 86_400_000;
 
 /** What the parser needs from the inventory. */
 function knowledgeOf(inv: Inventory): ParseKnowledge {
@@ -250,8 +257,19 @@ const HANDLERS = {
   },
 
   async history(ctx, args, s) {
-    const runs = await s.store.history(args.environment!, HISTORY_ROWS);
-    await ctx.reply(historyCard(ctx.lang, args.environment!, runs));
+    const env = args.environment!;
+    const runs = args.item ? [] : await s.store.history(env, HISTORY_ROWS);
+    const until = s.now();
+    const report = s.itemHistory
+      ? await historyReport(s.itemHistory, {
+          environment: env,
+          ...(args.item ? { item: args.item } : {}),
+          since: new Date(until.getTime() - HISTORY_WINDOW_MS),
+          until,
+          allItems: itemIds(),
+        })
+      : undefined;
+    await ctx.reply(historyCard(ctx.lang, env, runs, report));
   },
 
   async envs(ctx, _args, s) {

@@ -27,6 +27,13 @@ import type { RunService } from '../queue/types';
 import { MemoryStore } from '../store/memory';
 import { RedisStore } from '../store/redis';
 import type { Store } from '../store/types';
+import {
+  MemoryItemHistory,
+  recordingRuns,
+  RedisItemHistory,
+  retentionFrom,
+  type ItemHistory,
+} from '../store/item-history';
 import { alertAudience, tenantGate } from './access';
 import { loadConversation } from './conversations';
 import { langOf } from '../i18n';
@@ -78,7 +85,16 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
   // With REDIS_URL: the Redis store and queue (workers on every ECE server), alerts through a
   // durable outbox, schedules from the inventory. Without: one process, state in memory.
   const queue = queueConfigFrom(io.env);
-  const store: Store = queue ? new RedisStore({ queue, vars: io.env, log }) : new MemoryStore();
+  const baseStore: Store = queue ? new RedisStore({ queue, vars: io.env, log }) : new MemoryStore();
+  // Every saved run also leaves its marks in the per-item history `history` reads
+  // (docs/history.md); retention from ECEBOT_HISTORY_RUNS and ECEBOT_HISTORY_MAX_AGE.
+  const retention = retentionFrom(io.env);
+  const itemHistory: ItemHistory = queue
+    ? new RedisItemHistory(queue, retention)
+    : new MemoryItemHistory(retention);
+  const store = recordingRuns(baseStore, itemHistory, (err, run) =>
+    log.warn({ err, runId: run.id }, 'recording the run in history failed'),
+  );
   let pipeline: AlertPipeline | undefined;
   // On call: incidents and maintenance windows in Redis; updates of alert cards go through the
   // outbox (created once the bot's notifier exists, hence the late reference).
@@ -114,6 +130,7 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
   const bot = await startBotServer({
     inventory: () => inventory,
     store,
+    itemHistory,
     runs,
     vars: io.env,
     port,
@@ -222,5 +239,6 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
   // A connection that cannot quit (Redis away) is dropped instead.
   await healthRedis?.quit().catch(() => healthRedis.disconnect());
   await store.close();
+  await itemHistory.close();
   return 0;
 }

@@ -50,6 +50,12 @@ import { RunCards } from './run-cards';
 import { MemoryIncidentState } from '../notify/incident-state';
 import { SignIns } from './signin';
 import { BundleLinks, publicUrlFrom } from './bundle-links';
+import {
+  MemoryItemHistory,
+  recordingRuns,
+  retentionFrom,
+  type ItemHistory,
+} from '../store/item-history';
 
 /**
  * restify 11 replaces `http.ServerResponse.prototype.writeHead` for the whole process when it
@@ -177,6 +183,12 @@ export interface BotServerOptions {
    * default a memory state (maintenance windows typed in chat; no alert cards without Redis).
    */
   oncall?: BotServices['oncall'];
+  /**
+   * Where `history` reads its per-item marks (src/store/item-history.ts). The caller records into
+   * it (recordingRuns around the store it passes, so the assembler's saves count too). Unset: one
+   * in memory, with ECEBOT_HISTORY_* retention, recorded from the runs this server saves.
+   */
+  itemHistory?: ItemHistory;
 }
 
 /** A running bot. */
@@ -230,15 +242,21 @@ export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
     ...(o.metadataRetryAfterMs !== undefined ? { retryAfterMs: o.metadataRetryAfterMs } : {}),
     ...(o.now ? { now: o.now } : {}),
   });
-  const proactive = new Proactive(adapter, appId, o.store, {
+  const itemHistory = o.itemHistory ?? new MemoryItemHistory(retentionFrom(vars), o.now);
+  const store = o.itemHistory
+    ? o.store
+    : recordingRuns(o.store, itemHistory, (err, run) =>
+        log.warn({ err, runId: run.id }, 'recording the run in history failed'),
+      );
+  const proactive = new Proactive(adapter, appId, store, {
     serviceUrls: serviceUrlPolicyFrom(vars),
     log,
   });
   const langOfConversation = async (key: string): Promise<Lang> =>
-    langOf((await loadConversation(o.store, key))?.locale);
+    langOf((await loadConversation(store, key))?.locale);
   const runCards = new RunCards({
     runs: o.runs,
-    store: o.store,
+    store,
     updater: proactive,
     inventory: o.inventory,
     langOf: langOfConversation,
@@ -246,7 +264,7 @@ export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
     ...(o.now ? { now: o.now } : {}),
   }).start();
   const signins = new SignIns({
-    store: o.store,
+    store,
     inventory: o.inventory,
     vars,
     updater: proactive,
@@ -254,7 +272,7 @@ export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
   });
   const services: BotServices = {
     runs: o.runs,
-    store: o.store,
+    store,
     inventory: o.inventory,
     runCards,
     signins,
@@ -268,6 +286,7 @@ export async function startBotServer(o: BotServerOptions): Promise<BotServer> {
     log,
     now: o.now ?? (() => new Date()),
     oncall: o.oncall ?? { state: new MemoryIncidentState() },
+    itemHistory,
   };
   const bundles = new BundleLinks({
     store: o.store,

@@ -10,6 +10,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { progressCardData, runCardData } from '../../src/render/card';
 import { TEMPLATE_NAMES, type CardTemplates, type TemplateName } from '../../src/render/card-data';
+import type { ItemId } from '../../src/model';
+import { reportOf, type HistoryReport } from '../../src/history/report';
+import type { HistoryMark } from '../../src/store/item-history';
 import type { RunSummary } from '../../src/store/types';
 import {
   environmentsData,
@@ -41,6 +44,24 @@ const summary: RunSummary = {
   finishedAt: '2026-11-29T04:26:33Z',
   problems: [{ item: 'network', status: 'fail' }],
 };
+
+/** Three days of history: a pass, a fail and a skip (not counted) each day, per item too. */
+function weekReport(item?: ItemId): HistoryReport {
+  const marks: HistoryMark[] = [];
+  for (let d = 1; d <= 3; d++)
+    (['pass', 'fail', 'skip'] as const).forEach((status, i) =>
+      marks.push({ runId: `lab-${d}-${i}`, at: `2026-11-0${d}T0${i}:00:00.000Z`, status }),
+    );
+  const q = {
+    environment: 'lab',
+    since: new Date('2026-11-01T00:00:00Z'),
+    until: new Date('2026-11-08T00:00:00Z'),
+    allItems: ['network', 'token'] as ItemId[],
+  };
+  return item
+    ? reportOf({ ...q, item }, marks, new Map())
+    : reportOf(q, marks, new Map([['network', marks]]));
+}
 
 const signin = (state: SigninView['state']): SigninView => ({
   environment: 'prod',
@@ -117,7 +138,12 @@ function generated(): { [N in TemplateName]: CardTemplates[N][] } {
       ]),
       environmentsData('nl', [], 'Status'),
     ],
-    history: [historyData('en', 'lab', [summary]), historyData('nl', 'lab', [])],
+    history: [
+      historyData('en', 'lab', [summary]),
+      historyData('nl', 'lab', []),
+      historyData('en', 'lab', [summary], weekReport()),
+      historyData('nl', 'lab', [], weekReport('network')),
+    ],
     error: [errorData('en', 'There is no environment "prd".', ['Did you mean **prod**?'])],
     notice: [{ title: 'Muted', text: 'Alerts for lab are muted.', style: 'good' }],
     signin: [

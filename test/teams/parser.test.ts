@@ -41,7 +41,7 @@ describe('registry', () => {
     expect(COMMANDS.map(syntaxOf)).toEqual([
       'check ENV [ITEM]',
       'status [ENV]',
-      'history ENV',
+      'history ENV [ITEM]',
       'envs',
       'overview',
       'subscribe ENV',

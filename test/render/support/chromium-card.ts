@@ -30,6 +30,8 @@ export interface CardPage {
   click(text: string): Promise<number>;
   /** Ids of the elements of the rendered card that are hidden / shown now. */
   visibleIds(prefix: string): Promise<string[]>;
+  /** The rendered card's text as a reader sees it (innerText). */
+  text(): Promise<string>;
   /** Save a screenshot of the rendered card under test-artifacts/. */
   screenshot(name: string): Promise<string>;
   close(): Promise<void>;
@@ -118,6 +120,9 @@ export async function openCardPage(): Promise<CardPage> {
     },
     async visibleIds(prefix) {
       return page.evaluate(p => (globalThis as unknown as InPage).visibleIds(p), prefix);
+    },
+    async text() {
+      return page.locator('#host').innerText();
     },
     async screenshot(name) {
       mkdirSync(ARTIFACTS, { recursive: true });
