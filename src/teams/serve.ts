@@ -10,16 +10,13 @@ import pino from 'pino';
 import type { Io } from '../cli/io';
 import { InputError } from '../inventory/errors';
 import { findInventoryPath, loadInventory } from '../inventory/load';
-import { AlertPipeline } from '../notify/pipeline';
-import { Outbox } from '../notify/outbox';
-import { Queue } from 'bullmq';
-import { connect, describeUrl, queueConfigFrom } from '../redis/connection';
+import type { AlertPipeline } from '../notify/pipeline';
+import type { Outbox } from '../notify/outbox';
+import { describeUrl, queueConfigFrom } from '../redis/config';
 import { RUNS_QUEUE } from '../queue/names';
-import { createRunService } from '../queue/create';
-import { Scheduler } from '../queue/schedules';
+import type { Scheduler } from '../queue/schedules';
 import type { RunService } from '../queue/types';
 import { MemoryStore } from '../store/memory';
-import { RedisStore } from '../store/redis';
 import type { Store } from '../store/types';
 import { alertAudience, tenantGate } from './access';
 import { RedisRateLimiter } from './rate-limit';
@@ -35,6 +32,31 @@ import { EmbeddedRunService } from './run-service';
 import { startBotServer } from './server';
 import { logRedaction } from '../util/log-redact';
 import { waitForSignal } from '../util/signals';
+
+/**
+ * What the bot needs only with REDIS_URL (BullMQ, ioredis, the outbox, schedules): loaded then,
+ * so a bot in local mode carries none of it (docs/performance.md).
+ */
+async function queueParts() {
+  const [bullmq, connection, pipeline, outbox, create, schedules, redisStore] = await Promise.all([
+    import('bullmq'),
+    import('../redis/connection'),
+    import('../notify/pipeline'),
+    import('../notify/outbox'),
+    import('../queue/create'),
+    import('../queue/schedules'),
+    import('../store/redis'),
+  ]);
+  return {
+    Queue: bullmq.Queue,
+    connect: connection.connect,
+    AlertPipeline: pipeline.AlertPipeline,
+    Outbox: outbox.Outbox,
+    createRunService: create.createRunService,
+    Scheduler: schedules.Scheduler,
+    RedisStore: redisStore.RedisStore,
+  };
+}
 
 /** Run `ecebot serve`; resolves to the exit code once a signal stopped it. */
 export async function runServe(argv: string[], io: Io): Promise<number> {
@@ -70,23 +92,25 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
   // With REDIS_URL: the Redis store and queue (workers on every ECE server), alerts through a
   // durable outbox, schedules from the inventory. Without: one process, state in memory.
   const queue = queueConfigFrom(io.env);
-  const store: Store = queue ? new RedisStore({ queue, vars: io.env }) : new MemoryStore();
+  const q = queue ? await queueParts() : undefined;
+  const store: Store = queue && q ? new q.RedisStore({ queue, vars: io.env }) : new MemoryStore();
   let pipeline: AlertPipeline | undefined;
-  const runs: RunService = queue
-    ? createRunService({
-        inventory: () => inventory,
-        vars: io.env,
-        store,
-        afterRun: (run, ctx) => pipeline?.afterRun(run, ctx) ?? Promise.resolve(),
-        log: log.child({ component: 'queue' }),
-      })
-    : new EmbeddedRunService(() => inventory, store, io.env, log.child({ component: 'runs' }));
+  const runs: RunService =
+    queue && q
+      ? q.createRunService({
+          inventory: () => inventory,
+          vars: io.env,
+          store,
+          afterRun: (run, ctx) => pipeline?.afterRun(run, ctx) ?? Promise.resolve(),
+          log: log.child({ component: 'queue' }),
+        })
+      : new EmbeddedRunService(() => inventory, store, io.env, log.child({ component: 'runs' }));
   // Readiness and queue depth get a connection of their own: a producer one, so PING fails at
   // once while Redis is down instead of waiting in ioredis' offline queue.
-  const healthRedis = queue ? connect(queue, 'producer') : undefined;
+  const healthRedis = queue && q ? q.connect(queue, 'producer') : undefined;
   const runsQueue =
-    queue && healthRedis
-      ? new Queue(RUNS_QUEUE, { prefix: queue.prefix, connection: healthRedis })
+    q && queue && healthRedis
+      ? new q.Queue(RUNS_QUEUE, { prefix: queue.prefix, connection: healthRedis })
       : undefined;
   const readinessChecks: Record<string, ReadinessCheck> = {
     inventory: inventoryCheck(() => inventory),
@@ -129,10 +153,10 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
   );
   let outbox: Outbox | undefined;
   let scheduler: Scheduler | undefined;
-  if (queue) {
-    outbox = new Outbox({ queue, notifier: bot.notifier });
+  if (queue && q) {
+    outbox = new q.Outbox({ queue, notifier: bot.notifier });
     await outbox.start();
-    const p = new AlertPipeline({
+    const p = new q.AlertPipeline({
       queue,
       store,
       outbox,
@@ -143,7 +167,7 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
       }),
     });
     pipeline = p;
-    scheduler = new Scheduler({
+    scheduler = new q.Scheduler({
       queue,
       runs,
       onDigest: (envs, now) => p.digest(envs, now),
