@@ -2,9 +2,11 @@
  * Each role loads only what it uses (src/cli.ts dispatch, docs/performance.md): `ecebot check`
  * without REDIS_URL runs in its own process and needs no queue, no bot and no lab code; an idle
  * `ecebot worker` holds the queue client but not the probes (they load with its first job).
+ * An idle `ecebot worker` is checked on its code as the worker command loads it.
  * Runs the built CLI (`npm run build`); a preloaded reporter lists the packages each process
  * had loaded when it exited.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,5 +76,27 @@ test('help loads neither the probes nor the queue', async () => {
   expect(r.code).toBe(0);
   const pkgs = loaded(r.stderr);
   for (const p of ['imapflow', 'nodemailer', '@azure/msal-node', 'bullmq', 'ioredis', 'botbuilder'])
+    expect(pkgs).not.toContain(p);
+});
+
+test("a worker's code loads the queue client but no probe until its first job", async () => {
+  const pkgs = await new Promise<string[]>((resolve, reject) => {
+    const p = spawn(
+      process.execPath,
+      [
+        '-r',
+        reporter,
+        '-e',
+        `require(${JSON.stringify(join(ROOT, 'dist', 'worker', 'command.js'))})`,
+      ],
+      { cwd: ROOT },
+    );
+    let stderr = '';
+    p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    p.on('error', reject);
+    p.on('close', () => resolve(loaded(stderr)));
+  });
+  expect(pkgs).toEqual(expect.arrayContaining(['bullmq', 'ioredis']));
+  for (const p of ['@azure/msal-node', 'imapflow', 'nodemailer', 'botbuilder', 'restify'])
     expect(pkgs).not.toContain(p);
 });
