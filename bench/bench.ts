@@ -7,6 +7,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { benchBot } from './bot';
 import { benchChecks } from './checks';
+import { benchProcess } from './process';
 import { benchQueue } from './queue';
 import { benchWan } from './wan';
 import { metric, type Metric } from './measure';
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
   metrics.push(...(await benchQueue()));
   metrics.push(...(await benchBot()));
   metrics.push(...(await benchWan()));
+  metrics.push(...(await benchProcess()));
   const results = {
     machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
     startedAt: new Date(started).toISOString(),
@@ -40,7 +42,7 @@ async function main(): Promise<void> {
   console.log(`${'metric'.padEnd(w)}  ${'value'.padStart(9)}  unit   goal      met`);
   for (const m of metrics)
     console.log(
-      `${m.name.padEnd(w)}  ${String(m.value).padStart(9)}  ${m.unit.padEnd(5)}  ${m.goal.padEnd(8)}  ${m.met ? 'yes' : 'NO'}`,
+      `${m.name.padEnd(w)}  ${String(m.value).padStart(9)}  ${m.unit.padEnd(5)}  ${m.goal.padEnd(8)}  ${m.met === null ? '-' : m.met ? 'yes' : 'NO'}`,
     );
   console.log(
     `\n${metrics.length} metrics in ${results.seconds} s on ${results.machine.cpus} cores; written to ${path}`,

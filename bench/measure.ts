@@ -19,10 +19,10 @@ export interface Metric {
   name: string;
   value: number;
   unit: string;
-  /** The goal as a readable condition, e.g. `<= 1.2`. */
+  /** The goal as a readable condition, e.g. `<= 1.2`; `figure` for a figure without a goal. */
   goal: string;
-  /** Whether the value meets the goal. */
-  met: boolean;
+  /** Whether the value meets the goal; null for a figure without a goal. */
+  met: boolean | null;
   /** How it was measured, in a sentence. */
   how: string;
 }
@@ -43,6 +43,11 @@ export function metric(
     met: goal.op === '<=' ? value <= goal.target : value >= goal.target,
     how,
   };
+}
+
+/** A figure reported without a goal (`goal: "figure"`, `met: null`); `how` says why. */
+export function figure(name: string, value: number, unit: string, how: string): Metric {
+  return { name, value: Math.round(value * 1000) / 1000, unit, goal: 'figure', met: null, how };
 }
 
 export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {

@@ -7,9 +7,6 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { itemIds } from './checklist/items';
 import type { Io } from './cli/io';
-import { runBundleCommand } from './cli/bundle-command';
-import { runProbeCommand } from './cli/probe-command';
-import { runHistoryCommand } from './history/cli-command';
 import { asksForHelp, COMMAND_NAMES, unknownOption, USAGES } from './cli/synopsis';
 import type { ItemId, Run } from './model';
 import { InputError } from './inventory/errors';
@@ -23,27 +20,27 @@ import {
 import { parseFault, type Fault } from './lab/faults';
 import { parseLatency } from './lab/latency';
 import { DEMO_SCENARIOS, pickScenarios, SCENARIOS } from './lab/scenarios';
-import { renderRunText } from './render/text';
 import {
   describeUrl,
   queueConfigFrom,
   QueueUnavailableError,
   type QueueConfig,
-} from './redis/connection';
-import { runAssemblerCommand } from './queue/assembler-command';
-import { workerDeadlineFrom } from './queue/create';
+} from './redis/config';
 import { DEFAULT_WORKER_DEADLINE_MS } from './queue/jobs';
 import type { QueueLog } from './queue/log';
-import { NoAssemblerError, RunClient } from './queue/run-client';
-import { prepareRun } from './runner/prepare';
+import { NoAssemblerError } from './queue/no-assembler';
 import { SecretKeyError } from './store/crypto';
-import { RedisStore } from './store/redis';
 import { eceRefreshTokenKey, refreshTokenKey } from './store/tokens';
-import { runInProcess } from './runner/run';
 import { Redactor } from './util/redact';
 import { VERSION } from './version';
-import { runWorkerCommand } from './worker/command';
 import { waitForSignal } from './util/signals';
+
+// Each command loads what it uses, at its dispatch below (types stay static): `check` without
+// REDIS_URL never loads BullMQ, ioredis or pino, `worker` never loads the bot, `serve` never
+// loads the lab. docs/performance.md lists what each dependency costs to load.
+const runner = () => import('./runner/run');
+const prepare = () => import('./runner/prepare');
+const textRender = () => import('./render/text');
 
 /** Where the CLI writes and reads; injectable so tests run it in-process. */
 const defaultIo = (): Io => ({
@@ -92,9 +89,12 @@ function parse(argv: string[], options: ParseArgsConfig['options'], command: str
   }
 }
 
-function printRun(io: Io, run: Run, json: boolean, details: boolean): number {
+async function printRun(io: Io, run: Run, json: boolean, details: boolean): Promise<number> {
   if (json) io.out(JSON.stringify(run));
-  else io.out(renderRunText(run, { color: io.isTTY && !io.env.NO_COLOR, details }));
+  else {
+    const { renderRunText } = await textRender();
+    io.out(renderRunText(run, { color: io.isTTY && !io.env.NO_COLOR, details }));
+  }
   return run.findings.some(f => f.status === 'fail' || f.status === 'error') ? 1 : 0;
 }
 
@@ -122,12 +122,13 @@ async function check(argv: string[], io: Io): Promise<number> {
   const inv = loadInventory(path);
   const env = pickEnvironment(inv, positionals[0]!, path);
   const items = values.item as string[] | undefined;
+  const { prepareRun } = await prepare();
   const prepared = prepareRun(env, inv, { ...(items ? { items } : {}), vars: io.env });
   const queue = values.local ? undefined : queueConfigFrom(io.env);
   const run = queue
     ? await checkThroughQueue(io, queue, inv, env.name, items ? prepared.items : undefined)
-    : await runInProcess(prepared);
-  return printRun(io, run, !!values.json, !!values.details);
+    : await (await runner()).runInProcess(prepared);
+  return await printRun(io, run, !!values.json, !!values.details);
 }
 
 /**
@@ -142,6 +143,10 @@ async function checkThroughQueue(
   environment: string,
   items: ItemId[] | undefined,
 ): Promise<Run> {
+  const [{ workerDeadlineFrom }, { RunClient }] = await Promise.all([
+    import('./queue/create'),
+    import('./queue/run-client'),
+  ]);
   const deadline = workerDeadlineFrom(io.env) ?? DEFAULT_WORKER_DEADLINE_MS;
   const client = new RunClient({
     queue,
@@ -291,6 +296,11 @@ async function demo(argv: string[], io: Io): Promise<number> {
   try {
     const inv = loadInventory(l.info.inventory);
     const env = pickEnvironment(inv, 'lab', l.info.inventory);
+    const [{ prepareRun }, { runInProcess }, { renderRunText }] = await Promise.all([
+      prepare(),
+      runner(),
+      textRender(),
+    ]);
     const run = await runInProcess(prepareRun(env, inv, { vars: io.env }));
     say('');
     if (values.json) io.out(JSON.stringify(run));
@@ -366,6 +376,7 @@ async function token(argv: string[], io: Io): Promise<number> {
       'token delete needs REDIS_URL: kept tokens live in the Redis the bot and workers share',
       'set REDIS_URL=redis://HOST:6379',
     );
+  const { RedisStore } = await import('./store/redis');
   const store = new RedisStore({ queue, secrets: undefined });
   try {
     await store.ready();
@@ -409,21 +420,29 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       case 'check':
         return await check(rest, io);
       case 'probe':
-        return await runProbeCommand(rest, io);
+        return await (await import('./cli/probe-command')).runProbeCommand(rest, io);
       case 'worker':
-        return await runWorkerCommand(rest, io, { waitForSignal });
+        return await (
+          await import('./worker/command')
+        ).runWorkerCommand(rest, io, {
+          waitForSignal,
+        });
       case 'lab':
         return await lab(rest, io);
       case 'demo':
         return await demo(rest, io);
       case 'assembler':
-        return await runAssemblerCommand(rest, io, { waitForSignal });
+        return await (
+          await import('./queue/assembler-command')
+        ).runAssemblerCommand(rest, io, {
+          waitForSignal,
+        });
       case 'token':
         return await token(rest, io);
       case 'bundle':
-        return await runBundleCommand(rest, io);
+        return await (await import('./cli/bundle-command')).runBundleCommand(rest, io);
       case 'history':
-        return await runHistoryCommand(rest, io);
+        return await (await import('./history/cli-command')).runHistoryCommand(rest, io);
       case 'serve':
         // Loaded on demand: botbuilder and restify are only needed by the bot.
         return await (await import('./teams/serve')).runServe(rest, io);

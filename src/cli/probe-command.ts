@@ -22,6 +22,7 @@ import { probeSmtp } from '../probes/smtp';
 import { probeTls } from '../probes/tls';
 import type { MailObservation, Observation, Step } from '../model';
 import { Redactor } from '../util/redact';
+import { PROBE_USAGE } from './synopsis';
 
 /** Where the command writes, and the environment it reads (ECEBOT_TOKEN). */
 export interface ProbeIo {
@@ -42,24 +43,8 @@ const DEFAULT_PORTS: Record<Protocol, number> = {
   https: 443,
 };
 
-export const PROBE_USAGE = `Usage: ecebot probe imap|pop3|smtp|tls|https [options]
-
-  --host NAME         server to talk to (https: or give the URL as an argument / --url)
-  --port N            default 993 imap, 995 pop3, 587 smtp, 443 tls/https (587 with --starttls)
-  --user ADDRESS      mailbox for imap/pop3/smtp (the XOAUTH2 user=)
-  --token TOKEN       access token (visible in the process list: prefer the next two)
-  --token-file FILE   read the access token from FILE
-                      (or set ECEBOT_TOKEN in the environment)
-  --ca FILE           extra CA certificate (PEM) to trust, e.g. the lab CA
-  --starttls          tls: upgrade with SMTP STARTTLS first, as on port 587
-  --resolve NAME=IP   connect to IP for NAME, like a hosts file (repeatable)
-  --timeout MS        total deadline for the probe (phases get at most this much too)
-  --select FOLDER     imap: folder to open read-only (default INBOX)
-  --send-to ADDRESS   smtp: also send a small test message (X-ECEbot-Test: 1) to ADDRESS
-  --url URL           https: the URL to GET
-  --json              print one JSON line {protocol, ok, code, stage, server, ms, steps}
-
-Exit codes: 0 OK, 1 the probe failed, 2 bad input.`;
+// The usage text lives with the other commands' (./synopsis.ts), read without loading probes.
+export { PROBE_USAGE };
 
 /** Bad input: what is wrong, which flag, how to fix it. */
 class UsageError extends Error {

@@ -5,7 +5,26 @@
  * the table is read without loading any command.
  */
 import { suggest } from '../inventory/load';
-import { PROBE_USAGE } from './probe-command';
+
+/** `ecebot probe`'s usage (./probe-command.ts prints it too). */
+export const PROBE_USAGE = `Usage: ecebot probe imap|pop3|smtp|tls|https [options]
+
+  --host NAME         server to talk to (https: or give the URL as an argument / --url)
+  --port N            default 993 imap, 995 pop3, 587 smtp, 443 tls/https (587 with --starttls)
+  --user ADDRESS      mailbox for imap/pop3/smtp (the XOAUTH2 user=)
+  --token TOKEN       access token (visible in the process list: prefer the next two)
+  --token-file FILE   read the access token from FILE
+                      (or set ECEBOT_TOKEN in the environment)
+  --ca FILE           extra CA certificate (PEM) to trust, e.g. the lab CA
+  --starttls          tls: upgrade with SMTP STARTTLS first, as on port 587
+  --resolve NAME=IP   connect to IP for NAME, like a hosts file (repeatable)
+  --timeout MS        total deadline for the probe (phases get at most this much too)
+  --select FOLDER     imap: folder to open read-only (default INBOX)
+  --send-to ADDRESS   smtp: also send a small test message (X-ECEbot-Test: 1) to ADDRESS
+  --url URL           https: the URL to GET
+  --json              print one JSON line {protocol, ok, code, stage, server, ms, steps}
+
+Exit codes: 0 OK, 1 the probe failed, 2 bad input.`;
 
 /** A command's usage: its synopsis, and its options as they are typed (`--json`, `-c`). */
 export interface CommandUsage {

@@ -53,6 +53,7 @@ import {
 } from './jobs';
 import { SILENT_QUEUE_LOG, type QueueLog } from './log';
 import { RESULT_TTL_MS } from './assembler';
+import { NoAssemblerError } from './no-assembler';
 import { withMissing } from './missing';
 import { keys, RUNS_QUEUE, streamOptions, vantageId, vantagePrefix, vantageQueue } from './names';
 import { partsOf, PreparedRuns } from './parts';
@@ -71,6 +72,9 @@ const OWNER_TTL_MS = 60_000;
 const POLL_MS = 1000;
 
 /** Options of the run client. */
+// Declared on its own (no BullMQ) so the CLI can recognise it without loading the queue.
+export { NoAssemblerError };
+
 export interface RunClientOptions {
   queue: QueueConfig;
   /** The inventory, read when a run is submitted and for progress. */
@@ -89,22 +93,6 @@ export interface RunClientOptions {
   /** Runs prepared here, shared with an assembler in the same process. */
   prepared?: PreparedRuns;
   log?: QueueLog;
-}
-
-/** No assembler beat while a client waited: nothing would ever assemble the run. */
-export class NoAssemblerError extends Error {
-  /** Stable code for callers. */
-  readonly code = 'NO_ASSEMBLER';
-
-  constructor(runId: string, where: string, prefix: string, waitedMs: number, seen?: string) {
-    super(
-      `no assembler is running on the queue at ${where} (prefix ${prefix})${
-        seen ? `: none seen since ${seen}` : ''
-      }; waited ${Math.round(waitedMs / 1000)} s. Start \`ecebot serve\` (the bot) or \`ecebot assembler\` with the full inventory; run ${runId} stays queued and is assembled once one runs`,
-    );
-    this.name = this.constructor.name;
-    Object.setPrototypeOf(this, new.target.prototype);
-  }
 }
 
 interface Waiter {

@@ -5,10 +5,11 @@
  * A server vantage is an ECE server (its role decides its kind); `central` reads the tenant
  * through Entra, Graph and the Exchange admin API.
  */
-import { Agent } from 'node:https';
+import type { Agent } from 'node:https';
 import { kindOf } from '../checklist/catalogue';
 import type { VantageKind } from '../model/items';
 import type { ProbeContext } from '../probes/context';
+import { ResumingAgent } from '../probes/tls-sessions';
 import type { Observation } from '../model';
 import { endpointsFor } from '../tenant/endpoints';
 import type { PreparedRun } from './prepare';
@@ -30,8 +31,10 @@ export async function observeFrom(run: PreparedRun, vantage: string): Promise<Ob
   const kind: VantageKind | undefined = kindOf(run.env, vantage);
   if (!kind) throw new Error(`unknown vantage ${vantage}`);
   // One keep-alive agent per part of a run, never shared between runs: every run still makes
-  // its own connections and handshakes, and nothing stays open once the part is done.
-  const agent = new Agent({ keepAlive: true });
+  // its own connections and handshakes, and nothing stays open once the part is done. Its
+  // handshakes resume TLS sessions of earlier parts (src/probes/tls-sessions.ts): these reads
+  // observe HTTP answers; the network item's own TLS probes make full handshakes.
+  const agent = new ResumingAgent();
   const shared = new Map<string, Promise<unknown>>();
   const rc: ReadContext = {
     run,

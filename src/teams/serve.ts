@@ -10,22 +10,15 @@ import pino from 'pino';
 import type { Io } from '../cli/io';
 import { InputError } from '../inventory/errors';
 import { findInventoryPath, loadInventory } from '../inventory/load';
-import { environmentFactsFrom } from '../notify/notices';
-import { AlertPipeline } from '../notify/pipeline';
-import { Outbox } from '../notify/outbox';
-import { Escalations } from '../notify/escalation';
-import { publishIncident, recordIncidentPosts } from '../notify/incident';
-import { RedisIncidentState, type Incident } from '../notify/incident-state';
-import { onCallConfigOf } from '../notify/oncall-config';
-import { routeNotifier, WebhookNotifier, webhookKeysOf } from '../notify/webhook';
-import { Queue } from 'bullmq';
-import { connect, describeUrl, queueConfigFrom } from '../redis/connection';
+import type { AlertPipeline } from '../notify/pipeline';
+import type { Outbox } from '../notify/outbox';
+import type { Escalations } from '../notify/escalation';
+import type { Incident, RedisIncidentState } from '../notify/incident-state';
+import { describeUrl, queueConfigFrom } from '../redis/config';
 import { RUNS_QUEUE } from '../queue/names';
-import { createRunService } from '../queue/create';
-import { Scheduler } from '../queue/schedules';
+import type { Scheduler } from '../queue/schedules';
 import type { RunService } from '../queue/types';
 import { MemoryStore } from '../store/memory';
-import { RedisStore } from '../store/redis';
 import type { Store } from '../store/types';
 import {
   MemoryItemHistory,
@@ -50,6 +43,48 @@ import { EmbeddedRunService } from './run-service';
 import { startBotServer } from './server';
 import { logRedaction } from '../util/log-redact';
 import { waitForSignal } from '../util/signals';
+
+/**
+ * What the bot needs only with REDIS_URL (BullMQ, the outbox, schedules, on-call timers,
+ * webhooks): loaded then, so a bot in local mode carries none of it (docs/performance.md).
+ */
+async function queueParts() {
+  const [bullmq, connection, pipeline, outbox, create, schedules, redisStore] = await Promise.all([
+    import('bullmq'),
+    import('../redis/connection'),
+    import('../notify/pipeline'),
+    import('../notify/outbox'),
+    import('../queue/create'),
+    import('../queue/schedules'),
+    import('../store/redis'),
+  ]);
+  const [escalation, incident, incidentState, oncallConfig, webhook, notices] = await Promise.all([
+    import('../notify/escalation'),
+    import('../notify/incident'),
+    import('../notify/incident-state'),
+    import('../notify/oncall-config'),
+    import('../notify/webhook'),
+    import('../notify/notices'),
+  ]);
+  return {
+    Queue: bullmq.Queue,
+    connect: connection.connect,
+    AlertPipeline: pipeline.AlertPipeline,
+    Outbox: outbox.Outbox,
+    createRunService: create.createRunService,
+    Scheduler: schedules.Scheduler,
+    RedisStore: redisStore.RedisStore,
+    Escalations: escalation.Escalations,
+    publishIncident: incident.publishIncident,
+    recordIncidentPosts: incident.recordIncidentPosts,
+    RedisIncidentState: incidentState.RedisIncidentState,
+    onCallConfigOf: oncallConfig.onCallConfigOf,
+    routeNotifier: webhook.routeNotifier,
+    WebhookNotifier: webhook.WebhookNotifier,
+    webhookKeysOf: webhook.webhookKeysOf,
+    environmentFactsFrom: notices.environmentFactsFrom,
+  };
+}
 
 /** Run `ecebot serve`; resolves to the exit code once a signal stopped it. */
 export async function runServe(argv: string[], io: Io): Promise<number> {
@@ -85,7 +120,9 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
   // With REDIS_URL: the Redis store and queue (workers on every ECE server), alerts through a
   // durable outbox, schedules from the inventory. Without: one process, state in memory.
   const queue = queueConfigFrom(io.env);
-  const baseStore: Store = queue ? new RedisStore({ queue, vars: io.env, log }) : new MemoryStore();
+  const q = queue ? await queueParts() : undefined;
+  const baseStore: Store =
+    queue && q ? new q.RedisStore({ queue, vars: io.env, log }) : new MemoryStore();
   // Every saved run also leaves its marks in the per-item history `history` reads
   // (docs/history.md); retention from ECEBOT_HISTORY_RUNS and ECEBOT_HISTORY_MAX_AGE.
   const retention = retentionFrom(io.env);
@@ -98,25 +135,27 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
   let pipeline: AlertPipeline | undefined;
   // On call: incidents and maintenance windows in Redis; updates of alert cards go through the
   // outbox (created once the bot's notifier exists, hence the late reference).
-  const incidents = queue ? new RedisIncidentState(queue) : undefined;
+  const incidents: RedisIncidentState | undefined =
+    queue && q ? new q.RedisIncidentState(queue) : undefined;
   let outbox: Outbox | undefined;
   const langOfConversation = async (key: string) =>
     langOf((await loadConversation(store, key))?.locale);
-  const runs: RunService = queue
-    ? createRunService({
-        inventory: () => inventory,
-        vars: io.env,
-        store,
-        afterRun: (run, ctx) => pipeline?.afterRun(run, ctx) ?? Promise.resolve(),
-        log: log.child({ component: 'queue' }),
-      })
-    : new EmbeddedRunService(() => inventory, store, io.env, log.child({ component: 'runs' }));
+  const runs: RunService =
+    queue && q
+      ? q.createRunService({
+          inventory: () => inventory,
+          vars: io.env,
+          store,
+          afterRun: (run, ctx) => pipeline?.afterRun(run, ctx) ?? Promise.resolve(),
+          log: log.child({ component: 'queue' }),
+        })
+      : new EmbeddedRunService(() => inventory, store, io.env, log.child({ component: 'runs' }));
   // Readiness and queue depth get a connection of their own: a producer one, so PING fails at
   // once while Redis is down instead of waiting in ioredis' offline queue.
-  const healthRedis = queue ? connect(queue, 'producer') : undefined;
+  const healthRedis = queue && q ? q.connect(queue, 'producer') : undefined;
   const runsQueue =
     queue && healthRedis
-      ? new Queue(RUNS_QUEUE, { prefix: queue.prefix, connection: healthRedis })
+      ? new q!.Queue(RUNS_QUEUE, { prefix: queue.prefix, connection: healthRedis })
       : undefined;
   const readinessChecks: Record<string, ReadinessCheck> = {
     inventory: inventoryCheck(() => inventory),
@@ -142,7 +181,7 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
           oncall: {
             state: incidents,
             publish: async (i: Incident) => {
-              if (outbox) await publishIncident(outbox, i, langOfConversation);
+              if (outbox && q) await q.publishIncident(outbox, i, langOfConversation);
             },
           },
         }
@@ -170,13 +209,13 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
   );
   let scheduler: Scheduler | undefined;
   let escalations: Escalations | undefined;
-  if (queue && incidents) {
+  if (queue && q && incidents) {
     // Teams conversations and the inventory's webhooks share one durable outbox.
-    const webhooks = new WebhookNotifier({ inventory: () => inventory, vars: io.env });
-    const ob: Outbox = new Outbox({
+    const webhooks = new q.WebhookNotifier({ inventory: () => inventory, vars: io.env });
+    const ob: Outbox = new q.Outbox({
       queue,
-      notifier: routeNotifier(bot.notifier, webhooks),
-      onSent: recordIncidentPosts({
+      notifier: q.routeNotifier(bot.notifier, webhooks),
+      onSent: q.recordIncidentPosts({
         state: incidents,
         outbox: (): Outbox => ob,
         langOf: langOfConversation,
@@ -191,8 +230,8 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
       inventory: () => inventory,
       tenants: tenantGate(io.env, () => inventory),
     });
-    const configOf = onCallConfigOf(() => inventory);
-    escalations = new Escalations({
+    const configOf = q.onCallConfigOf(() => inventory);
+    escalations = new q.Escalations({
       queue,
       state: incidents,
       outbox: ob,
@@ -202,19 +241,19 @@ export async function runServe(argv: string[], io: Io): Promise<number> {
       langOf: langOfConversation,
       log: log.child({ component: 'oncall' }),
     });
-    const p = new AlertPipeline({
+    const p = new q.AlertPipeline({
       queue,
       store,
       outbox: ob,
       log,
       audience,
-      environment: environmentFactsFrom(() => inventory),
+      environment: q.environmentFactsFrom(() => inventory),
       oncall: { state: incidents, configOf, escalations, langOf: langOfConversation },
-      webhooks: env => webhookKeysOf(inventory, env),
+      webhooks: env => q.webhookKeysOf(inventory, env),
     });
     await escalations.start();
     pipeline = p;
-    scheduler = new Scheduler({
+    scheduler = new q.Scheduler({
       queue,
       runs,
       onDigest: (envs, now) => p.digest(envs, now),

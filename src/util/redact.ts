@@ -10,11 +10,15 @@ const JWT = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g;
 const BEARER = /(Bearer\s+)[^\s\x01"']+/gi;
 // XOAUTH2 initial responses start with base64("user=") = "dXNlcj".
 const XOAUTH2_BLOB = /dXNlcj[A-Za-z0-9+/=]{16,}/g;
+/** BEARER's fixed part, tested before the replacing scan. */
+const BEARER_WORD = /bearer/i;
 const REFRESH_TOKEN = /\b(0\.A[A-Za-z0-9_-]{40,}|M\.[A-Za-z0-9_!*.-]{40,})/g;
 
 /** Replaces known secrets and token-shaped strings with `<redacted>` markers. */
 export class Redactor {
   private readonly secrets = new Set<string>();
+  /** The secrets longest first, built on first use after a change (text() runs per string). */
+  private ordered: string[] | undefined;
 
   constructor(secrets: Iterable<string> = []) {
     for (const s of secrets) this.add(s);
@@ -22,7 +26,10 @@ export class Redactor {
 
   /** Remember a secret value; values shorter than 4 characters are ignored (too common to mask). */
   add(secret: string | undefined): this {
-    if (secret && secret.length >= 4) this.secrets.add(secret);
+    if (secret && secret.length >= 4) {
+      this.secrets.add(secret);
+      this.ordered = undefined;
+    }
     return this;
   }
 
@@ -35,15 +42,22 @@ export class Redactor {
 
   /** Redact one string. */
   text(input: string): string {
+    // Nothing redactable is shorter than 4 characters (add() ignores shorter secrets).
+    if (input.length < 4) return input;
     let out = input;
     // Longest first, so a secret containing another is removed whole.
-    for (const s of [...this.secrets].sort((a, b) => b.length - a.length)) {
+    this.ordered ??= [...this.secrets].sort((a, b) => b.length - a.length);
+    for (const s of this.ordered) {
       if (out.includes(s)) out = out.split(s).join(`<redacted ${s.length} chars>`);
     }
-    out = out.replace(JWT, m => `<redacted token ${m.length} chars>`);
-    out = out.replace(BEARER, (_m, p: string) => `${p}<redacted>`);
-    out = out.replace(XOAUTH2_BLOB, m => `<redacted xoauth2 ${m.length} chars>`);
-    out = out.replace(REFRESH_TOKEN, m => `<redacted refresh token ${m.length} chars>`);
+    // Each pattern only where its fixed prefix occurs: a plain substring search is much cheaper
+    // than a regular-expression scan, and most strings (sign-in rows, steps) hold none.
+    if (out.includes('eyJ')) out = out.replace(JWT, m => `<redacted token ${m.length} chars>`);
+    if (BEARER_WORD.test(out)) out = out.replace(BEARER, (_m, p: string) => `${p}<redacted>`);
+    if (out.includes('dXNlcj'))
+      out = out.replace(XOAUTH2_BLOB, m => `<redacted xoauth2 ${m.length} chars>`);
+    if (out.includes('.'))
+      out = out.replace(REFRESH_TOKEN, m => `<redacted refresh token ${m.length} chars>`);
     return out;
   }
 

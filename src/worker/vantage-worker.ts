@@ -24,11 +24,23 @@ import {
 import { keys, RUNS_QUEUE, streamOptions, vantagePrefix, vantageQueue } from '../queue/names';
 import type { Environment } from '../inventory/types';
 import type { KeepRefreshToken, StoredRefreshTokens } from '../store/tokens';
-import { observeFrom } from '../runner/observe';
+import type * as Observe from '../runner/observe';
 import { parseItems, prepareRun, vantagesOf } from '../runner/prepare';
-import { secretsNeeded } from '../runner/secrets-needed';
+import type * as SecretsNeeded from '../runner/secrets-needed';
 import { beat, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TTL_MS } from '../queue/heartbeat';
 import { resolveWorkerVantage, type WorkerVantage } from './identity';
+
+/**
+ * The runner and its probes (msal, imapflow, nodemailer), loaded with the first job: an idle
+ * worker holds only BullMQ and its Redis connections, and a `central` worker never loads the
+ * mail probes at all (src/runner/reads/mailbox.ts).
+ */
+let observeModule: Promise<typeof Observe> | undefined;
+const observe = (): Promise<typeof Observe> => (observeModule ??= import('../runner/observe'));
+/** What a vantage's reads need (the read declarations, which import their probes). */
+let needsModule: Promise<typeof SecretsNeeded> | undefined;
+const needsOf = (): Promise<typeof SecretsNeeded> =>
+  (needsModule ??= import('../runner/secrets-needed'));
 
 /** Options of a vantage worker. */
 export interface VantageWorkerOptions {
@@ -159,6 +171,7 @@ export class VantageWorker {
       throw new UnrecoverableError(
         `job for ${environment}/${vantage} reached the worker of ${mine.id}`,
       );
+    const { secretsNeeded } = await needsOf();
     let prepared;
     try {
       const inv = this.opts.inventory();
@@ -188,7 +201,7 @@ export class VantageWorker {
     if (!vantagesOf(prepared).includes(vantage))
       throw new UnrecoverableError(`${vantage} is not a server of environment ${environment}`);
     this.log(`run ${runId}: observing ${environment} from ${vantage}`);
-    const observations = await observeFrom(prepared, vantage);
+    const observations = await (await observe()).observeFrom(prepared, vantage);
     // Written before the job completes, so the part is there when the parent becomes ready.
     const part: VantagePart = { runId, vantage, observations };
     await this.redis.set(

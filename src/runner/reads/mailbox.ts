@@ -19,13 +19,16 @@ import {
   type RefreshTokenOptions,
 } from '../../probes/entra';
 import { requireSecrets } from '../../inventory/secrets';
-import { probeImap } from '../../probes/imap';
-import { probePop3 } from '../../probes/pop3';
-import { probeSmtp } from '../../probes/smtp';
 import type { Observation } from '../../model';
 import type { MailboxToken } from '../../store/tokens';
 import type { PreparedRun } from '../prepare';
 import { guarded, type ReadContext, type ReadDeclaration } from './read';
+
+// The mail probes load on first use: imapflow and nodemailer cost about 30 MB and 100 ms to
+// load, and only the servers' parts log in to mail (`central` never does, nor an idle worker).
+const imap = () => import('../../probes/imap');
+const pop3 = () => import('../../probes/pop3');
+const smtp = () => import('../../probes/smtp');
 
 /** Scopes ECE's delegated token carries (o365-facts.md §1.6): the retrieve protocol and SMTP. */
 export function mailboxScopes(retrieve: 'imap' | 'pop3'): string[] {
@@ -169,16 +172,18 @@ export const mailboxLogin: ReadDeclaration = {
       const mail = await Promise.all([
         guarded(mctx, m.retrieve, m.address, () =>
           m.retrieve === 'imap'
-            ? probeImap(mctx, ep.imap, { user: m.address, accessToken: token })
-            : probePop3(mctx, ep.pop3, { user: m.address, accessToken: token }),
+            ? imap().then(p => p.probeImap(mctx, ep.imap, { user: m.address, accessToken: token }))
+            : pop3().then(p => p.probePop3(mctx, ep.pop3, { user: m.address, accessToken: token })),
         ),
         guarded(mctx, 'smtp', m.address, () =>
-          probeSmtp(mctx, ep.smtp, {
-            user: account,
-            from: m.address,
-            accessToken: token,
-            ...(m.sendTest ? { sendTo: m.address } : {}),
-          }),
+          smtp().then(p =>
+            p.probeSmtp(mctx, ep.smtp, {
+              user: account,
+              from: m.address,
+              accessToken: token,
+              ...(m.sendTest ? { sendTo: m.address } : {}),
+            }),
+          ),
         ),
       ]);
       return mail.flat();
@@ -199,7 +204,9 @@ export const mailboxSend: ReadDeclaration = {
     const ep = rc.endpoints;
     return eachMailbox(rc, (m, { token, mctx, account }) =>
       guarded(mctx, 'smtp', m.address, () =>
-        probeSmtp(mctx, ep.smtp, { user: account, from: m.address, accessToken: token }),
+        smtp().then(p =>
+          p.probeSmtp(mctx, ep.smtp, { user: account, from: m.address, accessToken: token }),
+        ),
       ),
     );
   },
