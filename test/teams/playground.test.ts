@@ -20,6 +20,8 @@ import { pickScenarios } from '../../src/lab/scenarios';
 import { prepareRun } from '../../src/runner/prepare';
 import { runInProcess } from '../../src/runner/run';
 import { MemoryStore } from '../../src/store/memory';
+import { MemoryItemHistory, recordingRuns } from '../../src/store/item-history';
+import type { Store } from '../../src/store/types';
 import { EmbeddedRunService } from '../../src/teams/run-service';
 import { startBotServer, type BotServer } from '../../src/teams/server';
 import { cardProblems, cardTexts } from './support/adaptive';
@@ -32,7 +34,8 @@ const RUN_ID = /lab-\d{14}-[0-9a-f]{4}/;
 
 let lab: Lab;
 let inv: Inventory;
-let store: MemoryStore;
+let store: Store;
+let itemHistory: MemoryItemHistory;
 let runs: EmbeddedRunService;
 let bot: BotServer;
 let expected: Run;
@@ -40,9 +43,13 @@ let expected: Run;
 beforeAll(async () => {
   lab = await startLab({ scenarios: pickScenarios('smtp-auth-disabled', suggest) });
   inv = loadInventory(lab.info.inventory);
-  store = new MemoryStore();
+  // Wired as `ecebot serve` wires it: every saved run also leaves its marks in the history.
+  itemHistory = new MemoryItemHistory();
+  store = recordingRuns(new MemoryStore(), itemHistory, err => {
+    throw err;
+  });
   runs = new EmbeddedRunService(() => inv, store, {});
-  bot = await startBotServer({ inventory: () => inv, store, runs, vars: {}, port: 0 });
+  bot = await startBotServer({ inventory: () => inv, store, itemHistory, runs, vars: {}, port: 0 });
   expected = await runInProcess(prepareRun(pickEnvironment(inv, 'lab', 'lab'), inv, { vars: {} }));
 });
 
@@ -294,6 +301,52 @@ if (!haveChromium) {
     expect(await cards.innerText()).not.toContain(runId!);
     // Only the Office font CDN may have been asked for, and it was refused here.
     for (const url of blocked) expect(new URL(url).hostname).not.toBe('127.0.0.1');
+    expectStayedOnLoopback(pg);
+  });
+
+  /** Type a command into the Playground's compose box and send it. */
+  async function send(text: string) {
+    const page = ctx.pages()[0]!;
+    await page.getByRole('textbox').click({ timeout: 30_000 });
+    await page.keyboard.type(text);
+    await page.getByRole('button', { name: 'Send Message' }).click();
+    return page;
+  }
+
+  test('history lab: the card shows the uptime of the runs above, its charts and the runs', async () => {
+    const page = await send('history lab');
+    const card = page.locator('.ac-adaptiveCard').filter({ hasText: 'History of lab' });
+    await card.waitFor({ state: 'visible', timeout: 30_000 });
+    await card.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, 'playground-history.png') });
+    const text = await card.innerText();
+    // Every check of this file (the API's and the browser's, each with its re-run) is a run of a
+    // lab whose scenario fails an item (checklist item 5): all count, none is up.
+    const n = (await store.history('lab', 50)).length;
+    expect(n).toBeGreaterThanOrEqual(2);
+    expect(expected.status).toBe('fail');
+    expect(text).toContain(`0 of ${n} counted runs passed or warned`);
+    for (const r of await store.history('lab', 50)) expect(text).toContain(r.id);
+    // The Playground draws Adaptive Card charts as Teams does (its renderer knows Chart.Line and
+    // Chart.VerticalBar), so the charts show with their axis titles rather than their fallback.
+    expect(text).toContain('Day (UTC)');
+    expect(text).not.toMatch(/Unknown element/);
+    expectStayedOnLoopback(pg);
+  });
+
+  test('overview: every environment the chat may see, with its worst item', async () => {
+    const page = await send('overview');
+    const card = page.locator('.ac-adaptiveCard').filter({ hasText: 'All environments (' });
+    await card.waitFor({ state: 'visible', timeout: 30_000 });
+    await card.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, 'playground-overview.png') });
+    const text = await card.innerText();
+    // The lab's inventory is the whole inventory: one environment, last seen failing.
+    expect(text).toContain(`All environments (${inv.environments.size})`);
+    // Worst first: a failing item, the first in checklist order.
+    const worst = expected.findings.find(f => f.status === 'fail')!;
+    expect(text).toContain(itemTitle(worst.item, 'en'));
+    expect(text).toContain(worst.code!);
     expectStayedOnLoopback(pg);
   });
 });
