@@ -191,22 +191,22 @@ export function incidentCard(i: Incident, lang: Lang): AdaptiveCard {
     ...(i.escalated
       ? [text(T.escalated(formatTime(i.escalated.at))[lang], { isSubtle: true })]
       : []),
-    text(i.lines.join('\n')),
-    ...i.fixes.map(f => text(`Fix: ${f}`, { isSubtle: true, spacing: 'Small' })),
+    // One block per line, as the run card does: a host that reads no Markdown lists (older
+    // clients, the adaptivecards renderer) would run them into one paragraph.
+    ...i.lines.map(l => text(l, { spacing: 'Small' })),
+    // Two items with one cause (a closed port fails network and connectivity) share their fix:
+    // shown once.
+    ...[...new Set(i.fixes)].map(f => text(`Fix: ${f}`, { isSubtle: true, spacing: 'Small' })),
     ...(shown.length
       ? [
           text(T.notes[lang], { weight: 'Bolder', spacing: 'Medium' }),
           ...(i.notes.length > shown.length
             ? [text(T.moreNotes(i.notes.length - shown.length)[lang], { isSubtle: true })]
             : []),
-          text(
-            shown
-              .map(
-                n =>
-                  `- **${escapeMarkdown(n.by)}** (${formatTime(n.at)}): ${escapeMarkdown(n.text)}`,
-              )
-              .join('\n'),
-            { spacing: 'Small' },
+          ...shown.map(n =>
+            text(`**${escapeMarkdown(n.by)}** (${formatTime(n.at)}): ${escapeMarkdown(n.text)}`, {
+              spacing: 'Small',
+            }),
           ),
         ]
       : []),

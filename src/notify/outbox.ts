@@ -61,9 +61,25 @@ const outboxItemSchema = z.object({
         .refine(c => JSON.stringify(c).length <= 200_000, 'card larger than 200 KB')
         .optional(),
       text: z.string().max(100_000).optional(),
+      /** A webhook's event (./webhook.ts); every field a bounded string. */
+      event: z
+        .object({
+          id: z.string().min(1).max(500),
+          kind: z.enum(['alert', 'reminder', 'recovery']),
+          environment: z.string().max(200),
+          item: z.string().max(100),
+          code: z.string().max(200),
+          status: z.string().max(20),
+          summary: z.string().max(10_000),
+          runId: z.string().max(300),
+          time: z.string().max(40),
+        })
+        .optional(),
     })
     .refine(m => m.card !== undefined || m.text !== undefined, 'neither card nor text'),
   activityId: z.string().min(1).max(2000).optional(),
+  /** The on-call incident a card shows (./incident.ts), for recording where it was posted. */
+  incident: z.object({ id: z.string().min(1).max(500), rev: z.number().int().min(0) }).optional(),
 });
 
 /** Options of the outbox. */
