@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * `npm run bench:table`: the README's Performance table, from bench/results.json (what the last
- * `npm run bench` measured), written between `<!-- bench:start -->` and `<!-- bench:end -->`.
+ * `npm run bench:table`: the Performance table of the README and of docs/performance.md, from
+ * bench/results.json (what the last `npm run bench` measured), written between
+ * `<!-- bench:start -->` and `<!-- bench:end -->`.
  * One row per metric: what it measures, the value, the goal and whether it was met; a metric
  * kept as a figure (no goal) says so. The output depends on results.json alone, so `--check`
  * compares it byte for byte (test/render/bench-table.test.ts).
@@ -15,6 +16,7 @@ const path = require('node:path');
 const ROOT = path.join(__dirname, '..');
 const RESULTS = path.join(ROOT, 'bench', 'results.json');
 const README = path.join(ROOT, 'README.md');
+const PERFORMANCE = path.join(ROOT, 'docs', 'performance.md');
 const START = '<!-- bench:start -->';
 const END = '<!-- bench:end -->';
 
@@ -82,25 +84,36 @@ function replaceBlock(text, block) {
   return `${text.slice(0, a + START.length)}\n${block}\n${text.slice(b)}`;
 }
 
+/** The table in a file whose links are relative to `dir` (the README's root, or docs/). */
+function tableFor(results, file) {
+  const block = table(results);
+  return path.dirname(file) === ROOT ? block : block.replace('](bench/', '](../bench/');
+}
+
 function main() {
   const check = process.argv.includes('--check');
   const results = JSON.parse(fs.readFileSync(RESULTS, 'utf8'));
-  const readme = fs.readFileSync(README, 'utf8');
-  const next = replaceBlock(readme, table(results));
-  if (next === undefined) {
-    console.error(`README.md has no ${START} … ${END} block: add the markers where the table goes`);
-    process.exit(1);
-  }
-  if (check) {
-    if (next !== readme) {
-      console.error('README.md Performance table is stale: run `npm run bench:table`');
+  let stale = false;
+  for (const file of [README, PERFORMANCE]) {
+    const name = path.relative(ROOT, file);
+    const text = fs.readFileSync(file, 'utf8');
+    const next = replaceBlock(text, tableFor(results, file));
+    if (next === undefined) {
+      console.error(`${name} has no ${START} … ${END} block: add the markers where the table goes`);
       process.exit(1);
     }
-    return;
+    if (check) {
+      if (next !== text) {
+        console.error(`${name}: the Performance table is stale: run \`npm run bench:table\``);
+        stale = true;
+      }
+      continue;
+    }
+    fs.writeFileSync(file, next);
+    console.log(`wrote the Performance table in ${name}`);
   }
-  fs.writeFileSync(README, next);
-  console.log('wrote the Performance table in README.md');
+  if (stale) process.exit(1);
 }
 
-module.exports = { table, replaceBlock, START, END };
+module.exports = { table, tableFor, replaceBlock, START, END, README, PERFORMANCE };
 if (require.main === module) main();
