@@ -1,5 +1,5 @@
 /**
- * The command registry and the parser: every command of the issue is registered with its
+ * The command registry and the parser: every command of the design is registered with its
  * syntax, both languages and a role; the parser reads the registry for names, arity and
  * argument kinds, and turns every kind of bad input into a typed error with a suggestion.
  */
@@ -37,7 +37,7 @@ function err(text: string) {
 }
 
 describe('registry', () => {
-  test('holds exactly the issue’s commands with syntax, English and Dutch text, role and handler', () => {
+  test('holds exactly the design’s commands with syntax, English and Dutch text, role and handler', () => {
     expect(COMMANDS.map(syntaxOf)).toEqual([
       'check ENV [ITEM]',
       'status [ENV]',

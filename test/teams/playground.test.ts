@@ -319,6 +319,7 @@ if (!haveChromium) {
     await card.waitFor({ state: 'visible', timeout: 30_000 });
     await card.scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(ARTIFACTS, 'playground-history.png') });
+    await card.screenshot({ path: join(ARTIFACTS, 'playground-history-card.png') });
     const text = await card.innerText();
     // Every check of this file (the API's and the browser's, each with its re-run) is a run of a
     // lab whose scenario fails an item (checklist item 5): all count, none is up.
@@ -340,6 +341,7 @@ if (!haveChromium) {
     await card.waitFor({ state: 'visible', timeout: 30_000 });
     await card.scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(ARTIFACTS, 'playground-overview.png') });
+    await card.screenshot({ path: join(ARTIFACTS, 'playground-overview-card.png') });
     const text = await card.innerText();
     // The lab's inventory is the whole inventory: one environment, last seen failing.
     expect(text).toContain(`All environments (${inv.environments.size})`);
