@@ -9,16 +9,19 @@ import type { Decision } from './alerts';
 import type { Forecast } from './forecast';
 import type { Message } from './types';
 
-type Card = Record<string, unknown>;
+/** A card element, as the notification cards build them. */
+export type Card = Record<string, unknown>;
 
-const card = (body: Card[]): AdaptiveCard => ({
+/** A version 1.5 card of these elements (the notification cards: alerts, notices, incidents). */
+export const card = (body: Card[]): AdaptiveCard => ({
   type: 'AdaptiveCard',
   $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
   version: '1.5',
   body,
 });
 
-const text = (t: string, extra: Card = {}): Card => ({
+/** A wrapping TextBlock. */
+export const text = (t: string, extra: Card = {}): Card => ({
   type: 'TextBlock',
   text: t,
   wrap: true,

@@ -12,7 +12,7 @@
  * Connector REST API) of every post recorded for the incident, through the durable outbox.
  */
 import type { Decision } from './alerts';
-import { decisionParts } from './cards';
+import { decisionParts, text } from './cards';
 import type { Actor, Incident, IncidentState, Note } from './incident-state';
 import { MAX_NOTE_CHARS } from './incident-state';
 import type { Outbox, OutboxItem } from './outbox';
@@ -154,13 +154,6 @@ const T = {
 
 /** Notes shown on the card (the latest); all are kept up to MAX_NOTES. */
 const NOTES_SHOWN = 5;
-
-const text = (t: string, extra: Record<string, unknown> = {}) => ({
-  type: 'TextBlock',
-  text: t,
-  wrap: true,
-  ...extra,
-});
 
 /** The status line of an incident. */
 export function statusLine(i: Incident, lang: Lang): string {

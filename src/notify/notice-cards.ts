@@ -5,31 +5,15 @@
  */
 import { formatTime } from '../i18n';
 import type { Lang } from '../i18n';
-import type { AdaptiveCard } from '../render/card-data';
 import { escapeMarkdown, oneLine } from '../render/escape';
 import type { DriftChange, DriftField, FactValue } from './drift';
 import type { StaleDecision } from './staleness';
+import { card, text, type Card } from './cards';
 import type { Message } from './types';
-
-type Card = Record<string, unknown>;
 
 /** Changes listed per card, entries listed per change: the rest is counted. */
 const MAX_CHANGES = 20;
 const MAX_ENTRIES = 10;
-
-const card = (body: Card[]): AdaptiveCard => ({
-  type: 'AdaptiveCard',
-  $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
-  version: '1.5',
-  body,
-});
-
-const text = (t: string, extra: Card = {}): Card => ({
-  type: 'TextBlock',
-  text: t,
-  wrap: true,
-  ...extra,
-});
 
 const esc = (s: string): string => escapeMarkdown(oneLine(s));
 

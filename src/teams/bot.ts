@@ -115,6 +115,11 @@ export function rerunProblem(
 }
 
 /** ecebot in Teams. */
+/** A run id from card data, as a refusal shows it: short, and text rather than Markdown. */
+function shownRunId(runId: string): string {
+  return escapeMarkdown((runId || '?').slice(0, 80));
+}
+
 export class EcebotBot extends TeamsActivityHandler {
   constructor(
     private readonly s: BotServices,
@@ -276,7 +281,9 @@ export class EcebotBot extends TeamsActivityHandler {
       return cardResponse(
         errorCard(
           lang,
-          why === 'environment restricted to other teams' ? m.notHere : m.unknownRun(runId || '?'),
+          why === 'environment restricted to other teams'
+            ? m.notHere
+            : m.unknownRun(shownRunId(runId)),
         ),
       );
     }
@@ -284,7 +291,7 @@ export class EcebotBot extends TeamsActivityHandler {
     switch (action.verb) {
       case 'rerun':
       case 'rerunFailed': {
-        if (!environment) return cardResponse(errorCard(lang, m.unknownRun(runId)));
+        if (!environment) return cardResponse(errorCard(lang, m.unknownRun(shownRunId(runId))));
         const items = action.data.items;
         // The button's data came from the client: a re-run may only ask for what the card's run
         // covered (Re-run failed: what failed), in that run's environment.
@@ -311,13 +318,13 @@ export class EcebotBot extends TeamsActivityHandler {
       }
       case 'share': {
         const run = stored;
-        if (!run) return cardResponse(errorCard(lang, m.unknownRun(runId)));
+        if (!run) return cardResponse(errorCard(lang, m.unknownRun(shownRunId(runId))));
         const targets = await shareTargets(here, run, lang, () => this.teamChannels(ctx));
         return cardResponse(sharePickerCard(lang, run, targets, 'run'));
       }
       case 'shareTo': {
         const run = stored;
-        if (!run) return cardResponse(errorCard(lang, m.unknownRun(runId)));
+        if (!run) return cardResponse(errorCard(lang, m.unknownRun(shownRunId(runId))));
         // Only a place the picker offers from here: a crafted target cannot post elsewhere
         // (another team's channel, a conversation outside a restricted environment's teams).
         // The offered target is used, so its title is ecebot's, not the card's.
@@ -339,7 +346,7 @@ export class EcebotBot extends TeamsActivityHandler {
       }
       case 'showRun': {
         const card = await this.s.runCards.currentCard(runId, lang);
-        return cardResponse(card ?? errorCard(lang, m.unknownRun(runId)));
+        return cardResponse(card ?? errorCard(lang, m.unknownRun(shownRunId(runId))));
       }
       case 'dismiss':
         return cardResponse(noticeCard(m.cancel));
@@ -349,7 +356,7 @@ export class EcebotBot extends TeamsActivityHandler {
         const run = await storedRun(this.s.store, runId);
         if (!run || !parseRunId(runId)) {
           logRefusal(this.s.log, { user, command: verb, reason: 'no such run' });
-          return cardResponse(errorCard(lang, m.unknownRun(escapeMarkdown(runId.slice(0, 80)))));
+          return cardResponse(errorCard(lang, m.unknownRun(shownRunId(runId))));
         }
         const offer = this.s.bundles?.offer(run.id, user.aadObjectId ?? user.id);
         this.s.log.info(

@@ -400,6 +400,12 @@ describe('admins (ECEBOT_ADMINS, ECEBOT_ADMIN_GROUPS)', () => {
     ]);
 
     expect(await press(personal(SUPPORT), 'showRun', { runId })).toContain(runId);
+    // A crafted run id is text on the refusal, not a link (card data is hostile input).
+    const crafted = await press(personal(SUPPORT), 'showRun', {
+      runId: '[Sign in again](https://evil.example/)',
+    });
+    expect(crafted).toContain('There is no run');
+    expect(crafted).not.toContain('[Sign in again](https://evil.example/)');
     expect(await press(personal(OWNER), 'share', { runId })).toContain('Share this result');
     const rerun = await post(
       bot.url,
