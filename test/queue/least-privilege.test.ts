@@ -83,13 +83,15 @@ describe('vantage workers without the secrets they do not need', () => {
     expect(lines.filter(l => /inventory on|cannot be read/.test(l))).toEqual([]);
     expect(run.findings.flatMap(f => f.codes)).not.toContain('NO_WORKER');
     const verdicts = (r: typeof run) =>
-      // Vantage points in the order they answered, which differs between runs: as a set.
-      r.findings.map(f => ({
-        item: f.item,
-        status: f.status,
-        code: f.code,
-        vantages: [...f.vantages].sort(),
-      }));
+      // Vantage points in the order they answered, which differs between runs: as a set. A step
+      // slower than the lab's threshold warns SLOW_RESPONSE (src/checklist/connectivity.ts): that
+      // depends on the machine's load at that moment, not on which secrets a process holds, so
+      // it counts as the pass it would otherwise be.
+      r.findings.map(f =>
+        f.code === 'SLOW_RESPONSE'
+          ? { item: f.item, status: 'pass', code: 'OK', vantages: [...f.vantages].sort() }
+          : { item: f.item, status: f.status, code: f.code, vantages: [...f.vantages].sort() },
+      );
     expect(verdicts(run)).toEqual(verdicts(expected));
   });
 });
