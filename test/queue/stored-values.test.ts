@@ -274,8 +274,13 @@ describe('alerts and the outbox', () => {
     await box.start();
     await until(async () => connector.received.length === 1);
     expect(connector.received.map(x => x.activity.text)).toEqual(['fine']);
-    const q = new Queue(OUTBOX_QUEUE, { prefix: cfg.prefix, connection: r.duplicate() });
-    closers.push(() => q.close());
+    // BullMQ leaves a connection it was given open on close: quit it here too.
+    const conn = r.duplicate();
+    const q = new Queue(OUTBOX_QUEUE, { prefix: cfg.prefix, connection: conn });
+    closers.push(async () => {
+      await q.close();
+      await conn.quit();
+    });
     const job = await q.getJob('one');
     expect(await job?.getState()).toBe('failed');
     expect(job?.failedReason).toMatch(
