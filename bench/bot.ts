@@ -26,9 +26,18 @@ import { RedisStore } from '../src/store/redis';
 import { cleanup } from '../test/queue/support';
 import { message, post } from '../test/teams/support/bot-client';
 import { BenchConnector, TEAMS_LIMITS } from './fake-connector';
-import { metric, percentile, rssMb, spawnEcebot, type Metric, type Spawned } from './measure';
+import {
+  BENCH_REDIS_URL,
+  cleanEnv,
+  metric,
+  percentile,
+  rssMb,
+  spawnEcebot,
+  type Metric,
+  type Spawned,
+} from './measure';
 
-const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+const REDIS_URL = BENCH_REDIS_URL;
 
 /** Conversations that send `check lab` at once, and how many times. */
 const ACK_CONVERSATIONS = 50;
@@ -43,17 +52,6 @@ const FANOUT = 500;
 const PHASE_LIMIT_MS = 60_000;
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
-
-/**
- * The process environment without anything that would change the mode under test: no app id
- * (local mode), no Redis unless given, no admins list (everyone may subscribe), no inventory.
- */
-function cleanEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  for (const k of Object.keys(env))
-    if (/^Microsoft/.test(k) || /^(REDIS_URL|ECEBOT_.*)$/.test(k)) delete env[k];
-  return { ...env, ...extra };
-}
 
 /**
  * Node options for the serve process: `node --cpu-prof` when BENCH_CPU_PROF names a folder, and

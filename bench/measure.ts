@@ -191,3 +191,37 @@ export function cpuMs(pid: number): number {
   // Fields 14 and 15 of proc(5) (utime, stime), in clock ticks of 10 ms.
   return (Number(f[11]) + Number(f[12])) * 10;
 }
+
+/** The Redis the queue benches use. */
+export const BENCH_REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+/** Preloaded into every process the benches start: nothing leaves 127.0.0.1, as in the tests. */
+export const LOOPBACK_GUARD = join(ROOT, 'test', 'support', 'loopback-guard.js');
+
+/**
+ * The process environment without anything that would change the mode under test: no app id
+ * (local mode), no Redis, no ecebot settings and no NODE_OPTIONS unless given in `extra`.
+ */
+export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  for (const k of Object.keys(env))
+    if (/^Microsoft/.test(k) || /^(REDIS_URL|ECEBOT_.*|NODE_OPTIONS)$/.test(k)) delete env[k];
+  return { ...env, ...extra };
+}
+
+/**
+ * `ecebot worker --vantage VANTAGE` on the bench's Redis under `prefix`, resolved once it is
+ * pulling its queue. BENCH_WORKER_NODE_ARGS (e.g. `--max-semi-space-size=4`) measures a heap
+ * setting an operator might give workers with NODE_OPTIONS.
+ */
+export function spawnWorker(vantage: string, inventory: string, prefix: string): Promise<Spawned> {
+  return spawnEcebot(
+    ['worker', '--vantage', vantage, '--config', inventory],
+    / ready: queue /,
+    cleanEnv({
+      NODE_OPTIONS: `-r ${LOOPBACK_GUARD}`,
+      REDIS_URL: BENCH_REDIS_URL,
+      ECEBOT_QUEUE_PREFIX: prefix,
+    }),
+    (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+  );
+}

@@ -34,10 +34,14 @@ import {
   type LabProcess,
   type Metric,
   type Spawned,
+  BENCH_REDIS_URL,
+  cleanEnv,
+  LOOPBACK_GUARD,
+  spawnWorker,
 } from './measure';
 
-const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
-const GUARD = join(ROOT, 'test', 'support', 'loopback-guard.js');
+const REDIS_URL = BENCH_REDIS_URL;
+const GUARD = LOOPBACK_GUARD;
 const VANTAGES = ['services-1', 'app-1', 'central'] as const;
 /** Runs measured for cpu_ms_per_run (one at a time), after warm-up runs. */
 const CPU_RUNS = Number(process.env.BENCH_CPU_RUNS ?? 40);
@@ -62,14 +66,6 @@ const DEPENDENCIES = [
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 const round1 = (n: number) => Math.round(n * 10) / 10;
-
-/** The environment without anything that changes the mode under test (as bench/bot.ts). */
-function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  for (const k of Object.keys(env))
-    if (/^Microsoft/.test(k) || /^(REDIS_URL|ECEBOT_.*|NODE_OPTIONS)$/.test(k)) delete env[k];
-  return { ...env, ...extra };
-}
 
 /** Run `node -e SCRIPT` and parse the JSON line it prints. */
 function nodeJson<T>(script: string): Promise<T> {
@@ -216,14 +212,6 @@ async function botIdle(lab: LabProcess): Promise<Metric> {
   } finally {
     await serve.stop();
   }
-}
-
-function spawnWorker(vantage: string, inventory: string, prefix: string): Promise<Spawned> {
-  return spawnEcebot(
-    ['worker', '--vantage', vantage, '--config', inventory],
-    / ready: queue /,
-    cleanEnv({ NODE_OPTIONS: `-r ${GUARD}`, REDIS_URL, ECEBOT_QUEUE_PREFIX: prefix }),
-  );
 }
 
 /** TLS handshakes of one full in-process run, by host:port and full/resumed. */

@@ -30,20 +30,19 @@ import { RedisRunService } from '../src/queue/redis-run-service';
 import type { RunService } from '../src/queue/types';
 import { cleanup } from '../test/queue/support';
 import {
-  ROOT,
   cpuMs,
   figure,
   metric,
   rssMb,
-  spawnEcebot,
   startLabProcess,
   type LabProcess,
   type Metric,
   type Spawned,
+  BENCH_REDIS_URL,
+  spawnWorker,
 } from './measure';
 
-const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
-const GUARD = join(ROOT, 'test', 'support', 'loopback-guard.js');
+const REDIS_URL = BENCH_REDIS_URL;
 /** The lab environment's ECE servers; each copy's are their own vantage points (ENV/SERVER). */
 const SERVERS = ['services-1', 'app-1'] as const;
 /**
@@ -69,18 +68,6 @@ function benchInventory(lab: LabProcess): { path: string; envs: string[] } {
   // Same folder as the lab's inventory, so `file:secrets/…` and `caFile` resolve the same way.
   writeFileSync(path, stringify({ environments: Object.fromEntries(envs.map(e => [e, base])) }));
   return { path, envs };
-}
-
-function spawnWorker(vantage: string, inventory: string, prefix: string): Promise<Spawned> {
-  return spawnEcebot(
-    ['worker', '--vantage', vantage, '--config', inventory],
-    / ready: queue /,
-    // Nothing leaves 127.0.0.1, as in the tests.
-    { ...process.env, NODE_OPTIONS: `-r ${GUARD}`, REDIS_URL, ECEBOT_QUEUE_PREFIX: prefix },
-    // BENCH_WORKER_NODE_ARGS (e.g. `--max-semi-space-size=4`): measure a heap setting an
-    // operator might give workers with NODE_OPTIONS.
-    (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
-  );
 }
 
 /** CPU time the Redis server has used (INFO cpu), in ms. */
